@@ -1,0 +1,268 @@
+"""Find the figures in a received file: template grids or canonical CSV columns.
+
+The result is a :class:`Located` table of *texts* (nothing parsed yet) with the place of
+every value (sheet, A1 cell, source row) and the place of every field, so later stages can
+point a finding at the exact cell. Structural problems become findings here.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from nremstats import codes, template
+from nremstats.models import Finding
+from nremstats.read import Source
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+REQUIRED_CSV = ("country", "year", "indicator", "sex", "age", "exploitation", "citizenship", "value")
+OPTIONAL_CSV = ("provider", "obs_status", "lower", "upper", "conf_status", "definition", "note")
+#: Text columns of a located table.
+TEXT_FIELDS = REQUIRED_CSV + OPTIONAL_CSV
+
+
+def column_letter(index: int) -> str:
+    """Return the spreadsheet letter of a 0-based column index (0 -> A, 26 -> AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+@dataclass
+class Located:
+    """The texts of one received file, with where each came from.
+
+    ``records`` has one row per value with the text columns of :data:`TEXT_FIELDS` (missing
+    text as ``""``), plus ``sheet``, ``cell`` (the value's A1 address) and ``row``. Where a
+    field's text sits elsewhere than the value, ``field_cells[field]`` says where: a column
+    letter (the cell is that letter plus the record's row) or a fixed ``(sheet, cell)``;
+    per-record places go in a column ``<field>_cell``.
+    """
+
+    file: str
+    kind: str
+    records: pd.DataFrame | None
+    findings: list[Finding] = field(default_factory=list)
+    metadata: dict[str, str] = field(default_factory=dict)
+    field_cells: dict[str, str | tuple[str, str]] = field(default_factory=dict)
+    template_version: str | None = None
+
+    @property
+    def rows_read(self) -> int:
+        return 0 if self.records is None else len(self.records)
+
+
+def _error(rule: str, file: str, message: str, **place: object) -> Finding:
+    return Finding(rule=rule, severity=codes.severity(rule), file=file, message=message, **place)  # type: ignore[arg-type]
+
+
+def locate(source: Source) -> Located:
+    """Locate the figures of a received file (template workbook or canonical CSV)."""
+    if source.kind == "csv":
+        return locate_csv(source)
+    return locate_template(source)
+
+
+# --- canonical long CSV -------------------------------------------------------------------
+
+
+def locate_csv(source: Source) -> Located:
+    """Read a canonical long CSV: required and optional columns, any order, all as text."""
+    import pandas as pd
+
+    name = source.name
+    try:
+        frame = pd.read_csv(
+            io.StringIO(source.text()),
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skipinitialspace=False,
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        message = f"{name} cannot be read as CSV ({exc}). Check quoting and separators (commas)."
+        return Located(name, "csv", None, [_error("FILE_UNREADABLE", name, message)])
+    frame.columns = [str(c).strip() for c in frame.columns]
+    findings = []
+    letters = {col: column_letter(i) for i, col in enumerate(frame.columns)}
+    for col in frame.columns:
+        if col not in TEXT_FIELDS:
+            findings.append(
+                _error(
+                    "STRUCTURE_UNKNOWN_COLUMN",
+                    name,
+                    f"Column '{col}' is not a column of the observation format. Rename it to "
+                    f"one of: {', '.join(TEXT_FIELDS)}; or remove it.",
+                    cell=f"{letters[col]}1",
+                    row=1,
+                    text=col,
+                )
+            )
+    for col in REQUIRED_CSV:
+        if col not in frame.columns:
+            findings.append(
+                _error(
+                    "STRUCTURE_MISSING_COLUMN",
+                    name,
+                    f"Required column '{col}' is missing. Add it to the header row (line 1); "
+                    f"required: {', '.join(REQUIRED_CSV)}.",
+                    row=1,
+                )
+            )
+    if findings:
+        return Located(name, "csv", None, findings)
+    for col in OPTIONAL_CSV:
+        if col not in frame.columns:
+            frame[col] = ""
+    records = frame[list(TEXT_FIELDS)].copy()
+    records["row"] = pd.RangeIndex(2, len(frame) + 2)
+    records["sheet"] = ""
+    records["cell"] = letters["value"] + records["row"].astype(str)
+    if records.empty:
+        findings.append(_error("STRUCTURE_EMPTY", name, f"{name} has a header but no rows."))
+    field_cells: dict[str, str | tuple[str, str]] = {
+        col: letters[col] for col in TEXT_FIELDS if col in letters
+    }
+    return Located(name, "csv", records, findings, field_cells=field_cells)
+
+
+# --- template workbook ----------------------------------------------------------------------
+
+
+def _marked_sheets(source: Source) -> dict[str, str]:
+    marked = {}
+    for sheet, rows in source.sheets.items():
+        if rows and rows[0] and rows[0][0].startswith(template.MARKER_PREFIX):
+            marked[rows[0][0]] = sheet
+    return marked
+
+
+def _cell(rows: list[list[str]], row: int, col: int) -> str:
+    """Return the text at a 1-based (row, col), '' outside the used area."""
+    if row - 1 < len(rows) and col - 1 < len(rows[row - 1]):
+        return rows[row - 1][col - 1].strip()
+    return ""
+
+
+def _a1(row: int, col: int) -> str:
+    return f"{column_letter(col - 1)}{row}"
+
+
+def _read_metadata(source: Source, sheet: str, located: Located) -> None:
+    rows = source.sheets[sheet]
+    for key, row in template.metadata_rows().items():
+        located.metadata[key] = _cell(rows, row, 3)
+        located.field_cells[key] = (sheet, _a1(row, 3))
+    version = located.metadata.get("template_version", "")
+    readable = [str(v) for v in codes.template_spec()["readable_versions"]]
+    sheet_, cell = located.field_cells["template_version"]  # type: ignore[misc]
+    if version not in readable:
+        located.findings.append(
+            _error(
+                "STRUCTURE_TEMPLATE_VERSION",
+                located.file,
+                f"Template version '{version}' is not one this release reads "
+                f"({', '.join(readable)}). Fill a new template: nremstats template --country "
+                "ISO3 --year YYYY.",
+                sheet=sheet_,
+                cell=cell,
+                text=version,
+            )
+        )
+    located.template_version = version
+
+
+def _grid_records(rows: list[list[str]], sheet: str, indicator: str, grid, out: list) -> None:
+    for row, code in grid.rows:
+        code_text = _cell(rows, row, grid.label_col) if code is None else code
+        note = _cell(rows, row, grid.note_col)
+        for col, col_code in grid.cols:
+            text = _cell(rows, row, col)
+            if not text:
+                continue
+            dims = grid.dims(code_text, col_code)
+            out.append(
+                {
+                    "indicator": indicator,
+                    **dims,
+                    "value": text,
+                    "note": note,
+                    "sheet": sheet,
+                    "cell": _a1(row, col),
+                    "row": row,
+                    "citizenship_cell": _a1(row, grid.label_col) if code is None else "",
+                }
+            )
+
+
+def locate_template(source: Source) -> Located:
+    """Read a filled return template: metadata, then every grid of every indicator sheet."""
+    import pandas as pd
+
+    name = source.name
+    located = Located(name, "xlsx", None)
+    marked = _marked_sheets(source)
+    if template.METADATA_MARKER not in marked:
+        located.findings.append(
+            _error(
+                "STRUCTURE_NOT_TEMPLATE",
+                name,
+                f"{name} is not an nremstats return template (no metadata sheet marked "
+                f"'{template.METADATA_MARKER}' in cell A1; sheets: {', '.join(source.sheets)}). "
+                "Ask the sender to fill the template made by 'nremstats template', or convert "
+                "the figures to the canonical long CSV.",
+            )
+        )
+        return located
+    _read_metadata(source, marked[template.METADATA_MARKER], located)
+    if located.findings:
+        return located
+    out: list[dict[str, object]] = []
+    for layout in template.sheet_layouts():
+        if layout.marker not in marked:
+            located.findings.append(
+                _error(
+                    "STRUCTURE_MISSING_SHEET",
+                    name,
+                    f"The sheet for {layout.indicator} (marked '{layout.marker}' in A1) is "
+                    "missing. Fill a fresh template rather than deleting or copying sheets.",
+                )
+            )
+            continue
+        sheet = marked[layout.marker]
+        for grid in layout.grids:
+            _grid_records(source.sheets[sheet], sheet, layout.indicator, grid, out)
+    records = pd.DataFrame(out, columns=[*TEXT_FIELDS, "sheet", "cell", "row", "citizenship_cell"])
+    records = records.fillna("")
+    records["row"] = records["row"].astype("int64")
+    for key in ("country", "year", "definition"):
+        records[key] = located.metadata.get(key, "")
+    if records.empty and not located.findings:
+        located.findings.append(
+            _error(
+                "STRUCTURE_EMPTY",
+                name,
+                f"{name} holds no figure: every input cell is blank. Fill the yellow cells.",
+            )
+        )
+    located.records = records
+    return located
+
+
+def field_place(located: Located, record: dict[str, object], name: str) -> tuple[str, str]:
+    """Return ``(sheet, cell)`` where a record's field ``name`` was written."""
+    own = record.get(f"{name}_cell")
+    if own:
+        return str(record.get("sheet", "")), str(own)
+    place = located.field_cells.get(name)
+    if isinstance(place, tuple):
+        return place
+    if isinstance(place, str):
+        return str(record.get("sheet", "")), f"{place}{record['row']}"
+    return str(record.get("sheet", "")), str(record.get("cell", ""))

@@ -1,0 +1,288 @@
+"""The Parquet store: one file of observations per submission, published by a manifest.
+
+Layout of a store folder::
+
+    nremstats-store.json        format marker and version
+    manifest.json               every submission, in the order received (the only index)
+    observations/<id>.parquet   the observations of one submission (zstd, dictionary-encoded)
+    findings/<id>.json          the findings recorded with that submission (warnings, info)
+    .lock                       held while a writer publishes
+
+A submission is the figures of one received file for one provider, country and year. Files
+are written under temporary names, then renamed; the manifest is replaced in one atomic step
+under the lock, so readers see the store as it was before a write or as it is after it.
+The newest submission of a provider for a country-year is current; earlier ones stay on disk
+and in the manifest, so history can be queried.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nremstats.errors import StoreBusy, StoreError
+from nremstats.models import OBSERVATION_COLUMNS, Finding
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+FORMAT = "nremstats-store"
+FORMAT_VERSION = 1
+MARKER = "nremstats-store.json"
+MANIFEST = "manifest.json"
+DEFAULT_STORE = "nremstats-store"
+LOCK_TIMEOUT = 60.0
+
+
+def default_store_path(option: str | os.PathLike[str] | None = None) -> Path:
+    """Resolve the store location: the option, else ``NREMSTATS_STORE``, else ./nremstats-store."""
+    if option:
+        return Path(option)
+    return Path(os.environ.get("NREMSTATS_STORE") or DEFAULT_STORE)
+
+
+@dataclass
+class Submission:
+    """One submission as recorded in the manifest."""
+
+    submission_id: str
+    provider: str
+    country: str
+    years: list[int]
+    file: str
+    sha256: str
+    received_at: str
+    status: str
+    template_version: str | None
+    layout: str
+    rows: int
+    counts: dict[str, int] = field(default_factory=dict)
+    seq: int = 0
+
+
+def arrow_schema() -> pa.Schema:
+    """The one Arrow schema of stored observations (column order of the format)."""
+    import pyarrow as pa
+
+    types: dict[str, pa.DataType] = {name: pa.string() for name in OBSERVATION_COLUMNS}
+    for name in ("year", "value", "lower", "upper"):
+        types[name] = pa.int64()
+    return pa.schema([(name, types[name]) for name in OBSERVATION_COLUMNS])
+
+
+class Store:
+    """A store folder. Open it with :func:`open_store`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    # --- reading ---------------------------------------------------------------------------
+
+    @property
+    def exists(self) -> bool:
+        return (self.path / MARKER).is_file()
+
+    def submissions(self) -> list[Submission]:
+        """Return every submission in the order received."""
+        manifest = self.path / MANIFEST
+        if not manifest.is_file():
+            return []
+        try:
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise StoreError(
+                f"{manifest}: the store's manifest cannot be read ({exc}). "
+                "Restore it from a backup; do not edit it by hand."
+            ) from exc
+        return [Submission(**entry) for entry in data["submissions"]]
+
+    def current_submissions(self) -> list[Submission]:
+        """Return the current submission of each (provider, country, year)."""
+        latest: dict[tuple[str, str, int], Submission] = {}
+        for sub in self.submissions():
+            for year in sub.years:
+                key = (sub.provider, sub.country, year)
+                if key not in latest or sub.seq > latest[key].seq:
+                    latest[key] = sub
+        unique = {sub.submission_id: sub for sub in latest.values()}
+        return sorted(unique.values(), key=lambda s: s.seq)
+
+    def observations(self) -> pd.DataFrame:
+        """Return the store's current observations, sorted by key, in the format's columns."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        tables = [
+            pq.read_table(self.path / "observations" / f"{sub.submission_id}.parquet")
+            for sub in self.current_submissions()
+        ]
+        table = pa.concat_tables(tables) if tables else arrow_schema().empty_table()
+        frame = table.to_pandas(types_mapper=_pandas_types)
+        keys = ["provider", "country", "year", "indicator", "sex", "age", "exploitation",
+                "citizenship"]
+        return frame.sort_values(keys, kind="stable").reset_index(drop=True)
+
+    def findings(self, submission_id: str) -> list[Finding]:
+        """Return the findings recorded with a submission."""
+        path = self.path / "findings" / f"{submission_id}.json"
+        if not path.is_file():
+            return []
+        entries = json.loads(path.read_text(encoding="utf-8"))
+        return [Finding(**{**e, "cells": tuple(e.get("cells") or ())}) for e in entries]
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def initialise(self) -> None:
+        """Create the store folder if needed; refuse a file, an unwritable or unknown store."""
+        if self.path.exists() and not self.path.is_dir():
+            raise StoreError(f"Store path {self.path} is a file, not a folder. Choose a folder.")
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            for sub in ("observations", "findings"):
+                (self.path / sub).mkdir(exist_ok=True)
+            if not self.exists:
+                _write_json(self.path / MARKER, {"format": FORMAT, "format_version": FORMAT_VERSION})
+        except PermissionError as exc:
+            raise StoreError(f"Store path {self.path} is not writable ({exc}).") from exc
+        self.check_version()
+
+    def check_version(self) -> None:
+        """Refuse a store written by a newer nremstats."""
+        try:
+            marker = json.loads((self.path / MARKER).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise StoreError(f"{self.path / MARKER}: not an nremstats store ({exc}).") from exc
+        version = marker.get("format_version")
+        if marker.get("format") != FORMAT or version != FORMAT_VERSION:
+            raise StoreError(
+                f"{self.path} is a store of format version {version}; this nremstats reads "
+                f"version {FORMAT_VERSION}. Upgrade nremstats to use it."
+            )
+
+    @contextlib.contextmanager
+    def lock(
+        self, timeout: float = LOCK_TIMEOUT, on_wait: Callable[[], None] | None = None
+    ) -> Iterator[None]:
+        """Hold the store's write lock (waits up to ``timeout`` seconds)."""
+        import fcntl
+
+        with open(self.path / ".lock", "a+b") as handle:
+            deadline = time.monotonic() + timeout
+            warned = False
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if not warned and on_wait:
+                        on_wait()
+                        warned = True
+                    if time.monotonic() > deadline:
+                        raise StoreBusy(
+                            f"Store {self.path} is busy: another nremstats has held it for "
+                            f"{timeout:.0f} s. Try again when it has finished."
+                        ) from None
+                    time.sleep(0.1)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def publish(self, batch: list[tuple[Submission, pd.DataFrame, list[Finding]]]) -> list[str]:
+        """Write submissions and publish them in one manifest replacement.
+
+        Submissions whose id is already in the manifest (identical bytes) are skipped.
+        Returns the ids newly published. Call under :meth:`lock`.
+        """
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        existing = self.submissions()
+        known = {sub.submission_id for sub in existing}
+        seq = max((sub.seq for sub in existing), default=0)
+        new = []
+        for submission, frame, findings in batch:
+            if submission.submission_id in known:
+                continue
+            seq += 1
+            submission.seq = seq
+            table = pa.Table.from_pandas(
+                frame[list(OBSERVATION_COLUMNS)], schema=arrow_schema(), preserve_index=False
+            )
+            target = self.path / "observations" / f"{submission.submission_id}.parquet"
+            tmp = target.with_name(f".tmp-{os.getpid()}-{target.name}")
+            pq.write_table(table, tmp, compression="zstd")
+            _fsync_replace(tmp, target)
+            _write_json(
+                self.path / "findings" / f"{submission.submission_id}.json",
+                [f.to_dict() for f in findings],
+            )
+            new.append(submission)
+            known.add(submission.submission_id)
+        if new:
+            entries = [asdict(sub) for sub in existing + new]
+            _write_json(self.path / MANIFEST, {"format_version": FORMAT_VERSION,
+                                               "submissions": entries})
+        return [sub.submission_id for sub in new]
+
+
+def _pandas_types(arrow_type: Any) -> Any:
+    import pandas as pd
+    import pyarrow as pa
+
+    if pa.types.is_int64(arrow_type):
+        return pd.Int64Dtype()
+    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
+        return pd.StringDtype()
+    return None
+
+
+def _fsync_replace(tmp: Path, target: Path) -> None:
+    with open(tmp, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, target)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+    tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
+    _fsync_replace(tmp, path)
+
+
+def open_store(path: str | os.PathLike[str] | None = None, *, create: bool = False) -> Store:
+    """Open the store at ``path`` (or the default location).
+
+    Args:
+        path: the store folder; ``None`` uses ``NREMSTATS_STORE`` or ``./nremstats-store``.
+        create: create an empty store when none exists (ingest does; readers do not).
+
+    Raises:
+        StoreError: the path is a file, is not writable, holds no store (and ``create`` is
+            false), or holds a store of another format version.
+    """
+    store = Store(default_store_path(path))
+    if create:
+        store.initialise()
+    elif not store.exists:
+        if store.path.exists() and not store.path.is_dir():
+            raise StoreError(f"Store path {store.path} is a file, not a folder.")
+        raise StoreError(
+            f"No nremstats store at {store.path}. Ingest returns first "
+            "(nremstats ingest FILE --store DIR), or point --store / NREMSTATS_STORE at it."
+        )
+    else:
+        store.check_version()
+    return store
+
+
+def now_iso() -> str:
+    """The current UTC time in ISO 8601, to the second."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()

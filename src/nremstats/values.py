@@ -1,0 +1,156 @@
+"""The one parser of written statistical values, shared by every layout.
+
+It turns what a cell says (``1,282``, ``<5``, ``12 p``, ``..``) into a value, an SDMX
+observation status, bounds, a confidentiality status and a footnote mark, following the
+table in docs/observation-format.md. It never guesses: what it cannot read becomes a
+problem (rule code + message) for the caller to turn into a finding.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+_SEP = "[,\u00a0\u202f ]"
+_INT = rf"(?:\d{{1,3}}(?:{_SEP}\d{{3}})+|\d+)(?:\.0+)?"
+_NUMBER = re.compile(rf"^(?P<num>{_INT})$")
+_FLAGGED = re.compile(rf"^(?P<num>{_INT})\s+(?P<flag>[pebPEB])$")
+_MARKED = re.compile(rf"^(?P<num>{_INT})\s*(?P<mark>\*+|\([A-Za-z0-9]{{1,3}}\))$")
+_LESS_THAN = re.compile(r"^<\s*(?P<num>\d+)$")
+_NEGATIVE = re.compile(rf"^[-\u2212]\s*{_INT}$")
+_MISSING = {"..", ":", "n/a"}
+_CONFIDENTIAL = {"x", "c", ": c", ":c"}
+_DASHES = {"-", "\u2013", "\u2014"}
+_FLAG_STATUS = {"p": "P", "e": "E", "b": "B"}
+
+
+@dataclass(frozen=True)
+class ParsedValue:
+    """What one written value means.
+
+    ``blank`` is true for an empty cell, which is no observation at all (never zero).
+    ``rule``/``problem`` are set when the text is not a valid value (or needs a warning).
+    """
+
+    value: int | None = None
+    obs_status: str | None = None
+    lower: int | None = None
+    upper: int | None = None
+    conf_status: str | None = None
+    mark: str | None = None
+    blank: bool = False
+    rule: str | None = None
+    problem: str | None = None
+
+
+BLANK = ParsedValue(blank=True)
+
+
+def _to_int(text: str) -> int:
+    digits = re.sub(_SEP, "", text)
+    return int(digits.split(".", 1)[0])
+
+
+def parse_value(text: object) -> ParsedValue:
+    """Parse one written value (see the table in docs/observation-format.md).
+
+    Args:
+        text: the cell's text; ``None`` or whitespace is a blank cell.
+
+    Returns:
+        A :class:`ParsedValue`; its ``rule`` is set when the text is an error or warrants
+        a warning, with a message saying what to write instead.
+    """
+    if text is None:
+        return BLANK
+    raw = str(text).strip()
+    if not raw:
+        return BLANK
+    if match := _NUMBER.match(raw):
+        return ParsedValue(value=_to_int(match["num"]), obs_status="A")
+    folded = raw.casefold()
+    if folded in _MISSING:
+        return ParsedValue(obs_status="L")
+    if folded in _CONFIDENTIAL:
+        return ParsedValue(obs_status="Q", conf_status="C")
+    if match := _LESS_THAN.match(raw):
+        bound = int(match["num"])
+        if bound < 1:
+            return ParsedValue(
+                rule="VALUE_UNPARSEABLE",
+                problem=f"'{raw}' is not a possible count range: write '<N' with N of 1 or more.",
+            )
+        return ParsedValue(obs_status="Q", lower=0, upper=bound - 1)
+    if match := _FLAGGED.match(raw):
+        status = _FLAG_STATUS[match["flag"].lower()]
+        return ParsedValue(value=_to_int(match["num"]), obs_status=status)
+    if match := _MARKED.match(raw):
+        return ParsedValue(value=_to_int(match["num"]), obs_status="A", mark=match["mark"])
+    if raw in _DASHES:
+        return ParsedValue(
+            obs_status="L",
+            rule="VALUE_DASH",
+            problem=(
+                f"'{raw}' was read as 'not available'. If it means zero, write 0; "
+                "if not available, write '..' to make it unambiguous."
+            ),
+        )
+    if _NEGATIVE.match(raw):
+        return ParsedValue(
+            rule="VALUE_NEGATIVE",
+            problem=f"'{raw}' is negative; a count is 0 or more. Correct the figure.",
+        )
+    return ParsedValue(
+        rule="VALUE_UNPARSEABLE",
+        problem=(
+            f"'{raw}' is not a count. Write a whole number (e.g. 12 or 1,282), or a mark: "
+            "'..' not available, 'x' confidential, '<5' small count, '12 p' provisional."
+        ),
+    )
+
+
+PARSED_COLUMNS = ("value", "obs_status", "lower", "upper", "conf_status", "mark", "rule", "problem")
+
+
+def parse_series(texts: pd.Series) -> pd.DataFrame:
+    """Parse a column of written values at once (same results as :func:`parse_value`).
+
+    Plain digit strings take a vectorised path; every other distinct text is parsed once.
+    Returns a frame on the same index with the columns of :data:`PARSED_COLUMNS` (``value``,
+    ``lower`` and ``upper`` as nullable ``Int64``, the others as strings); a blank text gives
+    missing in every column.
+    """
+    import pandas as pd
+
+    texts = texts.astype("string").str.strip()
+    plain = texts.str.fullmatch(r"\d{1,18}").fillna(False).astype(bool)
+    rest = texts[~plain & texts.notna() & (texts != "")]
+    distinct = list(rest.unique())
+    parsed = [parse_value(text) for text in distinct]
+    table = pd.DataFrame(
+        {
+            name: pd.array(
+                [getattr(p, name) for p in parsed],
+                dtype="Int64" if name in _INT_COLUMNS else "string",
+            )
+            for name in PARSED_COLUMNS
+        },
+        index=pd.Index(distinct, dtype="string"),
+    )
+    looked_up = table.reindex(pd.Index(rest.to_numpy(), dtype="string"))
+    looked_up.index = rest.index
+    fast = pd.DataFrame(
+        {name: pd.array([pd.NA] * int(plain.sum()), dtype=table[name].dtype) for name in PARSED_COLUMNS},
+        index=texts.index[plain],
+    )
+    fast["value"] = texts[plain].astype("int64").astype("Int64")
+    fast["obs_status"] = pd.array(["A"] * len(fast), dtype="string")
+    out = pd.concat([fast, looked_up]).reindex(texts.index)
+    return out.astype({name: table[name].dtype for name in PARSED_COLUMNS})
+
+
+_INT_COLUMNS = ("value", "lower", "upper")
