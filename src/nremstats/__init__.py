@@ -1,0 +1,58 @@
+"""nremstats: consolidate national statistics on trafficking in persons.
+
+The public API (imported lazily, so ``import nremstats`` stays cheap)::
+
+    from nremstats import write_template, read_return, validate_files, ingest_files
+    from nremstats import open_store, observations, comparison_table, export_table
+
+See README.md and docs/ for the observation format and the command-line contract.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "write_template": "nremstats.template",
+    "fill_return": "nremstats.template",
+    "read_return": "nremstats.ingest",
+    "ReturnData": "nremstats.ingest",
+    "validate_files": "nremstats.ingest",
+    "ingest_files": "nremstats.ingest",
+    "open_store": "nremstats.store",
+    "Store": "nremstats.store",
+    "Submission": "nremstats.store",
+    "observations": "nremstats.query",
+    "comparison_table": "nremstats.query",
+    "ComparisonTable": "nremstats.query",
+    "export_table": "nremstats.export",
+    "export_long": "nremstats.export",
+    "parse_value": "nremstats.values",
+    "run_demo": "nremstats.demo",
+    "Finding": "nremstats.models",
+    "FileReport": "nremstats.models",
+    "RunReport": "nremstats.models",
+    "NremstatsError": "nremstats.errors",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+if TYPE_CHECKING:
+    from nremstats.demo import run_demo
+    from nremstats.errors import NremstatsError
+    from nremstats.export import export_long, export_table
+    from nremstats.ingest import ReturnData, ingest_files, read_return, validate_files
+    from nremstats.models import FileReport, Finding, RunReport
+    from nremstats.query import ComparisonTable, comparison_table, observations
+    from nremstats.store import Store, Submission, open_store
+    from nremstats.template import fill_return, write_template
+    from nremstats.values import parse_value
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'nremstats' has no attribute {name!r}")

@@ -1,0 +1,3 @@
+from nremstats.cli import main
+
+main()

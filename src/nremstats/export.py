@@ -1,0 +1,137 @@
+"""Write comparison tables (csv, md, xlsx) and the long observations (csv, parquet).
+
+Registries map a format name to its writer; the CLI builds its choices from them. A writer
+returns the text for standard output when no path is given (binary formats need one).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from nremstats.errors import OptionError
+from nremstats.models import OBSERVATION_COLUMNS
+from nremstats.query import LEGEND, ComparisonTable
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def table_csv(table: ComparisonTable) -> str:
+    """The comparison table as CSV; a last ``notes`` column spells out each row's footnotes."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    header, *body = table.rows()
+    writer.writerow([*header, "notes"])
+    for row in body:
+        writer.writerow([*row, table.row_notes(row[0])])
+    return buffer.getvalue()
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def table_md(table: ComparisonTable) -> str:
+    """The comparison table as Markdown, with numbered footnotes and the legend of marks."""
+    header, *body = table.rows()
+    lines = [f"## {table.title} ({table.indicator})", ""]
+    lines.append("| " + " | ".join(header) + " |")
+    lines.append("|" + "|".join(["---", "---", *["---:"] * (len(header) - 2)]) + "|")
+    lines += ["| " + " | ".join(_md_escape(c) for c in row) + " |" for row in body]
+    if table.footnotes:
+        lines += ["", "Notes:", ""]
+        lines += [f"{n}. {_md_escape(text)}" for n, text in enumerate(table.footnotes, start=1)]
+    lines += ["", "Marks: " + "; ".join(f"`{m}` {meaning}" for m, meaning in LEGEND), ""]
+    return "\n".join(lines)
+
+
+def table_xlsx(table: ComparisonTable, path: Path) -> None:
+    """The comparison table as a workbook: the table sheet, then notes and legend."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = table.indicator[:31]
+    ws.append([f"{table.title} ({table.indicator})"])
+    ws["A1"].font = Font(bold=True, size=13)
+    header, *body = table.rows()
+    ws.append(header)
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+    for row, country in zip(body, table.countries, strict=True):
+        out: list[object] = row[:2]
+        for year, text in zip(table.years, row[2:], strict=True):
+            cell = table.cells.get((country, year))
+            exact = cell is not None and cell.text == str(cell.value)
+            out.append(cell.value if exact else text)  # plain numbers stay numbers
+        ws.append(out)
+    ws.freeze_panes = "C3"
+    ws.column_dimensions["B"].width = 32
+    notes = wb.create_sheet("Notes")
+    notes.append(["Note", "Text"])
+    for n, text in enumerate(table.footnotes, start=1):
+        notes.append([n, text])
+    notes.append([])
+    notes.append(["Mark", "Meaning"])
+    for mark, meaning in LEGEND:
+        notes.append([mark, meaning])
+    notes.column_dimensions["B"].width = 90
+    wb.save(path)
+
+
+def long_csv(frame: pd.DataFrame) -> str:
+    """The observations in the columns of the observation format, as CSV."""
+    return frame[list(OBSERVATION_COLUMNS)].to_csv(index=False, lineterminator="\n")
+
+
+def long_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """The observations as one Parquet file with the store's schema."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from nremstats.store import arrow_schema
+
+    table = pa.Table.from_pandas(
+        frame[list(OBSERVATION_COLUMNS)], schema=arrow_schema(), preserve_index=False
+    )
+    pq.write_table(table, path, compression="zstd")
+
+
+TextWriter = Callable[..., str]
+TABLE_TEXT: dict[str, Callable[[ComparisonTable], str]] = {"csv": table_csv, "md": table_md}
+TABLE_BINARY: dict[str, Callable[[ComparisonTable, Path], None]] = {"xlsx": table_xlsx}
+LONG_TEXT: dict[str, Callable[[pd.DataFrame], str]] = {"csv": long_csv}
+LONG_BINARY: dict[str, Callable[[pd.DataFrame, Path], None]] = {"parquet": long_parquet}
+TABLE_FORMATS = (*TABLE_TEXT, *TABLE_BINARY)
+LONG_FORMATS = (*LONG_TEXT, *LONG_BINARY)
+
+
+def _write(obj, fmt: str, output: Path | None, text: dict, binary: dict, what: str) -> str | None:
+    if fmt in text:
+        content = text[fmt](obj)
+        if output is None:
+            return content
+        Path(output).write_text(content, encoding="utf-8")
+        return None
+    if fmt in binary:
+        if output is None:
+            raise OptionError(f"--format {fmt} writes a binary file: give -o FILE.{fmt}.")
+        binary[fmt](obj, Path(output))
+        return None
+    known = ", ".join((*text, *binary))
+    raise OptionError(f"--format {fmt}: {what} can be written as {known}.")
+
+
+def export_table(table: ComparisonTable, fmt: str, output: Path | None = None) -> str | None:
+    """Write a comparison table; return the text when ``output`` is None (csv, md)."""
+    return _write(table, fmt, output, TABLE_TEXT, TABLE_BINARY, "a comparison table")
+
+
+def export_long(frame: pd.DataFrame, fmt: str, output: Path | None = None) -> str | None:
+    """Write observations in the long format; return the text when ``output`` is None."""
+    return _write(frame, fmt, output, LONG_TEXT, LONG_BINARY, "the long observations")

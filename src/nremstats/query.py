@@ -1,0 +1,199 @@
+"""Questions put to the store: current observations and the comparison table.
+
+The comparison table has one row per country and one column per year; each cell is the
+indicator's total (every breakdown ``_T``) from one provider, chosen by priority (the
+national return first unless told otherwise), with its status mark and footnotes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from nremstats import codes
+from nremstats.errors import OptionError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from nremstats.store import Store
+
+NATIONAL = "NATIONAL"
+
+#: The marks a comparison table writes, with their meaning (also in docs/cli-contract.md).
+LEGEND: tuple[tuple[str, str], ...] = (
+    ("123", "normal value (obs_status A)"),
+    ("123 p", "provisional value (P)"),
+    ("123 e", "estimated value (E)"),
+    ("123 b", "break in series (B)"),
+    ("..", "not available: not collected or not known (L)"),
+    ("z", "not applicable: cannot exist (M)"),
+    ("<5", "suppressed small count: between 0 and 4 (Q with bounds)"),
+    ("3-7", "suppressed count known as a range (Q with bounds)"),
+    ("c", "confidential, suppressed by the sender (Q, conf_status C or D)"),
+    ("[n]", "see footnote n"),
+    ("(blank)", "no figure received"),
+)
+
+
+def status_mark(
+    value: int | None,
+    obs_status: str | None,
+    lower: int | None = None,
+    upper: int | None = None,
+) -> str:
+    """Write a value with its status as the comparison table shows it (see :data:`LEGEND`)."""
+    if value is not None:
+        flag = {"P": " p", "E": " e", "B": " b"}.get(obs_status or "A", "")
+        return f"{value}{flag}"
+    if obs_status == "Q":
+        if lower is not None and upper is not None:
+            return f"<{upper + 1}" if lower == 0 else f"{lower}-{upper}"
+        return "c"
+    if obs_status == "M":
+        return "z"
+    return ".."
+
+
+@dataclass
+class TableCell:
+    """One cell of a comparison table."""
+
+    value: int | None
+    obs_status: str
+    lower: int | None
+    upper: int | None
+    provider: str
+    submission_id: str
+    notes: list[int] = field(default_factory=list)
+
+    @property
+    def mark(self) -> str:
+        return status_mark(self.value, self.obs_status, self.lower, self.upper)
+
+    @property
+    def text(self) -> str:
+        refs = f" [{','.join(map(str, self.notes))}]" if self.notes else ""
+        return self.mark + refs
+
+
+@dataclass
+class ComparisonTable:
+    """Countries x years of one indicator's total, with footnotes (numbered from 1)."""
+
+    indicator: str
+    countries: list[str]
+    years: list[int]
+    cells: dict[tuple[str, int], TableCell]
+    footnotes: list[str]
+    priority: list[str]
+
+    @property
+    def title(self) -> str:
+        return codes.label("indicator", self.indicator)
+
+    def row_notes(self, country: str) -> str:
+        """Return the footnotes used in a country's row, as ``[n] text; ...``."""
+        used = sorted({n for y in self.years for n in self._cell_notes(country, y)})
+        return "; ".join(f"[{n}] {self.footnotes[n - 1]}" for n in used)
+
+    def _cell_notes(self, country: str, year: int) -> list[int]:
+        cell = self.cells.get((country, year))
+        return cell.notes if cell else []
+
+    def rows(self) -> list[list[str]]:
+        """Return the table as text rows: header, then one row per country."""
+        header = ["country", "name", *map(str, self.years)]
+        body = []
+        for country in self.countries:
+            texts = [
+                self.cells[(country, y)].text if (country, y) in self.cells else ""
+                for y in self.years
+            ]
+            body.append([country, codes.country_name(country) or country, *texts])
+        return [header, *body]
+
+
+def parse_priority(prefer: str | None) -> list[str]:
+    """Parse ``--prefer P1,P2`` (``NATIONAL`` stands for each country's own return)."""
+    if not prefer:
+        return [NATIONAL]
+    items = [p.strip().upper() for p in prefer.split(",") if p.strip()]
+    for item in items:
+        if not item.replace("_", "").isalnum():
+            raise OptionError(f"--prefer {prefer}: '{item}' is not a provider code.")
+    return items if NATIONAL in items else [*items, NATIONAL]
+
+
+def _rank(provider: str, country: str, priority: list[str]) -> tuple[int, str]:
+    name = NATIONAL if provider == country else provider
+    return (priority.index(name) if name in priority else len(priority), provider)
+
+
+def comparison_table(
+    store: Store, indicator: str, prefer: str | None = None
+) -> ComparisonTable:
+    """Build the comparison table of one indicator from the store's current observations.
+
+    Args:
+        store: an open store.
+        indicator: an indicator code (``VICTIMS_DETECTED`` ...).
+        prefer: provider priority, e.g. ``"UNODC,NATIONAL"``; default national first, then
+            other providers alphabetically.
+
+    Raises:
+        OptionError: an unknown indicator or a malformed priority.
+    """
+    if indicator not in codes.codes("indicator"):
+        known = ", ".join(codes.ordered_codes("indicator"))
+        raise OptionError(f"--indicator {indicator}: unknown; choose one of {known}.")
+    priority = parse_priority(prefer)
+    frame = store.observations()
+    totals = frame[
+        (frame["indicator"] == indicator)
+        & (frame["sex"] == "_T")
+        & (frame["age"] == "_T")
+        & (frame["exploitation"] == "_T")
+        & (frame["citizenship"] == "_T")
+    ]
+    return _build(indicator, totals, priority)
+
+
+def _build(indicator: str, totals: pd.DataFrame, priority: list[str]) -> ComparisonTable:
+    import pandas as pd
+
+    footnotes: list[str] = []
+    cells: dict[tuple[str, int], TableCell] = {}
+
+    def note(text: str) -> int:
+        if text not in footnotes:
+            footnotes.append(text)
+        return footnotes.index(text) + 1
+
+    for (country, year), group in totals.groupby(["country", "year"], sort=True):
+        records = group.to_dict("records")
+        best = min(records, key=lambda r: _rank(r["provider"], country, priority))
+        cell = TableCell(
+            value=None if pd.isna(best["value"]) else int(best["value"]),
+            obs_status=str(best["obs_status"]),
+            lower=None if pd.isna(best["lower"]) else int(best["lower"]),
+            upper=None if pd.isna(best["upper"]) else int(best["upper"]),
+            provider=str(best["provider"]),
+            submission_id=str(best["submission_id"]),
+        )
+        if not pd.isna(best["note"]):
+            cell.notes.append(note(f"{country} {year}: {best['note']}"))
+        if not pd.isna(best["definition"]):
+            meaning = codes.label("definition", str(best["definition"]))
+            cell.notes.append(note(f"victims counted as {meaning}"))
+        if best["provider"] != country:
+            cell.notes.append(note(f"figure provided by {best['provider']}, not the national return"))
+        cells[(str(country), int(year))] = cell
+    countries = sorted({c for c, _ in cells})
+    years = sorted({y for _, y in cells})
+    return ComparisonTable(indicator, countries, years, cells, footnotes, priority)
+
+
+def observations(store: Store) -> pd.DataFrame:
+    """Return the store's current observations in the columns of the observation format."""
+    return store.observations()
