@@ -52,10 +52,12 @@ class Located:
     metadata: dict[str, str] = field(default_factory=dict)
     field_cells: dict[str, str | tuple[str, str]] = field(default_factory=dict)
     template_version: str | None = None
+    #: Rows seen when the records could not be built (a CSV with a wrong header).
+    rows_seen: int = 0
 
     @property
     def rows_read(self) -> int:
-        return 0 if self.records is None else len(self.records)
+        return self.rows_seen if self.records is None else len(self.records)
 
 
 def _error(rule: str, file: str, message: str, **place: object) -> Finding:
@@ -116,7 +118,7 @@ def locate_csv(source: Source) -> Located:
                 )
             )
     if findings:
-        return Located(name, "csv", None, findings)
+        return Located(name, "csv", None, findings, rows_seen=len(frame))
     for col in OPTIONAL_CSV:
         if col not in frame.columns:
             frame[col] = ""

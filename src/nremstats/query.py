@@ -182,12 +182,13 @@ def _build(indicator: str, totals: pd.DataFrame, priority: list[str]) -> Compari
             submission_id=str(best["submission_id"]),
         )
         if not pd.isna(best["note"]):
-            cell.notes.append(note(f"{country} {year}: {best['note']}"))
+            cell.notes.append(note(str(best["note"])))
         if not pd.isna(best["definition"]):
             meaning = codes.label("definition", str(best["definition"]))
             cell.notes.append(note(f"victims counted as {meaning}"))
         if best["provider"] != country:
             cell.notes.append(note(f"figure provided by {best['provider']}, not the national return"))
+        cell.notes.sort()
         cells[(str(country), int(year))] = cell
     countries = sorted({c for c, _ in cells})
     years = sorted({y for _, y in cells})

@@ -185,9 +185,10 @@ def check_balance(frame: pd.DataFrame, located: Located, dim: str) -> list[Findi
             what = f"the total {total} is more than its parts by {by}, which add up to {summed}"
             fix = "Report the rest as 'unknown' if that is what it is."
         context = dict(zip(group_keys, key, strict=True))
-        message = (
-            f"{context['indicator']} {context['year']}: {what}. {fix}"
-        )
+        within = ", ".join(f"{d} {context[d]}" for d in DIMENSIONS if d in context
+                           and context[d] != "_T")
+        where = f"{context['indicator']} {context['year']}" + (f" ({within})" if within else "")
+        message = f"{where}: {what}. {fix}"
         findings.append(
             Finding(
                 rule=rule,

@@ -1,0 +1,224 @@
+"""Regenerate sample_data/ (deterministic): filled template returns, a canonical long CSV,
+and the deliberate error returns documented in sample_data/README.md.
+
+Run from the repository root:  python scripts/make_sample_data.py
+The figures are invented but of realistic magnitude; they are not any country's statistics.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import shutil
+import tempfile
+from pathlib import Path
+
+from openpyxl import Workbook, load_workbook
+
+from nremstats.template import fill_return, metadata_rows, write_template
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "sample_data"
+PERSONS = ("VICTIMS_DETECTED", "PERSONS_SUSPECTED", "PERSONS_PROSECUTED", "PERSONS_CONVICTED")
+FORMS = ("SEXUAL", "LABOUR", "CRIMINAL", "BEGGING", "MARRIAGE", "OTHER")
+
+# country, year, language, victims total, definition, foreign citizenships, options
+RETURNS = [
+    ("NLD", 2022, "en", 958, "PRESUMED", ("ROU", "NGA", "POL"), {}),
+    ("NLD", 2023, "en", 1042, "PRESUMED", ("ROU", "NGA", "UKR"), {"note": True}),
+    ("FRA", 2023, "fr", 1601, "IDENTIFIED", ("NGA", "CHN", "ROU"), {}),
+    ("BEL", 2024, "fr", 231, "IDENTIFIED", ("ROU", "MAR"), {"provisional": True}),
+    ("ESP", 2022, "es", 612, "IDENTIFIED", ("PRY", "COL", "ROU"), {}),
+    ("MEX", 2023, "es", 702, "IDENTIFIED", ("GTM", "HND"), {}),
+    ("ARG", 2021, "es", 1384, "PRESUMED", ("PRY", "BOL"), {"small": True}),
+    ("NGA", 2022, "en", 1067, "IDENTIFIED", ("BEN", "TGO"), {"small": True}),
+    ("ROU", 2021, "en", 505, "IDENTIFIED", (), {"double": True}),
+    ("PHL", 2024, "en", 1520, "IDENTIFIED", ("CHN", "IDN"), {"provisional": True}),
+]
+
+
+def split(total: int, weights: list[float], rng: random.Random) -> list[int]:
+    """Split a total into parts proportional to noisy weights; the parts sum to the total."""
+    noisy = [w * rng.uniform(0.7, 1.3) for w in weights]
+    scale = total / sum(noisy)
+    parts = [int(w * scale) for w in noisy]
+    parts[0] += total - sum(parts)
+    return parts
+
+
+def shown(value: int, opts: dict, rng: random.Random) -> object:
+    if opts.get("small") and 0 < value < 5:
+        return "<5"
+    if opts.get("provisional") and rng.random() < 0.3:
+        return f"{value} p"
+    return value
+
+
+def indicator_values(indicator: str, total: int, foreign: tuple, opts: dict, rng) -> dict:
+    values: dict[tuple, object] = {}
+    f, m, o, u = split(total, [0.62, 0.36, 0.003, 0.017], rng)
+    by_age = {"Y_LT18": 0, "Y_GE18": 0, "_U": 0}
+    for sex, n in (("F", f), ("M", m), ("_O", o), ("_U", u)):
+        values[(indicator, sex, "_T", "_T", "_T")] = shown(n, opts, rng)
+        for age, part in zip(by_age, split(n, [0.3, 0.66, 0.04], rng), strict=True):
+            values[(indicator, sex, age, "_T", "_T")] = shown(part, opts, rng)
+            by_age[age] += part
+    for age, part in by_age.items():
+        values[(indicator, "_T", age, "_T", "_T")] = shown(part, opts, rng)
+    values[(indicator, "_T", "_T", "_T", "_T")] = total
+    if opts.get("provisional"):
+        values[(indicator, "_T", "_T", "_T", "_T")] = f"{total} p"
+    sexual, labour, other, unknown = split(total, [0.45, 0.38, 0.14, 0.03], rng)
+    forms = split(other, [0.2, 0.3, 0.2, 0.1, 0.2, 0.01], rng) if other else [0] * 6
+    for form, n in (("SEXUAL", sexual), ("LABOUR", labour), ("OTHER_FORMS", other),
+                    ("_U", unknown), *zip(FORMS[2:], forms[:4], strict=True)):
+        values[(indicator, "_T", "_T", form, "_T")] = shown(n, opts, rng)
+        women, men = split(n, [0.7, 0.3], rng) if n else (0, 0)
+        values[(indicator, "F", "_T", form, "_T")] = shown(women, opts, rng)
+        values[(indicator, "M", "_T", form, "_T")] = shown(men, opts, rng)
+    nationals, foreigners, unknown = split(total, [0.55, 0.42, 0.03], rng)
+    for code, n in (("NAT", nationals), ("FOR", foreigners), ("_U", unknown)):
+        values[(indicator, "_T", "_T", "_T", code)] = shown(n, opts, rng)
+    if foreign and foreigners:
+        singles = split(foreigners, [1.0] * len(foreign) + [0.8], rng)
+        for code, n in zip(foreign, singles, strict=False):
+            values[(indicator, "_T", "_T", "_T", code)] = shown(n, opts, rng)
+    return values
+
+
+def make_return(country, year, lang, victims, definition, foreign, opts, folder: Path) -> Path:
+    rng = random.Random(f"{country}{year}")
+    path = folder / f"{country}_{year}_{lang}.xlsx"
+    write_template(path, country, year, lang)
+    values: dict[tuple, object] = {}
+    totals = dict(zip(PERSONS, [victims, int(victims * 0.55), int(victims * 0.22),
+                                int(victims * 0.09)], strict=True))
+    for indicator, total in totals.items():
+        values.update(indicator_values(indicator, total, foreign, opts, rng))
+    offences = int(victims * 0.4)
+    values[("OFFENCES_RECORDED", "_T", "_T", "_T", "_T")] = offences
+    for form, n in zip(("SEXUAL", "LABOUR", "OTHER_FORMS"),
+                       split(offences, [0.5, 0.35, 0.15], rng), strict=True):
+        values[("OFFENCES_RECORDED", "_T", "_T", form, "_T")] = n
+    if opts.get("double"):  # a person may be counted under several forms
+        values[("VICTIMS_DETECTED", "_T", "_T", "MIXED", "_T")] = 40
+        # unknown sex not reported: the total is above its parts by sex (a warning)
+        for key in [k for k in values if k[0] == "VICTIMS_DETECTED" and k[1] == "_U"]:
+            del values[key]
+    notes = {}
+    if opts.get("note"):
+        values[("VICTIMS_DETECTED", "_T", "_T", "_T", "_T")] = f"{victims}*"
+        notes[("VICTIMS_DETECTED", "sex_age", "_T")] = "includes 37 possible victims of 2022"
+    metadata = {
+        "definition": definition,
+        "contact_name": "Statistics unit, national rapporteur",
+        "contact_email": f"stats@nrem.{country.lower()}.example",
+        "multiple_counting": "yes" if opts.get("double") else "no",
+    }
+    fill_return(path, values, metadata=metadata, notes=notes)
+    return path
+
+
+def write_canonical_csv(path: Path) -> None:
+    rows = [("provider", "country", "year", "indicator", "sex", "age", "exploitation",
+             "citizenship", "value", "obs_status", "definition", "note")]
+    for year, total, f in ((2021, 710, 488), (2022, 768, 532), (2023, 801, 549)):
+        m = total - f - 3
+        rows += [
+            ("DEU", "DEU", year, "VICTIMS_DETECTED", "_T", "_T", "_T", "_T", total, "",
+             "IDENTIFIED", "completed investigations only"),
+            ("DEU", "DEU", year, "VICTIMS_DETECTED", "F", "_T", "_T", "_T", f, "", "IDENTIFIED", ""),
+            ("DEU", "DEU", year, "VICTIMS_DETECTED", "M", "_T", "_T", "_T", m, "", "IDENTIFIED", ""),
+            ("DEU", "DEU", year, "VICTIMS_DETECTED", "_U", "_T", "_T", "_T", "<5", "",
+             "IDENTIFIED", ""),
+            ("DEU", "DEU", year, "VICTIMS_DETECTED", "_T", "Y_LT18", "_T", "_T",
+             int(total * 0.27), "", "IDENTIFIED", ""),
+            ("DEU", "DEU", year, "PERSONS_SUSPECTED", "_T", "_T", "_T", "_T",
+             int(total * 0.6), "", "", ""),
+            ("DEU", "DEU", year, "PERSONS_CONVICTED", "_T", "_T", "_T", "_T",
+             int(total * 0.1) if year < 2023 else "", "L" if year == 2023 else "", "",
+             "court statistics not yet published" if year == 2023 else ""),
+        ]
+    rows.append(("DEU", "DEU", 2023, "PERSONS_PROSECUTED", "_T", "_T", "_T", "_T", "1,112 p", "",
+                 "", ""))
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+
+
+def make_errors(folder: Path, scratch: Path) -> None:
+    # 1. A Kenyan template with bad cells.
+    path = folder / "KEN_2023_bad_cells.xlsx"
+    write_template(path, "KEN", 2023, "en")
+    fill_return(
+        path,
+        {
+            ("VICTIMS_DETECTED", "_T", "_T", "_T", "_T"): 412,
+            ("VICTIMS_DETECTED", "F", "_T", "_T", "_T"): "twelve",
+            ("VICTIMS_DETECTED", "M", "_T", "_T", "_T"): 230,
+            ("PERSONS_SUSPECTED", "_T", "_T", "_T", "_T"): -3,
+            ("VICTIMS_DETECTED", "_T", "_T", "_T", "XYZ"): 15,
+            ("PERSONS_CONVICTED", "_T", "_T", "_T", "_T"): 19,
+            ("PERSONS_CONVICTED", "F", "_T", "_T", "_T"): 4,
+            ("PERSONS_CONVICTED", "M", "_T", "_T", "_T"): 11,
+        },
+        metadata={"definition": "IDENTIFIED"},
+    )
+    wb = load_workbook(path)
+    victims = next(ws for ws in wb.worksheets if ws["A1"].value == "nremstats:VICTIMS_DETECTED")
+    victims["C31"] = 6  # counts in a single-citizenship row whose code cell is blank
+    wb.save(path)
+    # 2. An old template version, metadata country left blank.
+    path = folder / "UGA_2022_old_version.xlsx"
+    write_template(path, "UGA", 2022, "en")
+    fill_return(path, {("VICTIMS_DETECTED", "_T", "_T", "_T", "_T"): 120},
+                metadata={"template_version": "0.9"})
+    # 3. A workbook that is not our template (a ministry's own table).
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Tabla 1"
+    ws.append(["Víctimas de trata", 2023])
+    ws.append(["Mujeres", 310])
+    ws.append(["Hombres", 95])
+    wb.save(folder / "PER_2023_own_layout.xlsx")
+    # 4. A canonical CSV with bad rows.
+    rows = [
+        "country,year,indicator,sex,age,exploitation,citizenship,value,obs_status,definition",
+        "SWE,2023,VICTIMS_DETECTED,_T,_T,_T,_T,388,,IDENTIFIED",
+        "SWE,2023,VICTIMS_DETECTED,Female,_T,_T,_T,250,,IDENTIFIED",
+        "SWE,2023,VICTIMS_DETECTED,M,_T,_T,_T,131,,IDENTIFIED",
+        "SWE,2023,VICTIMS_DETECTED,M,_T,_T,_T,133,,IDENTIFIED",
+        "SWZ,1985,PERSONS_CONVICTED,_T,_T,_T,_T,7,,",
+        "XXK,2023,PERSONS_SUSPECTED,_T,_T,_T,_T,52,,",
+        "SWE,2023,PERSONS_PROSECUTED,_T,_T,_T,_T,12,L,",
+    ]
+    (folder / "SWE_2023_bad_rows.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    # 5. A CSV with a missing and an unknown column.
+    rows = [
+        "country,year,indicator,sex,age,exploitation,nationality,value",
+        "NOR,2023,VICTIMS_DETECTED,_T,_T,_T,_T,95",
+    ]
+    (folder / "NOR_2023_missing_column.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+
+def main() -> None:
+    errors = OUT / "errors"
+    for folder in (OUT, errors):
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.iterdir():
+            if old.suffix in (".xlsx", ".csv"):
+                old.unlink()
+    for spec in RETURNS:
+        make_return(*spec, folder=OUT)
+    write_canonical_csv(OUT / "DEU_2021-2023_canonical.csv")
+    scratch = Path(tempfile.mkdtemp())
+    try:
+        make_errors(errors, scratch)
+    finally:
+        shutil.rmtree(scratch)
+    print(f"wrote {len(list(OUT.glob('*.*')))} files in {OUT}, "
+          f"{len(list(errors.glob('*.*')))} in {errors}")
+    print("metadata rows:", metadata_rows())
+
+
+if __name__ == "__main__":
+    main()
