@@ -91,32 +91,40 @@ def locate_csv(source: Source) -> Located:
         message = f"{name} cannot be read as CSV ({exc}). Check quoting and separators (commas)."
         return Located(name, "csv", None, [_error("FILE_UNREADABLE", name, message)])
     frame.columns = [str(c).strip() for c in frame.columns]
-    findings = []
     letters = {col: column_letter(i) for i, col in enumerate(frame.columns)}
-    for col in frame.columns:
-        if col not in TEXT_FIELDS:
-            findings.append(
-                _error(
-                    "STRUCTURE_UNKNOWN_COLUMN",
-                    name,
-                    f"Column '{col}' is not a column of the observation format. Rename it to "
-                    f"one of: {', '.join(TEXT_FIELDS)}; or remove it.",
-                    cell=f"{letters[col]}1",
-                    row=1,
-                    text=col,
-                )
+    missing = [col for col in REQUIRED_CSV if col not in frame.columns]
+    if len(missing) == len(REQUIRED_CSV):
+        message = (
+            f"{name} is not a canonical long CSV: none of its columns "
+            f"({', '.join(frame.columns[:8])}{', ...' if len(frame.columns) > 8 else ''}) is a "
+            f"column of the observation format. The header row must name: "
+            f"{', '.join(REQUIRED_CSV)} (and optionally {', '.join(OPTIONAL_CSV)})."
+        )
+        finding = _error("STRUCTURE_MISSING_COLUMN", name, message, cell="A1", row=1)
+        return Located(name, "csv", None, [finding], rows_seen=len(frame))
+    findings = [
+        _error(
+            "STRUCTURE_UNKNOWN_COLUMN",
+            name,
+            f"Column '{col}' is not a column of the observation format. Rename it to one of: "
+            f"{', '.join(TEXT_FIELDS)}; or remove it.",
+            cell=f"{letters[col]}1",
+            row=1,
+            text=col,
+        )
+        for col in frame.columns
+        if col not in TEXT_FIELDS
+    ]
+    if missing:
+        findings.append(
+            _error(
+                "STRUCTURE_MISSING_COLUMN",
+                name,
+                f"Required column(s) {', '.join(missing)} missing. Add them to the header row "
+                f"(line 1); required: {', '.join(REQUIRED_CSV)}.",
+                row=1,
             )
-    for col in REQUIRED_CSV:
-        if col not in frame.columns:
-            findings.append(
-                _error(
-                    "STRUCTURE_MISSING_COLUMN",
-                    name,
-                    f"Required column '{col}' is missing. Add it to the header row (line 1); "
-                    f"required: {', '.join(REQUIRED_CSV)}.",
-                    row=1,
-                )
-            )
+        )
     if findings:
         return Located(name, "csv", None, findings, rows_seen=len(frame))
     for col in OPTIONAL_CSV:
