@@ -199,6 +199,7 @@ def _grid_records(rows: list[list[str]], sheet: str, indicator: str, grid, out: 
             dims = grid.dims(code_text, col_code)
             out.append(
                 {
+                    **dict.fromkeys(TEXT_FIELDS, ""),
                     "indicator": indicator,
                     **dims,
                     "value": text,
@@ -249,7 +250,6 @@ def locate_template(source: Source) -> Located:
         for grid in layout.grids:
             _grid_records(source.sheets[sheet], sheet, layout.indicator, grid, out)
     records = pd.DataFrame(out, columns=[*TEXT_FIELDS, "sheet", "cell", "row", "citizenship_cell"])
-    records = records.fillna("")
     records["row"] = records["row"].astype("int64")
     for key in ("country", "year", "definition"):
         records[key] = located.metadata.get(key, "")

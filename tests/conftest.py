@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "sample_data"
+DATA = Path(__file__).resolve().parent / "data"
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", help="Rewrite golden files.")
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
+
+
+@pytest.fixture
+def samples() -> Path:
+    return SAMPLES
+
+
+@pytest.fixture
+def store_dir(tmp_path: Path) -> Path:
+    return tmp_path / "store"
+
+
+@pytest.fixture(scope="session")
+def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store holding every good sample return (built once)."""
+    from nremstats.demo import sample_files
+    from nremstats.ingest import ingest_files
+
+    path = tmp_path_factory.mktemp("sample") / "store"
+    run = ingest_files(sample_files(SAMPLES), path)
+    assert run.ok
+    return path
+
+
+@pytest.fixture
+def blank_template(tmp_path: Path) -> Path:
+    from nremstats.template import write_template
+
+    return write_template(tmp_path / "blank.xlsx", "NLD", 2023, "en")
+
+
+def write_csv(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def copy_sample(name: str, tmp_path: Path) -> Path:
+    target = tmp_path / Path(name).name
+    shutil.copy(SAMPLES / name, target)
+    return target
+
+
+HEADER = "country,year,indicator,sex,age,exploitation,citizenship,value"

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import zipfile
+
+import pytest
+from openpyxl import load_workbook
+
+from nremstats.errors import InputFileNotFound
+from nremstats.ingest import read_return
+from nremstats.template import fill_return
+
+from .conftest import DATA, HEADER, write_csv
+
+
+def rules(data):
+    return [f.rule for f in data.findings]
+
+
+def test_missing_file_is_a_usage_error(tmp_path):
+    with pytest.raises(InputFileNotFound, match="no such file"):
+        read_return(tmp_path / "nope.xlsx")
+
+
+def test_file_neither_xlsx_nor_csv(tmp_path):
+    path = tmp_path / "return.pdf"
+    path.write_bytes(b"%PDF-1.4 ...")
+    data = read_return(path)
+    assert rules(data) == ["FILE_UNSUPPORTED"]
+    assert "return.pdf" in data.findings[0].message and data.observations is None
+
+
+def test_damaged_workbook(tmp_path):
+    path = tmp_path / "broken.xlsx"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("hello.txt", "not a workbook")
+    data = read_return(path)
+    assert rules(data) == ["FILE_UNREADABLE"]
+    assert "broken.xlsx" in data.findings[0].message
+
+
+def test_csv_not_utf8(tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes((HEADER + "\nNLD,2023,VICTIMS_DETECTED,_T,_T,_T,_T,5\n").replace(
+        "NLD", "NLD").encode() + "é".encode("latin-1"))
+    data = read_return(path)
+    assert rules(data) == ["FILE_UNREADABLE"]
+    assert "UTF-8" in data.findings[0].message
+
+
+def test_csv_with_bom_is_read(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes(("\ufeff" + HEADER + "\nNLD,2023,PERSONS_CONVICTED,_T,_T,_T,_T,5\n").encode())
+    data = read_return(path)
+    assert data.ok and data.observations["value"].tolist() == [5]
+
+
+def test_xlsx_not_our_template_real_htcds_file():
+    # tests/data/README.md: the IOM HTCDS v2.0 Excel template, copied unchanged.
+    data = read_return(DATA / "htcds_excel_template_single_select_validation_v2.0.xlsx")
+    assert rules(data) == ["STRUCTURE_NOT_TEMPLATE"]
+    assert "nremstats template" in data.findings[0].message
+
+
+def test_missing_indicator_sheet(blank_template, tmp_path):
+    wb = load_workbook(blank_template)
+    wb["Offences"]["A1"] = "something else"  # the marker is gone
+    path = tmp_path / "edited.xlsx"
+    wb.save(path)
+    fill_return(path, {("VICTIMS_DETECTED", "_T", "_T", "_T", "_T"): 4})
+    data = read_return(path)
+    assert "STRUCTURE_MISSING_SHEET" in rules(data)
+
+
+def test_empty_template(blank_template):
+    data = read_return(blank_template)
+    assert rules(data) == ["STRUCTURE_EMPTY"]
+
+
+def test_cells_are_a1_addresses(blank_template):
+    fill_return(blank_template, {("VICTIMS_DETECTED", "M", "Y_GE18", "_T", "_T"): 31})
+    obs = read_return(blank_template).observations
+    assert obs[["sheet", "cell"]].values.tolist() == [["Victims", "E7"]]
+
+
+def test_csv_cell_is_value_column_and_line(tmp_path):
+    path = write_csv(tmp_path / "c.csv", [
+        "value,country,year,indicator,sex,age,exploitation,citizenship",
+        "7,NLD,2023,PERSONS_CONVICTED,_T,_T,_T,_T",
+        "3,NLD,2023,PERSONS_CONVICTED,F,_T,_T,_T",
+    ])
+    obs = read_return(path).observations
+    assert obs["cell"].tolist() == ["A2", "A3"]
+    assert obs["sheet"].isna().all()
+
+
+def test_csv_not_csv_at_all(tmp_path):
+    path = tmp_path / "weird.csv"
+    path.write_text('a,b\n"1,2\n', encoding="utf-8")
+    data = read_return(path)
+    assert data.findings and not data.ok
