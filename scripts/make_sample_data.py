@@ -70,8 +70,13 @@ def indicator_values(indicator: str, total: int, foreign: tuple, opts: dict, rng
         values[(indicator, "_T", "_T", "_T", "_T")] = f"{total} p"
     sexual, labour, other, unknown = split(total, [0.45, 0.38, 0.14, 0.03], rng)
     forms = split(other, [0.2, 0.3, 0.2, 0.1, 0.2, 0.01], rng) if other else [0] * 6
-    for form, n in (("SEXUAL", sexual), ("LABOUR", labour), ("OTHER_FORMS", other),
-                    ("_U", unknown), *zip(FORMS[2:], forms[:4], strict=True)):
+    for form, n in (
+        ("SEXUAL", sexual),
+        ("LABOUR", labour),
+        ("OTHER_FORMS", other),
+        ("_U", unknown),
+        *zip(FORMS[2:], forms[:4], strict=True),
+    ):
         values[(indicator, "_T", "_T", form, "_T")] = shown(n, opts, rng)
         women, men = split(n, [0.7, 0.3], rng) if n else (0, 0)
         values[(indicator, "F", "_T", form, "_T")] = shown(women, opts, rng)
@@ -91,14 +96,20 @@ def make_return(country, year, lang, victims, definition, foreign, opts, folder:
     path = folder / f"{country}_{year}_{lang}.xlsx"
     write_template(path, country, year, lang)
     values: dict[tuple, object] = {}
-    totals = dict(zip(PERSONS, [victims, int(victims * 0.55), int(victims * 0.22),
-                                int(victims * 0.09)], strict=True))
+    totals = dict(
+        zip(
+            PERSONS,
+            [victims, int(victims * 0.55), int(victims * 0.22), int(victims * 0.09)],
+            strict=True,
+        )
+    )
     for indicator, total in totals.items():
         values.update(indicator_values(indicator, total, foreign, opts, rng))
     offences = int(victims * 0.4)
     values[("OFFENCES_RECORDED", "_T", "_T", "_T", "_T")] = offences
-    for form, n in zip(("SEXUAL", "LABOUR", "OTHER_FORMS"),
-                       split(offences, [0.5, 0.35, 0.15], rng), strict=True):
+    for form, n in zip(
+        ("SEXUAL", "LABOUR", "OTHER_FORMS"), split(offences, [0.5, 0.35, 0.15], rng), strict=True
+    ):
         values[("OFFENCES_RECORDED", "_T", "_T", form, "_T")] = n
     if opts.get("double"):  # a person may be counted under several forms
         values[("VICTIMS_DETECTED", "_T", "_T", "MIXED", "_T")] = 40
@@ -120,27 +131,127 @@ def make_return(country, year, lang, victims, definition, foreign, opts, folder:
 
 
 def write_canonical_csv(path: Path) -> None:
-    rows = [("provider", "country", "year", "indicator", "sex", "age", "exploitation",
-             "citizenship", "value", "obs_status", "definition", "note")]
+    rows = [
+        (
+            "provider",
+            "country",
+            "year",
+            "indicator",
+            "sex",
+            "age",
+            "exploitation",
+            "citizenship",
+            "value",
+            "obs_status",
+            "definition",
+            "note",
+        )
+    ]
     for year, total, f in ((2021, 710, 488), (2022, 768, 532), (2023, 801, 549)):
         m = total - f - 3
         rows += [
-            ("DEU", "DEU", year, "VICTIMS_DETECTED", "_T", "_T", "_T", "_T", total, "",
-             "IDENTIFIED", "completed investigations only"),
-            ("DEU", "DEU", year, "VICTIMS_DETECTED", "F", "_T", "_T", "_T", f, "", "IDENTIFIED", ""),
-            ("DEU", "DEU", year, "VICTIMS_DETECTED", "M", "_T", "_T", "_T", m, "", "IDENTIFIED", ""),
-            ("DEU", "DEU", year, "VICTIMS_DETECTED", "_U", "_T", "_T", "_T", "<5", "",
-             "IDENTIFIED", ""),
-            ("DEU", "DEU", year, "VICTIMS_DETECTED", "_T", "Y_LT18", "_T", "_T",
-             int(total * 0.27), "", "IDENTIFIED", ""),
-            ("DEU", "DEU", year, "PERSONS_SUSPECTED", "_T", "_T", "_T", "_T",
-             int(total * 0.6), "", "", ""),
-            ("DEU", "DEU", year, "PERSONS_CONVICTED", "_T", "_T", "_T", "_T",
-             int(total * 0.1) if year < 2023 else "", "L" if year == 2023 else "", "",
-             "court statistics not yet published" if year == 2023 else ""),
+            (
+                "DEU",
+                "DEU",
+                year,
+                "VICTIMS_DETECTED",
+                "_T",
+                "_T",
+                "_T",
+                "_T",
+                total,
+                "",
+                "IDENTIFIED",
+                "completed investigations only",
+            ),
+            (
+                "DEU",
+                "DEU",
+                year,
+                "VICTIMS_DETECTED",
+                "F",
+                "_T",
+                "_T",
+                "_T",
+                f,
+                "",
+                "IDENTIFIED",
+                "",
+            ),
+            (
+                "DEU",
+                "DEU",
+                year,
+                "VICTIMS_DETECTED",
+                "M",
+                "_T",
+                "_T",
+                "_T",
+                m,
+                "",
+                "IDENTIFIED",
+                "",
+            ),
+            (
+                "DEU",
+                "DEU",
+                year,
+                "VICTIMS_DETECTED",
+                "_U",
+                "_T",
+                "_T",
+                "_T",
+                "<5",
+                "",
+                "IDENTIFIED",
+                "",
+            ),
+            (
+                "DEU",
+                "DEU",
+                year,
+                "VICTIMS_DETECTED",
+                "_T",
+                "Y_LT18",
+                "_T",
+                "_T",
+                int(total * 0.27),
+                "",
+                "IDENTIFIED",
+                "",
+            ),
+            (
+                "DEU",
+                "DEU",
+                year,
+                "PERSONS_SUSPECTED",
+                "_T",
+                "_T",
+                "_T",
+                "_T",
+                int(total * 0.6),
+                "",
+                "",
+                "",
+            ),
+            (
+                "DEU",
+                "DEU",
+                year,
+                "PERSONS_CONVICTED",
+                "_T",
+                "_T",
+                "_T",
+                "_T",
+                int(total * 0.1) if year < 2023 else "",
+                "L" if year == 2023 else "",
+                "",
+                "court statistics not yet published" if year == 2023 else "",
+            ),
         ]
-    rows.append(("DEU", "DEU", 2023, "PERSONS_PROSECUTED", "_T", "_T", "_T", "_T", "1,112 p", "",
-                 "", ""))
+    rows.append(
+        ("DEU", "DEU", 2023, "PERSONS_PROSECUTED", "_T", "_T", "_T", "_T", "1,112 p", "", "", "")
+    )
     with path.open("w", newline="", encoding="utf-8") as handle:
         csv.writer(handle, lineterminator="\n").writerows(rows)
 
@@ -170,8 +281,11 @@ def make_errors(folder: Path, scratch: Path) -> None:
     # 2. An old template version, metadata country left blank.
     path = folder / "UGA_2022_old_version.xlsx"
     write_template(path, "UGA", 2022, "en")
-    fill_return(path, {("VICTIMS_DETECTED", "_T", "_T", "_T", "_T"): 120},
-                metadata={"template_version": "0.9"})
+    fill_return(
+        path,
+        {("VICTIMS_DETECTED", "_T", "_T", "_T", "_T"): 120},
+        metadata={"template_version": "0.9"},
+    )
     # 3. A workbook that is not our template (a ministry's own table).
     wb = Workbook()
     ws = wb.active
@@ -215,8 +329,10 @@ def main() -> None:
         make_errors(errors, scratch)
     finally:
         shutil.rmtree(scratch)
-    print(f"wrote {len(list(OUT.glob('*.*')))} files in {OUT}, "
-          f"{len(list(errors.glob('*.*')))} in {errors}")
+    print(
+        f"wrote {len(list(OUT.glob('*.*')))} files in {OUT}, "
+        f"{len(list(errors.glob('*.*')))} in {errors}"
+    )
     print("metadata rows:", metadata_rows())
 
 

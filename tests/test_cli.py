@@ -29,20 +29,25 @@ def test_version():
 
 def test_template_writes_workbook(tmp_path):
     out = tmp_path / "t.xlsx"
-    result = invoke("template", "--country", "FRA", "--year", "2024", "--lang", "fr", "-o", str(out))
+    result = invoke(
+        "template", "--country", "FRA", "--year", "2024", "--lang", "fr", "-o", str(out)
+    )
     assert result.exit_code == 0 and out.is_file()
     assert "Wrote" in result.stderr and result.stdout == ""
 
 
-@pytest.mark.parametrize("args", [
-    ["template", "--country", "FR", "--year", "2024", "-o", "x.xlsx"],
-    ["template", "--country", "FRA", "--year", "2024", "--lang", "de", "-o", "x.xlsx"],
-    ["template", "--country", "FRA", "-o", "x.xlsx"],
-    ["validate", "does-not-exist.xlsx"],
-    ["validate"],
-    ["export", "--indicator", "VICTIMS_DETECTED", "--store", "no-store-here"],
-    ["nonsense"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["template", "--country", "FR", "--year", "2024", "-o", "x.xlsx"],
+        ["template", "--country", "FRA", "--year", "2024", "--lang", "de", "-o", "x.xlsx"],
+        ["template", "--country", "FRA", "-o", "x.xlsx"],
+        ["validate", "does-not-exist.xlsx"],
+        ["validate"],
+        ["export", "--indicator", "VICTIMS_DETECTED", "--store", "no-store-here"],
+        ["nonsense"],
+    ],
+)
 def test_usage_errors_exit_2(args, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = invoke(*args)
@@ -57,13 +62,28 @@ def test_validate_json_equals_library_result():
     assert json.loads(result.stdout) == validate_files(files).to_dict()
     data = json.loads(result.stdout)
     assert set(data) == {"format_version", "files", "findings", "counts"}
-    assert set(data["findings"][0]) == {"rule", "severity", "file", "sheet", "cell", "cells", "row",
-                                        "text", "message"}
+    assert set(data["findings"][0]) == {
+        "rule",
+        "severity",
+        "file",
+        "sheet",
+        "cell",
+        "cells",
+        "row",
+        "text",
+        "message",
+    }
 
 
 def test_validate_text_and_strict(tmp_path):
-    path = write_csv(tmp_path / "w.csv", [
-        HEADER, "NLD,2021,PERSONS_CONVICTED,_T,_T,_T,_T,9", "NLD,2021,PERSONS_CONVICTED,F,_T,_T,_T,5"])
+    path = write_csv(
+        tmp_path / "w.csv",
+        [
+            HEADER,
+            "NLD,2021,PERSONS_CONVICTED,_T,_T,_T,_T,9",
+            "NLD,2021,PERSONS_CONVICTED,F,_T,_T,_T,5",
+        ],
+    )
     result = invoke("validate", str(path))
     assert result.exit_code == 0
     assert "BALANCE_SEX" in result.stdout and "1 warning(s)" in result.stdout
@@ -80,20 +100,40 @@ def test_ingest_then_export(tmp_path):
     assert [f["status"] for f in data["files"]] == ["valid", "invalid"]
     for f in data["files"]:
         assert f["rows_stored"] + f["rows_rejected"] == f["rows_read"]
-    table = invoke("export", "--indicator", "VICTIMS_DETECTED", "--format", "md",
-                   "--store", str(store))
+    table = invoke(
+        "export", "--indicator", "VICTIMS_DETECTED", "--format", "md", "--store", str(store)
+    )
     assert table.exit_code == 0 and "| NLD | Netherlands | 1042 [" in table.stdout
-    env_table = invoke("export", "--indicator", "VICTIMS_DETECTED",
-                       env={"NREMSTATS_STORE": str(store)})
+    env_table = invoke(
+        "export", "--indicator", "VICTIMS_DETECTED", env={"NREMSTATS_STORE": str(store)}
+    )
     assert env_table.exit_code == 0 and env_table.stdout.startswith("country,name,2023")
     long = invoke("export", "--long", "--store", str(store))
     assert long.exit_code == 0 and long.stdout.startswith("provider,country,year")
     parquet = tmp_path / "o.parquet"
-    assert invoke("export", "--long", "--format", "parquet", "-o", str(parquet),
-                  "--store", str(store)).exit_code == 0 and parquet.is_file()
+    assert (
+        invoke(
+            "export", "--long", "--format", "parquet", "-o", str(parquet), "--store", str(store)
+        ).exit_code
+        == 0
+        and parquet.is_file()
+    )
     xlsx = tmp_path / "o.xlsx"
-    assert invoke("export", "--indicator", "VICTIMS_DETECTED", "--format", "xlsx", "-o",
-                  str(xlsx), "--store", str(store)).exit_code == 0 and xlsx.is_file()
+    assert (
+        invoke(
+            "export",
+            "--indicator",
+            "VICTIMS_DETECTED",
+            "--format",
+            "xlsx",
+            "-o",
+            str(xlsx),
+            "--store",
+            str(store),
+        ).exit_code
+        == 0
+        and xlsx.is_file()
+    )
     assert invoke("export", "--long", "--format", "xlsx", "--store", str(store)).exit_code == 2
     assert invoke("export", "--store", str(store)).exit_code == 2
 
@@ -141,20 +181,31 @@ def _entry_point() -> str:
 def test_installed_entry_point_subprocess(tmp_path):
     env = {**os.environ, "NO_COLOR": "1"}
     bad = copy_sample("errors/UGA_2022_old_version.xlsx", tmp_path)
-    proc = subprocess.run([_entry_point(), "validate", str(bad), "--format", "json"],
-                          capture_output=True, text=True, env=env, check=False)
+    proc = subprocess.run(
+        [_entry_point(), "validate", str(bad), "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     assert proc.returncode == 1
     assert json.loads(proc.stdout)["findings"][0]["rule"] == "STRUCTURE_TEMPLATE_VERSION"
-    module = subprocess.run([sys.executable, "-m", "nremstats", "--version"],
-                            capture_output=True, text=True, env=env, check=False)
+    module = subprocess.run(
+        [sys.executable, "-m", "nremstats", "--version"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     assert module.returncode == 0 and module.stdout.startswith("nremstats ")
 
 
 def test_help_imports_no_heavy_library():
-    code = ("import sys; from nremstats.cli import app; "
-            "from typer.testing import CliRunner; CliRunner().invoke(app, ['--help']); "
-            "print(sorted(m for m in ('pandas', 'pandera', 'pyarrow', 'openpyxl') "
-            "if m in sys.modules))")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True)
+    code = (
+        "import sys; from nremstats.cli import app; "
+        "from typer.testing import CliRunner; CliRunner().invoke(app, ['--help']); "
+        "print(sorted(m for m in ('pandas', 'pandera', 'pyarrow', 'openpyxl') "
+        "if m in sys.modules))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == "[]"

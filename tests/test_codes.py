@@ -8,15 +8,30 @@ from nremstats import codes
 def test_spec_codes_are_declared():
     assert codes.codes("sex") == {"F", "M", "_O", "_U", "_T"}
     assert codes.codes("age") == {"Y_LT18", "Y_GE18", "_U", "_T"}
-    assert {"SEXUAL", "LABOUR", "ORGANS", "CRIMINAL", "BEGGING", "MARRIAGE", "OTHER", "MIXED",
-            "OTHER_FORMS", "_U", "_T"} == codes.codes("exploitation")
+    assert {
+        "SEXUAL",
+        "LABOUR",
+        "ORGANS",
+        "CRIMINAL",
+        "BEGGING",
+        "MARRIAGE",
+        "OTHER",
+        "MIXED",
+        "OTHER_FORMS",
+        "_U",
+        "_T",
+    } == codes.codes("exploitation")
     assert codes.codes("citizenship") == {"NAT", "FOR", "_U", "_T"}
     assert codes.codes("obs_status") == set("APEBLMQ")
     assert codes.codes("conf_status") == {"C", "D"}
     assert codes.codes("definition") == {"IDENTIFIED", "PRESUMED", "REGISTERED"}
     assert codes.codes("indicator") == {
-        "VICTIMS_DETECTED", "PERSONS_SUSPECTED", "PERSONS_PROSECUTED", "PERSONS_CONVICTED",
-        "OFFENCES_RECORDED"}
+        "VICTIMS_DETECTED",
+        "PERSONS_SUSPECTED",
+        "PERSONS_PROSECUTED",
+        "PERSONS_CONVICTED",
+        "OFFENCES_RECORDED",
+    }
 
 
 def test_other_forms_hierarchy():
@@ -32,14 +47,20 @@ def test_every_code_has_a_label_in_each_language(lang):
             assert codes.label(dim, code, lang) != code
 
 
-@pytest.mark.parametrize(("dim", "text", "code"), [
-    ("sex", "Féminin", "F"), ("sex", "FEMENINO", "F"), ("sex", "women", "F"),
-    ("age", "0 to 17 years", "Y_LT18"), ("age", "Niños (0-17)", "Y_LT18"),
-    ("definition", "Présumées (victimes présumées ou possibles)", "PRESUMED"),
-    ("definition", "Identificadas (víctimas formalmente identificadas)", "IDENTIFIED"),
-    ("indicator", "Detected trafficking victims", "VICTIMS_DETECTED"),
-    ("exploitation", "Other forms of exploitation", "OTHER_FORMS"),
-])
+@pytest.mark.parametrize(
+    ("dim", "text", "code"),
+    [
+        ("sex", "Féminin", "F"),
+        ("sex", "FEMENINO", "F"),
+        ("sex", "women", "F"),
+        ("age", "0 to 17 years", "Y_LT18"),
+        ("age", "Niños (0-17)", "Y_LT18"),
+        ("definition", "Présumées (victimes présumées ou possibles)", "PRESUMED"),
+        ("definition", "Identificadas (víctimas formalmente identificadas)", "IDENTIFIED"),
+        ("indicator", "Detected trafficking victims", "VICTIMS_DETECTED"),
+        ("exploitation", "Other forms of exploitation", "OTHER_FORMS"),
+    ],
+)
 def test_labels_map_to_codes(dim, text, code):
     assert codes.map_label(dim, text) == code
 

@@ -23,11 +23,20 @@ def test_comparison_table_golden(sample_store, fmt, indicator, update_golden):
     assert text == golden.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize(("value", "status", "lower", "upper", "mark"), [
-    (791, "A", None, None, "791"), (12, "P", None, None, "12 p"), (12, "E", None, None, "12 e"),
-    (12, "B", None, None, "12 b"), (None, "L", None, None, ".."), (None, "M", None, None, "z"),
-    (None, "Q", 0, 4, "<5"), (None, "Q", 3, 7, "3-7"), (None, "Q", None, None, "c"),
-])
+@pytest.mark.parametrize(
+    ("value", "status", "lower", "upper", "mark"),
+    [
+        (791, "A", None, None, "791"),
+        (12, "P", None, None, "12 p"),
+        (12, "E", None, None, "12 e"),
+        (12, "B", None, None, "12 b"),
+        (None, "L", None, None, ".."),
+        (None, "M", None, None, "z"),
+        (None, "Q", 0, 4, "<5"),
+        (None, "Q", 3, 7, "3-7"),
+        (None, "Q", None, None, "c"),
+    ],
+)
 def test_status_marks(value, status, lower, upper, mark):
     assert status_mark(value, status, lower, upper) == mark
 
@@ -35,14 +44,17 @@ def test_status_marks(value, status, lower, upper, mark):
 def test_marks_and_notes_are_never_dropped(tmp_path, store_dir):
     from nremstats.ingest import ingest_files
 
-    path = write_csv(tmp_path / "r.csv", [
-        HEADER + ",obs_status,note,provider",
-        "AGO,2018,PERSONS_CONVICTED,_T,_T,_T,_T,<5,,,",
-        "NLD,2021,PERSONS_CONVICTED,_T,_T,_T,_T,,L,court data late,",
-        "NLD,2022,PERSONS_CONVICTED,_T,_T,_T,_T,14 p,,,",
-        "NLD,2022,PERSONS_CONVICTED,_T,_T,_T,_T,15,,,UNODC",
-        "BRA,2022,PERSONS_CONVICTED,_T,_T,_T,_T,33,,,UNODC",
-    ])
+    path = write_csv(
+        tmp_path / "r.csv",
+        [
+            HEADER + ",obs_status,note,provider",
+            "AGO,2018,PERSONS_CONVICTED,_T,_T,_T,_T,<5,,,",
+            "NLD,2021,PERSONS_CONVICTED,_T,_T,_T,_T,,L,court data late,",
+            "NLD,2022,PERSONS_CONVICTED,_T,_T,_T,_T,14 p,,,",
+            "NLD,2022,PERSONS_CONVICTED,_T,_T,_T,_T,15,,,UNODC",
+            "BRA,2022,PERSONS_CONVICTED,_T,_T,_T,_T,33,,,UNODC",
+        ],
+    )
     ingest_files([path], store_dir)
     table = comparison_table(open_store(store_dir), "PERSONS_CONVICTED")
     rows = {row[0]: row for row in table.rows()}

@@ -40,8 +40,10 @@ def test_damaged_workbook(tmp_path):
 
 def test_csv_not_utf8(tmp_path):
     path = tmp_path / "latin.csv"
-    path.write_bytes((HEADER + "\nNLD,2023,VICTIMS_DETECTED,_T,_T,_T,_T,5\n").replace(
-        "NLD", "NLD").encode() + "é".encode("latin-1"))
+    path.write_bytes(
+        (HEADER + "\nNLD,2023,VICTIMS_DETECTED,_T,_T,_T,_T,5\n").replace("NLD", "NLD").encode()
+        + "é".encode("latin-1")
+    )
     data = read_return(path)
     assert rules(data) == ["FILE_UNREADABLE"]
     assert "UTF-8" in data.findings[0].message
@@ -83,11 +85,14 @@ def test_cells_are_a1_addresses(blank_template):
 
 
 def test_csv_cell_is_value_column_and_line(tmp_path):
-    path = write_csv(tmp_path / "c.csv", [
-        "value,country,year,indicator,sex,age,exploitation,citizenship",
-        "7,NLD,2023,PERSONS_CONVICTED,_T,_T,_T,_T",
-        "3,NLD,2023,PERSONS_CONVICTED,F,_T,_T,_T",
-    ])
+    path = write_csv(
+        tmp_path / "c.csv",
+        [
+            "value,country,year,indicator,sex,age,exploitation,citizenship",
+            "7,NLD,2023,PERSONS_CONVICTED,_T,_T,_T,_T",
+            "3,NLD,2023,PERSONS_CONVICTED,F,_T,_T,_T",
+        ],
+    )
     obs = read_return(path).observations
     assert obs["cell"].tolist() == ["A2", "A3"]
     assert obs["sheet"].isna().all()

@@ -25,7 +25,9 @@ CELLS = [
     if code is not None
     for _, col_code in grid.cols
 ]
-KEYS = sorted({(ind, d["sex"], d["age"], d["exploitation"], d["citizenship"]) for ind, d, _ in CELLS})
+KEYS = sorted(
+    {(ind, d["sex"], d["age"], d["exploitation"], d["citizenship"]) for ind, d, _ in CELLS}
+)
 
 written_value = st.one_of(
     st.integers(0, 99999),
@@ -64,17 +66,27 @@ def test_template_to_export_long(values):
         store = folder / "store"
         run = ingest_files([path], store)
         assert not any(f.severity == "error" for f in run.findings)
-        long = pd.read_csv(io.StringIO(export_long(open_store(store).observations(), "csv")),
-                           dtype=str, keep_default_na=False)
+        long = pd.read_csv(
+            io.StringIO(export_long(open_store(store).observations(), "csv")),
+            dtype=str,
+            keep_default_na=False,
+        )
         assert len(long) == len(values)
         got = {}
         for row in long.to_dict("records"):
-            key = (row["indicator"], row["sex"], row["age"], row["exploitation"],
-                   row["citizenship"])
+            key = (
+                row["indicator"],
+                row["sex"],
+                row["age"],
+                row["exploitation"],
+                row["citizenship"],
+            )
             got[key] = (
-                int(row["value"]) if row["value"] else None, row["obs_status"],
+                int(row["value"]) if row["value"] else None,
+                row["obs_status"],
                 int(row["lower"]) if row["lower"] else None,
-                int(row["upper"]) if row["upper"] else None, row["conf_status"] or None,
+                int(row["upper"]) if row["upper"] else None,
+                row["conf_status"] or None,
             )
             assert row["sheet"] and row["cell"] and row["source_file"] == "return.xlsx"
         assert got == {key: _expected(text) for key, text in values.items()}
@@ -98,8 +110,11 @@ def test_every_template_cell_round_trips_at_its_own_address(tmp_path):
 def test_canonical_csv_to_export_long_same_observations(samples, tmp_path):
     source = samples / "DEU_2021-2023_canonical.csv"
     ingest_files([source], tmp_path / "store")
-    long = pd.read_csv(io.StringIO(export_long(open_store(tmp_path / "store").observations(),
-                                               "csv")), dtype=str, keep_default_na=False)
+    long = pd.read_csv(
+        io.StringIO(export_long(open_store(tmp_path / "store").observations(), "csv")),
+        dtype=str,
+        keep_default_na=False,
+    )
     original = pd.read_csv(source, dtype=str, keep_default_na=False)
     assert len(long) == len(original)
     keys = ["country", "year", "indicator", "sex", "age", "exploitation", "citizenship"]
@@ -108,7 +123,9 @@ def test_canonical_csv_to_export_long_same_observations(samples, tmp_path):
         value, status, lower, upper, _ = _expected(row["value_in"])
         status = row["obs_status_in"] or status
         assert (row["value_out"], row["obs_status_out"]) == (
-            "" if value is None else str(value), status)
+            "" if value is None else str(value),
+            status,
+        )
         assert row["lower"] == ("" if lower is None else str(lower))
         assert row["definition_out"] == row["definition_in"]
         assert row["note_out"] == row["note_in"]

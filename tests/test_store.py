@@ -13,7 +13,9 @@ from .conftest import HEADER, write_csv
 
 
 def _csv(tmp_path, name="r.csv", value=5, country="NLD", year=2021):
-    return write_csv(tmp_path / name, [HEADER, f"{country},{year},PERSONS_CONVICTED,_T,_T,_T,_T,{value}"])
+    return write_csv(
+        tmp_path / name, [HEADER, f"{country},{year},PERSONS_CONVICTED,_T,_T,_T,_T,{value}"]
+    )
 
 
 def test_reader_without_store_is_a_usage_error(tmp_path):
@@ -41,11 +43,17 @@ def test_newer_store_version_is_refused(tmp_path, store_dir):
 def test_identical_reingest_is_a_noop_and_bytes_identical(tmp_path, store_dir):
     path = _csv(tmp_path)
     first = ingest_files([path], store_dir)
-    snapshot = {p.relative_to(store_dir): p.read_bytes() for p in store_dir.rglob("*")
-                if p.is_file() and p.name != ".lock"}
+    snapshot = {
+        p.relative_to(store_dir): p.read_bytes()
+        for p in store_dir.rglob("*")
+        if p.is_file() and p.name != ".lock"
+    }
     again = ingest_files([path], store_dir)
-    after = {p.relative_to(store_dir): p.read_bytes() for p in store_dir.rglob("*")
-             if p.is_file() and p.name != ".lock"}
+    after = {
+        p.relative_to(store_dir): p.read_bytes()
+        for p in store_dir.rglob("*")
+        if p.is_file() and p.name != ".lock"
+    }
     assert again.files[0].already_stored and not first.files[0].already_stored
     assert again.files[0].submissions == first.files[0].submissions
     assert snapshot == after
@@ -62,8 +70,10 @@ def test_newer_submission_of_same_provider_supersedes(tmp_path, store_dir):
 
 def test_other_provider_kept_side_by_side(tmp_path, store_dir):
     ingest_files([_csv(tmp_path, "a.csv", 5)], store_dir)
-    unodc = write_csv(tmp_path / "u.csv", [HEADER + ",provider",
-                                           "NLD,2021,PERSONS_CONVICTED,_T,_T,_T,_T,<5,UNODC"])
+    unodc = write_csv(
+        tmp_path / "u.csv",
+        [HEADER + ",provider", "NLD,2021,PERSONS_CONVICTED,_T,_T,_T,_T,<5,UNODC"],
+    )
     ingest_files([unodc], store_dir)
     obs = open_store(store_dir).observations()
     assert sorted(obs["provider"]) == ["NLD", "UNODC"]

@@ -16,12 +16,36 @@ from nremstats.template import (
 )
 
 SHEET_NAMES = {
-    "en": ["Instructions", "Metadata", "Victims", "Suspected", "Prosecuted", "Convicted",
-           "Offences", LISTS_SHEET],
-    "fr": ["Instructions", "Métadonnées", "Victimes", "Soupçonnés", "Poursuivis", "Condamnés",
-           "Infractions", LISTS_SHEET],
-    "es": ["Instrucciones", "Metadatos", "Víctimas", "Sospechosos", "Procesados", "Condenados",
-           "Delitos", LISTS_SHEET],
+    "en": [
+        "Instructions",
+        "Metadata",
+        "Victims",
+        "Suspected",
+        "Prosecuted",
+        "Convicted",
+        "Offences",
+        LISTS_SHEET,
+    ],
+    "fr": [
+        "Instructions",
+        "Métadonnées",
+        "Victimes",
+        "Soupçonnés",
+        "Poursuivis",
+        "Condamnés",
+        "Infractions",
+        LISTS_SHEET,
+    ],
+    "es": [
+        "Instrucciones",
+        "Metadatos",
+        "Víctimas",
+        "Sospechosos",
+        "Procesados",
+        "Condenados",
+        "Delitos",
+        LISTS_SHEET,
+    ],
 }
 
 
@@ -75,8 +99,10 @@ def test_citizenship_grid_has_nat_for_unknown_and_free_rows():
     assert sum(c is None for _, c in grid.rows) >= 10
 
 
-@pytest.mark.parametrize(("country", "year", "lang"), [
-    ("NL", 2023, "en"), ("XXX", 2023, "en"), ("NLD", 1989, "en"), ("NLD", 2023, "de")])
+@pytest.mark.parametrize(
+    ("country", "year", "lang"),
+    [("NL", 2023, "en"), ("XXX", 2023, "en"), ("NLD", 1989, "en"), ("NLD", 2023, "de")],
+)
 def test_bad_options(tmp_path, country, year, lang):
     with pytest.raises(OptionError):
         write_template(tmp_path / "t.xlsx", country, year, lang)
@@ -103,9 +129,11 @@ def test_all_three_languages_ingest_the_same(tmp_path):
     frames = []
     for lang in ("en", "fr", "es"):
         path = write_template(tmp_path / f"{lang}.xlsx", "NLD", 2023, lang)
-        labels = {"en": "Presumed (presumed or possible victims)",
-                  "fr": "Présumées (victimes présumées ou possibles)",
-                  "es": "Presuntas (víctimas presuntas o posibles)"}
+        labels = {
+            "en": "Presumed (presumed or possible victims)",
+            "fr": "Présumées (victimes présumées ou possibles)",
+            "es": "Presuntas (víctimas presuntas o posibles)",
+        }
         fill_return(path, VALUES, metadata={"definition": labels[lang]})
         frames.append(_observations(path))
     assert len(frames[0]) == len(VALUES)

@@ -37,7 +37,11 @@ CASES = [
 def test_written_forms(text, value, status, lower, upper, conf, mark):
     parsed = parse_value(text)
     assert (parsed.value, parsed.obs_status, parsed.lower, parsed.upper) == (
-        value, status, lower, upper)
+        value,
+        status,
+        lower,
+        upper,
+    )
     assert (parsed.conf_status, parsed.mark, parsed.rule) == (conf, mark, None)
 
 
@@ -53,10 +57,17 @@ def test_dash_is_not_available_with_a_warning():
     assert parsed.rule == "VALUE_DASH"
 
 
-@pytest.mark.parametrize(("text", "rule"), [
-    ("abc", "VALUE_UNPARSEABLE"), ("1.5", "VALUE_UNPARSEABLE"), ("-3", "VALUE_NEGATIVE"),
-    ("<0", "VALUE_UNPARSEABLE"), ("12 z", "VALUE_UNPARSEABLE"), ("1,28", "VALUE_UNPARSEABLE"),
-])
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("abc", "VALUE_UNPARSEABLE"),
+        ("1.5", "VALUE_UNPARSEABLE"),
+        ("-3", "VALUE_NEGATIVE"),
+        ("<0", "VALUE_UNPARSEABLE"),
+        ("12 z", "VALUE_UNPARSEABLE"),
+        ("1,28", "VALUE_UNPARSEABLE"),
+    ],
+)
 def test_errors_name_the_text(text, rule):
     parsed = parse_value(text)
     assert parsed.rule == rule
@@ -83,4 +94,7 @@ def test_series_parser_agrees_with_scalar_parser(texts):
         got_status = None if pd.isna(row["obs_status"]) else row["obs_status"]
         got_rule = None if pd.isna(row["rule"]) else row["rule"]
         assert (got_value, got_status, got_rule) == (
-            expected.value, expected.obs_status, expected.rule), text
+            expected.value,
+            expected.obs_status,
+            expected.rule,
+        ), text

@@ -38,7 +38,29 @@ _EXPORTS = {
     "NremstatsError": "nremstats.errors",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [
+    "__version__",
+    "write_template",
+    "fill_return",
+    "read_return",
+    "ReturnData",
+    "validate_files",
+    "ingest_files",
+    "open_store",
+    "Store",
+    "Submission",
+    "observations",
+    "comparison_table",
+    "ComparisonTable",
+    "export_table",
+    "export_long",
+    "parse_value",
+    "run_demo",
+    "Finding",
+    "FileReport",
+    "RunReport",
+    "NremstatsError",
+]
 
 if TYPE_CHECKING:
     from nremstats.demo import run_demo

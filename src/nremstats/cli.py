@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -31,12 +31,12 @@ _state = {"debug": False}
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class ReportFormat(str, Enum):
+class ReportFormat(StrEnum):
     text = "text"
     json = "json"
 
 
-class Lang(str, Enum):
+class Lang(StrEnum):
     en = "en"
     fr = "fr"
     es = "es"

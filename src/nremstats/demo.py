@@ -41,8 +41,9 @@ class DemoResult:
     @property
     def as_designed(self) -> bool:
         """True when every good return was stored and every error return was rejected."""
-        good = all(r.status != "invalid" and r.rows_stored == r.rows_read
-                   for r in self.ingested.files)
+        good = all(
+            r.status != "invalid" and r.rows_stored == r.rows_read for r in self.ingested.files
+        )
         bad = all(r.status == "invalid" for r in self.rejected.files)
         return good and bad and bool(self.ingested.files) and bool(self.rejected.files)
 

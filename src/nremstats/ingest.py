@@ -68,7 +68,12 @@ def read_return(path: str | Path) -> ReturnData:
     located = locate(source)
     if located.records is None or any(f.severity == "error" for f in located.findings):
         return ReturnData(
-            path, source.sha256, source.kind, None, _dedupe(located.findings), located.rows_read,
+            path,
+            source.sha256,
+            source.kind,
+            None,
+            _dedupe(located.findings),
+            located.rows_read,
             located.template_version,
         )
     mapped = map_observations(located)
@@ -180,9 +185,7 @@ def ingest_files(
             for submission, part in submissions_of(data, received_at):
                 batch.append((report, submission, part, data.findings))
     with target.lock(on_wait=on_wait):
-        published = set(
-            target.publish([(sub, part, findings) for _, sub, part, findings in batch])
-        )
+        published = set(target.publish([(sub, part, findings) for _, sub, part, findings in batch]))
     for report, submission, part, _ in batch:
         report.submissions.append(submission.submission_id)
         report.rows_stored += len(part)

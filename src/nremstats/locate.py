@@ -18,7 +18,16 @@ from nremstats.read import Source
 if TYPE_CHECKING:
     import pandas as pd
 
-REQUIRED_CSV = ("country", "year", "indicator", "sex", "age", "exploitation", "citizenship", "value")
+REQUIRED_CSV = (
+    "country",
+    "year",
+    "indicator",
+    "sex",
+    "age",
+    "exploitation",
+    "citizenship",
+    "value",
+)
 OPTIONAL_CSV = ("provider", "obs_status", "lower", "upper", "conf_status", "definition", "note")
 #: Text columns of a located table.
 TEXT_FIELDS = REQUIRED_CSV + OPTIONAL_CSV

@@ -133,19 +133,33 @@ def _status_column(frame: pd.DataFrame, parsed: pd.DataFrame, out: _Findings) ->
         value = parsed.at[idx, "value"]
         has_number = not _is_na(value)
         if status not in known:
-            out.add("CODE_UNKNOWN", record, "obs_status",
-                    f"obs_status '{status}' is not in CL_OBS_STATUS ({', '.join(sorted(known))}).",
-                    status)
+            out.add(
+                "CODE_UNKNOWN",
+                record,
+                "obs_status",
+                f"obs_status '{status}' is not in CL_OBS_STATUS ({', '.join(sorted(known))}).",
+                status,
+            )
             frame.loc[idx, "readable"] = False
         elif has_number and status in MISSING_STATUSES:
-            out.add("VALUE_STATUS_CONFLICT", record, "obs_status",
-                    f"Value {value} has obs_status {status} (missing); remove the number or "
-                    "set the status to A, P, E or B.", status)
+            out.add(
+                "VALUE_STATUS_CONFLICT",
+                record,
+                "obs_status",
+                f"Value {value} has obs_status {status} (missing); remove the number or "
+                "set the status to A, P, E or B.",
+                status,
+            )
             frame.loc[idx, "readable"] = False
         elif not has_number and status not in MISSING_STATUSES and str(record["value"]).strip():
-            out.add("VALUE_STATUS_CONFLICT", record, "obs_status",
-                    f"'{record['value']}' holds no number but obs_status is {status}; write the "
-                    "number or set the status to L, M or Q.", status)
+            out.add(
+                "VALUE_STATUS_CONFLICT",
+                record,
+                "obs_status",
+                f"'{record['value']}' holds no number but obs_status is {status}; write the "
+                "number or set the status to L, M or Q.",
+                status,
+            )
             frame.loc[idx, "readable"] = False
         else:
             parsed.loc[idx, "obs_status"] = status
@@ -163,8 +177,13 @@ def _bounds(frame: pd.DataFrame, parsed: pd.DataFrame, out: _Findings) -> None:
         for idx in frame.index[given.notna()]:
             text = given[idx]
             if not re.fullmatch(r"\d+", text):
-                out.add("BOUNDS_INVALID", frame.loc[idx].to_dict(), name,
-                        f"{name} '{text}' is not a whole number of 0 or more.", text)
+                out.add(
+                    "BOUNDS_INVALID",
+                    frame.loc[idx].to_dict(),
+                    name,
+                    f"{name} '{text}' is not a whole number of 0 or more.",
+                    text,
+                )
                 frame.loc[idx, "readable"] = False
             else:
                 parsed.loc[idx, name] = int(text)
@@ -176,9 +195,14 @@ def _bounds(frame: pd.DataFrame, parsed: pd.DataFrame, out: _Findings) -> None:
     )
     for idx in frame.index[reversed_ | outside]:
         record = frame.loc[idx].to_dict()
-        out.add("BOUNDS_INVALID", record, "lower",
-                f"Bounds {parsed.at[idx, 'lower']}..{parsed.at[idx, 'upper']} are reversed or "
-                f"do not contain the value {parsed.at[idx, 'value']}.", record["lower"])
+        out.add(
+            "BOUNDS_INVALID",
+            record,
+            "lower",
+            f"Bounds {parsed.at[idx, 'lower']}..{parsed.at[idx, 'upper']} are reversed or "
+            f"do not contain the value {parsed.at[idx, 'value']}.",
+            record["lower"],
+        )
         frame.loc[idx, "readable"] = False
 
 
@@ -189,9 +213,13 @@ def _years(frame: pd.DataFrame, out: _Findings) -> pd.Series:
     good = text.str.match(YEAR).fillna(False).astype(bool)
     for idx in frame.index[~good]:
         record = frame.loc[idx].to_dict()
-        out.add("YEAR_RANGE", record, "year",
-                f"Year '{record['year']}' is not a whole number; write the reference year, "
-                "e.g. 2023.", record["year"])
+        out.add(
+            "YEAR_RANGE",
+            record,
+            "year",
+            f"Year '{record['year']}' is not a whole number; write the reference year, e.g. 2023.",
+            record["year"],
+        )
         frame.loc[idx, "readable"] = False
     years = pd.Series(pd.NA, index=frame.index, dtype="Int64")
     years[good] = text[good].str.slice(0, 4).astype("int64")
@@ -200,7 +228,6 @@ def _years(frame: pd.DataFrame, out: _Findings) -> pd.Series:
 
 def map_observations(located: Located) -> Mapped:
     """Build observations from located texts (see module docstring)."""
-    import pandas as pd
 
     frame = located.records.copy()  # type: ignore[union-attr]
     frame["readable"] = True
@@ -217,8 +244,13 @@ def map_observations(located: Located) -> Mapped:
     parsed = parse_series(frame["value"])
     for idx in frame.index[parsed["rule"].notna()]:
         record = frame.loc[idx].to_dict()
-        out.add(str(parsed.at[idx, "rule"]), record, "value", str(parsed.at[idx, "problem"]),
-                record["value"])
+        out.add(
+            str(parsed.at[idx, "rule"]),
+            record,
+            "value",
+            str(parsed.at[idx, "problem"]),
+            record["value"],
+        )
         if codes.severity(str(parsed.at[idx, "rule"])) == "error":
             frame.loc[idx, "readable"] = False
     if located.kind == "csv":
@@ -229,9 +261,14 @@ def map_observations(located: Located) -> Mapped:
         blank = frame["value"].str.strip().eq("") & _blank_to_na(frame["obs_status"]).isna()
         for idx in frame.index[blank]:
             record = frame.loc[idx].to_dict()
-            out.add("VALUE_STATUS_CONFLICT", record, "value",
-                    "The value is blank and no obs_status says why. Write the count, or a mark "
-                    "such as '..' (not available), or set obs_status to L, M or Q.", "")
+            out.add(
+                "VALUE_STATUS_CONFLICT",
+                record,
+                "value",
+                "The value is blank and no obs_status says why. Write the count, or a mark "
+                "such as '..' (not available), or set obs_status to L, M or Q.",
+                "",
+            )
             frame.loc[idx, "readable"] = False
     frame["year"] = _years(frame, out)
     note = _blank_to_na(frame["note"])

@@ -130,9 +130,7 @@ def _rank(provider: str, country: str, priority: list[str]) -> tuple[int, str]:
     return (priority.index(name) if name in priority else len(priority), provider)
 
 
-def comparison_table(
-    store: Store, indicator: str, prefer: str | None = None
-) -> ComparisonTable:
+def comparison_table(store: Store, indicator: str, prefer: str | None = None) -> ComparisonTable:
     """Build the comparison table of one indicator from the store's current observations.
 
     Args:
@@ -187,7 +185,9 @@ def _build(indicator: str, totals: pd.DataFrame, priority: list[str]) -> Compari
             meaning = codes.label("definition", str(best["definition"]))
             cell.notes.append(note(f"victims counted as {meaning}"))
         if best["provider"] != country:
-            cell.notes.append(note(f"figure provided by {best['provider']}, not the national return"))
+            cell.notes.append(
+                note(f"figure provided by {best['provider']}, not the national return")
+            )
         cell.notes.sort()
         cells[(str(country), int(year))] = cell
     countries = sorted({c for c, _ in cells})

@@ -48,8 +48,12 @@ def findings_table(run: RunReport, limit: int | None = None) -> list[Table]:
     for report in run.files:
         if not report.findings:
             continue
-        table = Table(title=f"{report.file} — {report.status}", title_justify="left",
-                      show_lines=False, expand=False)
+        table = Table(
+            title=f"{report.file} — {report.status}",
+            title_justify="left",
+            show_lines=False,
+            expand=False,
+        )
         for column in ("severity", "rule", "sheet", "cell", "text", "message"):
             table.add_column(column, overflow="fold")
         for finding in report.findings[:limit]:
@@ -69,8 +73,9 @@ def files_table(run: RunReport, action: str) -> Table:
     """Summary of each file: status, rows read, stored and rejected, submissions."""
     table = Table(title=f"{action}: {len(run.files)} file(s)", title_justify="left")
     for column in ("file", "status", "rows read", "stored", "rejected", "submissions"):
-        table.add_column(column, justify="right" if column in ("rows read", "stored",
-                                                               "rejected") else "left")
+        table.add_column(
+            column, justify="right" if column in ("rows read", "stored", "rejected") else "left"
+        )
     for report in run.files:
         subs = ", ".join(report.submissions)
         if report.already_stored:
@@ -88,9 +93,11 @@ def files_table(run: RunReport, action: str) -> Table:
 
 def counts_line(run: RunReport) -> str:
     counts = run.counts
-    return (f"{counts['error']} error(s), {counts['warning']} warning(s), "
-            f"{counts['info']} info; {sum(r.status == 'invalid' for r in run.files)} of "
-            f"{len(run.files)} file(s) invalid")
+    return (
+        f"{counts['error']} error(s), {counts['warning']} warning(s), "
+        f"{counts['info']} info; {sum(r.status == 'invalid' for r in run.files)} of "
+        f"{len(run.files)} file(s) invalid"
+    )
 
 
 def print_run(run: RunReport, action: str, fmt: str, console: Console | None = None) -> None:
@@ -107,10 +114,13 @@ def print_run(run: RunReport, action: str, fmt: str, console: Console | None = N
 
 def comparison(table: ComparisonTable) -> Table:
     """A comparison table as a rich table, with footnotes as its caption."""
-    out = Table(title=f"{table.title} ({table.indicator})", title_justify="left",
-                caption="\n".join(f"[{n}] {text}" for n, text in
-                                  enumerate(table.footnotes, start=1)) or None,
-                caption_justify="left")
+    out = Table(
+        title=f"{table.title} ({table.indicator})",
+        title_justify="left",
+        caption="\n".join(f"[{n}] {text}" for n, text in enumerate(table.footnotes, start=1))
+        or None,
+        caption_justify="left",
+    )
     header, *body = table.rows()
     for i, name in enumerate(header):
         out.add_column(name, justify="right" if i >= 2 else "left")

@@ -126,8 +126,16 @@ class Store:
         ]
         table = pa.concat_tables(tables) if tables else arrow_schema().empty_table()
         frame = table.to_pandas(types_mapper=_pandas_types)
-        keys = ["provider", "country", "year", "indicator", "sex", "age", "exploitation",
-                "citizenship"]
+        keys = [
+            "provider",
+            "country",
+            "year",
+            "indicator",
+            "sex",
+            "age",
+            "exploitation",
+            "citizenship",
+        ]
         return frame.sort_values(keys, kind="stable").reset_index(drop=True)
 
     def findings(self, submission_id: str) -> list[Finding]:
@@ -149,7 +157,9 @@ class Store:
             for sub in ("observations", "findings"):
                 (self.path / sub).mkdir(exist_ok=True)
             if not self.exists:
-                _write_json(self.path / MARKER, {"format": FORMAT, "format_version": FORMAT_VERSION})
+                _write_json(
+                    self.path / MARKER, {"format": FORMAT, "format_version": FORMAT_VERSION}
+                )
         except PermissionError as exc:
             raise StoreError(f"Store path {self.path} is not writable ({exc}).") from exc
         self.check_version()
@@ -229,8 +239,9 @@ class Store:
             known.add(submission.submission_id)
         if new:
             entries = [asdict(sub) for sub in existing + new]
-            _write_json(self.path / MANIFEST, {"format_version": FORMAT_VERSION,
-                                               "submissions": entries})
+            _write_json(
+                self.path / MANIFEST, {"format_version": FORMAT_VERSION, "submissions": entries}
+            )
         return [sub.submission_id for sub in new]
 
 

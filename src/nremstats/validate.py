@@ -19,7 +19,15 @@ if TYPE_CHECKING:
 
 EXACT_STATUSES = ("A", "P", "E", "B")
 BALANCED_DIMENSIONS = {"sex": "BALANCE_SEX", "age": "BALANCE_AGE"}
-CHECKED_COLUMNS = (*KEY_COLUMNS, "value", "obs_status", "lower", "upper", "conf_status", "definition")
+CHECKED_COLUMNS = (
+    *KEY_COLUMNS,
+    "value",
+    "obs_status",
+    "lower",
+    "upper",
+    "conf_status",
+    "definition",
+)
 
 
 @cache
@@ -134,9 +142,7 @@ def _duplicates(frame: pd.DataFrame, located: Located) -> list[Finding]:
             "Keep one value per breakdown cell."
         )
         finding = _place("KEY_DUPLICATE", located, first, "value", message, first["value"])
-        findings.append(
-            Finding(**{**finding.__dict__, "cells": tuple(places)})
-        )
+        findings.append(Finding(**{**finding.__dict__, "cells": tuple(places)}))
     return findings
 
 
@@ -185,8 +191,9 @@ def check_balance(frame: pd.DataFrame, located: Located, dim: str) -> list[Findi
             what = f"the total {total} is more than its parts by {by}, which add up to {summed}"
             fix = "Report the rest as 'unknown' if that is what it is."
         context = dict(zip(group_keys, key, strict=True))
-        within = ", ".join(f"{d} {context[d]}" for d in DIMENSIONS if d in context
-                           and context[d] != "_T")
+        within = ", ".join(
+            f"{d} {context[d]}" for d in DIMENSIONS if d in context and context[d] != "_T"
+        )
         where = f"{context['indicator']} {context['year']}" + (f" ({within})" if within else "")
         message = f"{where}: {what}. {fix}"
         findings.append(
@@ -232,8 +239,14 @@ def check_definitions(frame: pd.DataFrame, located: Located) -> list[Finding]:
             "VICTIMS_DETECTED carries one. Leave it empty."
         )
         findings.append(
-            _place("DEFINITION_NOT_APPLICABLE", located, record, "definition", message,
-                   record["definition"])
+            _place(
+                "DEFINITION_NOT_APPLICABLE",
+                located,
+                record,
+                "definition",
+                message,
+                record["definition"],
+            )
         )
     return findings
 

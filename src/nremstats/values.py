@@ -144,7 +144,10 @@ def parse_series(texts: pd.Series) -> pd.DataFrame:
     looked_up = table.reindex(pd.Index(rest.to_numpy(), dtype="string"))
     looked_up.index = rest.index
     fast = pd.DataFrame(
-        {name: pd.array([pd.NA] * int(plain.sum()), dtype=table[name].dtype) for name in PARSED_COLUMNS},
+        {
+            name: pd.array([pd.NA] * int(plain.sum()), dtype=table[name].dtype)
+            for name in PARSED_COLUMNS
+        },
         index=texts.index[plain],
     )
     fast["value"] = texts[plain].astype("int64").astype("Int64")
