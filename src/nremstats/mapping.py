@@ -275,6 +275,7 @@ def map_observations(located: Located) -> Mapped:
     mark = parsed["mark"]
     joined = (mark + " " + note).where(mark.notna() & note.notna())
     frame["note"] = joined.fillna(mark).fillna(note).astype("string")
+    frame["text"] = frame["value"]  # the value as written, for reports
     for name in ("value", "obs_status", "lower", "upper", "conf_status"):
         frame[name] = parsed[name]
     frame["definition"] = _blank_to_na(frame["definition"])

@@ -109,7 +109,8 @@ def check_schema(frame: pd.DataFrame, located: Located) -> list[Finding]:
             continue
         record = frame.loc[case["index"]].to_dict()
         rule, message = _rule_for(column, case["failure_case"])
-        findings.append(_place(rule, located, record, column, message, record[column]))
+        text = record["text"] if column == "value" else record[column]
+        findings.append(_place(rule, located, record, column, message, text))
     if dup.any():
         findings += _duplicates(frame, located)
     return findings
@@ -141,7 +142,7 @@ def _duplicates(frame: pd.DataFrame, located: Located) -> list[Finding]:
             f"The key ({values}) appears {len(group)} times, at {', '.join(places)}. "
             "Keep one value per breakdown cell."
         )
-        finding = _place("KEY_DUPLICATE", located, first, "value", message, first["value"])
+        finding = _place("KEY_DUPLICATE", located, first, "value", message, first["text"])
         findings.append(Finding(**{**finding.__dict__, "cells": tuple(places)}))
     return findings
 
@@ -162,54 +163,73 @@ def check_balance(frame: pd.DataFrame, located: Located, dim: str) -> list[Findi
     Suppressed or ranged cells count by their bounds: a finding is made only when no value
     inside the bounds can make the balance hold.
     """
+    import numpy as np
+
     rule = BALANCED_DIMENSIONS[dim]
-    parents = codes.parents(dim)
-    parts_of_total = [code for code, parent in parents.items() if parent == "_T"]
-    data = frame.assign(_low=_bounds(frame)[0], _high=_bounds(frame)[1])
-    group_keys = [c for c in KEY_COLUMNS if c != dim]
-    totals = data[data[dim] == "_T"].set_index(group_keys)
-    parts = data[data[dim].isin(parts_of_total)]
-    if parts.empty or totals.empty:
+    parts_of_total = [code for code, parent in codes.parents(dim).items() if parent == "_T"]
+    is_total = (frame[dim] == "_T").to_numpy()
+    is_part = frame[dim].isin(parts_of_total).to_numpy()
+    if not is_total.any() or not is_part.any():
         return []
-    sums = parts.groupby(group_keys, sort=True).agg(
-        low=("_low", "sum"), high=("_high", "sum"), n=("_low", "size"), cells=("cell", list)
-    )
-    joined = sums.join(totals[["_low", "_high", "cell", "row", "sheet", "value"]], how="inner")
+    low, high = (s.to_numpy() for s in _bounds(frame))
+    group_keys = [c for c in KEY_COLUMNS if c != dim]
+    gid = frame.groupby(group_keys, sort=False, dropna=False).ngroup().to_numpy()
+    size = int(gid.max()) + 1
+    part_low = np.bincount(gid[is_part], weights=low[is_part], minlength=size)
+    part_high = np.bincount(gid[is_part], weights=high[is_part], minlength=size)
+    has_parts = np.bincount(gid[is_part], minlength=size) > 0
+    rows = np.flatnonzero(is_total)
+    g = gid[rows]
+    over = has_parts[g] & (part_low[g] > high[rows])
+    under = has_parts[g] & (part_high[g] < low[rows])
     findings = []
-    for key, row in joined.iterrows():
-        over = row["low"] > row["_high"]
-        under = row["high"] < row["_low"]
-        if not (over or under):
-            continue
-        total = _show(row["_low"], row["_high"])
-        summed = _show(row["low"], row["high"])
-        by = "sex" if dim == "sex" else "age"
-        if over:
-            what = f"the parts by {by} add up to {summed}, more than the total {total}"
-            fix = "Check the parts, or say in the metadata that a person may be counted twice."
-        else:
-            what = f"the total {total} is more than its parts by {by}, which add up to {summed}"
-            fix = "Report the rest as 'unknown' if that is what it is."
-        context = dict(zip(group_keys, key, strict=True))
-        within = ", ".join(
-            f"{d} {context[d]}" for d in DIMENSIONS if d in context and context[d] != "_T"
-        )
-        where = f"{context['indicator']} {context['year']}" + (f" ({within})" if within else "")
-        message = f"{where}: {what}. {fix}"
+    for i in np.flatnonzero(over | under):
+        total = frame.iloc[rows[i]].to_dict()
+        cells = frame["cell"].to_numpy()[is_part & (gid == g[i])]
         findings.append(
-            Finding(
-                rule=rule,
-                severity=codes.severity(rule),  # type: ignore[arg-type]
-                file=located.file,
-                sheet=row["sheet"] or None,
-                cell=row["cell"],
-                cells=(row["cell"], *row["cells"]),
-                row=int(row["row"]),
-                text=None if row["value"] is None else str(row["value"]),
-                message=message,
+            _balance_finding(
+                rule,
+                located,
+                dim,
+                total,
+                cells,
+                bool(over[i]),
+                _show(low[rows[i]], high[rows[i]]),
+                _show(part_low[g[i]], part_high[g[i]]),
             )
         )
-    return findings
+    return sorted(findings, key=lambda f: (f.sheet or "", f.row or 0, f.cell or ""))
+
+
+def _balance_finding(
+    rule: str,
+    located: Located,
+    dim: str,
+    total: dict,
+    cells: Any,
+    over: bool,
+    whole: str,
+    summed: str,
+) -> Finding:
+    if over:
+        what = f"the parts by {dim} add up to {summed}, more than the total {whole}"
+        fix = "Check the parts, or say in the metadata that a person may be counted twice."
+    else:
+        what = f"the total {whole} is more than its parts by {dim}, which add up to {summed}"
+        fix = "Report the rest as 'unknown' if that is what it is."
+    within = ", ".join(f"{d} {total[d]}" for d in DIMENSIONS if d != dim and total[d] != "_T")
+    where = f"{total['indicator']} {total['year']}" + (f" ({within})" if within else "")
+    return Finding(
+        rule=rule,
+        severity=codes.severity(rule),  # type: ignore[arg-type]
+        file=located.file,
+        sheet=total["sheet"] or None,
+        cell=total["cell"],
+        cells=(total["cell"], *map(str, cells)),
+        row=int(total["row"]),
+        text=str(total["text"]),
+        message=f"{where}: {what}. {fix}",
+    )
 
 
 def _show(low: float, high: float) -> str:
