@@ -103,3 +103,35 @@ def test_csv_not_csv_at_all(tmp_path):
     path.write_text('a,b\n"1,2\n', encoding="utf-8")
     data = read_return(path)
     assert data.findings and not data.ok
+
+
+def test_template_metadata_blank_country_and_year(blank_template):
+    fill_return(blank_template, {("VICTIMS_DETECTED", "_T", "_T", "_T", "_T"): 5},
+                metadata={"country": "", "year": "", "definition": "PRESUMED"})
+    found = {(f.rule, f.cell) for f in read_return(blank_template).findings}
+    assert {("METADATA_MISSING", "C3"), ("METADATA_MISSING", "C4")} <= found
+
+
+def test_template_metadata_labels_and_names(blank_template):
+    fill_return(blank_template, {("VICTIMS_DETECTED", "_T", "_T", "_T", "_T"): 5},
+                metadata={"country": "Netherlands", "definition": "enregistrées"})
+    data = read_return(blank_template)
+    assert data.ok
+    assert data.observations[["country", "definition"]].values.tolist() == [["NLD", "REGISTERED"]]
+
+
+def test_template_unknown_definition_at_its_cell(blank_template):
+    fill_return(blank_template, {("VICTIMS_DETECTED", "_T", "_T", "_T", "_T"): 5},
+                metadata={"definition": "whatever"})
+    found = [(f.rule, f.sheet, f.cell, f.text) for f in read_return(blank_template).findings]
+    assert found == [("CODE_UNKNOWN", "Metadata", "C7", "whatever")]
+
+
+def test_citizenship_row_accepts_country_name(blank_template):
+    fill_return(blank_template, {("VICTIMS_DETECTED", "_T", "_T", "_T", "ROU"): 5})
+    wb = load_workbook(blank_template)
+    row = next(r for r in range(1, 60) if wb["Victims"].cell(r, 2).value == "ROU")
+    wb["Victims"].cell(row, 2).value = "Romania"
+    wb.save(blank_template)
+    data = read_return(blank_template)
+    assert data.ok and data.observations["citizenship"].tolist() == ["ROU"]

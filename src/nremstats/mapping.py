@@ -77,24 +77,14 @@ def _metadata(located: Located, out: _Findings, frame: pd.DataFrame) -> bool | N
                     message=f"The metadata field '{key}' is blank. Fill it in {sheet}!{cell}.",
                 )
             )
+    # Labels in any language (the dropdown's) become codes; an unknown text is kept as
+    # written, so the schema check reports it at the metadata cell.
     text = meta.get("definition", "")
-    code = codes.map_label("definition", text) if text else None
-    if text and code is None:
-        sheet, cell = located.field_cells["definition"]  # type: ignore[misc]
-        known = ", ".join(codes.ordered_codes("definition"))
-        out.items.append(
-            Finding(
-                rule="CODE_UNKNOWN",
-                severity="error",
-                file=located.file,
-                sheet=sheet,
-                cell=cell,
-                text=text,
-                message=f"Definition '{text}' is not one of {known}. Choose from the list.",
-            )
-        )
+    code = (codes.map_label("definition", text) or text) if text else ""
+    country = meta.get("country", "")
+    frame["country"] = codes.lookup_country(country) or country
     victims = frame["indicator"] == "VICTIMS_DETECTED"
-    frame.loc[victims, "definition"] = code or ""
+    frame.loc[victims, "definition"] = code
     frame.loc[~victims, "definition"] = ""
     answer = codes.normalise_label(meta.get("multiple_counting", ""))
     yes = {codes.normalise_label(t["yes_no"][0]) for t in codes.template_spec()["text"].values()}
