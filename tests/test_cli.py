@@ -209,3 +209,12 @@ def test_help_imports_no_heavy_library():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == "[]"
+
+
+def test_ignore_unknown_columns_option(tmp_path):
+    path = write_csv(
+        tmp_path / "r.csv", [HEADER + ",region", "NLD,2021,PERSONS_CONVICTED,_T,_T,_T,_T,5,Europe"]
+    )
+    assert invoke("validate", str(path)).exit_code == 1
+    result = invoke("ingest", str(path), "--ignore-unknown-columns", "--store", str(tmp_path / "s"))
+    assert result.exit_code == 0 and "STRUCTURE_IGNORED_COLUMN" in result.stdout

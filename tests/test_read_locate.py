@@ -106,23 +106,32 @@ def test_csv_not_csv_at_all(tmp_path):
 
 
 def test_template_metadata_blank_country_and_year(blank_template):
-    fill_return(blank_template, {("VICTIMS_DETECTED", "_T", "_T", "_T", "_T"): 5},
-                metadata={"country": "", "year": "", "definition": "PRESUMED"})
+    fill_return(
+        blank_template,
+        {("VICTIMS_DETECTED", "_T", "_T", "_T", "_T"): 5},
+        metadata={"country": "", "year": "", "definition": "PRESUMED"},
+    )
     found = {(f.rule, f.cell) for f in read_return(blank_template).findings}
     assert {("METADATA_MISSING", "C3"), ("METADATA_MISSING", "C4")} <= found
 
 
 def test_template_metadata_labels_and_names(blank_template):
-    fill_return(blank_template, {("VICTIMS_DETECTED", "_T", "_T", "_T", "_T"): 5},
-                metadata={"country": "Netherlands", "definition": "enregistrées"})
+    fill_return(
+        blank_template,
+        {("VICTIMS_DETECTED", "_T", "_T", "_T", "_T"): 5},
+        metadata={"country": "Netherlands", "definition": "enregistrées"},
+    )
     data = read_return(blank_template)
     assert data.ok
     assert data.observations[["country", "definition"]].values.tolist() == [["NLD", "REGISTERED"]]
 
 
 def test_template_unknown_definition_at_its_cell(blank_template):
-    fill_return(blank_template, {("VICTIMS_DETECTED", "_T", "_T", "_T", "_T"): 5},
-                metadata={"definition": "whatever"})
+    fill_return(
+        blank_template,
+        {("VICTIMS_DETECTED", "_T", "_T", "_T", "_T"): 5},
+        metadata={"definition": "whatever"},
+    )
     found = [(f.rule, f.sheet, f.cell, f.text) for f in read_return(blank_template).findings]
     assert found == [("CODE_UNKNOWN", "Metadata", "C7", "whatever")]
 

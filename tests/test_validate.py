@@ -207,3 +207,17 @@ def test_balance_uses_bounds_of_suppressed_cells(tmp_path):
         ],
     )
     assert found == {("BALANCE_SEX", "H5")}
+
+
+def test_unknown_column_is_an_error_unless_ignored(tmp_path):
+    path = write_csv(
+        tmp_path / "r.csv", [HEADER + ",region", "NLD,2021,PERSONS_CONVICTED,_T,_T,_T,_T,5,Europe"]
+    )
+    strict = read_return(path)
+    assert [(f.rule, f.cell) for f in strict.findings] == [("STRUCTURE_UNKNOWN_COLUMN", "I1")]
+    assert "--ignore-unknown-columns" in strict.findings[0].message
+    relaxed = read_return(path, ignore_unknown_columns=True)
+    assert relaxed.ok and [(f.rule, f.severity) for f in relaxed.findings] == [
+        ("STRUCTURE_IGNORED_COLUMN", "info")
+    ]
+    assert relaxed.observations["value"].tolist() == [5]

@@ -48,6 +48,12 @@ StoreOption = Annotated[
 ]
 FilesArgument = Annotated[list[Path], typer.Argument(help="Returns: .xlsx templates or .csv.")]
 StrictOption = Annotated[bool, typer.Option("--strict", help="Exit 1 on warnings too.")]
+IgnoreOption = Annotated[
+    bool,
+    typer.Option(
+        "--ignore-unknown-columns", help="CSV columns the format does not define: ignore them."
+    ),
+]
 
 
 def _guarded(command: F) -> F:
@@ -122,6 +128,7 @@ def validate(
         ReportFormat.text
     ),
     strict: StrictOption = False,
+    ignore_unknown_columns: IgnoreOption = False,
 ) -> None:
     """Check returns and report findings at the cell; write nothing to the store.
 
@@ -131,7 +138,7 @@ def validate(
     from nremstats.ingest import validate_files
 
     with report.progress(len(files), "validating") as advance:
-        run = validate_files(files, on_file=advance)
+        run = validate_files(files, on_file=advance, ignore_unknown_columns=ignore_unknown_columns)
     report.print_run(run, "validate", fmt.value)
     raise typer.Exit(run.exit_code(strict))
 
@@ -145,6 +152,7 @@ def ingest(
         ReportFormat.text
     ),
     strict: StrictOption = False,
+    ignore_unknown_columns: IgnoreOption = False,
 ) -> None:
     """Validate returns and store the valid ones; a return with errors is rejected whole.
 
@@ -157,7 +165,13 @@ def ingest(
         report.message("Store busy (another nremstats is writing): waiting...")
 
     with report.progress(len(files), "ingesting") as advance:
-        run = ingest_files(files, store, on_file=advance, on_wait=waiting)
+        run = ingest_files(
+            files,
+            store,
+            on_file=advance,
+            on_wait=waiting,
+            ignore_unknown_columns=ignore_unknown_columns,
+        )
     report.print_run(run, "ingest", fmt.value)
     raise typer.Exit(run.exit_code(strict))
 

@@ -55,8 +55,11 @@ def _dedupe(findings: Iterable[Finding]) -> list[Finding]:
     return list(seen.values())
 
 
-def read_return(path: str | Path) -> ReturnData:
+def read_return(path: str | Path, *, ignore_unknown_columns: bool = False) -> ReturnData:
     """Read and check one return (xlsx template or canonical long CSV); write nothing.
+
+    ``ignore_unknown_columns``: a CSV column the format does not define is ignored (with an
+    info finding) instead of being an error.
 
     Raises:
         InputFileNotFound: the path is not a file.
@@ -65,7 +68,7 @@ def read_return(path: str | Path) -> ReturnData:
     source, findings = read_source(path)
     if source is None:
         return ReturnData(path, None, None, None, findings, 0)
-    located = locate(source)
+    located = locate(source, ignore_unknown_columns=ignore_unknown_columns)
     if located.records is None or any(f.severity == "error" for f in located.findings):
         return ReturnData(
             path,
@@ -111,14 +114,21 @@ def _report(data: ReturnData) -> FileReport:
 
 
 def validate_files(
-    paths: Iterable[str | Path], on_file: ProgressCallback | None = None
+    paths: Iterable[str | Path],
+    on_file: ProgressCallback | None = None,
+    *,
+    ignore_unknown_columns: bool = False,
 ) -> RunReport:
     """Check returns without writing anything; the report says what ingest would do."""
+    paths = [Path(p) for p in paths]
+    for path in paths:
+        read_source_check(path)
     run = RunReport()
     for path in paths:
         if on_file:
-            on_file(Path(path))
-        run.files.append(_report(read_return(path)))
+            on_file(path)
+        data = read_return(path, ignore_unknown_columns=ignore_unknown_columns)
+        run.files.append(_report(data))
     return run
 
 
@@ -157,6 +167,7 @@ def ingest_files(
     *,
     on_file: ProgressCallback | None = None,
     on_wait: Callable[[], None] | None = None,
+    ignore_unknown_columns: bool = False,
 ) -> RunReport:
     """Check returns and store the valid ones; a return with errors is rejected whole.
 
@@ -178,7 +189,7 @@ def ingest_files(
     for path in paths:
         if on_file:
             on_file(path)
-        data = read_return(path)
+        data = read_return(path, ignore_unknown_columns=ignore_unknown_columns)
         report = _report(data)
         run.files.append(report)
         if data.ok and data.observations is not None:

@@ -73,17 +73,20 @@ def _error(rule: str, file: str, message: str, **place: object) -> Finding:
     return Finding(rule=rule, severity=codes.severity(rule), file=file, message=message, **place)  # type: ignore[arg-type]
 
 
-def locate(source: Source) -> Located:
-    """Locate the figures of a received file (template workbook or canonical CSV)."""
+def locate(source: Source, *, ignore_unknown_columns: bool = False) -> Located:
+    """Locate the figures of a received file (template workbook or canonical CSV).
+
+    ``ignore_unknown_columns`` turns a CSV's unknown columns from errors into info findings.
+    """
     if source.kind == "csv":
-        return locate_csv(source)
+        return locate_csv(source, ignore_unknown_columns=ignore_unknown_columns)
     return locate_template(source)
 
 
 # --- canonical long CSV -------------------------------------------------------------------
 
 
-def locate_csv(source: Source) -> Located:
+def locate_csv(source: Source, *, ignore_unknown_columns: bool = False) -> Located:
     """Read a canonical long CSV: required and optional columns, any order, all as text."""
     import pandas as pd
 
@@ -111,12 +114,20 @@ def locate_csv(source: Source) -> Located:
         )
         finding = _error("STRUCTURE_MISSING_COLUMN", name, message, cell="A1", row=1)
         return Located(name, "csv", None, [finding], rows_seen=len(frame))
+    unknown_rule = (
+        "STRUCTURE_IGNORED_COLUMN" if ignore_unknown_columns else ("STRUCTURE_UNKNOWN_COLUMN")
+    )
     findings = [
         _error(
-            "STRUCTURE_UNKNOWN_COLUMN",
+            unknown_rule,
             name,
-            f"Column '{col}' is not a column of the observation format. Rename it to one of: "
-            f"{', '.join(TEXT_FIELDS)}; or remove it.",
+            f"Column '{col}' is not a column of the observation format"
+            + (
+                "; ignored as asked (--ignore-unknown-columns)."
+                if ignore_unknown_columns
+                else f". Rename it to one of: {', '.join(TEXT_FIELDS)}; remove it; or pass "
+                "--ignore-unknown-columns."
+            ),
             cell=f"{letters[col]}1",
             row=1,
             text=col,
@@ -134,7 +145,7 @@ def locate_csv(source: Source) -> Located:
                 row=1,
             )
         )
-    if findings:
+    if missing or not ignore_unknown_columns and findings:
         return Located(name, "csv", None, findings, rows_seen=len(frame))
     for col in OPTIONAL_CSV:
         if col not in frame.columns:
