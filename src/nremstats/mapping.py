@@ -95,21 +95,21 @@ def _metadata(located: Located, out: _Findings, frame: pd.DataFrame) -> bool | N
 def _citizenship_codes(frame: pd.DataFrame, out: _Findings) -> None:
     """Map codes typed in the template's single-citizenship rows (ISO3 or English name)."""
     typed = frame["citizenship_cell"] != ""
-    for idx in frame.index[typed]:
+    if not typed.any():
+        return
+    texts = frame.loc[typed, "citizenship"].astype(str).str.strip()
+    lookup = {text: codes.lookup_country(text) or text for text in texts.unique()}
+    frame.loc[typed, "citizenship"] = texts.map(lookup)
+    for idx in texts.index[texts == ""]:
         record = frame.loc[idx].to_dict()
-        text = str(record["citizenship"])
-        if not text:
-            out.add(
-                "CITIZENSHIP_CODE_MISSING",
-                record,
-                "citizenship",
-                f"Counts were written in row {record['row']} but its citizenship code cell is "
-                "blank. Write the ISO 3166 alpha-3 code (e.g. ROU) or clear the counts.",
-            )
-            frame.loc[idx, "readable"] = False
-            continue
-        code = codes.lookup_country(text)
-        frame.loc[idx, "citizenship"] = code or text
+        out.add(
+            "CITIZENSHIP_CODE_MISSING",
+            record,
+            "citizenship",
+            f"Counts were written in row {record['row']} but its citizenship code cell is "
+            "blank. Write the ISO 3166 alpha-3 code (e.g. ROU) or clear the counts.",
+        )
+        frame.loc[idx, "readable"] = False
 
 
 def _status_column(frame: pd.DataFrame, parsed: pd.DataFrame, out: _Findings) -> None:

@@ -119,41 +119,46 @@ PARSED_COLUMNS = ("value", "obs_status", "lower", "upper", "conf_status", "mark"
 def parse_series(texts: pd.Series) -> pd.DataFrame:
     """Parse a column of written values at once (same results as :func:`parse_value`).
 
-    Plain digit strings take a vectorised path; every other distinct text is parsed once.
-    Returns a frame on the same index with the columns of :data:`PARSED_COLUMNS` (``value``,
-    ``lower`` and ``upper`` as nullable ``Int64``, the others as strings); a blank text gives
-    missing in every column.
+    Each distinct text is parsed once (plain digits in one vectorised step, the rest by
+    :func:`parse_value`), then the results are spread back by position. Returns a frame on
+    the same index with the columns of :data:`PARSED_COLUMNS`: ``value``, ``lower`` and
+    ``upper`` as nullable ``Int64``, the others as nullable strings; a blank text is missing
+    everywhere.
     """
+    import numpy as np
     import pandas as pd
 
-    texts = texts.astype("string").str.strip()
-    plain = texts.str.fullmatch(r"\d{1,18}").fillna(False).astype(bool)
-    rest = texts[~plain & texts.notna() & (texts != "")]
-    distinct = list(rest.unique())
-    parsed = [parse_value(text) for text in distinct]
-    table = pd.DataFrame(
-        {
-            name: pd.array(
-                [getattr(p, name) for p in parsed],
-                dtype="Int64" if name in _INT_COLUMNS else "string",
+    positions, distinct = pd.factorize(texts.astype("string").str.strip(), use_na_sentinel=True)
+    distinct = pd.Series(distinct, dtype="string")
+    size = len(distinct) + 1  # the last slot is the blank text (position -1)
+    plain = distinct.str.fullmatch(r"\d{1,18}").fillna(False).to_numpy(dtype=bool)
+    numbers = {name: np.zeros(size, dtype="int64") for name in _INT_COLUMNS}
+    absent = {name: np.ones(size, dtype=bool) for name in _INT_COLUMNS}
+    strings = {
+        name: np.full(size, None, dtype=object)
+        for name in PARSED_COLUMNS
+        if name not in _INT_COLUMNS
+    }
+    numbers["value"][:-1][plain] = distinct[plain].astype("int64").to_numpy()
+    absent["value"][:-1][plain] = False
+    strings["obs_status"][:-1][plain] = "A"
+    for i in np.flatnonzero(~plain):
+        parsed = parse_value(distinct.iat[i])
+        for name in _INT_COLUMNS:
+            if getattr(parsed, name) is not None:
+                numbers[name][i] = getattr(parsed, name)
+                absent[name][i] = False
+        for name in strings:
+            strings[name][i] = getattr(parsed, name)
+    columns = {}
+    for name in PARSED_COLUMNS:
+        if name in _INT_COLUMNS:
+            columns[name] = pd.arrays.IntegerArray(
+                numbers[name][positions], absent[name][positions]
             )
-            for name in PARSED_COLUMNS
-        },
-        index=pd.Index(distinct, dtype="string"),
-    )
-    looked_up = table.reindex(pd.Index(rest.to_numpy(), dtype="string"))
-    looked_up.index = rest.index
-    fast = pd.DataFrame(
-        {
-            name: pd.array([pd.NA] * int(plain.sum()), dtype=table[name].dtype)
-            for name in PARSED_COLUMNS
-        },
-        index=texts.index[plain],
-    )
-    fast["value"] = texts[plain].astype("int64").astype("Int64")
-    fast["obs_status"] = pd.array(["A"] * len(fast), dtype="string")
-    out = pd.concat([fast, looked_up]).reindex(texts.index)
-    return out.astype({name: table[name].dtype for name in PARSED_COLUMNS})
+        else:
+            columns[name] = pd.array(strings[name][positions], dtype="string")
+    return pd.DataFrame(columns, index=texts.index)
 
 
 _INT_COLUMNS = ("value", "lower", "upper")
