@@ -131,127 +131,31 @@ def make_return(country, year, lang, victims, definition, foreign, opts, folder:
 
 
 def write_canonical_csv(path: Path) -> None:
-    rows = [
-        (
-            "provider",
-            "country",
-            "year",
-            "indicator",
-            "sex",
-            "age",
-            "exploitation",
-            "citizenship",
-            "value",
-            "obs_status",
-            "definition",
-            "note",
-        )
-    ]
+    header = ("provider", "country", "year", "indicator", "sex", "age", "exploitation",
+              "citizenship", "value", "obs_status", "definition", "note")  # fmt: skip
+
+    def row(year, indicator, value, sex="_T", age="_T", status="", note=""):
+        definition = "IDENTIFIED" if indicator == "VICTIMS_DETECTED" else ""
+        return ("DEU", "DEU", year, indicator, sex, age, "_T", "_T", value, status, definition,
+                note)  # fmt: skip
+
+    rows = [header]
     for year, total, f in ((2021, 710, 488), (2022, 768, 532), (2023, 801, 549)):
-        m = total - f - 3
+        convicted = (
+            ("", "L", "court statistics not yet published")
+            if year == 2023
+            else (int(total * 0.1), "", "")
+        )
         rows += [
-            (
-                "DEU",
-                "DEU",
-                year,
-                "VICTIMS_DETECTED",
-                "_T",
-                "_T",
-                "_T",
-                "_T",
-                total,
-                "",
-                "IDENTIFIED",
-                "completed investigations only",
-            ),
-            (
-                "DEU",
-                "DEU",
-                year,
-                "VICTIMS_DETECTED",
-                "F",
-                "_T",
-                "_T",
-                "_T",
-                f,
-                "",
-                "IDENTIFIED",
-                "",
-            ),
-            (
-                "DEU",
-                "DEU",
-                year,
-                "VICTIMS_DETECTED",
-                "M",
-                "_T",
-                "_T",
-                "_T",
-                m,
-                "",
-                "IDENTIFIED",
-                "",
-            ),
-            (
-                "DEU",
-                "DEU",
-                year,
-                "VICTIMS_DETECTED",
-                "_U",
-                "_T",
-                "_T",
-                "_T",
-                "<5",
-                "",
-                "IDENTIFIED",
-                "",
-            ),
-            (
-                "DEU",
-                "DEU",
-                year,
-                "VICTIMS_DETECTED",
-                "_T",
-                "Y_LT18",
-                "_T",
-                "_T",
-                int(total * 0.27),
-                "",
-                "IDENTIFIED",
-                "",
-            ),
-            (
-                "DEU",
-                "DEU",
-                year,
-                "PERSONS_SUSPECTED",
-                "_T",
-                "_T",
-                "_T",
-                "_T",
-                int(total * 0.6),
-                "",
-                "",
-                "",
-            ),
-            (
-                "DEU",
-                "DEU",
-                year,
-                "PERSONS_CONVICTED",
-                "_T",
-                "_T",
-                "_T",
-                "_T",
-                int(total * 0.1) if year < 2023 else "",
-                "L" if year == 2023 else "",
-                "",
-                "court statistics not yet published" if year == 2023 else "",
-            ),
+            row(year, "VICTIMS_DETECTED", total, note="completed investigations only"),
+            row(year, "VICTIMS_DETECTED", f, sex="F"),
+            row(year, "VICTIMS_DETECTED", total - f - 3, sex="M"),
+            row(year, "VICTIMS_DETECTED", "<5", sex="_U"),
+            row(year, "VICTIMS_DETECTED", int(total * 0.27), age="Y_LT18"),
+            row(year, "PERSONS_SUSPECTED", int(total * 0.6)),
+            row(year, "PERSONS_CONVICTED", convicted[0], status=convicted[1], note=convicted[2]),
         ]
-    rows.append(
-        ("DEU", "DEU", 2023, "PERSONS_PROSECUTED", "_T", "_T", "_T", "_T", "1,112 p", "", "", "")
-    )
+    rows.append(row(2023, "PERSONS_PROSECUTED", "1,112 p"))
     with path.open("w", newline="", encoding="utf-8") as handle:
         csv.writer(handle, lineterminator="\n").writerows(rows)
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nremstats.errors import StoreBusy, StoreError
-from nremstats.models import OBSERVATION_COLUMNS, Finding
+from nremstats.models import KEY_COLUMNS, OBSERVATION_COLUMNS, Finding
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -126,17 +126,7 @@ class Store:
         ]
         table = pa.concat_tables(tables) if tables else arrow_schema().empty_table()
         frame = table.to_pandas(types_mapper=_pandas_types)
-        keys = [
-            "provider",
-            "country",
-            "year",
-            "indicator",
-            "sex",
-            "age",
-            "exploitation",
-            "citizenship",
-        ]
-        return frame.sort_values(keys, kind="stable").reset_index(drop=True)
+        return frame.sort_values(list(KEY_COLUMNS), kind="stable").reset_index(drop=True)
 
     def findings(self, submission_id: str) -> list[Finding]:
         """Return the findings recorded with a submission."""
