@@ -54,37 +54,44 @@ def shown(value: int, opts: dict, rng: random.Random) -> object:
     return value
 
 
+LEAF_FORMS = ("SEXUAL", "LABOUR", "ORGANS", *FORMS[2:], "MIXED", "_U")
+OTHER_MEMBERS = ("ORGANS", *FORMS[2:], "MIXED")
+SEXES = ("F", "M", "_O", "_U")
+
+
 def indicator_values(indicator: str, total: int, foreign: tuple, opts: dict, rng) -> dict:
+    """A fully consistent return: every total equals the sum of its parts."""
     values: dict[tuple, object] = {}
-    f, m, o, u = split(total, [0.62, 0.36, 0.003, 0.017], rng)
-    by_age = {"Y_LT18": 0, "Y_GE18": 0, "_U": 0}
-    for sex, n in (("F", f), ("M", m), ("_O", o), ("_U", u)):
+    by_sex = dict(zip(SEXES, split(total, [0.62, 0.36, 0.003, 0.017], rng), strict=True))
+    values[(indicator, "_T", "_T", "_T", "_T")] = f"{total} p" if opts.get("provisional") else total
+    by_age = dict.fromkeys(("Y_LT18", "Y_GE18", "_U"), 0)
+    for sex, n in by_sex.items():
         values[(indicator, sex, "_T", "_T", "_T")] = shown(n, opts, rng)
         for age, part in zip(by_age, split(n, [0.3, 0.66, 0.04], rng), strict=True):
             values[(indicator, sex, age, "_T", "_T")] = shown(part, opts, rng)
             by_age[age] += part
     for age, part in by_age.items():
         values[(indicator, "_T", age, "_T", "_T")] = shown(part, opts, rng)
-    values[(indicator, "_T", "_T", "_T", "_T")] = total
-    if opts.get("provisional"):
-        values[(indicator, "_T", "_T", "_T", "_T")] = f"{total} p"
-    sexual, labour, other, unknown = split(total, [0.45, 0.38, 0.14, 0.03], rng)
-    forms = split(other, [0.2, 0.3, 0.2, 0.1, 0.2, 0.01], rng) if other else [0] * 6
-    for form, n in (
-        ("SEXUAL", sexual),
-        ("LABOUR", labour),
-        ("OTHER_FORMS", other),
-        ("_U", unknown),
-        *zip(FORMS[2:], forms[:4], strict=True),
-    ):
-        values[(indicator, "_T", "_T", form, "_T")] = shown(n, opts, rng)
-        women, men = split(n, [0.7, 0.3], rng) if n else (0, 0)
-        values[(indicator, "F", "_T", form, "_T")] = shown(women, opts, rng)
-        values[(indicator, "M", "_T", form, "_T")] = shown(men, opts, rng)
-    nationals, foreigners, unknown = split(total, [0.55, 0.42, 0.03], rng)
-    for code, n in (("NAT", nationals), ("FOR", foreigners), ("_U", unknown)):
-        values[(indicator, "_T", "_T", "_T", code)] = shown(n, opts, rng)
-    if foreign and foreigners:
+    weights = [0.45, 0.36, 0.01, 0.05, 0.04, 0.02, 0.03, 0.02, 0.02]
+    forms = {form: dict.fromkeys(SEXES, 0) for form in LEAF_FORMS}
+    for sex, n in by_sex.items():
+        for form, part in zip(LEAF_FORMS, split(n, weights, rng), strict=True):
+            forms[form][sex] = part
+    forms["OTHER_FORMS"] = {s: sum(forms[f][s] for f in OTHER_MEMBERS) for s in SEXES}
+    for form, parts in forms.items():
+        values[(indicator, "_T", "_T", form, "_T")] = shown(sum(parts.values()), opts, rng)
+        for sex, part in parts.items():
+            values[(indicator, sex, "_T", form, "_T")] = shown(part, opts, rng)
+    groups = {code: dict.fromkeys(SEXES, 0) for code in ("NAT", "FOR", "_U")}
+    for sex, n in by_sex.items():
+        for code, part in zip(groups, split(n, [0.55, 0.42, 0.03], rng), strict=True):
+            groups[code][sex] = part
+    for code, parts in groups.items():
+        values[(indicator, "_T", "_T", "_T", code)] = shown(sum(parts.values()), opts, rng)
+        for sex, part in parts.items():
+            values[(indicator, sex, "_T", "_T", code)] = shown(part, opts, rng)
+    foreigners = sum(groups["FOR"].values())
+    if foreign and foreigners:  # the largest single citizenships; the rest not itemised
         singles = split(foreigners, [1.0] * len(foreign) + [0.8], rng)
         for code, n in zip(foreign, singles, strict=False):
             values[(indicator, "_T", "_T", "_T", code)] = shown(n, opts, rng)
@@ -107,15 +114,20 @@ def make_return(country, year, lang, victims, definition, foreign, opts, folder:
         values.update(indicator_values(indicator, total, foreign, opts, rng))
     offences = int(victims * 0.4)
     values[("OFFENCES_RECORDED", "_T", "_T", "_T", "_T")] = offences
-    for form, n in zip(
-        ("SEXUAL", "LABOUR", "OTHER_FORMS"), split(offences, [0.5, 0.35, 0.15], rng), strict=True
-    ):
+    weights = [0.5, 0.3, 0.01, 0.04, 0.03, 0.02, 0.04, 0.03, 0.03]
+    leaves = dict(zip(LEAF_FORMS, split(offences, weights, rng), strict=True))
+    leaves["OTHER_FORMS"] = sum(leaves[f] for f in OTHER_MEMBERS)
+    for form, n in leaves.items():
         values[("OFFENCES_RECORDED", "_T", "_T", form, "_T")] = n
-    if opts.get("double"):  # a person may be counted under several forms
-        values[("VICTIMS_DETECTED", "_T", "_T", "MIXED", "_T")] = 40
-        # unknown sex not reported: the total is above its parts by sex (a warning)
-        for key in [k for k in values if k[0] == "VICTIMS_DETECTED" and k[1] == "_U"]:
-            del values[key]
+    if opts.get("double"):
+        # 40 women in forced marriage are also counted under other forms: the members of
+        # OTHER_FORMS exceed it (a warning, as the metadata says persons may count twice).
+        for sex in ("_T", "F"):
+            key = ("VICTIMS_DETECTED", sex, "_T", "MIXED", "_T")
+            values[key] = int(values[key]) + 40
+        # unknown sex not reported: the total is above its parts by sex (warnings)
+        for age in ("_T", "Y_LT18", "Y_GE18", "_U"):
+            del values[("VICTIMS_DETECTED", "_U", age, "_T", "_T")]
     notes = {}
     if opts.get("note"):
         values[("VICTIMS_DETECTED", "_T", "_T", "_T", "_T")] = f"{victims}*"

@@ -86,7 +86,7 @@ def test_validate_text_and_strict(tmp_path):
     )
     result = invoke("validate", str(path))
     assert result.exit_code == 0
-    assert "BALANCE_SEX" in result.stdout and "1 warning(s)" in result.stdout
+    assert "BALANCE_TOTAL_EXCEEDS_PARTS" in result.stdout and "1 warning(s)" in result.stdout
     assert invoke("validate", str(path), "--strict").exit_code == 1
 
 

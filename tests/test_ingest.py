@@ -41,7 +41,7 @@ def test_warnings_do_not_block_but_strict_fails(tmp_path, store_dir):
     stored = open_store(store_dir)
     sub = stored.submissions()[0]
     assert sub.status == "warnings"
-    assert [f.rule for f in stored.findings(sub.submission_id)] == ["BALANCE_SEX"]
+    assert [f.rule for f in stored.findings(sub.submission_id)] == ["BALANCE_TOTAL_EXCEEDS_PARTS"]
 
 
 def test_rejected_batch_leaves_store_untouched(tmp_path, store_dir):

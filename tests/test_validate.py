@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nremstats.ingest import read_return
+from nremstats.ingest import CheckOptions, read_return
 
 from .conftest import HEADER, write_csv
 
@@ -26,7 +26,7 @@ def test_spec_example_reads_without_errors(tmp_path):
         header=FULL,
     )
     # The spec's example gives the female part only: the total is above its parts by sex.
-    assert found == {("BALANCE_SEX", "H2")}
+    assert found == {("BALANCE_TOTAL_EXCEEDS_PARTS", "H2")}
     assert data.ok
     obs = data.observations.set_index(["country", "indicator", "sex"])
     assert obs.loc[
@@ -174,41 +174,6 @@ def test_definitions(tmp_path):
     assert ("CODE_UNKNOWN", "M4") in found
 
 
-def test_balance_by_sex_and_age_with_cells(tmp_path):
-    data, found = findings(
-        tmp_path,
-        [
-            "NLD,2021,PERSONS_CONVICTED,_T,_T,_T,_T,37",
-            "NLD,2021,PERSONS_CONVICTED,F,_T,_T,_T,20",
-            "NLD,2021,PERSONS_CONVICTED,M,_T,_T,_T,15",
-            "NLD,2021,PERSONS_CONVICTED,_T,Y_LT18,_T,_T,30",
-            "NLD,2021,PERSONS_CONVICTED,_T,Y_GE18,_T,_T,10",
-        ],
-    )
-    assert found == {("BALANCE_SEX", "H2"), ("BALANCE_AGE", "H2")}
-    by_rule = {f.rule: f for f in data.findings}
-    assert by_rule["BALANCE_SEX"].cells == ("H2", "H3", "H4")
-    assert "37" in by_rule["BALANCE_SEX"].message and "35" in by_rule["BALANCE_SEX"].message
-    assert "40" in by_rule["BALANCE_AGE"].message
-    assert all(f.severity == "warning" for f in data.findings)
-    assert data.ok  # warnings do not block
-
-
-def test_balance_uses_bounds_of_suppressed_cells(tmp_path):
-    _, found = findings(
-        tmp_path,
-        [
-            "NLD,2021,PERSONS_CONVICTED,_T,_T,_T,_T,10",
-            "NLD,2021,PERSONS_CONVICTED,F,_T,_T,_T,7",
-            "NLD,2021,PERSONS_CONVICTED,M,_T,_T,_T,<5",  # 0..4: 7+3 = 10 can hold
-            "NLD,2021,PERSONS_PROSECUTED,_T,_T,_T,_T,20",
-            "NLD,2021,PERSONS_PROSECUTED,F,_T,_T,_T,7",
-            "NLD,2021,PERSONS_PROSECUTED,M,_T,_T,_T,<5",  # at most 11 < 20: cannot hold
-        ],
-    )
-    assert found == {("BALANCE_SEX", "H5")}
-
-
 def test_unknown_column_is_an_error_unless_ignored(tmp_path):
     path = write_csv(
         tmp_path / "r.csv", [HEADER + ",region", "NLD,2021,PERSONS_CONVICTED,_T,_T,_T,_T,5,Europe"]
@@ -216,7 +181,7 @@ def test_unknown_column_is_an_error_unless_ignored(tmp_path):
     strict = read_return(path)
     assert [(f.rule, f.cell) for f in strict.findings] == [("STRUCTURE_UNKNOWN_COLUMN", "I1")]
     assert "--ignore-unknown-columns" in strict.findings[0].message
-    relaxed = read_return(path, ignore_unknown_columns=True)
+    relaxed = read_return(path, CheckOptions(ignore_unknown_columns=True))
     assert relaxed.ok and [(f.rule, f.severity) for f in relaxed.findings] == [
         ("STRUCTURE_IGNORED_COLUMN", "info")
     ]

@@ -48,6 +48,18 @@ StoreOption = Annotated[
 ]
 FilesArgument = Annotated[list[Path], typer.Argument(help="Returns: .xlsx templates or .csv.")]
 StrictOption = Annotated[bool, typer.Option("--strict", help="Exit 1 on warnings too.")]
+FormatOption = Annotated[ReportFormat, typer.Option("--format", help="Report format.")]
+RulesOption = Annotated[
+    Path | None,
+    typer.Option("--rules", help="YAML file switching rules off or changing severities and "
+                 "parameters (see docs/rules.md)."),
+]  # fmt: skip
+QuietOption = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No text report: the exit code says it all.")
+]
+LimitOption = Annotated[
+    int | None, typer.Option("--limit", min=1, help="Show at most N findings (with a notice).")
+]
 IgnoreOption = Annotated[
     bool,
     typer.Option(
@@ -124,22 +136,42 @@ def template(
 @_guarded
 def validate(
     files: FilesArgument,
-    fmt: Annotated[ReportFormat, typer.Option("--format", help="Report format.")] = (
-        ReportFormat.text
-    ),
+    fmt: FormatOption = ReportFormat.text,
+    feedback: Annotated[
+        Path | None,
+        typer.Option("--feedback", help="Folder for feedback workbooks (one per xlsx return)."),
+    ] = None,
+    rules: RulesOption = None,
+    store: Annotated[
+        Path | None,
+        typer.Option(
+            "--store",
+            help="Store to compare with earlier years [default: "
+            "$NREMSTATS_STORE, or ./nremstats-store if there].",
+        ),
+    ] = None,  # fmt: skip
     strict: StrictOption = False,
+    quiet: QuietOption = False,
+    limit: LimitOption = None,
     ignore_unknown_columns: IgnoreOption = False,
 ) -> None:
     """Check returns and report findings at the cell; write nothing to the store.
 
-    Example: nremstats validate returns/*.xlsx --format json
+    Example: nremstats validate returns/*.xlsx --feedback feedback/ --format junit
     """
     from nremstats import report
-    from nremstats.ingest import validate_files
+    from nremstats.ingest import check_options, validate_files
+    from nremstats.store import existing_store
 
-    with report.progress(len(files), "validating") as advance:
-        run = validate_files(files, on_file=advance, ignore_unknown_columns=ignore_unknown_columns)
-    report.print_run(run, "validate", fmt.value)
+    options = check_options(rules, existing_store(store), ignore_unknown_columns)
+    with report.progress(len(files), "validating", quiet) as advance:
+        run = validate_files(files, on_file=advance, options=options)
+    if feedback is not None:
+        from nremstats.feedback import write_feedback_all
+
+        written = write_feedback_all(run.files, feedback)
+        report.message(f"Wrote {len(written)} feedback workbook(s) in {feedback}.", quiet=quiet)
+    report.print_run(run, "validate", fmt.value, limit=limit, quiet=quiet)
     raise typer.Exit(run.exit_code(strict))
 
 
@@ -148,10 +180,11 @@ def validate(
 def ingest(
     files: FilesArgument,
     store: StoreOption = None,
-    fmt: Annotated[ReportFormat, typer.Option("--format", help="Report format.")] = (
-        ReportFormat.text
-    ),
+    fmt: FormatOption = ReportFormat.text,
+    rules: RulesOption = None,
     strict: StrictOption = False,
+    quiet: QuietOption = False,
+    limit: LimitOption = None,
     ignore_unknown_columns: IgnoreOption = False,
 ) -> None:
     """Validate returns and store the valid ones; a return with errors is rejected whole.
@@ -164,15 +197,16 @@ def ingest(
     def waiting() -> None:
         report.message("Store busy (another nremstats is writing): waiting...")
 
-    with report.progress(len(files), "ingesting") as advance:
+    with report.progress(len(files), "ingesting", quiet) as advance:
         run = ingest_files(
             files,
             store,
             on_file=advance,
             on_wait=waiting,
+            rules=rules,
             ignore_unknown_columns=ignore_unknown_columns,
         )
-    report.print_run(run, "ingest", fmt.value)
+    report.print_run(run, "ingest", fmt.value, limit=limit, quiet=quiet)
     raise typer.Exit(run.exit_code(strict))
 
 
@@ -229,7 +263,7 @@ def demo() -> None:
     console = report.stdout()
     console.print(report.files_table(result.ingested, "ingest (sample returns)"))
     console.print(report.files_table(result.rejected, "validate (sample error returns)"))
-    for table in report.findings_table(result.rejected):
+    for table in report.findings_tables(result.rejected):
         console.print(table)
     report.print_comparison(result.table, console)
     if result.as_designed:

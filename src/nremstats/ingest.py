@@ -16,13 +16,44 @@ from nremstats.locate import locate
 from nremstats.mapping import map_observations
 from nremstats.models import OBSERVATION_COLUMNS, FileReport, Finding, RunReport
 from nremstats.read import read_source
+from nremstats.rules import RuleSet, load_rules
 from nremstats.store import Store, Submission, now_iso, open_store
-from nremstats.validate import check_observations
+from nremstats.validate import check_completeness, check_observations
 
 if TYPE_CHECKING:
     import pandas as pd
 
 ProgressCallback = Callable[[Path], None]
+HistoryLoader = Callable[[set[str]], "pd.DataFrame"]
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """How returns are checked.
+
+    Attributes:
+        ruleset: the rule catalogue with a user's changes (default: the catalogue).
+        history: gives the store's current observations of some countries, for the
+            year-on-year rules (``None``: no store to compare with).
+        ignore_unknown_columns: a CSV column the format does not define is ignored.
+    """
+
+    ruleset: RuleSet | None = None
+    history: HistoryLoader | None = None
+    ignore_unknown_columns: bool = False
+
+
+def check_options(
+    rules: str | Path | RuleSet | None = None,
+    store: Store | None = None,
+    ignore_unknown_columns: bool = False,
+) -> CheckOptions:
+    """Build :class:`CheckOptions` from a rules file (or set) and an optional store."""
+    ruleset = rules if isinstance(rules, RuleSet) else load_rules(rules)
+    history = store.observations if store is not None else None
+    return CheckOptions(ruleset, history, ignore_unknown_columns)
+
+
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
 
@@ -55,44 +86,43 @@ def _dedupe(findings: Iterable[Finding]) -> list[Finding]:
     return list(seen.values())
 
 
-def read_return(path: str | Path, *, ignore_unknown_columns: bool = False) -> ReturnData:
+def read_return(path: str | Path, options: CheckOptions | None = None) -> ReturnData:
     """Read and check one return (xlsx template or canonical long CSV); write nothing.
-
-    ``ignore_unknown_columns``: a CSV column the format does not define is ignored (with an
-    info finding) instead of being an error.
 
     Raises:
         InputFileNotFound: the path is not a file.
     """
     path = Path(path)
+    options = options or CheckOptions()
+    ruleset = options.ruleset or RuleSet.default()
     source, findings = read_source(path)
     if source is None:
-        return ReturnData(path, None, None, None, findings, 0)
-    located = locate(source, ignore_unknown_columns=ignore_unknown_columns)
+        return ReturnData(path, None, None, None, ruleset.apply(findings), 0)
+    located = locate(source, ignore_unknown_columns=options.ignore_unknown_columns)
     if located.records is None or any(f.severity == "error" for f in located.findings):
+        findings = [*located.findings, *check_completeness(located, ruleset)]
         return ReturnData(
-            path,
-            source.sha256,
-            source.kind,
-            None,
-            _dedupe(located.findings),
-            located.rows_read,
-            located.template_version,
-        )
+            path, source.sha256, source.kind, None, ruleset.apply(_dedupe(findings)),
+            located.rows_read, located.template_version,
+        )  # fmt: skip
     mapped = map_observations(located)
-    checks = check_observations(mapped.frame, located)
     frame = mapped.frame
+    history = None
+    if options.history is not None:
+        history = options.history(set(frame["country"].dropna().astype(str)))
+    checks = check_observations(
+        frame, located, ruleset, history=history, multiple_counting=mapped.multiple_counting
+    )
     frame["source_file"] = source.name
     frame["source_sha256"] = source.sha256
     frame["sheet"] = frame["sheet"].astype("string").replace("", None)
     frame["submission_id"] = None
-    observations = frame[[*OBSERVATION_COLUMNS, "row", "readable"]]
     return ReturnData(
         file=path,
         sha256=source.sha256,
         kind=source.kind,
-        observations=observations,
-        findings=_dedupe([*located.findings, *mapped.findings, *checks]),
+        observations=frame[[*OBSERVATION_COLUMNS, "row", "readable"]],
+        findings=ruleset.apply(_dedupe([*located.findings, *mapped.findings, *checks])),
         rows_read=located.rows_read,
         template_version=located.template_version,
     )
@@ -106,10 +136,15 @@ def _sorted(findings: list[Finding]) -> list[Finding]:
 
 
 def _report(data: ReturnData) -> FileReport:
+    """The file's report; rows rejected are all rows when the return has an error, else the
+    rows that could not be read (possible only when a rules file relaxed a reading rule)."""
     report = FileReport(
         file=str(data.file), rows_read=data.rows_read, findings=_sorted(data.findings)
     )
-    report.rows_rejected = 0 if data.ok else data.rows_read
+    if not data.ok or data.observations is None:
+        report.rows_rejected = data.rows_read
+    else:
+        report.rows_rejected = int((~data.observations["readable"]).sum())
     return report
 
 
@@ -117,7 +152,7 @@ def validate_files(
     paths: Iterable[str | Path],
     on_file: ProgressCallback | None = None,
     *,
-    ignore_unknown_columns: bool = False,
+    options: CheckOptions | None = None,
 ) -> RunReport:
     """Check returns without writing anything; the report says what ingest would do."""
     paths = [Path(p) for p in paths]
@@ -127,15 +162,14 @@ def validate_files(
     for path in paths:
         if on_file:
             on_file(path)
-        data = read_return(path, ignore_unknown_columns=ignore_unknown_columns)
-        run.files.append(_report(data))
+        run.files.append(_report(read_return(path, options)))
     return run
 
 
 def submissions_of(data: ReturnData, received_at: str) -> list[tuple[Submission, pd.DataFrame]]:
     """Split a valid return into submissions, one per provider, country and year."""
     assert data.observations is not None and data.sha256 is not None
-    frame = data.observations
+    frame = data.observations[data.observations["readable"]]
     out = []
     counts = {s: sum(f.severity == s for f in data.findings) for s in _SEVERITY_RANK}
     for (provider, country, year), part in frame.groupby(
@@ -167,9 +201,13 @@ def ingest_files(
     *,
     on_file: ProgressCallback | None = None,
     on_wait: Callable[[], None] | None = None,
+    rules: str | Path | RuleSet | None = None,
     ignore_unknown_columns: bool = False,
 ) -> RunReport:
     """Check returns and store the valid ones; a return with errors is rejected whole.
+
+    Returns are checked against the store's earlier years (year-on-year rules) and with the
+    rules of ``rules`` (a rules file or a :class:`RuleSet`; default the catalogue).
 
     All valid returns of the call are published together, in one atomic manifest update
     under the store's lock. Identical bytes already in the store are a no-op, reported as
@@ -183,13 +221,14 @@ def ingest_files(
     for path in paths:
         read_source_check(path)
     target = store if isinstance(store, Store) else open_store(store, create=True)
+    options = check_options(rules, target, ignore_unknown_columns)
     run = RunReport()
     batch = []
     received_at = now_iso()
     for path in paths:
         if on_file:
             on_file(path)
-        data = read_return(path, ignore_unknown_columns=ignore_unknown_columns)
+        data = read_return(path, options)
         report = _report(data)
         run.files.append(report)
         if data.ok and data.observations is not None:

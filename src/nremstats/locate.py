@@ -63,6 +63,8 @@ class Located:
     template_version: str | None = None
     #: Rows seen when the records could not be built (a CSV with a wrong header).
     rows_seen: int = 0
+    #: Template cells asked for (totals) but left blank: (sheet, indicator, A1 cell).
+    blank_cells: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def rows_read(self) -> int:
@@ -208,13 +210,23 @@ def _read_metadata(source: Source, sheet: str, located: Located) -> None:
     located.template_version = version
 
 
-def _grid_records(rows: list[list[str]], sheet: str, indicator: str, grid, out: list) -> None:
-    for row, code in grid.rows:
+def _asked(grid: template.GridLayout, row_index: int, col_index: int, code: str | None) -> bool:
+    """The template asks for every total: the Total column, and a grid's Total row."""
+    if code is None:
+        return False
+    return col_index == 0 or (row_index == 0 and code == "_T")
+
+
+def _grid_records(rows: list[list[str]], sheet: str, indicator: str, grid, out: list,
+                  blanks: list) -> None:  # fmt: skip
+    for row_index, (row, code) in enumerate(grid.rows):
         code_text = _cell(rows, row, grid.label_col) if code is None else code
         note = _cell(rows, row, grid.note_col)
-        for col, col_code in grid.cols:
+        for col_index, (col, col_code) in enumerate(grid.cols):
             text = _cell(rows, row, col)
             if not text:
+                if _asked(grid, row_index, col_index, code):
+                    blanks.append((sheet, indicator, _a1(row, col)))
                 continue
             dims = grid.dims(code_text, col_code)
             out.append(
@@ -268,7 +280,8 @@ def locate_template(source: Source) -> Located:
             continue
         sheet = marked[layout.marker]
         for grid in layout.grids:
-            _grid_records(source.sheets[sheet], sheet, layout.indicator, grid, out)
+            _grid_records(source.sheets[sheet], sheet, layout.indicator, grid, out,
+                          located.blank_cells)  # fmt: skip
     records = pd.DataFrame(out, columns=[*TEXT_FIELDS, "sheet", "cell", "row", "citizenship_cell"])
     records["row"] = records["row"].astype("int64")
     for key in ("country", "year", "definition"):

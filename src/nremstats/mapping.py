@@ -241,7 +241,7 @@ def map_observations(located: Located) -> Mapped:
             str(parsed.at[idx, "problem"]),
             record["value"],
         )
-        if codes.severity(str(parsed.at[idx, "rule"])) == "error":
+        if _is_na(parsed.at[idx, "obs_status"]):  # nothing could be read from the text
             frame.loc[idx, "readable"] = False
     if located.kind == "csv":
         _status_column(frame, parsed, out)

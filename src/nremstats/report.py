@@ -10,13 +10,14 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Iterator
+from itertools import groupby
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 
-from nremstats.models import RunReport
+from nremstats.models import Finding, RunReport
 
 if TYPE_CHECKING:
     from nremstats.query import ComparisonTable
@@ -33,39 +34,89 @@ def stderr() -> Console:
     return Console(stderr=True)
 
 
-def run_json(run: RunReport) -> str:
-    """The contract's JSON object for ``validate``/``ingest``."""
+def _cut(run: RunReport, limit: int | None) -> tuple[list[Finding], int]:
+    findings = run.findings
+    if limit is None or len(findings) <= limit:
+        return findings, len(findings)
+    return findings[:limit], len(findings)
+
+
+def cut_notice(shown: int, total: int) -> str:
+    return (
+        f"Report cut: {shown} of {total} findings shown (--limit {shown}). "
+        "Raise --limit or drop it to see them all."
+    )
+
+
+def run_json(run: RunReport, limit: int | None = None) -> str:
+    """The contract's JSON object for ``validate``/``ingest`` (``truncated`` when cut)."""
     data = run.to_dict()
     for entry, report in zip(data["files"], run.files, strict=True):
         if report.already_stored:
             entry["already_stored"] = True
+    shown, total = _cut(run, limit)
+    if len(shown) < total:
+        data["findings"] = [f.to_dict() for f in shown]
+        data["truncated"] = {"shown": len(shown), "total": total}
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 
-def findings_table(run: RunReport, limit: int | None = None) -> list[Table]:
-    """One rich table per file that has findings (severity, rule, place, text, message)."""
+def run_junit(run: RunReport, rules: list[str], limit: int | None = None) -> str:
+    """JUnit XML: one testsuite per file, one testcase per rule, a failure per error."""
+    import xml.etree.ElementTree as ET
+
+    shown = set(map(id, _cut(run, limit)[0]))
+    root = ET.Element("testsuites", name="nremstats")
+    total_failures = 0
+    for report in run.files:
+        by_rule: dict[str, list[Finding]] = {}
+        for finding in report.findings:
+            if id(finding) in shown:
+                by_rule.setdefault(finding.rule, []).append(finding)
+        names = sorted(set(rules) | set(by_rule))
+        failures = sum(f.severity == "error" for f in report.findings if id(f) in shown)
+        total_failures += failures
+        suite = ET.SubElement(root, "testsuite", name=report.file, tests=str(len(names)),
+                              failures=str(failures), errors="0")  # fmt: skip
+        for rule in names:
+            case = ET.SubElement(suite, "testcase", classname=report.file, name=rule)
+            notes = []
+            for finding in by_rule.get(rule, []):
+                place = "!".join(filter(None, [finding.sheet, finding.cell])) or report.file
+                if finding.severity == "error":
+                    failure = ET.SubElement(case, "failure", type=rule,
+                                            message=f"{place}: {finding.message}")  # fmt: skip
+                    failure.text = f"{place} {finding.text or ''}".strip()
+                else:
+                    notes.append(f"{finding.severity}: {place}: {finding.message}")
+            if notes:
+                ET.SubElement(case, "system-out").text = "\n".join(notes)
+    root.set("tests", str(sum(int(s.get("tests", "0")) for s in root)))
+    root.set("failures", str(total_failures))
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def findings_tables(run: RunReport, limit: int | None = None) -> list[Table]:
+    """One rich table per file and sheet with findings (severity, rule, cell, text, message)."""
+    shown = set(map(id, _cut(run, limit)[0]))
     tables = []
     for report in run.files:
-        if not report.findings:
-            continue
-        table = Table(
-            title=f"{report.file} — {report.status}",
-            title_justify="left",
-            show_lines=False,
-            expand=False,
-        )
-        for column in ("severity", "rule", "sheet", "cell", "text", "message"):
-            table.add_column(column, overflow="fold")
-        for finding in report.findings[:limit]:
-            table.add_row(
-                f"[{SEVERITY_STYLE[finding.severity]}]{finding.severity}[/]",
-                finding.rule,
-                finding.sheet or "",
-                finding.cell or "",
-                finding.text or "",
-                finding.message,
-            )
-        tables.append(table)
+        findings = [f for f in report.findings if id(f) in shown]
+        for sheet, group in groupby(findings, key=lambda f: f.sheet or ""):
+            title = f"{Path(report.file).name}" + (f" — sheet {sheet}" if sheet else "")
+            table = Table(title=title, title_justify="left", expand=False)
+            for column in ("severity", "rule", "cell", "text", "message"):
+                table.add_column(column, overflow="fold")
+            for finding in group:
+                table.add_row(
+                    f"[{SEVERITY_STYLE[finding.severity]}]{finding.severity}[/]",
+                    finding.rule,
+                    finding.cell or "",
+                    finding.text or "",
+                    finding.message,
+                )
+            tables.append(table)
     return tables
 
 
@@ -73,9 +124,8 @@ def files_table(run: RunReport, action: str) -> Table:
     """Summary of each file: status, rows read, stored and rejected, submissions."""
     table = Table(title=f"{action}: {len(run.files)} file(s)", title_justify="left")
     for column in ("file", "status", "rows read", "stored", "rejected", "submissions"):
-        table.add_column(
-            column, justify="right" if column in ("rows read", "stored", "rejected") else "left"
-        )
+        numeric = column in ("rows read", "stored", "rejected")
+        table.add_column(column, justify="right" if numeric else "left")
     for report in run.files:
         subs = ", ".join(report.submissions)
         if report.already_stored:
@@ -93,22 +143,46 @@ def files_table(run: RunReport, action: str) -> Table:
 
 def counts_line(run: RunReport) -> str:
     counts = run.counts
+    invalid = sum(r.status == "invalid" for r in run.files)
     return (
-        f"{counts['error']} error(s), {counts['warning']} warning(s), "
-        f"{counts['info']} info; {sum(r.status == 'invalid' for r in run.files)} of "
-        f"{len(run.files)} file(s) invalid"
+        f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info; "
+        f"{invalid} of {len(run.files)} file(s) invalid"
     )
 
 
-def print_run(run: RunReport, action: str, fmt: str, console: Console | None = None) -> None:
-    """Print a validate/ingest report on standard output as text or JSON."""
+def print_run(
+    run: RunReport,
+    action: str,
+    fmt: str,
+    *,
+    limit: int | None = None,
+    quiet: bool = False,
+    console: Console | None = None,
+) -> None:
+    """Print a validate/ingest report on standard output (text, json or junit).
+
+    ``limit`` cuts the findings shown, with a notice in the report and on standard error;
+    ``quiet`` drops the text report (json and junit are data and always printed).
+    """
+    from nremstats.codes import rules
+
     console = console or stdout()
+    shown, total = _cut(run, limit)
+    if len(shown) < total:
+        message(cut_notice(len(shown), total), style="yellow")
     if fmt == "json":
-        console.file.write(run_json(run) + "\n")
+        console.file.write(run_json(run, limit) + "\n")
+        return
+    if fmt == "junit":
+        console.file.write(run_junit(run, sorted(rules()), limit))
+        return
+    if quiet:
         return
     console.print(files_table(run, action))
-    for table in findings_table(run):
+    for table in findings_tables(run, limit):
         console.print(table)
+    if len(shown) < total:
+        console.print(cut_notice(len(shown), total))
     console.print(counts_line(run))
 
 
@@ -133,9 +207,10 @@ def print_comparison(table: ComparisonTable, console: Console | None = None) -> 
     (console or stdout()).print(comparison(table))
 
 
-def message(text: str, style: str = "") -> None:
-    """A message for people, on standard error."""
-    stderr().print(text, style=style or None, highlight=False)
+def message(text: str, style: str = "", quiet: bool = False) -> None:
+    """A message for people, on standard error (dropped under ``quiet``)."""
+    if not quiet:
+        stderr().print(text, style=style or None, highlight=False)
 
 
 def error(text: str) -> None:
@@ -143,10 +218,10 @@ def error(text: str) -> None:
 
 
 @contextlib.contextmanager
-def progress(total: int, label: str) -> Iterator[object]:
+def progress(total: int, label: str, quiet: bool = False) -> Iterator[object]:
     """Yield a callback advancing a progress bar on a terminal; a no-op elsewhere."""
     console = stderr()
-    if not console.is_terminal or total < 2:
+    if quiet or not console.is_terminal or total < 2:
         yield lambda _path: None
         return
     from rich.progress import Progress
@@ -160,4 +235,4 @@ def progress(total: int, label: str) -> Iterator[object]:
         yield advance
 
 
-__all__ = ["print_run", "print_comparison", "progress", "run_json"]
+__all__ = ["print_comparison", "print_run", "progress", "run_json", "run_junit"]

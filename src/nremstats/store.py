@@ -115,14 +115,19 @@ class Store:
         unique = {sub.submission_id: sub for sub in latest.values()}
         return sorted(unique.values(), key=lambda s: s.seq)
 
-    def observations(self) -> pd.DataFrame:
-        """Return the store's current observations, sorted by key, in the format's columns."""
+    def observations(self, countries: set[str] | None = None) -> pd.DataFrame:
+        """Return the store's current observations, sorted by key, in the format's columns.
+
+        ``countries`` limits the result to those countries (read from the manifest first, so
+        only their files are opened).
+        """
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         tables = [
             pq.read_table(self.path / "observations" / f"{sub.submission_id}.parquet")
             for sub in self.current_submissions()
+            if countries is None or sub.country in countries
         ]
         table = pa.concat_tables(tables) if tables else arrow_schema().empty_table()
         frame = table.to_pandas(types_mapper=_pandas_types)
@@ -287,3 +292,12 @@ def open_store(path: str | os.PathLike[str] | None = None, *, create: bool = Fal
 def now_iso() -> str:
     """The current UTC time in ISO 8601, to the second."""
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+def existing_store(path: str | os.PathLike[str] | None = None) -> Store | None:
+    """The store to compare returns with: the one named (which must exist), else the default
+    location when a store is there, else ``None``."""
+    if path is not None or os.environ.get("NREMSTATS_STORE"):
+        return open_store(path)
+    store = Store(default_store_path())
+    return open_store(store.path) if store.exists else None

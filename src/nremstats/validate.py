@@ -11,14 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from nremstats import codes
 from nremstats.locate import Located, field_place
-from nremstats.models import DIMENSIONS, KEY_COLUMNS, Finding
+from nremstats.models import KEY_COLUMNS, Finding
+from nremstats.rules import RuleSet
 
 if TYPE_CHECKING:
     import pandas as pd
     import pandera.pandas as pa
 
-EXACT_STATUSES = ("A", "P", "E", "B")
-BALANCED_DIMENSIONS = {"sex": "BALANCE_SEX", "age": "BALANCE_AGE"}
 CHECKED_COLUMNS = (
     *KEY_COLUMNS,
     "value",
@@ -92,8 +91,8 @@ def _rule_for(column: str, failure: Any) -> tuple[str, str]:
     return "CODE_UNKNOWN", f"'{text}' is not a {column} code ({', '.join(known)}).{hint}"
 
 
-def check_schema(frame: pd.DataFrame, located: Located) -> list[Finding]:
-    """Run the pandera schema lazily and turn its failure cases into placed findings."""
+def check_schema(frame: pd.DataFrame, located: Located) -> tuple[list[Finding], set[Any]]:
+    """Run the pandera schema lazily; return placed findings and the index of failing rows."""
     import pandera.errors
 
     data = frame[list(CHECKED_COLUMNS)]
@@ -102,8 +101,9 @@ def check_schema(frame: pd.DataFrame, located: Located) -> list[Finding]:
     except pandera.errors.SchemaErrors as exc:
         cases = exc.failure_cases
     else:
-        return []
+        return [], set()
     findings: list[Finding] = []
+    failing = set(cases["index"].dropna())
     dup = cases["check"].astype(str).str.contains("uniqueness|unique", regex=True)
     for _, case in cases[~dup].iterrows():
         column = str(case["column"])
@@ -115,7 +115,8 @@ def check_schema(frame: pd.DataFrame, located: Located) -> list[Finding]:
         findings.append(_place(rule, located, record, column, message, text))
     if dup.any():
         findings += _duplicates(frame, located)
-    return findings
+        failing |= set(frame.index[frame.duplicated(list(KEY_COLUMNS), keep=False)])
+    return findings, failing
 
 
 def _place(rule: str, located: Located, record: dict, column: str, message: str, text=None):
@@ -147,97 +148,6 @@ def _duplicates(frame: pd.DataFrame, located: Located) -> list[Finding]:
         finding = _place("KEY_DUPLICATE", located, first, "value", message, first["text"])
         findings.append(Finding(**{**finding.__dict__, "cells": tuple(places)}))
     return findings
-
-
-def _bounds(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """Return (low, high) of each observation: exact values, ranges, or 0..inf when unknown."""
-    import numpy as np
-
-    exact = frame["value"].notna()
-    low = frame["value"].where(exact, frame["lower"]).fillna(0).astype("float64")
-    high = frame["value"].where(exact, frame["upper"]).astype("float64").fillna(np.inf)
-    return low, high
-
-
-def check_balance(frame: pd.DataFrame, located: Located, dim: str) -> list[Finding]:
-    """Compare each total (``_T`` in ``dim``) with the sum of its direct parts.
-
-    Suppressed or ranged cells count by their bounds: a finding is made only when no value
-    inside the bounds can make the balance hold.
-    """
-    import numpy as np
-
-    rule = BALANCED_DIMENSIONS[dim]
-    parts_of_total = [code for code, parent in codes.parents(dim).items() if parent == "_T"]
-    is_total = (frame[dim] == "_T").to_numpy()
-    is_part = frame[dim].isin(parts_of_total).to_numpy()
-    if not is_total.any() or not is_part.any():
-        return []
-    low, high = (s.to_numpy() for s in _bounds(frame))
-    group_keys = [c for c in KEY_COLUMNS if c != dim]
-    gid = frame.groupby(group_keys, sort=False, dropna=False).ngroup().to_numpy()
-    size = int(gid.max()) + 1
-    part_low = np.bincount(gid[is_part], weights=low[is_part], minlength=size)
-    part_high = np.bincount(gid[is_part], weights=high[is_part], minlength=size)
-    has_parts = np.bincount(gid[is_part], minlength=size) > 0
-    rows = np.flatnonzero(is_total)
-    g = gid[rows]
-    over = has_parts[g] & (part_low[g] > high[rows])
-    under = has_parts[g] & (part_high[g] < low[rows])
-    findings = []
-    for i in np.flatnonzero(over | under):
-        total = frame.iloc[rows[i]].to_dict()
-        cells = frame["cell"].to_numpy()[is_part & (gid == g[i])]
-        findings.append(
-            _balance_finding(
-                rule,
-                located,
-                dim,
-                total,
-                cells,
-                bool(over[i]),
-                _show(low[rows[i]], high[rows[i]]),
-                _show(part_low[g[i]], part_high[g[i]]),
-            )
-        )
-    return sorted(findings, key=lambda f: (f.sheet or "", f.row or 0, f.cell or ""))
-
-
-def _balance_finding(
-    rule: str,
-    located: Located,
-    dim: str,
-    total: dict,
-    cells: Any,
-    over: bool,
-    whole: str,
-    summed: str,
-) -> Finding:
-    if over:
-        what = f"the parts by {dim} add up to {summed}, more than the total {whole}"
-        fix = "Check the parts, or say in the metadata that a person may be counted twice."
-    else:
-        what = f"the total {whole} is more than its parts by {dim}, which add up to {summed}"
-        fix = "Report the rest as 'unknown' if that is what it is."
-    within = ", ".join(f"{d} {total[d]}" for d in DIMENSIONS if d != dim and total[d] != "_T")
-    where = f"{total['indicator']} {total['year']}" + (f" ({within})" if within else "")
-    return Finding(
-        rule=rule,
-        severity=codes.severity(rule),  # type: ignore[arg-type]
-        file=located.file,
-        sheet=total["sheet"] or None,
-        cell=total["cell"],
-        cells=(total["cell"], *map(str, cells)),
-        row=int(total["row"]),
-        text=str(total["text"]),
-        message=f"{where}: {what}. {fix}",
-    )
-
-
-def _show(low: float, high: float) -> str:
-    if low == high:
-        return str(int(low))
-    return f"{int(low)}-{'?' if high == float('inf') else int(high)}"
 
 
 def check_definitions(frame: pd.DataFrame, located: Located) -> list[Finding]:
@@ -273,15 +183,75 @@ def check_definitions(frame: pd.DataFrame, located: Located) -> list[Finding]:
     return findings
 
 
-def check_observations(frame: pd.DataFrame, located: Located) -> list[Finding]:
-    """Run every check of this release on readable observations; return the findings."""
-    readable = frame[frame["readable"]]
-    findings = check_schema(readable, located)
-    findings += check_definitions(readable, located)
-    if not findings or all(f.severity != "error" for f in findings):
-        for dim in BALANCED_DIMENSIONS:
-            findings += check_balance(readable, located, dim)
+def check_completeness(located: Located, ruleset: RuleSet) -> list[Finding]:
+    """Template cells asked for (every total) left blank without a mark: one info a sheet."""
+    rule = "COMPLETENESS_BLANK"
+    if not ruleset.enabled(rule) or not located.blank_cells:
+        return []
+    filled = set() if located.records is None else set(located.records["sheet"])
+    by_sheet: dict[tuple[str, str], list[str]] = {}
+    for sheet, indicator, cell in located.blank_cells:
+        if ruleset.applies(rule, indicator):
+            by_sheet.setdefault((sheet, indicator), []).append(cell)
+    findings = []
+    for (sheet, indicator), cells in by_sheet.items():
+        if sheet in filled:
+            what = f"{len(cells)} total(s) asked for are blank ({', '.join(cells[:12])}"
+            what += ", ...)" if len(cells) > 12 else ")"
+        else:
+            what = f"nothing is reported for {indicator}"
+        message = (
+            f"{indicator}: {what}. Write the figure, 0 when there were none, or a mark such as "
+            "'..' (not available) so the blank is not mistaken for a figure not sent."
+        )
+        findings.append(
+            Finding(
+                rule=rule,
+                severity=ruleset.severity(rule),  # type: ignore[arg-type]
+                file=located.file,
+                sheet=sheet,
+                cell=cells[0],
+                cells=tuple(cells),
+                message=message,
+            )
+        )
     return findings
 
 
-__all__ = ["DIMENSIONS", "check_observations", "observation_schema"]
+def check_observations(
+    frame: pd.DataFrame,
+    located: Located,
+    ruleset: RuleSet | None = None,
+    *,
+    history: pd.DataFrame | None = None,
+    multiple_counting: bool | None = None,
+) -> list[Finding]:
+    """Run every check on the readable observations of one return; return the findings.
+
+    Rows that fail the schema are marked unreadable in ``frame`` (they are never stored).
+    Content rules (balances, plausibility, definition breaks) run only when the schema found
+    no error, since their sums would mean nothing on unreadable codes or duplicate keys.
+    ``history`` holds the store's current observations of the same countries, for the
+    year-on-year rules.
+    """
+    from nremstats.balance import check_balances
+    from nremstats.plausibility import (
+        check_definition_change,
+        check_funnel,
+        check_year_change,
+    )
+
+    ruleset = ruleset or RuleSet.default()
+    findings, failing = check_schema(frame[frame["readable"]], located)
+    frame.loc[list(failing), "readable"] = False  # never stored, even if a rule is relaxed
+    readable = frame[frame["readable"]]
+    findings += check_definitions(readable, located)
+    if all(f.severity != "error" for f in findings) and not readable.empty:
+        findings += check_balances(readable, located, ruleset, multiple_counting)
+        findings += check_funnel(readable, located, ruleset)
+        findings += check_year_change(readable, located, ruleset, history)
+        findings += check_definition_change(readable, located, ruleset, history)
+    return findings + check_completeness(located, ruleset)
+
+
+__all__ = ["check_observations", "observation_schema"]

@@ -1,0 +1,158 @@
+"""Plausibility rules (warnings): the persons funnel, year-on-year changes, definition breaks.
+
+They compare totals (every breakdown ``_T``) of the same provider and country: within the
+return, and with the previous year held in the store (``history``), where a return is
+checked against a store.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from nremstats.balance import bounds
+from nremstats.locate import Located, field_place
+from nremstats.models import DIMENSIONS, Finding
+from nremstats.rules import RuleSet
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+FUNNEL = (("PERSONS_PROSECUTED", "PERSONS_SUSPECTED"), ("PERSONS_CONVICTED", "PERSONS_PROSECUTED"))
+EXACT = ("A", "P", "E", "B")
+
+
+def totals(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows whose every breakdown is ``_T``."""
+    mask = frame["sex"] == "_T"
+    for dim in DIMENSIONS[1:]:
+        mask &= frame[dim] == "_T"
+    return frame[mask]
+
+
+def _finding(rule: str, ruleset: RuleSet, located: Located, record: dict, message: str,
+             cells: tuple[str, ...] = (), field: str = "value") -> Finding:  # fmt: skip
+    sheet, cell = field_place(located, record, field)
+    return Finding(
+        rule=rule,
+        severity=ruleset.severity(rule),  # type: ignore[arg-type]
+        file=located.file,
+        sheet=sheet or None,
+        cell=cell or None,
+        cells=cells or ((cell,) if cell else ()),
+        row=int(record["row"]),
+        text=str(record["text"]) if field == "value" else str(record.get(field) or ""),
+        message=message,
+    )
+
+
+def check_funnel(frame: pd.DataFrame, located: Located, ruleset: RuleSet) -> list[Finding]:
+    """Convicted <= prosecuted <= suspected, same provider, country and year (bounds)."""
+    rule = "PLAUSIBILITY_FUNNEL"
+    if not ruleset.enabled(rule):
+        return []
+    data = totals(frame)
+    low, high = bounds(data)
+    data = data.assign(_low=low, _high=high)
+    by_key = {
+        (r["provider"], r["country"], r["year"], r["indicator"]): r for r in data.to_dict("records")
+    }
+    findings = []
+    for (provider, country, year, indicator), record in sorted(by_key.items()):
+        for child, parent in FUNNEL:
+            other = by_key.get((provider, country, year, parent))
+            if indicator != child or other is None or record["_low"] <= other["_high"]:
+                continue
+            message = (
+                f"{country} {year}: {child} ({record['text']}) is more than {parent} "
+                f"({other['text']}, cell {other['cell']}). Check both figures, or explain "
+                "the difference in a note (e.g. cases from earlier years)."
+            )
+            findings.append(
+                _finding(rule, ruleset, located, record, message, (record["cell"], other["cell"]))
+            )
+    return findings
+
+
+def _exact_totals(frame: pd.DataFrame) -> pd.DataFrame:
+    data = totals(frame)
+    return data[data["value"].notna() & data["obs_status"].isin(EXACT)]
+
+
+def check_year_change(
+    frame: pd.DataFrame, located: Located, ruleset: RuleSet, history: pd.DataFrame | None
+) -> list[Finding]:
+    """A total that moved by more than ``factor`` and ``min_change`` since the previous year."""
+    import pandas as pd
+
+    rule = "PLAUSIBILITY_YEAR_CHANGE"
+    if not ruleset.enabled(rule):
+        return []
+    factor = ruleset.param(rule, "factor")
+    min_change = ruleset.param(rule, "min_change")
+    current = _exact_totals(frame)
+    previous = [current.assign(_source="this return")]
+    if history is not None and len(history):
+        years = set(zip(current["provider"], current["country"], current["year"], strict=True))
+        past = _exact_totals(history)
+        keep = [k not in years for k in zip(past["provider"], past["country"], past["year"],
+                                            strict=True)]  # fmt: skip
+        previous.append(past[keep].assign(_source=past["source_file"][keep]))
+    before = pd.concat(previous, ignore_index=True)
+    lookup = {
+        (r["provider"], r["country"], r["indicator"], r["year"]): r
+        for r in before.to_dict("records")
+    }
+    findings = []
+    for record in current.to_dict("records"):
+        if not ruleset.applies(rule, record["indicator"]):
+            continue
+        prior = lookup.get((record["provider"], record["country"], record["indicator"],
+                            record["year"] - 1))  # fmt: skip
+        if prior is None:
+            continue
+        new, old = int(record["value"]), int(prior["value"])
+        ratio = max(new, old) / max(min(new, old), 1)
+        if ratio <= factor or abs(new - old) < min_change:
+            continue
+        where = "this return" if prior["_source"] == "this return" else prior["_source"]
+        message = (
+            f"{record['country']} {record['indicator']} {record['year']}: {new} against "
+            f"{old} in {record['year'] - 1} ({where}, cell {prior['cell']}), a change of "
+            f"x{ratio:.1f}. Confirm the figure, or explain it in a note."
+        )
+        findings.append(_finding(rule, ruleset, located, record, message))
+    return findings
+
+
+def check_definition_change(
+    frame: pd.DataFrame, located: Located, ruleset: RuleSet, history: pd.DataFrame | None
+) -> list[Finding]:
+    """Victims on another definition than the same provider's previous year."""
+    import pandas as pd
+
+    rule = "DEFINITION_CHANGED"
+    if not ruleset.enabled(rule):
+        return []
+    victims = frame[(frame["indicator"] == "VICTIMS_DETECTED") & frame["definition"].notna()]
+    sources = [victims.assign(_source="this return")]
+    if history is not None and len(history):
+        past = history[(history["indicator"] == "VICTIMS_DETECTED") & history["definition"].notna()]
+        sources.append(past.assign(_source=past["source_file"]))
+    known: dict[tuple, tuple[str, str]] = {}
+    for r in pd.concat(sources, ignore_index=True).to_dict("records"):
+        known.setdefault((r["provider"], r["country"], r["year"]), (r["definition"], r["_source"]))
+    findings = []
+    seen = set()
+    for record in victims.to_dict("records"):
+        key = (record["provider"], record["country"], record["year"])
+        prior = known.get((key[0], key[1], key[2] - 1))
+        if key in seen or prior is None or prior[0] == record["definition"]:
+            continue
+        seen.add(key)
+        message = (
+            f"{record['country']} {record['year']}: victims are counted as "
+            f"{record['definition']}, but as {prior[0]} in {key[2] - 1} ({prior[1]}). If the "
+            "series breaks, mark the values with status B (write '123 b')."
+        )
+        findings.append(_finding(rule, ruleset, located, record, message, field="definition"))
+    return findings
