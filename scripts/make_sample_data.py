@@ -59,37 +59,38 @@ OTHER_MEMBERS = ("ORGANS", *FORMS[2:], "MIXED")
 SEXES = ("F", "M", "_O", "_U")
 
 
+def _crossed(by_sex: dict, codes_: tuple, weights: list, rng: random.Random) -> dict:
+    """Split each sex's count over one dimension's codes; write the cells and their totals."""
+    table = {code: dict.fromkeys(SEXES, 0) for code in codes_}
+    for sex, n in by_sex.items():
+        for code, part in zip(codes_, split(n, weights, rng), strict=True):
+            table[code][sex] = part
+    return table
+
+
+def _write(indicator, dim, table, opts, rng, values) -> None:
+    for code, parts in table.items():
+        key = {"sex": "_T", "age": "_T", "exploitation": "_T", "citizenship": "_T", dim: code}
+        for sex in ("_T", *SEXES):
+            cell = (indicator, sex, key["age"], key["exploitation"], key["citizenship"])
+            n = sum(parts.values()) if sex == "_T" else parts[sex]
+            values[cell] = shown(n, opts, rng)
+
+
 def indicator_values(indicator: str, total: int, foreign: tuple, opts: dict, rng) -> dict:
     """A fully consistent return: every total equals the sum of its parts."""
     values: dict[tuple, object] = {}
     by_sex = dict(zip(SEXES, split(total, [0.62, 0.36, 0.003, 0.017], rng), strict=True))
+    ages = _crossed(by_sex, ("Y_LT18", "Y_GE18", "_U"), [0.3, 0.66, 0.04], rng)
+    ages["_T"] = dict(by_sex)
+    _write(indicator, "age", ages, opts, rng, values)
     values[(indicator, "_T", "_T", "_T", "_T")] = f"{total} p" if opts.get("provisional") else total
-    by_age = dict.fromkeys(("Y_LT18", "Y_GE18", "_U"), 0)
-    for sex, n in by_sex.items():
-        values[(indicator, sex, "_T", "_T", "_T")] = shown(n, opts, rng)
-        for age, part in zip(by_age, split(n, [0.3, 0.66, 0.04], rng), strict=True):
-            values[(indicator, sex, age, "_T", "_T")] = shown(part, opts, rng)
-            by_age[age] += part
-    for age, part in by_age.items():
-        values[(indicator, "_T", age, "_T", "_T")] = shown(part, opts, rng)
     weights = [0.45, 0.36, 0.01, 0.05, 0.04, 0.02, 0.03, 0.02, 0.02]
-    forms = {form: dict.fromkeys(SEXES, 0) for form in LEAF_FORMS}
-    for sex, n in by_sex.items():
-        for form, part in zip(LEAF_FORMS, split(n, weights, rng), strict=True):
-            forms[form][sex] = part
+    forms = _crossed(by_sex, LEAF_FORMS, weights, rng)
     forms["OTHER_FORMS"] = {s: sum(forms[f][s] for f in OTHER_MEMBERS) for s in SEXES}
-    for form, parts in forms.items():
-        values[(indicator, "_T", "_T", form, "_T")] = shown(sum(parts.values()), opts, rng)
-        for sex, part in parts.items():
-            values[(indicator, sex, "_T", form, "_T")] = shown(part, opts, rng)
-    groups = {code: dict.fromkeys(SEXES, 0) for code in ("NAT", "FOR", "_U")}
-    for sex, n in by_sex.items():
-        for code, part in zip(groups, split(n, [0.55, 0.42, 0.03], rng), strict=True):
-            groups[code][sex] = part
-    for code, parts in groups.items():
-        values[(indicator, "_T", "_T", "_T", code)] = shown(sum(parts.values()), opts, rng)
-        for sex, part in parts.items():
-            values[(indicator, sex, "_T", "_T", code)] = shown(part, opts, rng)
+    _write(indicator, "exploitation", forms, opts, rng, values)
+    groups = _crossed(by_sex, ("NAT", "FOR", "_U"), [0.55, 0.42, 0.03], rng)
+    _write(indicator, "citizenship", groups, opts, rng, values)
     foreigners = sum(groups["FOR"].values())
     if foreign and foreigners:  # the largest single citizenships; the rest not itemised
         singles = split(foreigners, [1.0] * len(foreign) + [0.8], rng)

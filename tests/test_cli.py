@@ -218,3 +218,36 @@ def test_ignore_unknown_columns_option(tmp_path):
     assert invoke("validate", str(path)).exit_code == 1
     result = invoke("ingest", str(path), "--ignore-unknown-columns", "--store", str(tmp_path / "s"))
     assert result.exit_code == 0 and "STRUCTURE_IGNORED_COLUMN" in result.stdout
+
+
+def test_validate_junit_limit_quiet_feedback_rules(tmp_path):
+    bad = copy_sample("errors/KEN_2023_bad_cells.xlsx", tmp_path)
+    junit = invoke("validate", str(bad), "--format", "junit")
+    assert junit.exit_code == 1 and junit.stdout.startswith("<?xml")
+    cut = invoke("validate", str(bad), "--limit", "2")
+    assert cut.exit_code == 1
+    assert "Report cut: 2 of" in cut.stdout and "Report cut: 2 of" in cut.stderr
+    quiet = invoke("validate", str(bad), "--quiet")
+    assert quiet.exit_code == 1 and quiet.stdout == ""
+    feedback = tmp_path / "feedback"
+    result = invoke("validate", str(bad), "--feedback", str(feedback), "--format", "json")
+    assert result.exit_code == 1 and (feedback / "KEN_2023_bad_cells_feedback.xlsx").is_file()
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("rules:\n  COMPLETENESS_BLANK: off\n  VALUE_NEGATIVE: {severity: fatal}\n")
+    broken = invoke("validate", str(bad), "--rules", str(rules))
+    assert broken.exit_code == 2 and "line 3" in broken.stderr
+    rules.write_text("rules:\n  COMPLETENESS_BLANK: off\n")
+    relaxed = invoke("validate", str(bad), "--rules", str(rules), "--format", "json")
+    assert "COMPLETENESS_BLANK" not in relaxed.stdout
+
+
+def test_validate_compares_with_an_existing_store(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    first = write_csv(tmp_path / "a.csv", [HEADER, "NLD,2021,PERSONS_CONVICTED,_T,_T,_T,_T,10"])
+    second = write_csv(tmp_path / "b.csv", [HEADER, "NLD,2022,PERSONS_CONVICTED,_T,_T,_T,_T,90"])
+    assert invoke("validate", str(second), "--format", "json").exit_code == 0
+    assert invoke("ingest", str(first)).exit_code == 0  # ./nremstats-store
+    result = invoke("validate", str(second), "--format", "json")
+    assert "PLAUSIBILITY_YEAR_CHANGE" in result.stdout
+    missing = invoke("validate", str(second), "--store", str(tmp_path / "nowhere"))
+    assert missing.exit_code == 2

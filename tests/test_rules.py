@@ -16,7 +16,7 @@ from nremstats.template import fill_return, sheet_layouts, write_template
 
 from .conftest import HEADER, write_csv
 
-FULL = "country,year,indicator,sex,age,exploitation,citizenship,value,obs_status,lower,upper,definition"
+FULL = HEADER + ",obs_status,lower,upper,definition"
 GOOD = "NLD,2021,PERSONS_CONVICTED,_T,_T,_T,_T,5"
 Fixture = Callable[[Path], tuple[Path, CheckOptions | None]]
 
@@ -144,10 +144,16 @@ FIXTURES: dict[str, tuple[Fixture, Fixture]] = {
         csv(GOOD, "NLD,2022,PERSONS_CONVICTED,_T,_T,_T,_T,40"),
     ),
     "DEFINITION_CHANGED": (
-        csv(V.format(year=2021, value=5, definition="PRESUMED"),
-            V.format(year=2022, value=6, definition="PRESUMED"), header=FULL),  # fmt: skip
-        csv(V.format(year=2021, value=5, definition="PRESUMED"),
-            V.format(year=2022, value=6, definition="IDENTIFIED"), header=FULL),  # fmt: skip
+        csv(
+            V.format(year=2021, value=5, definition="PRESUMED"),
+            V.format(year=2022, value=6, definition="PRESUMED"),
+            header=FULL,
+        ),  # fmt: skip
+        csv(
+            V.format(year=2021, value=5, definition="PRESUMED"),
+            V.format(year=2022, value=6, definition="IDENTIFIED"),
+            header=FULL,
+        ),  # fmt: skip
     ),
     "COMPLETENESS_BLANK": (complete_template(), template()),
 }
@@ -174,14 +180,20 @@ def test_rule_passes_and_fails(rule, tmp_path):
 
 def test_year_change_and_definition_break_against_the_store(tmp_path):
     store = tmp_path / "store"
-    first = write_csv(tmp_path / "2021.csv", [FULL, V.format(year=2021, value=12, definition="PRESUMED")])
+    first = write_csv(
+        tmp_path / "2021.csv", [FULL, V.format(year=2021, value=12, definition="PRESUMED")]
+    )
     assert ingest_files([first], store).ok
-    second = write_csv(tmp_path / "2022.csv", [FULL, V.format(year=2022, value=90, definition="IDENTIFIED")])
+    second = write_csv(
+        tmp_path / "2022.csv", [FULL, V.format(year=2022, value=90, definition="IDENTIFIED")]
+    )
     run = ingest_files([second], store)
     found = {f.rule: f for f in run.findings}
     assert {"PLAUSIBILITY_YEAR_CHANGE", "DEFINITION_CHANGED"} <= set(found)
-    assert "12" in found["PLAUSIBILITY_YEAR_CHANGE"].message and "2021.csv" in found[
-        "PLAUSIBILITY_YEAR_CHANGE"].message
+    assert (
+        "12" in found["PLAUSIBILITY_YEAR_CHANGE"].message
+        and "2021.csv" in found["PLAUSIBILITY_YEAR_CHANGE"].message
+    )
     assert found["DEFINITION_CHANGED"].cell == "L2" and "B" in found["DEFINITION_CHANGED"].message
     # without the store there is nothing to compare with
     alone = read_return(second)
@@ -208,23 +220,33 @@ def test_rules_file_changes_severity_params_and_switches_off(tmp_path):
     assert ruleset.severity("BALANCE_TOTAL_EXCEEDS_PARTS") == "info"
     assert ruleset.param("BALANCE_TOTAL_EXCEEDS_PARTS", "tolerance") == 2
     assert ruleset.param("PLAUSIBILITY_YEAR_CHANGE", "factor") == 10.0
-    data = read_return(*csv(GOOD, "NLD,2021,PERSONS_CONVICTED,F,_T,_T,_T,1")(tmp_path),)
+    data = read_return(
+        *csv(GOOD, "NLD,2021,PERSONS_CONVICTED,F,_T,_T,_T,1")(tmp_path),
+    )
     assert [f.severity for f in data.findings] == ["warning"]
     relaxed = read_return(csv(GOOD, "NLD,2021,PERSONS_CONVICTED,F,_T,_T,_T,1")(tmp_path)[0],
                           CheckOptions(ruleset))  # fmt: skip
     assert [(f.rule, f.severity) for f in relaxed.findings] == [
-        ("BALANCE_TOTAL_EXCEEDS_PARTS", "info")]
+        ("BALANCE_TOTAL_EXCEEDS_PARTS", "info")
+    ]
 
 
-@pytest.mark.parametrize(("text", "line", "words"), [
-    ("rules:\n  NOPE: off\n", 2, "unknown rule 'NOPE'"),
-    ("rules:\n  VALUE_DASH: off\n  YEAR_RANGE: {severity: fatal}\n", 3, "severity 'fatal'"),
-    ("rules:\n  PLAUSIBILITY_YEAR_CHANGE:\n    factor: 3\n    speed: 2\n", 4, "no parameter 'speed'"),
-    ("rules:\n  PLAUSIBILITY_YEAR_CHANGE:\n    factor: 0.5\n", 3, "out of range"),
-    ("rules:\n  BALANCE_TOTAL_EXCEEDS_PARTS: {tolerance: 1.5}\n", 2, "whole number"),
-    ("rules:\n  BALANCE_TOTAL_EXCEEDS_PARTS: {tolerance: many}\n", 2, "must be a number"),
-    ("rules: [1, 2]\n", 1, "mapping"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        ("rules:\n  NOPE: off\n", 2, "unknown rule 'NOPE'"),
+        ("rules:\n  VALUE_DASH: off\n  YEAR_RANGE: {severity: fatal}\n", 3, "severity 'fatal'"),
+        (
+            "rules:\n  PLAUSIBILITY_YEAR_CHANGE:\n    factor: 3\n    speed: 2\n",
+            4,
+            "no parameter 'speed'",
+        ),
+        ("rules:\n  PLAUSIBILITY_YEAR_CHANGE:\n    factor: 0.5\n", 3, "out of range"),
+        ("rules:\n  BALANCE_TOTAL_EXCEEDS_PARTS: {tolerance: 1.5}\n", 2, "whole number"),
+        ("rules:\n  BALANCE_TOTAL_EXCEEDS_PARTS: {tolerance: many}\n", 2, "must be a number"),
+        ("rules: [1, 2]\n", 1, "mapping"),
+    ],
+)
 def test_bad_rules_files_name_the_line(tmp_path, text, line, words):
     path = rules_file(tmp_path, text)
     with pytest.raises(RulesFileError) as info:

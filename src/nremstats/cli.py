@@ -34,6 +34,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 class ReportFormat(StrEnum):
     text = "text"
     json = "json"
+    junit = "junit"
 
 
 class Lang(StrEnum):

@@ -36,6 +36,7 @@ def write_feedback(report: FileReport, source: Path, out_dir: Path) -> Path | No
     from openpyxl import load_workbook
     from openpyxl.comments import Comment
     from openpyxl.styles import Font, PatternFill
+    from openpyxl.worksheet.hyperlink import Hyperlink
 
     if source.suffix.lower() not in (".xlsx", ".xlsm"):
         return None
@@ -68,7 +69,9 @@ def write_feedback(report: FileReport, source: Path, out_dir: Path) -> Path | No
                    finding.message])  # fmt: skip
         if finding.sheet in wb.sheetnames and finding.cell:
             link = ws.cell(ws.max_row, 4)
-            link.hyperlink = f"#{_quote(finding.sheet)}!{finding.cell}"
+            link.hyperlink = Hyperlink(
+                ref=link.coordinate, location=f"{_quote(finding.sheet)}!{finding.cell}"
+            )
             link.style = "Hyperlink"
         ws.cell(ws.max_row, 1).fill = PatternFill("solid", fgColor=FILLS[finding.severity])
     for column, width in zip("ABCDEF", (10, 30, 14, 8, 14, 110), strict=True):

@@ -35,10 +35,13 @@ def stderr() -> Console:
 
 
 def _cut(run: RunReport, limit: int | None) -> tuple[list[Finding], int]:
+    """The findings a report shows: all, or the ``limit`` most severe (in report order)."""
     findings = run.findings
     if limit is None or len(findings) <= limit:
         return findings, len(findings)
-    return findings[:limit], len(findings)
+    rank = {"error": 0, "warning": 1, "info": 2}
+    chosen = sorted(range(len(findings)), key=lambda i: (rank[findings[i].severity], i))[:limit]
+    return [findings[i] for i in sorted(chosen)], len(findings)
 
 
 def cut_notice(shown: int, total: int) -> str:
