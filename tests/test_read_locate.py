@@ -145,3 +145,26 @@ def test_citizenship_row_accepts_country_name(blank_template):
     wb.save(blank_template)
     data = read_return(blank_template)
     assert data.ok and data.observations["citizenship"].tolist() == ["ROU"]
+
+
+def test_csv_blank_lines_and_quoted_values_keep_their_line_numbers(tmp_path):
+    path = write_csv(
+        tmp_path / "c.csv",
+        [
+            HEADER,
+            'NLD,2023,PERSONS_CONVICTED,_T,_T,_T,_T,"1,282"',
+            "",
+            "NLD,2023,PERSONS_CONVICTED,F,_T,_T,_T,abc",
+        ],
+    )
+    data = read_return(path)
+    assert [(f.rule, f.cell) for f in data.findings] == [("VALUE_UNPARSEABLE", "H4")]
+    assert data.observations["cell"].tolist() == ["H2", "H4"]
+    assert data.observations["value"].tolist()[0] == 1282
+
+
+def test_csv_with_a_short_row(tmp_path):
+    path = write_csv(tmp_path / "c.csv", [HEADER, "NLD,2023"])
+    data = read_return(path)
+    assert [f.rule for f in data.findings] == ["FILE_UNREADABLE"]
+    assert "c.csv" in data.findings[0].message

@@ -39,6 +39,7 @@ class GroupIds:
     def __init__(self, frame: pd.DataFrame) -> None:
         import pandas as pd
 
+        self.low, self.high = bounds(frame)
         self.codes = {c: pd.factorize(frame[c], use_na_sentinel=False)[0] for c in KEY_COLUMNS}
         self.sizes = {c: int(v.max()) + 1 if len(v) else 1 for c, v in self.codes.items()}
         self._cache: dict[str, np.ndarray] = {}
@@ -95,18 +96,17 @@ def check_hierarchy(
     is_part = _part_mask(frame, gid, spec)
     if not is_part.any():
         return []
-    low, high = bounds(frame)
+    low, high = ids.low, ids.high
     size = int(gid.max()) + 1
     part_low = np.bincount(gid[is_part], weights=low[is_part], minlength=size)
     part_high = np.bincount(gid[is_part], weights=high[is_part], minlength=size)
     has_parts = np.bincount(gid[is_part], minlength=size) > 0
     rows = np.flatnonzero(is_total & has_parts[gid])
     g = gid[rows]
-    indicators = frame["indicator"].to_numpy()[rows]
     findings = []
     if ruleset.enabled(OVER) and name in ruleset.param(OVER, "hierarchies"):
         excess = part_low[g] - high[rows]
-        admitted = np.array([ruleset.applies(OVER, i) for i in indicators], dtype=bool)
+        admitted = _admitted(ruleset, OVER, frame, rows)
         for i in np.flatnonzero(admitted & (excess > ruleset.param(OVER, "tolerance"))):
             findings.append(_finding(OVER, frame, located, spec, rows[i], is_part & (gid == g[i]),
                                      low, high, part_low[g[i]], part_high[g[i]],
@@ -116,12 +116,22 @@ def check_hierarchy(
         allowed = np.maximum(
             ruleset.param(UNDER, "tolerance"), ruleset.param(UNDER, "tolerance_share") * low[rows]
         )
-        admitted = np.array([ruleset.applies(UNDER, i) for i in indicators], dtype=bool)
+        admitted = _admitted(ruleset, UNDER, frame, rows)
         for i in np.flatnonzero(admitted & (short > allowed)):
             findings.append(_finding(UNDER, frame, located, spec, rows[i], is_part & (gid == g[i]),
                                      low, high, part_low[g[i]], part_high[g[i]],
                                      ruleset, multiple_counting))  # fmt: skip
     return findings
+
+
+def _admitted(ruleset: RuleSet, rule: str, frame: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """Which total rows the rule's ``indicators`` parameter admits."""
+    import numpy as np
+
+    chosen = ruleset.param(rule, "indicators")
+    if chosen == "all":
+        return np.ones(len(rows), dtype=bool)
+    return frame["indicator"].iloc[rows].isin(list(chosen)).to_numpy()
 
 
 def _show(low: float, high: float) -> str:
@@ -167,7 +177,7 @@ def _finding(
     if total[dim] != "_T":
         within = ", ".join(filter(None, [f"{dim} {total[dim]}", within]))
     where += f" ({within})" if within else ""
-    cells = [str(c) for c in frame["cell"].to_numpy()[part_rows]]
+    cells = [str(c) for c in frame["cell"].iloc[part_rows.nonzero()[0]]]
     return Finding(
         rule=rule,
         severity=severity,  # type: ignore[arg-type]

@@ -197,11 +197,14 @@ def _bounds(frame: pd.DataFrame, parsed: pd.DataFrame, out: _Findings) -> None:
 
 
 def _years(frame: pd.DataFrame, out: _Findings) -> pd.Series:
+    """Read the year column (each distinct text once); a non-number is a finding."""
+    import numpy as np
     import pandas as pd
 
-    text = frame["year"].astype("string").str.strip()
-    good = text.str.match(YEAR).fillna(False).astype(bool)
-    for idx in frame.index[~good]:
+    positions, distinct = pd.factorize(frame["year"].astype("string").str.strip())
+    numbers = np.array([int(t[:4]) if YEAR.match(t) else -1 for t in distinct] + [-1])
+    years = numbers[np.where(positions < 0, len(distinct), positions)]
+    for idx in frame.index[years < 0]:
         record = frame.loc[idx].to_dict()
         out.add(
             "YEAR_RANGE",
@@ -211,14 +214,38 @@ def _years(frame: pd.DataFrame, out: _Findings) -> pd.Series:
             record["year"],
         )
         frame.loc[idx, "readable"] = False
-    years = pd.Series(pd.NA, index=frame.index, dtype="Int64")
-    years[good] = text[good].str.slice(0, 4).astype("int64")
-    return years
+    return pd.Series(pd.arrays.IntegerArray(np.maximum(years, 0), years < 0), index=frame.index)
+
+
+def _given(located: Located, name: str) -> bool:
+    """True when the received file has this optional column (templates have none of them)."""
+    return located.kind == "csv" and name in located.field_cells
+
+
+def _csv_columns(located: Located, frame: pd.DataFrame, parsed: pd.DataFrame, out: _Findings):
+    """Apply a CSV's obs_status, lower/upper and conf_status columns; flag blank values."""
+    if _given(located, "obs_status"):
+        _status_column(frame, parsed, out)
+    if _given(located, "lower") or _given(located, "upper"):
+        _bounds(frame, parsed, out)
+    if _given(located, "conf_status"):
+        conf = _blank_to_na(frame["conf_status"])
+        parsed["conf_status"] = conf.fillna(parsed["conf_status"]).astype("string")
+    blank = parsed["obs_status"].isna() & parsed["rule"].isna() & frame["readable"]
+    for idx in frame.index[blank]:
+        out.add(
+            "VALUE_STATUS_CONFLICT",
+            frame.loc[idx].to_dict(),
+            "value",
+            "The value is blank and no obs_status says why. Write the count, or a mark "
+            "such as '..' (not available), or set obs_status to L, M or Q.",
+            "",
+        )
+        frame.loc[idx, "readable"] = False
 
 
 def map_observations(located: Located) -> Mapped:
     """Build observations from located texts (see module docstring)."""
-
     frame = located.records.copy()  # type: ignore[union-attr]
     frame["readable"] = True
     out = _Findings(located)
@@ -229,39 +256,26 @@ def map_observations(located: Located) -> Mapped:
     for name in ("country", "indicator", "sex", "age", "exploitation", "citizenship"):
         frame[name] = frame[name].astype("string").str.strip()
     frame["country"] = frame["country"].str.upper()
-    provider = _blank_to_na(frame["provider"])
-    frame["provider"] = provider.fillna(frame["country"]).astype("string")
+    if _given(located, "provider"):
+        provider = _blank_to_na(frame["provider"]).fillna(frame["country"])
+    else:
+        provider = frame["country"]
+    frame["provider"] = provider.astype("string")
     parsed = parse_series(frame["value"])
     for idx in frame.index[parsed["rule"].notna()]:
         record = frame.loc[idx].to_dict()
-        out.add(
-            str(parsed.at[idx, "rule"]),
-            record,
-            "value",
-            str(parsed.at[idx, "problem"]),
-            record["value"],
-        )
+        rule, problem = str(parsed.at[idx, "rule"]), str(parsed.at[idx, "problem"])
+        out.add(rule, record, "value", problem, record["value"])
         if _is_na(parsed.at[idx, "obs_status"]):  # nothing could be read from the text
             frame.loc[idx, "readable"] = False
     if located.kind == "csv":
-        _status_column(frame, parsed, out)
-        _bounds(frame, parsed, out)
-        conf = _blank_to_na(frame["conf_status"])
-        parsed["conf_status"] = conf.fillna(parsed["conf_status"]).astype("string")
-        blank = frame["value"].str.strip().eq("") & _blank_to_na(frame["obs_status"]).isna()
-        for idx in frame.index[blank]:
-            record = frame.loc[idx].to_dict()
-            out.add(
-                "VALUE_STATUS_CONFLICT",
-                record,
-                "value",
-                "The value is blank and no obs_status says why. Write the count, or a mark "
-                "such as '..' (not available), or set obs_status to L, M or Q.",
-                "",
-            )
-            frame.loc[idx, "readable"] = False
+        _csv_columns(located, frame, parsed, out)
     frame["year"] = _years(frame, out)
-    note = _blank_to_na(frame["note"])
+    note = (
+        _blank_to_na(frame["note"])
+        if located.kind == "xlsx" or _given(located, "note")
+        else (_missing_like(frame))
+    )
     mark = parsed["mark"]
     joined = (mark + " " + note).where(mark.notna() & note.notna())
     frame["note"] = joined.fillna(mark).fillna(note).astype("string")
@@ -270,3 +284,10 @@ def map_observations(located: Located) -> Mapped:
         frame[name] = parsed[name]
     frame["definition"] = _blank_to_na(frame["definition"])
     return Mapped(frame=frame, findings=out.items, multiple_counting=multiple)
+
+
+def _missing_like(frame: pd.DataFrame) -> pd.Series:
+    """An all-missing string column on the frame's index."""
+    import pandas as pd
+
+    return pd.Series(pd.NA, index=frame.index, dtype="string")

@@ -1,8 +1,8 @@
 """Plausibility rules (warnings): the persons funnel, year-on-year changes, definition breaks.
 
-They compare totals (every breakdown ``_T``) of the same provider and country: within the
-return, and with the previous year held in the store (``history``), where a return is
-checked against a store.
+They compare totals (every breakdown ``_T``, see :func:`totals`) of the same provider and
+country: within the return, and with the previous year held in the store (``history``),
+where a return is checked against a store. Each check takes the return's totals.
 """
 
 from __future__ import annotations
@@ -45,12 +45,11 @@ def _finding(rule: str, ruleset: RuleSet, located: Located, record: dict, messag
     )
 
 
-def check_funnel(frame: pd.DataFrame, located: Located, ruleset: RuleSet) -> list[Finding]:
+def check_funnel(data: pd.DataFrame, located: Located, ruleset: RuleSet) -> list[Finding]:
     """Convicted <= prosecuted <= suspected, same provider, country and year (bounds)."""
     rule = "PLAUSIBILITY_FUNNEL"
     if not ruleset.enabled(rule):
         return []
-    data = totals(frame)
     low, high = bounds(data)
     data = data.assign(_low=low, _high=high)
     by_key = {
@@ -73,8 +72,7 @@ def check_funnel(frame: pd.DataFrame, located: Located, ruleset: RuleSet) -> lis
     return findings
 
 
-def _exact_totals(frame: pd.DataFrame) -> pd.DataFrame:
-    data = totals(frame)
+def _exact(data: pd.DataFrame) -> pd.DataFrame:
     return data[data["value"].notna() & data["obs_status"].isin(EXACT)]
 
 
@@ -89,11 +87,11 @@ def check_year_change(
         return []
     factor = ruleset.param(rule, "factor")
     min_change = ruleset.param(rule, "min_change")
-    current = _exact_totals(frame)
+    current = _exact(frame)
     previous = [current.assign(_source="this return")]
     if history is not None and len(history):
         years = set(zip(current["provider"], current["country"], current["year"], strict=True))
-        past = _exact_totals(history)
+        past = _exact(totals(history))
         keep = [k not in years for k in zip(past["provider"], past["country"], past["year"],
                                             strict=True)]  # fmt: skip
         previous.append(past[keep].assign(_source=past["source_file"][keep]))
@@ -133,10 +131,14 @@ def check_definition_change(
     rule = "DEFINITION_CHANGED"
     if not ruleset.enabled(rule):
         return []
+    keys = ["provider", "country", "year", "definition"]
     victims = frame[(frame["indicator"] == "VICTIMS_DETECTED") & frame["definition"].notna()]
+    victims = victims.drop_duplicates(keys)  # one total per definition and country-year
     sources = [victims.assign(_source="this return")]
     if history is not None and len(history):
-        past = history[(history["indicator"] == "VICTIMS_DETECTED") & history["definition"].notna()]
+        past = totals(history)
+        past = past[(past["indicator"] == "VICTIMS_DETECTED") & past["definition"].notna()]
+        past = past.drop_duplicates(keys)
         sources.append(past.assign(_source=past["source_file"]))
     known: dict[tuple, tuple[str, str]] = {}
     for r in pd.concat(sources, ignore_index=True).to_dict("records"):

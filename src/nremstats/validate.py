@@ -18,15 +18,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import pandera.pandas as pa
 
-CHECKED_COLUMNS = (
-    *KEY_COLUMNS,
-    "value",
-    "obs_status",
-    "lower",
-    "upper",
-    "conf_status",
-    "definition",
-)
+CHECKED_COLUMNS = (*KEY_COLUMNS, "conf_status", "definition")
 
 
 @cache
@@ -41,8 +33,9 @@ def observation_schema() -> pa.DataFrameSchema:
         return pa.Column("string", pa.Check.isin(allowed), nullable=nullable)
 
     # "string" is the dtype the pipeline builds (pandas nullable strings); checking it costs
-    # a third of what a coercible `str` does on small returns.
-    count = pa.Column("Int64", pa.Check.ge(0), nullable=True)
+    # a third of what a coercible `str` does on small returns. value, lower, upper and
+    # obs_status are not re-checked here: the one value parser only ever gives counts >= 0
+    # and known statuses, and an explicit obs_status column is checked when it is applied.
     return pa.DataFrameSchema(
         {
             "provider": pa.Column("string", pa.Check.str_matches(r"^[A-Z][A-Z0-9_]{1,19}$")),
@@ -53,10 +46,6 @@ def observation_schema() -> pa.DataFrameSchema:
             "age": coded("age"),
             "exploitation": coded("exploitation"),
             "citizenship": coded("citizenship", countries),
-            "value": count,
-            "obs_status": coded("obs_status"),
-            "lower": count,
-            "upper": count,
             "conf_status": coded("conf_status", nullable=True),
             "definition": coded("definition", nullable=True),
         },
@@ -75,8 +64,6 @@ def _rule_for(column: str, failure: Any) -> tuple[str, str]:
         )
     if column == "year":
         return "YEAR_RANGE", f"Year {text} is outside 1990-2100; write the reference year."
-    if column in ("value", "lower", "upper"):
-        return "VALUE_NEGATIVE", f"{column} {text} is negative; a count is 0 or more."
     if column == "provider":
         return "CODE_UNKNOWN", (
             f"Provider '{text}' is not an upper-case identifier (ISO3 or an agency code such "
@@ -239,6 +226,7 @@ def check_observations(
         check_definition_change,
         check_funnel,
         check_year_change,
+        totals,
     )
 
     ruleset = ruleset or RuleSet.default()
@@ -248,9 +236,10 @@ def check_observations(
     findings += check_definitions(readable, located)
     if all(f.severity != "error" for f in findings) and not readable.empty:
         findings += check_balances(readable, located, ruleset, multiple_counting)
-        findings += check_funnel(readable, located, ruleset)
-        findings += check_year_change(readable, located, ruleset, history)
-        findings += check_definition_change(readable, located, ruleset, history)
+        whole = totals(readable)
+        findings += check_funnel(whole, located, ruleset)
+        findings += check_year_change(whole, located, ruleset, history)
+        findings += check_definition_change(whole, located, ruleset, history)
     return findings + check_completeness(located, ruleset)
 
 

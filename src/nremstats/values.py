@@ -150,14 +150,15 @@ def parse_series(texts: pd.Series) -> pd.DataFrame:
                 absent[name][i] = False
         for name in strings:
             strings[name][i] = getattr(parsed, name)
+    positions = np.where(positions < 0, size - 1, positions)
     columns = {}
     for name in PARSED_COLUMNS:
         if name in _INT_COLUMNS:
             columns[name] = pd.arrays.IntegerArray(
                 numbers[name][positions], absent[name][positions]
             )
-        else:
-            columns[name] = pd.array(strings[name][positions], dtype="string")
+        else:  # build the few distinct strings once, then gather (no per-row objects)
+            columns[name] = pd.array(strings[name], dtype="string").take(positions)
     return pd.DataFrame(columns, index=texts.index)
 
 
