@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from nremstats.locate import locate
+from nremstats.locate import constant_column, locate
 from nremstats.mapping import map_observations
 from nremstats.models import OBSERVATION_COLUMNS, FileReport, Finding, RunReport
 from nremstats.read import read_source
@@ -113,10 +113,11 @@ def read_return(path: str | Path, options: CheckOptions | None = None) -> Return
     checks = check_observations(
         frame, located, ruleset, history=history, multiple_counting=mapped.multiple_counting
     )
-    frame["source_file"] = source.name
-    frame["source_sha256"] = source.sha256
-    frame["sheet"] = frame["sheet"].astype("string").replace("", None)
-    frame["submission_id"] = None
+    frame["source_file"] = constant_column(source.name, frame.index)
+    frame["source_sha256"] = constant_column(source.sha256, frame.index)
+    if located.kind == "csv":
+        frame["sheet"] = constant_column(None, frame.index)
+    frame["submission_id"] = constant_column(None, frame.index)
     return ReturnData(
         file=path,
         sha256=source.sha256,
@@ -169,14 +170,16 @@ def validate_files(
 def submissions_of(data: ReturnData, received_at: str) -> list[tuple[Submission, pd.DataFrame]]:
     """Split a valid return into submissions, one per provider, country and year."""
     assert data.observations is not None and data.sha256 is not None
-    frame = data.observations[data.observations["readable"]]
+    frame = data.observations
+    if not frame["readable"].all():
+        frame = frame[frame["readable"]]
     out = []
     counts = {s: sum(f.severity == s for f in data.findings) for s in _SEVERITY_RANK}
     for (provider, country, year), part in frame.groupby(
         ["provider", "country", "year"], sort=True
     ):
         sub_id = f"{provider}-{country}-{year}-{data.sha256[:12]}"
-        part = part.assign(submission_id=sub_id)
+        part = part.assign(submission_id=constant_column(sub_id, part.index))
         submission = Submission(
             submission_id=sub_id,
             provider=str(provider),

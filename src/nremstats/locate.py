@@ -88,6 +88,16 @@ def locate(source: Source, *, ignore_unknown_columns: bool = False) -> Located:
 # --- canonical long CSV -------------------------------------------------------------------
 
 
+def constant_column(value: str | None, index: pd.Index) -> pd.Series:
+    """A string column holding one value (or missing) on every row, built without per-row
+    Python objects."""
+    import pandas as pd
+    import pyarrow as pa
+
+    array = pa.repeat(pa.scalar(value, pa.string()), len(index))
+    return pd.Series(pd.arrays.ArrowStringArray(array), index=index)
+
+
 def read_csv_text(text: str) -> pd.DataFrame:
     """Read CSV text with every field as text ('' when empty), one row per line after the
     header, so that row i is line i + 2.
@@ -119,10 +129,10 @@ def read_csv_text(text: str) -> pd.DataFrame:
             )
         except pa.ArrowInvalid as exc:
             raise ValueError(str(exc).replace("CSV parse error: ", "")) from None
-        return table.to_pandas()
+        return table.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
     return pd.read_csv(
         io.StringIO(text),
-        dtype=str,
+        dtype="string",
         keep_default_na=False,
         na_filter=False,
         skip_blank_lines=False,
@@ -184,10 +194,9 @@ def locate_csv(source: Source, *, ignore_unknown_columns: bool = False) -> Locat
         )
     if missing or not ignore_unknown_columns and findings:
         return Located(name, "csv", None, findings, rows_seen=len(frame))
-    absent = pd.array([pd.NA] * len(frame), dtype="string")
     for col in OPTIONAL_CSV:
         if col not in frame.columns:
-            frame[col] = absent
+            frame[col] = constant_column(None, frame.index)
     records = frame[list(TEXT_FIELDS)].copy()
     records["row"] = pd.RangeIndex(2, len(frame) + 2)
     if (frame.iloc[:, 0] == "").any():  # blank lines kept for numbering, then dropped

@@ -205,6 +205,11 @@ def check_completeness(located: Located, ruleset: RuleSet) -> list[Finding]:
     return findings
 
 
+def _readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """The readable rows (the frame itself when all are: a filter copies every column)."""
+    return frame if frame["readable"].all() else frame[frame["readable"]]
+
+
 def check_observations(
     frame: pd.DataFrame,
     located: Located,
@@ -230,9 +235,9 @@ def check_observations(
     )
 
     ruleset = ruleset or RuleSet.default()
-    findings, failing = check_schema(frame[frame["readable"]], located)
+    findings, failing = check_schema(_readable(frame), located)
     frame.loc[list(failing), "readable"] = False  # never stored, even if a rule is relaxed
-    readable = frame[frame["readable"]]
+    readable = _readable(frame)
     findings += check_definitions(readable, located)
     if all(f.severity != "error" for f in findings) and not readable.empty:
         findings += check_balances(readable, located, ruleset, multiple_counting)
