@@ -40,7 +40,7 @@ def floor(path: Path) -> int:
     """pandas read_csv plus the same checks, plain and vectorised; returns a problem count."""
     from nremstats import codes
 
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df = pd.read_csv(path, dtype=str, keep_default_na=False, engine="pyarrow")  # fastest
     text = df["value"].str.strip()
     plain = text.str.fullmatch(r"\d{1,18}")
     less = text.str.extract(r"^<(\d+)$")[0]

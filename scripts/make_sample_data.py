@@ -137,7 +137,7 @@ def make_return(country, year, lang, victims, definition, foreign, opts, folder:
         "definition": definition,
         "contact_name": "Statistics unit, national rapporteur",
         "contact_email": f"stats@nrem.{country.lower()}.example",
-        "multiple_counting": "yes" if opts.get("double") else "no",
+        "multiple_counting": bool(opts.get("double")),
     }
     fill_return(path, values, metadata=metadata, notes=notes)
     return path

@@ -146,7 +146,8 @@ def fill_return(
         path: a workbook made by :func:`write_template`.
         values: ``{(indicator, sex, age, exploitation, citizenship): written value}``; a
             single foreign citizenship (ISO3) takes the next empty code row of its grid.
-        metadata: metadata fields to set (``definition`` may be a code or any label).
+        metadata: metadata fields to set; a ``definition`` code and a ``multiple_counting``
+            boolean are written as the workbook's own dropdown offers them (its language).
         notes: ``{(indicator, grid name, row code): note}`` written in the Note column.
         output: where to save (default: over ``path``).
 

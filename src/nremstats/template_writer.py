@@ -40,6 +40,10 @@ def _input(cell: Any) -> None:
 
 
 def _protect(ws: Worksheet) -> None:
+    # One page wide when printed (a country often prints its return for sign-off).
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
     ws.protection.sheet = True  # no password: it guards the layout, not secrets
     ws.protection.formatColumns = False
     ws.protection.formatRows = False
@@ -218,12 +222,16 @@ def fill_workbook(
     """Fill a template (see :func:`nremstats.template.fill_return`)."""
     wb = load_workbook(path)
     meta_ws = _sheet_by_marker(wb, METADATA_MARKER)
+    texts = codes.template_spec()["text"]
+    lang = next((k for k, t in texts.items() if t["sheet_metadata"] == meta_ws.title), "en")
     rows = metadata_rows()
     for key, value in metadata.items():
         if key not in rows:
             raise OptionError(f"Unknown metadata field '{key}'; known: {', '.join(rows)}.")
         if key == "definition" and value in codes.codes("definition"):
-            value = codes.label("definition", value, "en")
+            value = codes.label("definition", value, lang)  # as the dropdown offers it
+        if key == "multiple_counting" and isinstance(value, bool):
+            value = codes.template_spec()["text"][lang]["yes_no"][0 if value else 1]
         meta_ws.cell(rows[key], 3, value)
     layouts = {layout.indicator: layout for layout in sheet_layouts()}
     used: dict[str, dict[str, dict[str, int]]] = {}
