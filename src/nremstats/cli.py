@@ -37,6 +37,12 @@ class ReportFormat(StrEnum):
     junit = "junit"
 
 
+class TableFormat(StrEnum):
+    text = "text"
+    json = "json"
+    csv = "csv"
+
+
 class Lang(StrEnum):
     en = "en"
     fr = "fr"
@@ -227,6 +233,10 @@ def export(
         typer.Option("--prefer", help="Provider priority, e.g. UNODC,NATIONAL [NATIONAL]."),
     ] = None,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write.")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="A past state: a submission id, or an ISO 8601 date/time."),
+    ] = None,
     store: StoreOption = None,
 ) -> None:
     """Write the comparison table of an indicator, or (--long) every current observation.
@@ -241,13 +251,130 @@ def export(
     if long == bool(indicator):
         raise OptionError("Give either --indicator CODE (comparison table) or --long.")
     opened = open_store(store)
+    upto = opened.resolve_as_of(as_of) if as_of else None
     if long:
-        text = export_long(observations(opened), fmt or "csv", output)
+        text = export_long(observations(opened, upto), fmt or "csv", output)
     else:
-        table = comparison_table(opened, indicator or "", prefer)
+        table = comparison_table(opened, indicator or "", prefer, upto)
         text = export_table(table, fmt or "csv", output)
     if text is not None:
         sys.stdout.write(text)
+
+
+YearOption = Annotated[int | None, typer.Option("--year", help="One reference year.")]
+TableFormatOption = Annotated[TableFormat, typer.Option("--format", help="Output format.")]
+
+
+@app.command()
+@_guarded
+def status(
+    year: YearOption = None,
+    fmt: TableFormatOption = TableFormat.text,
+    store: StoreOption = None,
+) -> None:
+    """Show coverage: countries x years, the current submission of each provider and its state.
+
+    Example: nremstats status --year 2023 --format csv
+    """
+    from nremstats import report
+    from nremstats.history import coverage
+    from nremstats.store import open_store
+
+    result = coverage(open_store(store), year)
+    report.print_rows(result.rows(), "coverage (provider:status)", fmt.value, result.to_dict())
+
+
+@app.command()
+@_guarded
+def history(
+    country: Annotated[str, typer.Argument(help="ISO 3166 alpha-3 code.")],
+    year: YearOption = None,
+    fmt: TableFormatOption = TableFormat.text,
+    store: StoreOption = None,
+) -> None:
+    """List a country's submissions, oldest first, and which are current.
+
+    Example: nremstats history NLD --year 2023 --format json
+    """
+    from nremstats import report
+    from nremstats.history import submission_history
+    from nremstats.store import open_store
+
+    subs = submission_history(open_store(store), country, year)
+    columns = ["submission_id", "provider", "years", "file", "received_at", "status", "current"]
+    rows = [columns] + [
+        [";".join(map(str, s[c])) if c == "years" else s[c] for c in columns] for s in subs
+    ]
+    report.print_rows(rows, f"history of {country.upper()}", fmt.value, {"submissions": subs})
+
+
+@app.command()
+@_guarded
+def diff(
+    country: Annotated[str, typer.Argument(help="ISO 3166 alpha-3 code.")],
+    year: Annotated[int, typer.Argument(help="Reference year.")],
+    from_id: Annotated[str | None, typer.Option("--from", help="Older submission id.")] = None,
+    to_id: Annotated[str | None, typer.Option("--to", help="Newer submission id.")] = None,
+    fmt: TableFormatOption = TableFormat.text,
+    store: StoreOption = None,
+) -> None:
+    """Show values added, removed and changed between two submissions (default: the latest two).
+
+    Example: nremstats diff NLD 2023 --format json
+    """
+    from nremstats import report
+    from nremstats.history import DIFF_KEYS
+    from nremstats.history import diff as diff_submissions
+    from nremstats.store import open_store
+
+    result = diff_submissions(open_store(store), country, year, from_id, to_id)
+    header = [*DIFF_KEYS, "change", "old value", "old status", "new value", "new status"]
+    rows = [header]
+    for c in result.changes:
+        old, new = c["old"] or {}, c["new"] or {}
+        rows.append([*(c[k] for k in DIFF_KEYS), c["change"], old.get("value"),
+                     old.get("obs_status"), new.get("value"), new.get("obs_status")])  # fmt: skip
+    title = f"{country.upper()} {year}: {result.from_id} -> {result.to_id}"
+    report.print_rows(rows, title, fmt.value, result.to_dict())
+
+
+@app.command()
+@_guarded
+def verify(
+    repair: Annotated[
+        bool, typer.Option("--repair", help="Remove debris; quarantine broken submissions.")
+    ] = False,
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="text or json.")] = (
+        ReportFormat.text
+    ),
+    store: StoreOption = None,
+) -> None:
+    """Check the store's integrity: every file readable, manifest consistent, hashes.
+
+    Example: nremstats verify --store ./nremstats-store --repair
+    """
+    from nremstats import report
+    from nremstats.store import Store, default_store_path
+    from nremstats.verify import verify_store
+
+    path = default_store_path(store)
+    if not path.is_dir():
+        from nremstats.errors import StoreError
+
+        raise StoreError(f"No store folder at {path}.")
+    result = verify_store(Store(path), repair)
+    rows = [["severity", "path", "problem", "how to repair"]] + [
+        [p.severity, p.path, p.message, p.fix] for p in result.problems
+    ]
+    if result.problems or fmt.value == "json":
+        title = f"verify {path}: {'ok' if result.ok else 'PROBLEMS'}"
+        report.print_rows(rows, title, fmt.value if fmt.value == "json" else "text",
+                          result.to_dict())  # fmt: skip
+    else:
+        report.stdout().print(f"verify {path}: ok, {result.submissions} submission(s), no problem")
+    for line in result.repaired:
+        report.message(f"repaired: {line}")
+    raise typer.Exit(0 if result.ok else 1)
 
 
 @app.command()

@@ -130,7 +130,9 @@ def _rank(provider: str, country: str, priority: list[str]) -> tuple[int, str]:
     return (priority.index(name) if name in priority else len(priority), provider)
 
 
-def comparison_table(store: Store, indicator: str, prefer: str | None = None) -> ComparisonTable:
+def comparison_table(
+    store: Store, indicator: str, prefer: str | None = None, upto: int | None = None
+) -> ComparisonTable:
     """Build the comparison table of one indicator from the store's current observations.
 
     Args:
@@ -138,6 +140,7 @@ def comparison_table(store: Store, indicator: str, prefer: str | None = None) ->
         indicator: an indicator code (``VICTIMS_DETECTED`` ...).
         prefer: provider priority, e.g. ``"UNODC,NATIONAL"``; default national first, then
             other providers alphabetically.
+        upto: a past state (``Store.resolve_as_of``); ``None`` for now.
 
     Raises:
         OptionError: an unknown indicator or a malformed priority.
@@ -146,7 +149,7 @@ def comparison_table(store: Store, indicator: str, prefer: str | None = None) ->
         known = ", ".join(codes.ordered_codes("indicator"))
         raise OptionError(f"--indicator {indicator}: unknown; choose one of {known}.")
     priority = parse_priority(prefer)
-    frame = store.observations()
+    frame = store.observations(upto=upto)
     totals = frame[
         (frame["indicator"] == indicator)
         & (frame["sex"] == "_T")
@@ -195,6 +198,7 @@ def _build(indicator: str, totals: pd.DataFrame, priority: list[str]) -> Compari
     return ComparisonTable(indicator, countries, years, cells, footnotes, priority)
 
 
-def observations(store: Store) -> pd.DataFrame:
-    """Return the store's current observations in the columns of the observation format."""
-    return store.observations()
+def observations(store: Store, upto: int | None = None) -> pd.DataFrame:
+    """Return the store's current observations (or those of a past state, see
+    ``Store.resolve_as_of``) in the columns of the observation format."""
+    return store.observations(upto=upto)

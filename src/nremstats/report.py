@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterator
 from itertools import groupby
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
@@ -187,6 +187,37 @@ def print_run(
     if len(shown) < total:
         console.print(cut_notice(len(shown), total))
     console.print(counts_line(run))
+
+
+def rows_table(rows: list[list[str]], title: str) -> Table:
+    """A plain rich table from text rows (header first)."""
+    header, *body = rows
+    out = Table(title=title, title_justify="left")
+    for name in header:
+        out.add_column(str(name), overflow="fold")
+    for row in body:
+        out.add_row(*(str(c) for c in row))
+    return out
+
+
+def rows_csv(rows: list[list[Any]]) -> str:
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue()
+
+
+def print_rows(rows: list[list[Any]], title: str, fmt: str, data: Any) -> None:
+    """Print a table as text (rich), csv, or ``data`` as JSON, on standard output."""
+    console = stdout()
+    if fmt == "json":
+        console.file.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    elif fmt == "csv":
+        console.file.write(rows_csv(rows))
+    else:
+        console.print(rows_table(rows, title))
 
 
 def comparison(table: ComparisonTable) -> Table:

@@ -66,6 +66,8 @@ class Submission:
     rows: int
     counts: dict[str, int] = field(default_factory=dict)
     seq: int = 0
+    #: sha256 of the stored Parquet file, checked by ``verify``.
+    data_sha256: str | None = None
 
 
 def arrow_schema() -> pa.Schema:
@@ -104,10 +106,16 @@ class Store:
             ) from exc
         return [Submission(**entry) for entry in data["submissions"]]
 
-    def current_submissions(self) -> list[Submission]:
-        """Return the current submission of each (provider, country, year)."""
+    def current_submissions(self, upto: int | None = None) -> list[Submission]:
+        """Return the current submission of each (provider, country, year).
+
+        ``upto`` gives the state just after the submission of that sequence number (see
+        :meth:`resolve_as_of`); ``None`` the state now.
+        """
         latest: dict[tuple[str, str, int], Submission] = {}
         for sub in self.submissions():
+            if upto is not None and sub.seq > upto:
+                continue
             for year in sub.years:
                 key = (sub.provider, sub.country, year)
                 if key not in latest or sub.seq > latest[key].seq:
@@ -115,23 +123,64 @@ class Store:
         unique = {sub.submission_id: sub for sub in latest.values()}
         return sorted(unique.values(), key=lambda s: s.seq)
 
-    def observations(self, countries: set[str] | None = None) -> pd.DataFrame:
+    def observations(
+        self, countries: set[str] | None = None, upto: int | None = None
+    ) -> pd.DataFrame:
         """Return the store's current observations, sorted by key, in the format's columns.
 
         ``countries`` limits the result to those countries (read from the manifest first, so
-        only their files are opened).
+        only their files are opened); ``upto`` reproduces a past state (see
+        :meth:`resolve_as_of`).
         """
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         tables = [
             pq.read_table(self.path / "observations" / f"{sub.submission_id}.parquet")
-            for sub in self.current_submissions()
+            for sub in self.current_submissions(upto)
             if countries is None or sub.country in countries
         ]
         table = pa.concat_tables(tables) if tables else arrow_schema().empty_table()
         frame = table.to_pandas(types_mapper=_pandas_types)
         return frame.sort_values(list(KEY_COLUMNS), kind="stable").reset_index(drop=True)
+
+    def submission(self, submission_id: str) -> Submission:
+        """Return one submission by id.
+
+        Raises:
+            StoreError: no submission has this id.
+        """
+        for sub in self.submissions():
+            if sub.submission_id == submission_id:
+                return sub
+        raise StoreError(
+            f"No submission '{submission_id}' in {self.path}. "
+            "'nremstats history COUNTRY' lists a country's submissions."
+        )
+
+    def resolve_as_of(self, as_of: str) -> int:
+        """Turn ``--as-of`` (a submission id, or an ISO 8601 date or time) into the sequence
+        number of the last submission it includes.
+
+        A date includes the whole day (UTC); a time without zone is taken as UTC.
+
+        Raises:
+            StoreError: an unknown submission id, a text that is neither, or a moment before
+                the first submission.
+        """
+        subs = self.submissions()
+        by_id = {sub.submission_id: sub for sub in subs}
+        if as_of in by_id:
+            return by_id[as_of].seq
+        moment = _parse_moment(as_of)
+        included = [sub.seq for sub in subs if dt.datetime.fromisoformat(sub.received_at) <= moment]
+        if not included:
+            first = min((sub.received_at for sub in subs), default="(none)")
+            raise StoreError(
+                f"--as-of {as_of} is before the first submission of {self.path} "
+                f"(received {first}). Choose a later date or a submission id."
+            )
+        return max(included)
 
     def findings(self, submission_id: str) -> list[Finding]:
         """Return the findings recorded with a submission."""
@@ -225,6 +274,7 @@ class Store:
             target = self.path / "observations" / f"{submission.submission_id}.parquet"
             tmp = target.with_name(f".tmp-{os.getpid()}-{target.name}")
             pq.write_table(table, tmp, compression="zstd")
+            submission.data_sha256 = file_sha256(tmp)
             _fsync_replace(tmp, target)
             _write_json(
                 self.path / "findings" / f"{submission.submission_id}.json",
@@ -251,10 +301,40 @@ def _pandas_types(arrow_type: Any) -> Any:
     return None
 
 
+def _parse_moment(text: str) -> dt.datetime:
+    try:
+        if len(text) == 10:  # a date: the end of that day
+            day = dt.date.fromisoformat(text)
+            return dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise StoreError(
+            f"--as-of {text}: neither a submission id nor an ISO 8601 date or time "
+            "(e.g. 2024-03-31 or 2024-03-31T12:00:00Z)."
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file's bytes."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _fsync_replace(tmp: Path, target: Path) -> None:
     with open(tmp, "rb") as handle:
         os.fsync(handle.fileno())
     os.replace(tmp, target)
+    directory = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)  # the rename itself survives a power cut
+    finally:
+        os.close(directory)
 
 
 def _write_json(path: Path, data: Any) -> None:

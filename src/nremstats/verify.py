@@ -1,0 +1,188 @@
+"""Check a store's integrity and, when asked, repair what can be repaired safely.
+
+Errors: a missing or unreadable marker or manifest, a submission whose Parquet file is
+missing, unreadable, of another shape or of another hash than the manifest records.
+Warnings: debris of an interrupted write (temporary files, files no manifest entry names):
+invisible to readers, removed by ``--repair``. A broken submission is repaired by moving its
+files to ``quarantine/`` and dropping it from the manifest, so the submission before it
+becomes current again and the received file can be ingested anew.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nremstats.store import (
+    FORMAT,
+    FORMAT_VERSION,
+    MANIFEST,
+    MARKER,
+    Store,
+    Submission,
+    _write_json,
+    arrow_schema,
+    file_sha256,
+)
+
+DATA_DIRS = ("observations", "findings")
+
+
+@dataclass
+class Problem:
+    """One thing wrong with the store, where, and how to repair it."""
+
+    severity: str  # "error" or "warning"
+    path: str
+    message: str
+    fix: str
+    submission_id: str | None = None
+
+
+@dataclass
+class VerifyReport:
+    """The result of :func:`verify_store`."""
+
+    store: str
+    submissions: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == "error" for p in self.problems)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "store": self.store,
+            "ok": self.ok,
+            "submissions": self.submissions,
+            "problems": [asdict(p) for p in self.problems],
+            "repaired": self.repaired,
+        }
+
+
+def _check_marker(store: Store, report: VerifyReport) -> None:
+    path = store.path / MARKER
+    try:
+        marker = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        report.problems.append(Problem(
+            "error", str(path), f"the store marker is missing or unreadable ({exc})",
+            f"recreate it with the content {json.dumps({'format': FORMAT, 'format_version': 1})}"
+            " (verify --repair does this)",
+        ))  # fmt: skip
+        return
+    if marker.get("format") != FORMAT or marker.get("format_version") != FORMAT_VERSION:
+        report.problems.append(Problem(
+            "error", str(path), f"unknown store format {marker}",
+            "use the nremstats version that wrote this store",
+        ))  # fmt: skip
+
+
+def _check_submission(store: Store, sub: Submission, report: VerifyReport) -> None:
+    import pyarrow.parquet as pq
+
+    path = store.path / "observations" / f"{sub.submission_id}.parquet"
+    fix = (
+        f"restore {path.name} from a backup, or run 'nremstats verify --repair' (drops the "
+        f"submission; its earlier one becomes current) and ingest {sub.file} again"
+    )
+    if not path.is_file():
+        report.problems.append(Problem("error", str(path), "the file is missing", fix,
+                                       sub.submission_id))  # fmt: skip
+        return
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:  # pyarrow raises several types for damaged files
+        report.problems.append(Problem("error", str(path), f"the file is unreadable ({exc})",
+                                       fix, sub.submission_id))  # fmt: skip
+        return
+    problems = []
+    if not table.schema.equals(arrow_schema(), check_metadata=False):
+        problems.append("its columns differ from the observation format")
+    if table.num_rows != sub.rows:
+        problems.append(f"it holds {table.num_rows} rows, the manifest says {sub.rows}")
+    if set(table.column("submission_id").to_pylist()) - {sub.submission_id}:
+        problems.append("it holds rows of another submission")
+    if sub.data_sha256 and file_sha256(path) != sub.data_sha256:
+        problems.append("its sha256 differs from the one recorded when it was written")
+    for text in problems:
+        report.problems.append(Problem("error", str(path), text, fix, sub.submission_id))
+    findings = store.path / "findings" / f"{sub.submission_id}.json"
+    if not findings.is_file():
+        report.problems.append(Problem(
+            "warning", str(findings), "the findings recorded with the submission are missing",
+            f"validate {sub.file} again to see them", sub.submission_id,
+        ))  # fmt: skip
+
+
+def _debris(store: Store, known: set[str]) -> list[Path]:
+    found = list(store.path.glob(".tmp-*"))
+    for folder in DATA_DIRS:
+        for path in sorted((store.path / folder).glob("*")):
+            stem = path.name.split(".")[0]
+            if path.name.startswith(".tmp-") or stem not in known:
+                found.append(path)
+    return found
+
+
+def verify_store(store: Store, repair: bool = False) -> VerifyReport:
+    """Check every file of the store against the manifest; repair if asked (under the lock).
+
+    Returns a :class:`VerifyReport`; raises only for a store path that is not a folder.
+    """
+    report = VerifyReport(store=str(store.path))
+    _check_marker(store, report)
+    try:
+        subs = store.submissions()
+    except Exception as exc:
+        report.problems.append(Problem(
+            "error", str(store.path / MANIFEST), f"the manifest is unreadable ({exc})",
+            "restore manifest.json from a backup: without it no submission is visible",
+        ))  # fmt: skip
+        return report
+    report.submissions = len(subs)
+    for sub in subs:
+        _check_submission(store, sub, report)
+    for path in _debris(store, {sub.submission_id for sub in subs}):
+        report.problems.append(Problem(
+            "warning", str(path), "debris of an interrupted write (no manifest entry names it; "
+            "readers never see it)", "remove it, or run 'nremstats verify --repair'",
+        ))  # fmt: skip
+    if repair and report.problems:
+        _repair(store, report)
+        after = verify_store(store)
+        after.repaired = report.repaired
+        return after
+    return report
+
+
+def _repair(store: Store, report: VerifyReport) -> None:
+    with store.lock():
+        broken = {p.submission_id for p in report.problems
+                  if p.severity == "error" and p.submission_id}  # fmt: skip
+        if any(p.path.endswith(MARKER) for p in report.problems):
+            _write_json(store.path / MARKER, {"format": FORMAT, "format_version": FORMAT_VERSION})
+            report.repaired.append(f"rewrote {MARKER}")
+        if broken:
+            quarantine = store.path / "quarantine"
+            quarantine.mkdir(exist_ok=True)
+            for sub_id in sorted(broken):
+                for folder, suffix in (("observations", ".parquet"), ("findings", ".json")):
+                    path = store.path / folder / f"{sub_id}{suffix}"
+                    if path.exists():
+                        shutil.move(str(path), quarantine / path.name)
+            kept = [asdict(s) for s in store.submissions() if s.submission_id not in broken]
+            _write_json(store.path / MANIFEST,
+                        {"format_version": FORMAT_VERSION, "submissions": kept})  # fmt: skip
+            report.repaired += [f"dropped broken submission {s} (files in quarantine/)"
+                                for s in sorted(broken)]  # fmt: skip
+        for problem in report.problems:
+            path = Path(problem.path)
+            if problem.severity == "warning" and problem.submission_id is None and path.exists():
+                path.unlink()
+                report.repaired.append(f"removed debris {path.name}")

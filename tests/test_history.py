@@ -1,0 +1,136 @@
+"""Submissions over time: supersede, history, diff, as-of, coverage."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from nremstats.errors import StoreError
+from nremstats.history import coverage, diff, submission_history
+from nremstats.ingest import ingest_files
+from nremstats.query import comparison_table
+from nremstats.store import open_store
+
+from .conftest import HEADER, write_csv
+
+H = HEADER + ",obs_status,provider"
+
+
+def revision(tmp_path, name, rows, store):
+    path = write_csv(tmp_path / name, [H, *rows])
+    run = ingest_files([path], store)
+    assert run.ok, run.findings
+    return run.files[0].submissions
+
+
+@pytest.fixture
+def revised(tmp_path):
+    store = tmp_path / "store"
+    first = revision(tmp_path, "v1.csv", [
+        "NLD,2023,PERSONS_CONVICTED,_T,_T,_T,_T,20,,",
+        "NLD,2023,PERSONS_CONVICTED,F,_T,_T,_T,5,,",
+        "NLD,2023,PERSONS_CONVICTED,M,_T,_T,_T,15,,",
+    ], store)  # fmt: skip
+    unodc = revision(tmp_path, "u.csv", ["NLD,2023,PERSONS_CONVICTED,_T,_T,_T,_T,<5,,UNODC"],
+                     store)  # fmt: skip
+    second = revision(tmp_path, "v2.csv", [
+        "NLD,2023,PERSONS_CONVICTED,_T,_T,_T,_T,22,P,",
+        "NLD,2023,PERSONS_CONVICTED,F,_T,_T,_T,5,,",
+        "NLD,2023,PERSONS_CONVICTED,M,_T,_T,_T,..,,",
+        "NLD,2023,PERSONS_CONVICTED,_U,_T,_T,_T,2,,",
+    ], store)  # fmt: skip
+    return store, first[0], unodc[0], second[0]
+
+
+def test_supersede_keeps_history_and_other_providers(revised):
+    store, first, unodc, second = revised
+    subs = {s["submission_id"]: s for s in submission_history(open_store(store), "nld")}
+    assert list(subs) == [first, unodc, second]
+    assert [subs[i]["current"] for i in (first, unodc, second)] == [False, True, True]
+    for entry in subs.values():
+        assert {"submission_id", "provider", "country", "years", "file", "sha256",
+                "received_at", "status", "current"} <= set(entry)  # fmt: skip
+    obs = open_store(store).observations()
+    assert sorted(set(obs["submission_id"])) == sorted([unodc, second])
+
+
+def test_diff_default_is_the_two_latest(revised):
+    store, first, unodc, second = revised
+    result = diff(open_store(store), "NLD", 2023)
+    assert (result.from_id, result.to_id) == (unodc, second)
+
+
+def test_diff_between_national_revisions(revised):
+    store, first, _, second = revised
+    result = diff(open_store(store), "NLD", 2023, first, second)
+    changes = {(c["sex"], c["change"]): c for c in result.changes}
+    assert set(changes) == {("_T", "changed"), ("M", "changed"), ("_U", "added")}
+    assert changes[("_T", "changed")]["old"] == {"value": 20, "obs_status": "A"}
+    assert changes[("_T", "changed")]["new"] == {"value": 22, "obs_status": "P"}
+    assert changes[("M", "changed")]["new"] == {"value": None, "obs_status": "L"}
+    assert changes[("_U", "added")]["old"] is None
+    back = diff(open_store(store), "NLD", 2023, second, first)
+    assert {(c["sex"], c["change"]) for c in back.changes} >= {("_U", "removed")}
+
+
+def test_diff_errors(revised):
+    store, first, _, _ = revised
+    with pytest.raises(StoreError, match="no submission"):
+        diff(open_store(store), "BEL", 2023)
+    with pytest.raises(StoreError, match="No submission 'nope'"):
+        diff(open_store(store), "NLD", 2023, "nope", first)
+    with pytest.raises(StoreError, match="first"):
+        diff(open_store(store), "NLD", 2023, to_id=first)
+    with pytest.raises(StoreError, match="no submission for XXX"):
+        submission_history(open_store(store), "XXX")
+
+
+def test_as_of_reproduces_past_states(revised):
+    store, first, unodc, second = revised
+    opened = open_store(store)
+    assert opened.resolve_as_of(first) == 1
+    past = opened.observations(upto=opened.resolve_as_of(first))
+    assert set(past["submission_id"]) == {first}
+    table = comparison_table(opened, "PERSONS_CONVICTED", upto=opened.resolve_as_of(first))
+    assert table.rows()[1][2] == "20"
+    assert comparison_table(opened, "PERSONS_CONVICTED").rows()[1][2] == "22 p"
+    received = opened.submission(second).received_at
+    assert opened.resolve_as_of(received[:10]) == 3  # a date includes the whole day
+    assert opened.resolve_as_of("2999-01-01T00:00:00") == 3
+    with pytest.raises(StoreError, match="before the first submission"):
+        opened.resolve_as_of("2001-01-01")
+    with pytest.raises(StoreError, match="neither a submission id"):
+        opened.resolve_as_of("last tuesday")
+
+
+def test_coverage(revised, tmp_path):
+    store, *_ = revised
+    revision(tmp_path, "b.csv", ["BEL,2022,PERSONS_CONVICTED,_T,_T,_T,_T,3,,"], store)
+    result = coverage(open_store(store))
+    assert result.countries == ["BEL", "NLD"] and result.years == [2022, 2023]
+    providers = [s["provider"] for s in result.cells[("NLD", 2023)]]
+    assert providers == ["NLD", "UNODC"]  # national first
+    assert result.rows()[2][2] == "NLD:valid UNODC:valid"
+    assert coverage(open_store(store), year=2022).countries == ["BEL"]
+    json.dumps(result.to_dict())
+
+
+def test_cli_history_diff_status_export_as_of(revised):
+    from .test_cli import invoke
+
+    store, first, unodc, second = revised
+    out = invoke("history", "NLD", "--store", str(store), "--format", "json")
+    assert out.exit_code == 0
+    assert [s["current"] for s in json.loads(out.stdout)["submissions"]] == [False, True, True]
+    out = invoke("diff", "NLD", "2023", "--from", first, "--to", second, "--store", str(store),
+                 "--format", "json")  # fmt: skip
+    data = json.loads(out.stdout)
+    assert data["from"] == first and data["to"] == second and len(data["changes"]) == 3
+    out = invoke("status", "--store", str(store), "--format", "csv")
+    assert out.stdout.splitlines()[0] == "country,2023"
+    out = invoke("export", "--long", "--as-of", first, "--store", str(store))
+    assert out.exit_code == 0 and second not in out.stdout and first in out.stdout
+    assert invoke("export", "--long", "--as-of", "1999-01-01", "--store", str(store)).exit_code == 2
+    assert invoke("history", "XXX", "--store", str(store)).exit_code == 2
+    assert invoke("diff", "NLD", "2023", "--from", "nope", "--store", str(store)).exit_code == 2
