@@ -104,7 +104,10 @@ def test_eight_parallel_ingests_lose_nothing(tmp_path):
                 [HEADER, f"{country},2022,PERSONS_CONVICTED,_T,_T,_T,_T,{i}"],
             )
         )
-    code = "import sys; from nremstats.ingest import ingest_files; ingest_files([sys.argv[2]], sys.argv[1])"
+    code = (
+        "import sys; from nremstats.ingest import ingest_files; "
+        "ingest_files([sys.argv[2]], sys.argv[1])"
+    )
     children = [subprocess.Popen([sys.executable, "-c", code, str(store), str(p)]) for p in paths]
     assert [c.wait() for c in children] == [0] * 8
     subs = open_store(store).submissions()

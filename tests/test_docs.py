@@ -13,7 +13,17 @@ COMMANDS = sorted(get_command(app).commands)  # type: ignore[attr-defined]
 
 
 def test_commands():
-    assert COMMANDS == ["demo", "export", "ingest", "template", "validate"]
+    assert COMMANDS == [
+        "demo",
+        "diff",
+        "export",
+        "history",
+        "ingest",
+        "status",
+        "template",
+        "validate",
+        "verify",
+    ]
 
 
 @pytest.mark.parametrize("name", COMMANDS)
