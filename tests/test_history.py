@@ -134,3 +134,50 @@ def test_cli_history_diff_status_export_as_of(revised):
     assert invoke("export", "--long", "--as-of", "1999-01-01", "--store", str(store)).exit_code == 2
     assert invoke("history", "XXX", "--store", str(store)).exit_code == 2
     assert invoke("diff", "NLD", "2023", "--from", "nope", "--store", str(store)).exit_code == 2
+
+
+def test_compaction_changes_nothing_readers_see(revised, tmp_path):
+    from nremstats.verify import verify_store
+
+    store, first, unodc, second = revised
+    opened = open_store(store)
+    before = opened.observations()
+    table_before = comparison_table(opened, "PERSONS_CONVICTED").rows()
+    with opened.lock():
+        entry = opened.compact()
+    assert set(entry["submissions"]) == {unodc, second}
+    assert opened.observations().equals(before)
+    assert comparison_table(opened, "PERSONS_CONVICTED").rows() == table_before
+    # a revision after compaction supersedes rows held in the compacted file
+    third = revision(tmp_path, "v3.csv", ["NLD,2023,PERSONS_CONVICTED,_T,_T,_T,_T,30,,"], store)
+    now = open_store(store).observations()
+    assert set(now["submission_id"]) == {unodc, third[0]}
+    assert comparison_table(open_store(store), "PERSONS_CONVICTED").rows()[1][2] == "30"
+    # past states still come from the per-submission files
+    past = open_store(store).observations(upto=open_store(store).resolve_as_of(first))
+    assert set(past["submission_id"]) == {first}
+    assert verify_store(open_store(store)).problems == []
+
+
+def test_damaged_compacted_file_is_found_and_rebuilt(revised):
+    from nremstats.verify import verify_store
+
+    store, *_ = revised
+    opened = open_store(store)
+    with opened.lock():
+        entry = opened.compact()
+    before = opened.observations()
+    (store / entry["totals_file"]).write_bytes(b"damaged")
+    report = verify_store(opened)
+    assert not report.ok and "compact" in report.problems[0].path
+    repaired = verify_store(opened, repair=True)
+    assert repaired.ok and "rebuilt the compacted file" in repaired.repaired
+    assert open_store(store).observations().equals(before)
+
+
+def test_cli_compact(revised):
+    from .test_cli import invoke
+
+    store, *_ = revised
+    result = invoke("compact", "--store", str(store))
+    assert result.exit_code == 0 and "Compacted 2 submission(s)" in result.stderr

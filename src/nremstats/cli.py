@@ -379,6 +379,29 @@ def verify(
 
 @app.command()
 @_guarded
+def compact(store: StoreOption = None) -> None:
+    """Rewrite the current observations as one sorted Parquet file, for fast tables at scale.
+
+    Example: nremstats compact --store ./nremstats-store
+    """
+    from nremstats import report
+    from nremstats.store import open_store
+
+    opened = open_store(store)
+    with opened.lock(on_wait=lambda: report.message("Store busy: waiting...")):
+        entry = opened.compact()
+    if entry is None:
+        report.message("Nothing to compact: the store is empty.")
+    else:
+        report.message(
+            f"Compacted {len(entry['submissions'])} submission(s), "
+            f"{entry['rows'] + entry['totals_rows']} rows, into {entry['file']} and "
+            f"{entry['totals_file']} (totals)."
+        )
+
+
+@app.command()
+@_guarded
 def demo() -> None:
     """Run the whole pipeline on the bundled sample returns and print a comparison table.
 

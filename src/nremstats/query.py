@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from nremstats.store import Store
 
 NATIONAL = "NATIONAL"
+TOTAL = {"sex": "_T", "age": "_T", "exploitation": "_T", "citizenship": "_T"}
 
 #: The marks a comparison table writes, with their meaning (also in docs/cli-contract.md).
 LEGEND: tuple[tuple[str, str], ...] = (
@@ -149,14 +150,7 @@ def comparison_table(
         known = ", ".join(codes.ordered_codes("indicator"))
         raise OptionError(f"--indicator {indicator}: unknown; choose one of {known}.")
     priority = parse_priority(prefer)
-    frame = store.observations(upto=upto)
-    totals = frame[
-        (frame["indicator"] == indicator)
-        & (frame["sex"] == "_T")
-        & (frame["age"] == "_T")
-        & (frame["exploitation"] == "_T")
-        & (frame["citizenship"] == "_T")
-    ]
+    totals = store.observations(upto=upto, where={"indicator": indicator, **TOTAL})
     return _build(indicator, totals, priority)
 
 
@@ -171,9 +165,18 @@ def _build(indicator: str, totals: pd.DataFrame, priority: list[str]) -> Compari
             footnotes.append(text)
         return footnotes.index(text) + 1
 
-    for (country, year), group in totals.groupby(["country", "year"], sort=True):
-        records = group.to_dict("records")
-        best = min(records, key=lambda r: _rank(r["provider"], country, priority))
+    best_of: dict[tuple[str, int], dict] = {}
+    names = ["country", "year", "provider", "value", "obs_status", "lower", "upper", "note",
+             "definition", "submission_id"]  # fmt: skip
+    columns = [totals[name].tolist() for name in names]  # whole columns: no per-cell boxing
+    for values in zip(*columns, strict=True):  # one pass; the best-ranked provider wins
+        record = dict(zip(names, values, strict=True))
+        key = (str(record["country"]), int(record["year"]))
+        held = best_of.get(key)
+        rank = _rank(record["provider"], key[0], priority)
+        if held is None or rank < _rank(held["provider"], key[0], priority):
+            best_of[key] = record
+    for (country, year), best in sorted(best_of.items()):
         cell = TableCell(
             value=None if pd.isna(best["value"]) else int(best["value"]),
             obs_status=str(best["obs_status"]),
@@ -192,7 +195,7 @@ def _build(indicator: str, totals: pd.DataFrame, priority: list[str]) -> Compari
                 note(f"figure provided by {best['provider']}, not the national return")
             )
         cell.notes.sort()
-        cells[(str(country), int(year))] = cell
+        cells[(country, year)] = cell
     countries = sorted({c for c, _ in cells})
     years = sorted({y for _, y in cells})
     return ComparisonTable(indicator, countries, years, cells, footnotes, priority)

@@ -40,6 +40,7 @@ MARKER = "nremstats-store.json"
 MANIFEST = "manifest.json"
 DEFAULT_STORE = "nremstats-store"
 LOCK_TIMEOUT = 60.0
+TOTAL_DIMENSIONS = ("sex", "age", "exploitation", "citizenship")
 
 
 def default_store_path(option: str | os.PathLike[str] | None = None) -> Path:
@@ -92,19 +93,32 @@ class Store:
     def exists(self) -> bool:
         return (self.path / MARKER).is_file()
 
-    def submissions(self) -> list[Submission]:
-        """Return every submission in the order received."""
+    def manifest(self) -> dict[str, Any]:
+        """Return the manifest as stored (``submissions``, and ``compacted`` if any)."""
         manifest = self.path / MANIFEST
         if not manifest.is_file():
-            return []
+            return {"format_version": FORMAT_VERSION, "submissions": []}
         try:
-            data = json.loads(manifest.read_text(encoding="utf-8"))
+            return dict(json.loads(manifest.read_text(encoding="utf-8")))
         except (OSError, json.JSONDecodeError) as exc:
             raise StoreError(
                 f"{manifest}: the store's manifest cannot be read ({exc}). "
                 "Restore it from a backup; do not edit it by hand."
             ) from exc
-        return [Submission(**entry) for entry in data["submissions"]]
+
+    def write_manifest(self, submissions: list[Submission], compacted: Any = None) -> None:
+        """Publish a new manifest in one atomic step (call under :meth:`lock`)."""
+        data: dict[str, Any] = {
+            "format_version": FORMAT_VERSION,
+            "submissions": [asdict(sub) for sub in submissions],
+        }
+        if compacted:
+            data["compacted"] = compacted
+        _write_json(self.path / MANIFEST, data)
+
+    def submissions(self) -> list[Submission]:
+        """Return every submission in the order received."""
+        return [Submission(**entry) for entry in self.manifest()["submissions"]]
 
     def current_submissions(self, upto: int | None = None) -> list[Submission]:
         """Return the current submission of each (provider, country, year).
@@ -124,25 +138,96 @@ class Store:
         return sorted(unique.values(), key=lambda s: s.seq)
 
     def observations(
-        self, countries: set[str] | None = None, upto: int | None = None
+        self,
+        countries: set[str] | None = None,
+        upto: int | None = None,
+        where: dict[str, str] | None = None,
     ) -> pd.DataFrame:
         """Return the store's current observations, sorted by key, in the format's columns.
 
         ``countries`` limits the result to those countries (read from the manifest first, so
         only their files are opened); ``upto`` reproduces a past state (see
-        :meth:`resolve_as_of`).
+        :meth:`resolve_as_of`); ``where`` keeps rows whose columns equal the given values,
+        filtered while reading (pyarrow reads the files in parallel and skips row groups).
         """
         import pyarrow as pa
-        import pyarrow.parquet as pq
+        import pyarrow.dataset as ds
 
-        tables = [
-            pq.read_table(self.path / "observations" / f"{sub.submission_id}.parquet")
+        wanted = [
+            sub
             for sub in self.current_submissions(upto)
             if countries is None or sub.country in countries
         ]
+        condition = None
+        for column, value in (where or {}).items():
+            term = ds.field(column) == value
+            condition = term if condition is None else condition & term
+        compacted = self.manifest().get("compacted")
+        in_compact: set[str] = set()
+        if compacted and (upto is None or upto >= compacted["upto"]):
+            in_compact = {s.submission_id for s in wanted} & set(compacted["submissions"])
+        tables = []
+        if in_compact:
+            keep = condition
+            if in_compact != set(compacted["submissions"]):  # some were superseded since
+                term = ds.field("submission_id").isin(sorted(in_compact))
+                keep = term if keep is None else keep & term
+            only_totals = all((where or {}).get(d) == "_T" for d in TOTAL_DIMENSIONS)
+            files = [compacted["totals_file"]] + ([] if only_totals else [compacted["file"]])
+            for name in files:
+                tables.append(ds.dataset(str(self.path / name), format="parquet").to_table(
+                    filter=keep))  # fmt: skip
+        paths = [
+            str(self.path / "observations" / f"{sub.submission_id}.parquet")
+            for sub in wanted
+            if sub.submission_id not in in_compact
+        ]
+        if paths:
+            dataset = ds.dataset(paths, schema=arrow_schema(), format="parquet")
+            tables.append(dataset.to_table(filter=condition))
         table = pa.concat_tables(tables) if tables else arrow_schema().empty_table()
         frame = table.to_pandas(types_mapper=_pandas_types)
         return frame.sort_values(list(KEY_COLUMNS), kind="stable").reset_index(drop=True)
+
+    def compact(self, row_group_size: int = 65_536) -> dict[str, Any] | None:
+        """Rewrite the current observations as one Parquet file, sorted so that a filter on
+        indicator and breakdown reads few row groups, and publish it in the manifest.
+
+        The per-submission files stay (history, ``--as-of`` and ``diff`` use them); readers
+        take the current rows of the compacted file and the files of later submissions.
+        Call under :meth:`lock`. Returns the manifest's ``compacted`` entry (None if empty).
+        """
+        import pyarrow.compute as pc
+        import pyarrow.dataset as ds
+        import pyarrow.parquet as pq
+
+        current = self.current_submissions()
+        if not current:
+            return None
+        paths = [str(self.path / "observations" / f"{s.submission_id}.parquet") for s in current]
+        table = ds.dataset(paths, schema=arrow_schema(), format="parquet").to_table()
+        table = table.take(_cluster_order(table))
+        is_total = None
+        for dim in TOTAL_DIMENSIONS:
+            term = pc.equal(table.column(dim), "_T")
+            is_total = term if is_total is None else pc.and_(is_total, term)
+        seq = max(s.seq for s in self.submissions())
+        folder = self.path / "compact"
+        folder.mkdir(exist_ok=True)
+        entry: dict[str, Any] = {"upto": seq}
+        # The totals (every breakdown _T) apart: comparison tables read only them.
+        for prefix, part in (("", pc.invert(is_total)), ("totals_", is_total)):
+            target = folder / f"{prefix or 'rest_'}current-{seq}.parquet"
+            tmp = target.with_name(f".tmp-{os.getpid()}-{target.name}")
+            rows = table.filter(part)
+            pq.write_table(rows, tmp, compression="zstd", row_group_size=row_group_size)
+            entry[f"{prefix}file"] = f"compact/{target.name}"
+            entry[f"{prefix}rows"] = rows.num_rows
+            entry[f"{prefix}data_sha256"] = file_sha256(tmp)
+            _fsync_replace(tmp, target)
+        entry["submissions"] = sorted(s.submission_id for s in current)
+        self.write_manifest(self.submissions(), entry)
+        return entry
 
     def submission(self, submission_id: str) -> Submission:
         """Return one submission by id.
@@ -283,10 +368,7 @@ class Store:
             new.append(submission)
             known.add(submission.submission_id)
         if new:
-            entries = [asdict(sub) for sub in existing + new]
-            _write_json(
-                self.path / MANIFEST, {"format_version": FORMAT_VERSION, "submissions": entries}
-            )
+            self.write_manifest(existing + new, self.manifest().get("compacted"))
         return [sub.submission_id for sub in new]
 
 
@@ -299,6 +381,21 @@ def _pandas_types(arrow_type: Any) -> Any:
     if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
         return pd.StringDtype()
     return None
+
+
+def _cluster_order(table: pa.Table) -> pa.Array:
+    """Row order that groups equal indicator and breakdown values together (so a filter on
+    them skips most row groups), computed on integer codes: far faster than a string sort."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    key = None
+    for name in ("indicator", "citizenship", "exploitation", "age", "sex", "country"):
+        codes = pc.dictionary_encode(table.column(name).combine_chunks())
+        size = len(codes.dictionary) + 1
+        part = pc.cast(codes.indices, pa.int64())
+        key = part if key is None else pc.add(pc.multiply(key, size), part)
+    return pc.sort_indices(pc.add(pc.multiply(key, 200), pc.subtract(table.column("year"), 1900)))
 
 
 def _parse_moment(text: str) -> dt.datetime:

@@ -28,7 +28,7 @@ from nremstats.store import (
     file_sha256,
 )
 
-DATA_DIRS = ("observations", "findings")
+DATA_DIRS = ("observations", "findings", "compact")
 
 
 @dataclass
@@ -120,14 +120,35 @@ def _check_submission(store: Store, sub: Submission, report: VerifyReport) -> No
         ))  # fmt: skip
 
 
-def _debris(store: Store, known: set[str]) -> list[Path]:
+def _debris(store: Store, known: set[str], compact_files: set[str]) -> list[Path]:
     found = list(store.path.glob(".tmp-*"))
     for folder in DATA_DIRS:
         for path in sorted((store.path / folder).glob("*")):
-            stem = path.name.split(".")[0]
-            if path.name.startswith(".tmp-") or stem not in known:
+            if folder == "compact":
+                referenced = f"compact/{path.name}" in compact_files
+            else:
+                referenced = path.name.split(".")[0] in known
+            if path.name.startswith(".tmp-") or not referenced:
                 found.append(path)
     return found
+
+
+def _check_compacted(store: Store, entry: dict[str, Any], report: VerifyReport) -> None:
+    import pyarrow.parquet as pq
+
+    fix = "run 'nremstats verify --repair' to rebuild it (the per-submission files are intact)"
+    for prefix in ("", "totals_"):
+        path = store.path / entry[f"{prefix}file"]
+        try:
+            rows = pq.ParquetFile(path).metadata.num_rows
+            expected = entry[f"{prefix}rows"]
+            problems = [] if rows == expected else [f"it holds {rows} rows, not {expected}"]
+            if file_sha256(path) != entry[f"{prefix}data_sha256"]:
+                problems.append("its sha256 differs from the one recorded when it was written")
+        except Exception as exc:  # missing or damaged
+            problems = [f"the compacted file is missing or unreadable ({exc})"]
+        for text in problems:
+            report.problems.append(Problem("error", str(path), text, fix))
 
 
 def verify_store(store: Store, repair: bool = False) -> VerifyReport:
@@ -148,7 +169,11 @@ def verify_store(store: Store, repair: bool = False) -> VerifyReport:
     report.submissions = len(subs)
     for sub in subs:
         _check_submission(store, sub, report)
-    for path in _debris(store, {sub.submission_id for sub in subs}):
+    compacted = store.manifest().get("compacted")
+    if compacted:
+        _check_compacted(store, compacted, report)
+    compact_files = {compacted["file"], compacted["totals_file"]} if compacted else set()
+    for path in _debris(store, {sub.submission_id for sub in subs}, compact_files):
         report.problems.append(Problem(
             "warning", str(path), "debris of an interrupted write (no manifest entry names it; "
             "readers never see it)", "remove it, or run 'nremstats verify --repair'",
@@ -163,11 +188,15 @@ def verify_store(store: Store, repair: bool = False) -> VerifyReport:
 
 def _repair(store: Store, report: VerifyReport) -> None:
     with store.lock():
-        broken = {p.submission_id for p in report.problems
-                  if p.severity == "error" and p.submission_id}  # fmt: skip
         if any(p.path.endswith(MARKER) for p in report.problems):
             _write_json(store.path / MARKER, {"format": FORMAT, "format_version": FORMAT_VERSION})
             report.repaired.append(f"rewrote {MARKER}")
+        broken = {p.submission_id for p in report.problems
+                  if p.severity == "error" and p.submission_id}  # fmt: skip
+        compacted = store.manifest().get("compacted")
+        rebuild = any(
+            "compact" in Path(p.path).parts and p.severity == "error" for p in report.problems
+        )
         if broken:
             quarantine = store.path / "quarantine"
             quarantine.mkdir(exist_ok=True)
@@ -176,11 +205,18 @@ def _repair(store: Store, report: VerifyReport) -> None:
                     path = store.path / folder / f"{sub_id}{suffix}"
                     if path.exists():
                         shutil.move(str(path), quarantine / path.name)
-            kept = [asdict(s) for s in store.submissions() if s.submission_id not in broken]
-            _write_json(store.path / MANIFEST,
-                        {"format_version": FORMAT_VERSION, "submissions": kept})  # fmt: skip
+            kept = [s for s in store.submissions() if s.submission_id not in broken]
+            rebuild |= bool(compacted and broken & set(compacted["submissions"]))
+            store.write_manifest(kept, None if rebuild else compacted)
             report.repaired += [f"dropped broken submission {s} (files in quarantine/)"
                                 for s in sorted(broken)]  # fmt: skip
+        if rebuild and compacted:
+            entry = store.compact()
+            for key in ("file", "totals_file"):
+                old = store.path / compacted[key]
+                if entry and entry[key] != compacted[key] and old.exists():
+                    old.unlink()
+            report.repaired.append("rebuilt the compacted file")
         for problem in report.problems:
             path = Path(problem.path)
             if problem.severity == "warning" and problem.submission_id is None and path.exists():
