@@ -126,16 +126,7 @@ class Store:
         ``upto`` gives the state just after the submission of that sequence number (see
         :meth:`resolve_as_of`); ``None`` the state now.
         """
-        latest: dict[tuple[str, str, int], Submission] = {}
-        for sub in self.submissions():
-            if upto is not None and sub.seq > upto:
-                continue
-            for year in sub.years:
-                key = (sub.provider, sub.country, year)
-                if key not in latest or sub.seq > latest[key].seq:
-                    latest[key] = sub
-        unique = {sub.submission_id: sub for sub in latest.values()}
-        return sorted(unique.values(), key=lambda s: s.seq)
+        return _current(self.submissions(), upto)
 
     def observations(
         self,
@@ -153,19 +144,26 @@ class Store:
         import pyarrow as pa
         import pyarrow.dataset as ds
 
-        wanted = [
-            sub
-            for sub in self.current_submissions(upto)
-            if countries is None or sub.country in countries
-        ]
+        manifest = self.manifest()
+        entries = manifest["submissions"]
+        compacted = manifest.get("compacted")
         condition = None
         for column, value in (where or {}).items():
             term = ds.field(column) == value
             condition = term if condition is None else condition & term
-        compacted = self.manifest().get("compacted")
-        in_compact: set[str] = set()
-        if compacted and (upto is None or upto >= compacted["upto"]):
-            in_compact = {s.submission_id for s in wanted} & set(compacted["submissions"])
+        fresh = bool(compacted and entries) and compacted["upto"] == entries[-1]["seq"]
+        if fresh and upto is None and countries is None:  # the compacted files are the state
+            wanted: list[Submission] = []
+            in_compact = set(compacted["submissions"])
+        else:
+            wanted = [
+                sub
+                for sub in _current([Submission(**e) for e in entries], upto)
+                if countries is None or sub.country in countries
+            ]
+            in_compact = set()
+            if compacted and (upto is None or upto >= compacted["upto"]):
+                in_compact = {s.submission_id for s in wanted} & set(compacted["submissions"])
         tables = []
         if in_compact:
             keep = condition
@@ -381,6 +379,20 @@ def _pandas_types(arrow_type: Any) -> Any:
     if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
         return pd.StringDtype()
     return None
+
+
+def _current(subs: list[Submission], upto: int | None) -> list[Submission]:
+    """The newest submission of each (provider, country, year), up to a sequence number."""
+    latest: dict[tuple[str, str, int], Submission] = {}
+    for sub in subs:
+        if upto is not None and sub.seq > upto:
+            continue
+        for year in sub.years:
+            key = (sub.provider, sub.country, year)
+            if key not in latest or sub.seq > latest[key].seq:
+                latest[key] = sub
+    unique = {sub.submission_id: sub for sub in latest.values()}
+    return sorted(unique.values(), key=lambda s: s.seq)
 
 
 def _cluster_order(table: pa.Table) -> pa.Array:
