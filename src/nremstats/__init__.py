@@ -19,6 +19,7 @@ _EXPORTS = {
     "write_template": "nremstats.template",
     "fill_return": "nremstats.template",
     "read_return": "nremstats.ingest",
+    "CheckOptions": "nremstats.ingest",
     "ReturnData": "nremstats.ingest",
     "validate_files": "nremstats.ingest",
     "ingest_files": "nremstats.ingest",
@@ -43,6 +44,7 @@ __all__ = [
     "write_template",
     "fill_return",
     "read_return",
+    "CheckOptions",
     "ReturnData",
     "validate_files",
     "ingest_files",
@@ -66,7 +68,13 @@ if TYPE_CHECKING:
     from nremstats.demo import run_demo
     from nremstats.errors import NremstatsError
     from nremstats.export import export_long, export_table
-    from nremstats.ingest import ReturnData, ingest_files, read_return, validate_files
+    from nremstats.ingest import (
+        CheckOptions,
+        ReturnData,
+        ingest_files,
+        read_return,
+        validate_files,
+    )
     from nremstats.models import FileReport, Finding, RunReport
     from nremstats.query import ComparisonTable, comparison_table, observations
     from nremstats.store import Store, Submission, open_store

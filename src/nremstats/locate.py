@@ -356,3 +356,32 @@ def field_place(located: Located, record: dict[str, object], name: str) -> tuple
     if isinstance(place, str):
         return str(record.get("sheet", "")), f"{place}{record['row']}"
     return str(record.get("sheet", "")), str(record.get("cell", ""))
+
+
+def place_finding(
+    located: Located,
+    record: dict[str, object],
+    name: str,
+    rule: str,
+    message: str,
+    text: object = None,
+    cells: tuple[str, ...] = (),
+    severity: str | None = None,
+) -> Finding:
+    """A finding about a record's field ``name``, placed at the cell that field came from.
+
+    ``severity`` defaults to the catalogue's; ``cells`` to the field's own cell.
+    """
+    sheet, cell = field_place(located, record, name)
+    row = record.get("row")
+    return Finding(
+        rule=rule,
+        severity=(severity or codes.severity(rule)),  # type: ignore[arg-type]
+        file=located.file,
+        sheet=sheet or None,
+        cell=cell or None,
+        cells=cells or ((cell,) if cell else ()),
+        row=int(row) if row not in (None, "") else None,  # type: ignore[call-overload]
+        text=None if text is None else str(text),
+        message=message,
+    )

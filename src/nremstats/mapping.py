@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from nremstats import codes
-from nremstats.locate import Located, field_place
+from nremstats.locate import Located, place_finding
 from nremstats.models import Finding
 from nremstats.values import parse_series
 
@@ -41,19 +41,7 @@ class _Findings:
         self.items: list[Finding] = []
 
     def add(self, rule: str, record: dict, name: str, message: str, text: object = None) -> None:
-        sheet, cell = field_place(self.located, record, name)
-        self.items.append(
-            Finding(
-                rule=rule,
-                severity=codes.severity(rule),  # type: ignore[arg-type]
-                file=self.located.file,
-                sheet=sheet or None,
-                cell=cell or None,
-                row=int(record["row"]) if record.get("row") not in (None, "") else None,
-                text=None if text is None else str(text),
-                message=message,
-            )
-        )
+        self.items.append(place_finding(self.located, record, name, rule, message, text))
 
 
 def _blank_to_na(series: pd.Series) -> pd.Series:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from nremstats.balance import bounds
-from nremstats.locate import Located, field_place
+from nremstats.locate import Located, place_finding
 from nremstats.models import DIMENSIONS, Finding
 from nremstats.rules import RuleSet
 
@@ -31,18 +31,9 @@ def totals(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _finding(rule: str, ruleset: RuleSet, located: Located, record: dict, message: str,
              cells: tuple[str, ...] = (), field: str = "value") -> Finding:  # fmt: skip
-    sheet, cell = field_place(located, record, field)
-    return Finding(
-        rule=rule,
-        severity=ruleset.severity(rule),  # type: ignore[arg-type]
-        file=located.file,
-        sheet=sheet or None,
-        cell=cell or None,
-        cells=cells or ((cell,) if cell else ()),
-        row=int(record["row"]),
-        text=str(record["text"]) if field == "value" else str(record.get(field) or ""),
-        message=message,
-    )
+    text = record["text"] if field == "value" else record.get(field) or ""
+    severity = ruleset.severity(rule)
+    return place_finding(located, record, field, rule, message, text, cells, severity)
 
 
 def check_funnel(data: pd.DataFrame, located: Located, ruleset: RuleSet) -> list[Finding]:

@@ -10,7 +10,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from nremstats import codes
-from nremstats.locate import Located, field_place
+from nremstats.locate import Located, place_finding
 from nremstats.models import KEY_COLUMNS, Finding
 from nremstats.rules import RuleSet
 
@@ -99,25 +99,11 @@ def check_schema(frame: pd.DataFrame, located: Located) -> tuple[list[Finding], 
         record = frame.loc[case["index"]].to_dict()
         rule, message = _rule_for(column, case["failure_case"])
         text = record["text"] if column == "value" else record[column]
-        findings.append(_place(rule, located, record, column, message, text))
+        findings.append(place_finding(located, record, column, rule, message, text))
     if dup.any():
         findings += _duplicates(frame, located)
         failing |= set(frame.index[frame.duplicated(list(KEY_COLUMNS), keep=False)])
     return findings, failing
-
-
-def _place(rule: str, located: Located, record: dict, column: str, message: str, text=None):
-    sheet, cell = field_place(located, record, column)
-    return Finding(
-        rule=rule,
-        severity=codes.severity(rule),  # type: ignore[arg-type]
-        file=located.file,
-        sheet=sheet or None,
-        cell=cell or None,
-        row=int(record["row"]),
-        text=None if text is None else str(text),
-        message=message,
-    )
 
 
 def _duplicates(frame: pd.DataFrame, located: Located) -> list[Finding]:
@@ -132,8 +118,8 @@ def _duplicates(frame: pd.DataFrame, located: Located) -> list[Finding]:
             f"The key ({values}) appears {len(group)} times, at {', '.join(places)}. "
             "Keep one value per breakdown cell."
         )
-        finding = _place("KEY_DUPLICATE", located, first, "value", message, first["text"])
-        findings.append(Finding(**{**finding.__dict__, "cells": tuple(places)}))
+        findings.append(place_finding(located, first, "value", "KEY_DUPLICATE", message,
+                                      first["text"], cells=tuple(places)))  # fmt: skip
     return findings
 
 
@@ -149,7 +135,7 @@ def check_definitions(frame: pd.DataFrame, located: Located) -> list[Finding]:
             "(IDENTIFIED, PRESUMED or REGISTERED). Fill the definition"
             + (" in the metadata sheet." if located.kind == "xlsx" else " column.")
         )
-        findings.append(_place("DEFINITION_MISSING", located, record, "definition", message))
+        findings.append(place_finding(located, record, "definition", "DEFINITION_MISSING", message))
     wrong = frame[~victims & frame["definition"].notna()]
     for _, row in wrong.iterrows():
         record = row.to_dict()
@@ -158,14 +144,14 @@ def check_definitions(frame: pd.DataFrame, located: Located) -> list[Finding]:
             "VICTIMS_DETECTED carries one. Leave it empty."
         )
         findings.append(
-            _place(
-                "DEFINITION_NOT_APPLICABLE",
+            place_finding(
                 located,
                 record,
                 "definition",
+                "DEFINITION_NOT_APPLICABLE",
                 message,
                 record["definition"],
-            )
+            )  # fmt: skip
         )
     return findings
 
