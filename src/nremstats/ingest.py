@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from nremstats.locate import constant_column, locate
 from nremstats.mapping import map_observations
 from nremstats.models import OBSERVATION_COLUMNS, FileReport, Finding, RunReport
-from nremstats.read import read_source
+from nremstats.read import read_source, require_file
 from nremstats.rules import RuleSet, load_rules
 from nremstats.store import Store, Submission, now_iso, open_store
 from nremstats.validate import check_completeness, check_observations
@@ -156,9 +156,7 @@ def validate_files(
     options: CheckOptions | None = None,
 ) -> RunReport:
     """Check returns without writing anything; the report says what ingest would do."""
-    paths = [Path(p) for p in paths]
-    for path in paths:
-        read_source_check(path)
+    paths = [require_file(p) for p in paths]  # all checked before anything is done
     run = RunReport()
     for path in paths:
         if on_file:
@@ -220,9 +218,7 @@ def ingest_files(
         StoreError: the store path cannot be used.
         InputFileNotFound: a path is not a file (checked before anything is written).
     """
-    paths = [Path(p) for p in paths]
-    for path in paths:
-        read_source_check(path)
+    paths = [require_file(p) for p in paths]  # all checked before anything is done
     target = store if isinstance(store, Store) else open_store(store, create=True)
     options = check_options(rules, target, ignore_unknown_columns)
     run = RunReport()
@@ -245,11 +241,3 @@ def ingest_files(
         if submission.submission_id not in published:
             report.already_stored = True
     return run
-
-
-def read_source_check(path: Path) -> None:
-    """Raise :class:`InputFileNotFound` early, before any file is processed."""
-    from nremstats.errors import InputFileNotFound
-
-    if not path.is_file():
-        raise InputFileNotFound(f"{path}: no such file. Check the path and try again.")

@@ -259,11 +259,7 @@ def map_observations(located: Located) -> Mapped:
     if located.kind == "csv":
         _csv_columns(located, frame, parsed, out)
     frame["year"] = _years(frame, out)
-    note = (
-        _blank_to_na(frame["note"])
-        if located.kind == "xlsx" or _given(located, "note")
-        else (_missing_like(frame))
-    )
+    note = _blank_to_na(frame["note"])  # an absent CSV column is already all missing
     mark = parsed["mark"]
     joined = (mark + " " + note).where(mark.notna() & note.notna())
     frame["note"] = joined.fillna(mark).fillna(note).astype("string")
@@ -272,10 +268,3 @@ def map_observations(located: Located) -> Mapped:
         frame[name] = parsed[name]
     frame["definition"] = _blank_to_na(frame["definition"])
     return Mapped(frame=frame, findings=out.items, multiple_counting=multiple)
-
-
-def _missing_like(frame: pd.DataFrame) -> pd.Series:
-    """An all-missing string column on the frame's index."""
-    import pandas as pd
-
-    return pd.Series(pd.NA, index=frame.index, dtype="string")

@@ -102,6 +102,7 @@ class FileReport:
             "rows_rejected": self.rows_rejected,
             "submissions": list(self.submissions),
             "status": self.status,
+            **({"already_stored": True} if self.already_stored else {}),
         }
 
 

@@ -54,6 +54,14 @@ def cell_text(value: object) -> str:
     return str(value)
 
 
+def require_file(path: str | Path) -> Path:
+    """Return the path, or raise :class:`InputFileNotFound` when it is not a file."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileNotFound(f"{path}: no such file. Check the path and try again.")
+    return path
+
+
 def read_source(path: Path) -> tuple[Source | None, list[Finding]]:
     """Read one received file.
 
@@ -64,9 +72,7 @@ def read_source(path: Path) -> tuple[Source | None, list[Finding]]:
     Raises:
         InputFileNotFound: the path does not exist or is not a file (a usage error).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise InputFileNotFound(f"{path}: no such file. Check the path and try again.")
+    path = require_file(path)
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     suffix = path.suffix.lower()

@@ -54,9 +54,6 @@ def cut_notice(shown: int, total: int) -> str:
 def run_json(run: RunReport, limit: int | None = None) -> str:
     """The contract's JSON object for ``validate``/``ingest`` (``truncated`` when cut)."""
     data = run.to_dict()
-    for entry, report in zip(data["files"], run.files, strict=True):
-        if report.already_stored:
-            entry["already_stored"] = True
     shown, total = _cut(run, limit)
     if len(shown) < total:
         data["findings"] = [f.to_dict() for f in shown]
