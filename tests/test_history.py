@@ -181,3 +181,80 @@ def test_cli_compact(revised):
     store, *_ = revised
     result = invoke("compact", "--store", str(store))
     assert result.exit_code == 0 and "Compacted 2 submission(s)" in result.stderr
+
+
+def test_head_hint_serves_a_fresh_compaction_and_is_never_trusted_stale(revised, tmp_path):
+    from nremstats.store import HEAD
+
+    store, _, unodc, second = revised
+    opened = open_store(store)
+    assert opened.fresh_compaction() is None  # no compaction yet
+    with opened.lock():
+        entry = opened.compact()
+    assert opened.fresh_compaction()["totals_file"] == entry["totals_file"]
+    stale = (store / HEAD).read_bytes()
+    third = revision(tmp_path, "v3.csv", ["NLD,2023,PERSONS_CONVICTED,_T,_T,_T,_T,30,,"], store)
+    assert open_store(store).fresh_compaction() is None  # a submission since the compaction
+    # a hint left from before (a manifest restored by hand, a crash between the two writes)
+    # describes a manifest of another size: readers ignore it and see the new submission
+    (store / HEAD).write_bytes(stale)
+    assert open_store(store).fresh_compaction() is None
+    now = open_store(store).observations()
+    assert set(now["submission_id"]) == {unodc, third[0]}
+    assert comparison_table(open_store(store), "PERSONS_CONVICTED").rows()[1][2] == "30"
+
+
+def test_verify_reports_and_rewrites_a_missing_head_hint(revised):
+    from nremstats.store import HEAD
+    from nremstats.verify import verify_store
+
+    store, *_ = revised
+    opened = open_store(store)
+    with opened.lock():
+        opened.compact()
+    manifest = (store / "manifest.json").read_bytes()
+    (store / HEAD).unlink()
+    assert opened.fresh_compaction() is None
+    report = verify_store(opened)
+    assert report.ok and [p.kind for p in report.problems] == ["head"]
+    repaired = verify_store(opened, repair=True)
+    assert repaired.problems == [] and repaired.repaired == ["rewrote the head hint"]
+    assert (store / "manifest.json").read_bytes() == manifest  # the manifest is unchanged
+    assert opened.fresh_compaction() is not None
+
+
+def test_fresh_compaction_is_read_without_the_manifest(revised, monkeypatch):
+    from nremstats.store import Store
+
+    store, *_ = revised
+    opened = open_store(store)
+    with opened.lock():
+        opened.compact()
+    expected = comparison_table(opened, "PERSONS_CONVICTED").rows()
+    rows = opened.observations(countries={"NLD"})  # through the manifest
+
+    def no_manifest(self):
+        raise AssertionError("the manifest was parsed")
+
+    monkeypatch.setattr(Store, "manifest", no_manifest)
+    assert comparison_table(open_store(store), "PERSONS_CONVICTED").rows() == expected
+    assert open_store(store).observations().equals(rows)
+
+
+def test_compaction_keeps_one_previous_generation(revised, tmp_path):
+    store, *_ = revised
+    files = []
+    for n in range(3):
+        if n:
+            revision(tmp_path, f"r{n}.csv", [f"NLD,2023,PERSONS_CONVICTED,_T,_T,_T,_T,{40 + n},,"],
+                     store)  # fmt: skip
+        opened = open_store(store)
+        with opened.lock():
+            entry = opened.compact()
+        files.append({entry["file"], entry["totals_file"]})
+    present = {f"compact/{p.name}" for p in (store / "compact").iterdir()}
+    assert present == files[2] | files[1]  # the first generation is gone
+    assert set(entry["previous"]) == files[1]
+    from nremstats.verify import verify_store
+
+    assert verify_store(open_store(store)).problems == []

@@ -15,6 +15,7 @@ from nremstats.errors import OptionError
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
     from nremstats.store import Store
 
@@ -37,6 +38,9 @@ LEGEND: tuple[tuple[str, str], ...] = (
 )
 
 
+_FLAGS = {"P": " p", "E": " e", "B": " b"}
+
+
 def status_mark(
     value: int | None,
     obs_status: str | None,
@@ -45,8 +49,8 @@ def status_mark(
 ) -> str:
     """Write a value with its status as the comparison table shows it (see :data:`LEGEND`)."""
     if value is not None:
-        flag = {"P": " p", "E": " e", "B": " b"}.get(obs_status or "A", "")
-        return f"{value}{flag}"
+        flag = _FLAGS.get(obs_status or "A")
+        return f"{value}{flag}" if flag else str(value)
     if obs_status == "Q":
         if lower is not None and upper is not None:
             return f"<{upper + 1}" if lower == 0 else f"{lower}-{upper}"
@@ -56,7 +60,7 @@ def status_mark(
     return ".."
 
 
-@dataclass
+@dataclass(slots=True)
 class TableCell:
     """One cell of a comparison table."""
 
@@ -95,22 +99,17 @@ class ComparisonTable:
 
     def row_notes(self, country: str) -> str:
         """Return the footnotes used in a country's row, as ``[n] text; ...``."""
-        used = sorted({n for y in self.years for n in self._cell_notes(country, y)})
+        get = self.cells.get
+        used = sorted({n for y in self.years if (cell := get((country, y))) for n in cell.notes})
         return "; ".join(f"[{n}] {self.footnotes[n - 1]}" for n in used)
-
-    def _cell_notes(self, country: str, year: int) -> list[int]:
-        cell = self.cells.get((country, year))
-        return cell.notes if cell else []
 
     def rows(self) -> list[list[str]]:
         """Return the table as text rows: header, then one row per country."""
         header = ["country", "name", *map(str, self.years)]
         body = []
+        get = self.cells.get
         for country in self.countries:
-            texts = [
-                self.cells[(country, y)].text if (country, y) in self.cells else ""
-                for y in self.years
-            ]
+            texts = [cell.text if (cell := get((country, y))) else "" for y in self.years]
             body.append([country, codes.country_name(country) or country, *texts])
         return [header, *body]
 
@@ -150,55 +149,44 @@ def comparison_table(
         known = ", ".join(codes.ordered_codes("indicator"))
         raise OptionError(f"--indicator {indicator}: unknown; choose one of {known}.")
     priority = parse_priority(prefer)
-    totals = store.observations(upto=upto, where={"indicator": indicator, **TOTAL})
+    where = {"indicator": indicator, **TOTAL}
+    totals = store.observation_table(upto=upto, where=where, columns=list(_COLUMNS))
     return _build(indicator, totals, priority)
 
 
-def _build(indicator: str, totals: pd.DataFrame, priority: list[str]) -> ComparisonTable:
-    import pandas as pd
+_COLUMNS = ("country", "year", "provider", "value", "obs_status", "lower", "upper", "note",
+            "definition", "submission_id")  # fmt: skip
 
-    footnotes: list[str] = []
-    cells: dict[tuple[str, int], TableCell] = {}
+
+def _build(indicator: str, totals: pa.Table, priority: list[str]) -> ComparisonTable:
+    numbers: dict[str, int] = {}  # footnote text -> its number, in order of first use
 
     def note(text: str) -> int:
-        if text not in footnotes:
-            footnotes.append(text)
-        return footnotes.index(text) + 1
+        return numbers.setdefault(text, len(numbers) + 1)
 
-    best_of: dict[tuple[str, int], dict] = {}
-    names = ["country", "year", "provider", "value", "obs_status", "lower", "upper", "note",
-             "definition", "submission_id"]  # fmt: skip
-    columns = [totals[name].tolist() for name in names]  # whole columns: no per-cell boxing
-    for values in zip(*columns, strict=True):  # one pass; the best-ranked provider wins
-        record = dict(zip(names, values, strict=True))
-        key = (str(record["country"]), int(record["year"]))
+    best_of: dict[tuple[str, int], tuple] = {}
+    columns = [totals.column(name).to_pylist() for name in _COLUMNS]  # nulls come as None
+    for record in zip(*columns, strict=True):  # one pass; the best-ranked provider wins
+        key = (record[0], record[1])
         held = best_of.get(key)
-        rank = _rank(record["provider"], key[0], priority)
-        if held is None or rank < _rank(held["provider"], key[0], priority):
+        if held is None or _rank(record[2], key[0], priority) < _rank(held[2], key[0], priority):
             best_of[key] = record
-    for (country, year), best in sorted(best_of.items()):
-        cell = TableCell(
-            value=None if pd.isna(best["value"]) else int(best["value"]),
-            obs_status=str(best["obs_status"]),
-            lower=None if pd.isna(best["lower"]) else int(best["lower"]),
-            upper=None if pd.isna(best["upper"]) else int(best["upper"]),
-            provider=str(best["provider"]),
-            submission_id=str(best["submission_id"]),
-        )
-        if not pd.isna(best["note"]):
-            cell.notes.append(note(str(best["note"])))
-        if not pd.isna(best["definition"]):
-            meaning = codes.label("definition", str(best["definition"]))
-            cell.notes.append(note(f"victims counted as {meaning}"))
-        if best["provider"] != country:
-            cell.notes.append(
-                note(f"figure provided by {best['provider']}, not the national return")
-            )
-        cell.notes.sort()
-        cells[(country, year)] = cell
+    cells: dict[tuple[str, int], TableCell] = {}
+    for key in sorted(best_of):
+        country, _, provider, value, status, lower, upper, text, definition, sub_id = best_of[key]
+        notes = []
+        if text is not None:
+            notes.append(note(text))
+        if definition is not None:
+            notes.append(note(f"victims counted as {codes.label('definition', definition)}"))
+        if provider != country:
+            notes.append(note(f"figure provided by {provider}, not the national return"))
+        if len(notes) > 1:
+            notes.sort()
+        cells[key] = TableCell(value, status, lower, upper, provider, sub_id, notes)
     countries = sorted({c for c, _ in cells})
     years = sorted({y for _, y in cells})
-    return ComparisonTable(indicator, countries, years, cells, footnotes, priority)
+    return ComparisonTable(indicator, countries, years, cells, list(numbers), priority)
 
 
 def observations(store: Store, upto: int | None = None) -> pd.DataFrame:

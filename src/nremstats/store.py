@@ -38,6 +38,9 @@ FORMAT = "nremstats-store"
 FORMAT_VERSION = 1
 MARKER = "nremstats-store.json"
 MANIFEST = "manifest.json"
+#: A small hint written just before each manifest: the last sequence number and the
+#: compaction, so that a reader of a freshly compacted store need not parse the manifest.
+HEAD = "head.json"
 DEFAULT_STORE = "nremstats-store"
 LOCK_TIMEOUT = 60.0
 TOTAL_DIMENSIONS = ("sex", "age", "exploitation", "citizenship")
@@ -107,14 +110,43 @@ class Store:
             ) from exc
 
     def write_manifest(self, submissions: list[Submission], compacted: Any = None) -> None:
-        """Publish a new manifest in one atomic step (call under :meth:`lock`)."""
+        """Publish a new manifest in one atomic step (call under :meth:`lock`).
+
+        The head hint is written first: a crash between the two leaves a hint that describes a
+        state the manifest does not reach yet, which readers recognise (see :meth:`head`).
+        """
         data: dict[str, Any] = {
             "format_version": FORMAT_VERSION,
             "submissions": [asdict(sub) for sub in submissions],
         }
         if compacted:
             data["compacted"] = compacted
-        _write_json(self.path / MANIFEST, data)
+        raw = json.dumps(data, indent=1, ensure_ascii=False).encode("utf-8")
+        _write_json(self.path / HEAD, _head_of(data, len(raw)))
+        _write_bytes(self.path / MANIFEST, raw)
+
+    def head(self) -> dict[str, Any] | None:
+        """Return the head hint when it describes the manifest on disk, else ``None``.
+
+        The hint records the manifest's size; a manifest of another size (a crash between the
+        two writes, a manifest restored by hand) makes it void, and readers use the manifest.
+        """
+        try:
+            head = json.loads((self.path / HEAD).read_text(encoding="utf-8"))
+            size = (self.path / MANIFEST).stat().st_size
+        except (OSError, json.JSONDecodeError):
+            return None
+        if not isinstance(head, dict) or head.get("manifest_bytes") != size:
+            return None
+        return head
+
+    def fresh_compaction(self) -> dict[str, Any] | None:
+        """The compaction entry when it holds every current observation (no submission since)."""
+        head = self.head()
+        compacted = head.get("compacted") if head else None
+        if compacted and compacted.get("upto") == head.get("last_seq"):  # type: ignore[union-attr]
+            return dict(compacted)
+        return None
 
     def submissions(self) -> list[Submission]:
         """Return every submission in the order received."""
@@ -141,58 +173,72 @@ class Store:
         :meth:`resolve_as_of`); ``where`` keeps rows whose columns equal the given values,
         filtered while reading (pyarrow reads the files in parallel and skips row groups).
         """
+        table = self.observation_table(countries, upto, where)
+        frame = table.to_pandas(types_mapper=_pandas_types)
+        return frame.sort_values(list(KEY_COLUMNS), kind="stable").reset_index(drop=True)
+
+    def observation_table(
+        self,
+        countries: set[str] | None = None,
+        upto: int | None = None,
+        where: dict[str, str] | None = None,
+        columns: list[str] | None = None,
+    ) -> pa.Table:
+        """Like :meth:`observations`, as an unsorted Arrow table of the given ``columns``."""
         import pyarrow as pa
         import pyarrow.dataset as ds
 
-        manifest = self.manifest()
-        entries = manifest["submissions"]
-        compacted = manifest.get("compacted")
         condition = None
         for column, value in (where or {}).items():
             term = ds.field(column) == value
             condition = term if condition is None else condition & term
-        fresh = bool(compacted and entries) and compacted["upto"] == entries[-1]["seq"]
-        if fresh and upto is None and countries is None:  # the compacted files are the state
-            wanted: list[Submission] = []
-            in_compact = set(compacted["submissions"])
-        else:
-            wanted = [
-                sub
-                for sub in _current([Submission(**e) for e in entries], upto)
-                if countries is None or sub.country in countries
-            ]
-            in_compact = set()
-            if compacted and (upto is None or upto >= compacted["upto"]):
-                in_compact = {s.submission_id for s in wanted} & set(compacted["submissions"])
+        only_totals = all((where or {}).get(d) == "_T" for d in TOTAL_DIMENSIONS)
+        schema = arrow_schema()
+        if columns is not None:
+            schema = pa.schema([schema.field(name) for name in columns])
+
+        def read(files: list[str], keep: Any) -> pa.Table:
+            dataset = ds.dataset(files, schema=arrow_schema(), format="parquet")
+            return dataset.to_table(columns=schema.names, filter=keep)
+
+        fresh = self.fresh_compaction() if upto is None and countries is None else None
+        if fresh:  # the compacted files are the state: no need to read the manifest
+            names = [fresh["totals_file"]] + ([] if only_totals else [fresh["file"]])
+            return read([str(self.path / name) for name in names], condition)
+        manifest = self.manifest()
+        compacted = manifest.get("compacted")
+        wanted = [
+            sub
+            for sub in _current([Submission(**e) for e in manifest["submissions"]], upto)
+            if countries is None or sub.country in countries
+        ]
+        in_compact: set[str] = set()
+        if compacted and (upto is None or upto >= compacted["upto"]):
+            in_compact = {s.submission_id for s in wanted} & set(compacted["submissions"])
         tables = []
         if in_compact:
             keep = condition
             if in_compact != set(compacted["submissions"]):  # some were superseded since
                 term = ds.field("submission_id").isin(sorted(in_compact))
                 keep = term if keep is None else keep & term
-            only_totals = all((where or {}).get(d) == "_T" for d in TOTAL_DIMENSIONS)
-            files = [compacted["totals_file"]] + ([] if only_totals else [compacted["file"]])
-            for name in files:
-                tables.append(ds.dataset(str(self.path / name), format="parquet").to_table(
-                    filter=keep))  # fmt: skip
+            names = [compacted["totals_file"]] + ([] if only_totals else [compacted["file"]])
+            tables.append(read([str(self.path / name) for name in names], keep))
         paths = [
             str(self.path / "observations" / f"{sub.submission_id}.parquet")
             for sub in wanted
             if sub.submission_id not in in_compact
         ]
         if paths:
-            dataset = ds.dataset(paths, schema=arrow_schema(), format="parquet")
-            tables.append(dataset.to_table(filter=condition))
-        table = pa.concat_tables(tables) if tables else arrow_schema().empty_table()
-        frame = table.to_pandas(types_mapper=_pandas_types)
-        return frame.sort_values(list(KEY_COLUMNS), kind="stable").reset_index(drop=True)
+            tables.append(read(paths, condition))
+        return pa.concat_tables(tables) if tables else schema.empty_table()
 
     def compact(self, row_group_size: int = 65_536) -> dict[str, Any] | None:
         """Rewrite the current observations as one Parquet file, sorted so that a filter on
         indicator and breakdown reads few row groups, and publish it in the manifest.
 
         The per-submission files stay (history, ``--as-of`` and ``diff`` use them); readers
-        take the current rows of the compacted file and the files of later submissions.
+        take the current rows of the compacted file and the files of later submissions. The
+        files of the compaction replaced are kept (``previous``), older ones removed.
         Call under :meth:`lock`. Returns the manifest's ``compacted`` entry (None if empty).
         """
         import pyarrow.compute as pc
@@ -218,13 +264,23 @@ class Store:
             target = folder / f"{prefix or 'rest_'}current-{seq}.parquet"
             tmp = target.with_name(f".tmp-{os.getpid()}-{target.name}")
             rows = table.filter(part)
-            pq.write_table(rows, tmp, compression="zstd", row_group_size=row_group_size)
+            # small groups for the totals: a table of one indicator reads one or two of them
+            size = min(row_group_size, 4096) if prefix else row_group_size
+            pq.write_table(rows, tmp, compression="zstd", row_group_size=size)
             entry[f"{prefix}file"] = f"compact/{target.name}"
             entry[f"{prefix}rows"] = rows.num_rows
             entry[f"{prefix}data_sha256"] = file_sha256(tmp)
             _fsync_replace(tmp, target)
         entry["submissions"] = sorted(s.submission_id for s in current)
+        # The files this compaction replaces stay one generation (readers may hold them);
+        # older ones go.
+        before = self.manifest().get("compacted") or {}
+        names = {entry["file"], entry["totals_file"]}
+        entry["previous"] = sorted({before.get("file"), before.get("totals_file")} - names - {None})
         self.write_manifest(self.submissions(), entry)
+        for path in folder.glob("*.parquet"):
+            if f"compact/{path.name}" not in names | set(entry["previous"]):
+                path.unlink()
         return entry
 
     def submission(self, submission_id: str) -> Submission:
@@ -446,10 +502,27 @@ def _fsync_replace(tmp: Path, target: Path) -> None:
         os.close(directory)
 
 
-def _write_json(path: Path, data: Any) -> None:
+def _write_bytes(path: Path, raw: bytes) -> None:
     tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
-    tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
+    tmp.write_bytes(raw)
     _fsync_replace(tmp, path)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    _write_bytes(path, json.dumps(data, indent=1, ensure_ascii=False).encode("utf-8"))
+
+
+def _head_of(manifest: dict[str, Any], size: int) -> dict[str, Any]:
+    """The head hint of a manifest whose serialised form has ``size`` bytes."""
+    compacted = manifest.get("compacted")
+    return {
+        "format_version": FORMAT_VERSION,
+        "last_seq": max((e["seq"] for e in manifest["submissions"]), default=0),
+        "manifest_bytes": size,
+        "compacted": {k: compacted[k] for k in ("upto", "file", "totals_file")}
+        if compacted
+        else None,
+    }
 
 
 def open_store(path: str | os.PathLike[str] | None = None, *, create: bool = False) -> Store:

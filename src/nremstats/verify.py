@@ -3,9 +3,10 @@
 Errors: a missing or unreadable marker or manifest, a submission whose Parquet file is
 missing, unreadable, of another shape or of another hash than the manifest records.
 Warnings: debris of an interrupted write (temporary files, files no manifest entry names):
-invisible to readers, removed by ``--repair``. A broken submission is repaired by moving its
-files to ``quarantine/`` and dropping it from the manifest, so the submission before it
-becomes current again and the received file can be ingested anew.
+invisible to readers, removed by ``--repair``; a head hint that does not describe the
+manifest (ignored by readers, rewritten by ``--repair``). A broken submission is repaired by
+moving its files to ``quarantine/`` and dropping it from the manifest, so the submission
+before it becomes current again and the received file can be ingested anew.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from typing import Any
 from nremstats.store import (
     FORMAT,
     FORMAT_VERSION,
+    HEAD,
     MANIFEST,
     MARKER,
     Store,
     Submission,
+    _head_of,
     _write_json,
     arrow_schema,
     file_sha256,
@@ -40,6 +43,9 @@ class Problem:
     message: str
     fix: str
     submission_id: str | None = None
+    #: What kind of problem: ``marker``, ``manifest``, ``submission``, ``findings``,
+    #: ``compacted``, ``head`` or ``debris`` (``--repair`` acts by kind).
+    kind: str = "submission"
 
 
 @dataclass
@@ -73,13 +79,13 @@ def _check_marker(store: Store, report: VerifyReport) -> None:
         report.problems.append(Problem(
             "error", str(path), f"the store marker is missing or unreadable ({exc})",
             f"recreate it with the content {json.dumps({'format': FORMAT, 'format_version': 1})}"
-            " (verify --repair does this)",
+            " (verify --repair does this)", kind="marker",
         ))  # fmt: skip
         return
     if marker.get("format") != FORMAT or marker.get("format_version") != FORMAT_VERSION:
         report.problems.append(Problem(
             "error", str(path), f"unknown store format {marker}",
-            "use the nremstats version that wrote this store",
+            "use the nremstats version that wrote this store", kind="marker",
         ))  # fmt: skip
 
 
@@ -116,7 +122,7 @@ def _check_submission(store: Store, sub: Submission, report: VerifyReport) -> No
     if not findings.is_file():
         report.problems.append(Problem(
             "warning", str(findings), "the findings recorded with the submission are missing",
-            f"validate {sub.file} again to see them", sub.submission_id,
+            f"validate {sub.file} again to see them", sub.submission_id, kind="findings",
         ))  # fmt: skip
 
 
@@ -148,7 +154,19 @@ def _check_compacted(store: Store, entry: dict[str, Any], report: VerifyReport) 
         except Exception as exc:  # missing or damaged
             problems = [f"the compacted file is missing or unreadable ({exc})"]
         for text in problems:
-            report.problems.append(Problem("error", str(path), text, fix))
+            report.problems.append(Problem("error", str(path), text, fix, kind="compacted"))
+
+
+def _check_head(store: Store, report: VerifyReport) -> None:
+    """The head hint must describe the manifest (readers ignore a hint that does not)."""
+    path = store.path / MANIFEST
+    expected = _head_of(store.manifest(), path.stat().st_size) if path.is_file() else None
+    if expected is not None and store.head() != expected:
+        report.problems.append(Problem(
+            "warning", str(store.path / HEAD), "the head hint does not describe the manifest "
+            "(readers ignore it and read the manifest, which is slower)",
+            "run 'nremstats verify --repair' to rewrite it", kind="head",
+        ))  # fmt: skip
 
 
 def verify_store(store: Store, repair: bool = False) -> VerifyReport:
@@ -164,6 +182,7 @@ def verify_store(store: Store, repair: bool = False) -> VerifyReport:
         report.problems.append(Problem(
             "error", str(store.path / MANIFEST), f"the manifest is unreadable ({exc})",
             "restore manifest.json from a backup: without it no submission is visible",
+            kind="manifest",
         ))  # fmt: skip
         return report
     report.submissions = len(subs)
@@ -172,11 +191,16 @@ def verify_store(store: Store, repair: bool = False) -> VerifyReport:
     compacted = store.manifest().get("compacted")
     if compacted:
         _check_compacted(store, compacted, report)
-    compact_files = {compacted["file"], compacted["totals_file"]} if compacted else set()
+    _check_head(store, report)
+    compact_files: set[str] = set()
+    if compacted:
+        compact_files = {compacted["file"], compacted["totals_file"]}
+        compact_files |= set(compacted.get("previous", ()))
     for path in _debris(store, {sub.submission_id for sub in subs}, compact_files):
         report.problems.append(Problem(
             "warning", str(path), "debris of an interrupted write (no manifest entry names it; "
             "readers never see it)", "remove it, or run 'nremstats verify --repair'",
+            kind="debris",
         ))  # fmt: skip
     if repair and report.problems:
         _repair(store, report)
@@ -188,15 +212,13 @@ def verify_store(store: Store, repair: bool = False) -> VerifyReport:
 
 def _repair(store: Store, report: VerifyReport) -> None:
     with store.lock():
-        if any(p.path.endswith(MARKER) for p in report.problems):
+        if any(p.kind == "marker" for p in report.problems):
             _write_json(store.path / MARKER, {"format": FORMAT, "format_version": FORMAT_VERSION})
             report.repaired.append(f"rewrote {MARKER}")
         broken = {p.submission_id for p in report.problems
                   if p.severity == "error" and p.submission_id}  # fmt: skip
         compacted = store.manifest().get("compacted")
-        rebuild = any(
-            "compact" in Path(p.path).parts and p.severity == "error" for p in report.problems
-        )
+        rebuild = any(p.kind == "compacted" for p in report.problems)
         if broken:
             quarantine = store.path / "quarantine"
             quarantine.mkdir(exist_ok=True)
@@ -217,8 +239,11 @@ def _repair(store: Store, report: VerifyReport) -> None:
                 if entry and entry[key] != compacted[key] and old.exists():
                     old.unlink()
             report.repaired.append("rebuilt the compacted file")
+        elif not broken and any(p.kind == "head" for p in report.problems):
+            store.write_manifest(store.submissions(), compacted)  # same manifest, new hint
+            report.repaired.append("rewrote the head hint")
         for problem in report.problems:
             path = Path(problem.path)
-            if problem.severity == "warning" and problem.submission_id is None and path.exists():
+            if problem.kind == "debris" and path.exists():
                 path.unlink()
                 report.repaired.append(f"removed debris {path.name}")
