@@ -98,7 +98,7 @@ def build(path: Path, countries: int, years: int) -> None:
             name = f"{country}_{year}.xlsx"
             sub = Submission(sub_id, country, country, [year], name, "0" * 64, now_iso(),
                              "valid", "1.0", "template", len(frame))  # fmt: skip
-            batch.append((sub, frame, []))
+            batch.append(([sub], frame, []))
             if len(batch) == 500:
                 store.publish(batch)
                 batch = []

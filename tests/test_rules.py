@@ -89,6 +89,39 @@ def blank_code_row(wb) -> None:
 
 V = "NLD,{year},VICTIMS_DETECTED,_T,_T,_T,_T,{value},,,,{definition}"
 
+GLOTIP_HEADER = ["Iso3_code", "Country", "Region", "Subregion", "Indicator", "Dimension",
+                 "Category", "Sex", "Age", "Year", "Unit of measurement", "txtVALUE",
+                 "Source"]  # fmt: skip
+
+
+def g(dim="Total", cat="Total", value="5", ind="Persons convicted", unit="Counts") -> list[str]:
+    """One row of a GLOTIP export (Netherlands, 2021, totals unless told)."""
+    return ["NLD", "Netherlands", "Europe", "Western Europe", ind, dim, cat, "Total", "Total",
+            "2021", unit, value, "GLOTIP"]  # fmt: skip
+
+
+def glotip(*rows: list[str], **options) -> Fixture:
+    import csv as csv_module
+
+    def make(tmp: Path):
+        path = tmp / "glotip.csv"
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv_module.writer(handle)
+            writer.writerows([["UNODC", "unodc_ddds@un.org"], ["30/05/2023"], GLOTIP_HEADER])
+            writer.writerows(rows or [g()])
+        return path, CheckOptions(**options) if options else None
+
+    return make
+
+
+def twin_layout():
+    from nremstats.layout import load_layout
+
+    twin = load_layout("glotip")
+    twin.name = "glotip-twin"
+    return twin
+
+
 FIXTURES: dict[str, tuple[Fixture, Fixture]] = {
     "FILE_UNSUPPORTED": (csv(GOOD), raw("r.pdf", b"%PDF-1.4")),
     "FILE_UNREADABLE": (csv(GOOD), raw("r.csv", (HEADER + "\n").encode() + b"\xe9\xff\n")),
@@ -156,6 +189,26 @@ FIXTURES: dict[str, tuple[Fixture, Fixture]] = {
         ),  # fmt: skip
     ),
     "COMPLETENESS_BLANK": (complete_template(), template()),
+    "STRUCTURE_LAYOUT_AMBIGUOUS": (
+        glotip(),
+        lambda tmp: glotip(layouts=(twin_layout(), twin_layout()))(tmp),
+    ),
+    "STRUCTURE_LAYOUT_MISMATCH": (
+        lambda tmp: glotip(layout=twin_layout())(tmp),
+        lambda tmp: with_options(csv(GOOD), layout=twin_layout())(tmp),
+    ),
+    "LABEL_UNKNOWN": (
+        glotip(g(dim="by citizenship", cat="Romanian")),
+        glotip(g(dim="by citizenship", cat="Atlantis")),
+    ),  # fmt: skip
+    "LAYOUT_UNEXPECTED": (glotip(), glotip(g(unit="Rate per 100,000 population"))),
+    "LAYOUT_ROW_SKIPPED": (
+        glotip(),
+        glotip(
+            g(ind="Detected trafficking victims", dim="by country of repatriation", cat="Abroad")
+        ),  # fmt: skip
+    ),
+    "KEY_REPEATED": (glotip(g(), g(dim="by citizenship", cat="Nationals")), glotip(g(), g())),
 }
 
 

@@ -103,12 +103,13 @@ def check_hierarchy(
     has_parts = np.bincount(gid[is_part], minlength=size) > 0
     rows = np.flatnonzero(is_total & has_parts[gid])
     g = gid[rows]
-    findings = []
+    findings: list[Finding] = []
+    places = _Places(frame, gid, is_part)
     if ruleset.enabled(OVER) and name in ruleset.param(OVER, "hierarchies"):
         excess = part_low[g] - high[rows]
         admitted = _admitted(ruleset, OVER, frame, rows)
         for i in np.flatnonzero(admitted & (excess > ruleset.param(OVER, "tolerance"))):
-            findings.append(_finding(OVER, frame, located, spec, rows[i], is_part & (gid == g[i]),
+            findings.append(_finding(OVER, places, located, spec, rows[i], g[i],
                                      low, high, part_low[g[i]], part_high[g[i]],
                                      ruleset, multiple_counting))  # fmt: skip
     if ruleset.enabled(UNDER) and name in ruleset.param(UNDER, "hierarchies"):
@@ -118,7 +119,7 @@ def check_hierarchy(
         )
         admitted = _admitted(ruleset, UNDER, frame, rows)
         for i in np.flatnonzero(admitted & (short > allowed)):
-            findings.append(_finding(UNDER, frame, located, spec, rows[i], is_part & (gid == g[i]),
+            findings.append(_finding(UNDER, places, located, spec, rows[i], g[i],
                                      low, high, part_low[g[i]], part_high[g[i]],
                                      ruleset, multiple_counting))  # fmt: skip
     return findings
@@ -140,13 +141,38 @@ def _show(low: float, high: float) -> str:
     return f"{int(low)}-{'?' if high == float('inf') else int(high)}"
 
 
+class _Places:
+    """The columns a balance finding quotes, as arrays, and the parts of each group."""
+
+    COLUMNS = (*DIMENSIONS, "country", "indicator", "year", "sheet", "cell", "row", "text")
+
+    def __init__(self, frame: pd.DataFrame, gid: np.ndarray, is_part: np.ndarray) -> None:
+        import numpy as np
+
+        self.columns = {
+            name: frame[name].to_numpy(dtype=object, na_value=None) for name in self.COLUMNS
+        }
+        parts = np.flatnonzero(is_part)
+        self.order = parts[np.argsort(gid[parts], kind="stable")]
+        self.groups = gid[self.order]
+
+    def record(self, row: int) -> dict[str, Any]:
+        return {name: values[row] for name, values in self.columns.items()}
+
+    def part_cells(self, group: int) -> list[str]:
+        import numpy as np
+
+        lo, hi = np.searchsorted(self.groups, [group, group + 1])
+        return [str(c) for c in self.columns["cell"][self.order[lo:hi]]]
+
+
 def _finding(
     rule: str,
-    frame: pd.DataFrame,
+    places: _Places,
     located: Located,
     spec: dict[str, Any],
     row: int,
-    part_rows: np.ndarray,
+    group: int,
     low: np.ndarray,
     high: np.ndarray,
     sum_low: float,
@@ -154,7 +180,7 @@ def _finding(
     ruleset: RuleSet,
     multiple_counting: bool | None,
 ) -> Finding:
-    total = frame.iloc[row].to_dict()
+    total = places.record(row)
     whole, summed = _show(low[row], high[row]), _show(sum_low, sum_high)
     severity = ruleset.severity(rule)
     label = spec.get("label", f"by {spec['dim']}")
@@ -177,7 +203,7 @@ def _finding(
     if total[dim] != "_T":
         within = ", ".join(filter(None, [f"{dim} {total[dim]}", within]))
     where += f" ({within})" if within else ""
-    cells = [str(c) for c in frame["cell"].iloc[part_rows.nonzero()[0]]]
+    cells = places.part_cells(group)
     return Finding(
         rule=rule,
         severity=severity,  # type: ignore[arg-type]

@@ -105,9 +105,8 @@ class Diff:
 
 def _values(store: Store, sub: Submission, year: int) -> dict[tuple, dict[str, Any]]:
     import pandas as pd
-    import pyarrow.parquet as pq
 
-    frame = pq.read_table(store.path / "observations" / f"{sub.submission_id}.parquet").to_pandas()
+    frame = store.read_submissions([sub]).to_pandas()
     frame = frame[frame["year"] == year]
     out = {}
     for record in frame.to_dict("records"):

@@ -12,10 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from nremstats.locate import constant_column, locate
+from nremstats import codes
+from nremstats.layout import Layout, detect, load_layout
+from nremstats.locate import constant_column, is_canonical_csv, is_template, locate
+from nremstats.locate_layout import locate_layout
 from nremstats.mapping import map_observations
 from nremstats.models import OBSERVATION_COLUMNS, FileReport, Finding, RunReport
-from nremstats.read import read_source, require_file
+from nremstats.read import Source, read_source, require_file
 from nremstats.rules import RuleSet, load_rules
 from nremstats.store import Store, Submission, now_iso, open_store
 from nremstats.validate import check_completeness, check_observations
@@ -36,22 +39,35 @@ class CheckOptions:
         history: gives the store's current observations of some countries, for the
             year-on-year rules (``None``: no store to compare with).
         ignore_unknown_columns: a CSV column the format does not define is ignored.
+        layout: read every file with this layout; ``None`` detects each file's layout.
+        layouts: the layouts detection chooses from (default: the shipped ones).
     """
 
     ruleset: RuleSet | None = None
     history: HistoryLoader | None = None
     ignore_unknown_columns: bool = False
+    #: Read every file with this layout (``--layout``); else each file is detected.
+    layout: Layout | None = None
+    #: The layouts detection chooses from (default: the shipped ones).
+    layouts: tuple[Layout, ...] | None = None
 
 
 def check_options(
     rules: str | Path | RuleSet | None = None,
     store: Store | None = None,
     ignore_unknown_columns: bool = False,
+    layout: str | Path | Layout | None = None,
 ) -> CheckOptions:
-    """Build :class:`CheckOptions` from a rules file (or set) and an optional store."""
+    """Build :class:`CheckOptions` from a rules file (or set), an optional store and layout.
+
+    Raises:
+        RulesFileError, LayoutFileError: a rules or layout file is wrong (usage errors).
+    """
     ruleset = rules if isinstance(rules, RuleSet) else load_rules(rules)
     history = store.observations if store is not None else None
-    return CheckOptions(ruleset, history, ignore_unknown_columns)
+    if layout is not None and not isinstance(layout, Layout):
+        layout = load_layout(layout)
+    return CheckOptions(ruleset, history, ignore_unknown_columns, layout)
 
 
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
@@ -73,9 +89,15 @@ class ReturnData:
     findings: list[Finding]
     rows_read: int
     template_version: str | None = None
+    #: The foreign layout the file was read with (None: template or canonical CSV).
+    layout: Layout | None = None
 
     @property
     def ok(self) -> bool:
+        """True when the return can be stored: no error, or (for an agency compilation,
+        whose unreadable rows are rejected one by one) some rows could be read."""
+        if self.layout is not None and self.layout.compilation:
+            return self.observations is not None and bool(self.observations["readable"].any())
         return not any(f.severity == "error" for f in self.findings)
 
 
@@ -98,12 +120,21 @@ def read_return(path: str | Path, options: CheckOptions | None = None) -> Return
     source, findings = read_source(path)
     if source is None:
         return ReturnData(path, None, None, None, ruleset.apply(findings), 0)
-    located = locate(source, ignore_unknown_columns=options.ignore_unknown_columns)
-    if located.records is None or any(f.severity == "error" for f in located.findings):
+    layout, problem = choose_layout(source, options)
+    if problem is not None:
+        return ReturnData(path, source.sha256, source.kind, None, [problem], 0)
+    if layout is not None:
+        ruleset = layout.ruleset(ruleset)
+        located = locate_layout(source, layout)
+    else:
+        located = locate(source, ignore_unknown_columns=options.ignore_unknown_columns)
+    row_level = layout is not None and layout.compilation
+    blocking = any(f.severity == "error" for f in located.findings) and not row_level
+    if located.records is None or blocking:
         findings = [*located.findings, *check_completeness(located, ruleset)]
         return ReturnData(
             path, source.sha256, source.kind, None, ruleset.apply(_dedupe(findings)),
-            located.rows_read, located.template_version,
+            located.rows_read, located.template_version, layout,
         )  # fmt: skip
     mapped = map_observations(located)
     frame = mapped.frame
@@ -111,11 +142,16 @@ def read_return(path: str | Path, options: CheckOptions | None = None) -> Return
     if options.history is not None:
         history = options.history(set(frame["country"].dropna().astype(str)))
     checks = check_observations(
-        frame, located, ruleset, history=history, multiple_counting=mapped.multiple_counting
+        frame,
+        located,
+        ruleset,
+        history=history,
+        multiple_counting=mapped.multiple_counting,
+        row_level=row_level,
     )
     frame["source_file"] = constant_column(source.name, frame.index)
     frame["source_sha256"] = constant_column(source.sha256, frame.index)
-    if located.kind == "csv":
+    if located.kind == "csv" or source.kind == "csv":
         frame["sheet"] = constant_column(None, frame.index)
     frame["submission_id"] = constant_column(None, frame.index)
     return ReturnData(
@@ -126,7 +162,33 @@ def read_return(path: str | Path, options: CheckOptions | None = None) -> Return
         findings=ruleset.apply(_dedupe([*located.findings, *mapped.findings, *checks])),
         rows_read=located.rows_read,
         template_version=located.template_version,
+        layout=layout,
     )
+
+
+def choose_layout(source: Source, options: CheckOptions) -> tuple[Layout | None, Finding | None]:
+    """The layout to read ``source`` with: the one asked for; none for the template and the
+    canonical CSV; else the one known layout that matches. Several matches are a finding
+    that lists them (no match is left to the template and CSV readers, which say so)."""
+    if options.layout is not None:
+        return options.layout, None
+    if source.kind == "xlsx" and is_template(source):
+        return None, None
+    if source.kind == "csv" and is_canonical_csv(source):
+        return None, None
+    matches = detect(source, options.layouts)
+    if len(matches) == 1:
+        return matches[0], None
+    if not matches:
+        return None, None
+    names = ", ".join(layout.name for layout in matches)
+    message = (
+        f"{source.name} matches several layouts ({names}). Choose one: "
+        f"nremstats ingest {source.name} --layout {matches[0].name}"
+    )
+    rule = "STRUCTURE_LAYOUT_AMBIGUOUS"
+    return None, Finding(rule=rule, severity=codes.severity(rule), file=source.name,  # type: ignore[arg-type]
+                         message=message)  # fmt: skip
 
 
 def _sorted(findings: list[Finding]) -> list[Finding]:
@@ -165,35 +227,44 @@ def validate_files(
     return run
 
 
-def submissions_of(data: ReturnData, received_at: str) -> list[tuple[Submission, pd.DataFrame]]:
-    """Split a valid return into submissions, one per provider, country and year."""
+#: Submissions stored in one data file, with their rows and the findings of their file.
+DataUnit = tuple[list[Submission], "pd.DataFrame", list[Finding]]
+
+
+def submissions_of(data: ReturnData, received_at: str) -> list[DataUnit]:
+    """Split a valid return into submissions, one per provider, country and year.
+
+    A national return gives one data file per submission; the country-years of an agency
+    compilation share one data file (one write and one hash for the whole received file).
+    """
     assert data.observations is not None and data.sha256 is not None
     frame = data.observations
     if not frame["readable"].all():
         frame = frame[frame["readable"]]
-    out = []
     counts = {s: sum(f.severity == s for f in data.findings) for s in _SEVERITY_RANK}
-    for (provider, country, year), part in frame.groupby(
-        ["provider", "country", "year"], sort=True
-    ):
-        sub_id = f"{provider}-{country}-{year}-{data.sha256[:12]}"
-        part = part.assign(submission_id=constant_column(sub_id, part.index))
-        submission = Submission(
-            submission_id=sub_id,
-            provider=str(provider),
-            country=str(country),
-            years=[int(year)],
-            file=data.file.name,
-            sha256=data.sha256,
-            received_at=received_at,
+    if data.layout is not None:
+        layout_name = data.layout.name
+    else:
+        layout_name = "template" if data.kind == "xlsx" else "canonical-csv"
+    shared = f"{layout_name}-{data.sha256[:12]}" if data.layout is not None else None
+    keys = ["provider", "country", "year"]
+    ids = (frame["provider"] + "-" + frame["country"] + "-" + frame["year"].astype("string")
+           + "-" + data.sha256[:12])  # fmt: skip
+    frame = frame.assign(submission_id=ids.astype("string"))
+    subs = []
+    for (provider, country, year), rows in frame.groupby(keys, sort=True).size().items():
+        subs.append(Submission(
+            submission_id=f"{provider}-{country}-{year}-{data.sha256[:12]}",
+            provider=str(provider), country=str(country), years=[int(year)],
+            file=data.file.name, sha256=data.sha256, received_at=received_at,
             status="warnings" if counts["warning"] else "valid",
-            template_version=data.template_version,
-            layout="template" if data.kind == "xlsx" else "canonical-csv",
-            rows=len(part),
-            counts=counts,
-        )
-        out.append((submission, part))
-    return out
+            template_version=data.template_version, layout=layout_name, rows=int(rows),
+            counts=counts, data=shared,
+        ))  # fmt: skip
+    if shared:
+        return [(subs, frame, data.findings)]
+    parts = dict(tuple(frame.groupby("submission_id", sort=False)))
+    return [([sub], parts[sub.submission_id], data.findings) for sub in subs]
 
 
 def ingest_files(
@@ -231,13 +302,13 @@ def ingest_files(
         report = _report(data)
         run.files.append(report)
         if data.ok and data.observations is not None:
-            for submission, part in submissions_of(data, received_at):
-                batch.append((report, submission, part, data.findings))
+            batch += [(report, unit) for unit in submissions_of(data, received_at)]
     with target.lock(on_wait=on_wait):
-        published = set(target.publish([(sub, part, findings) for _, sub, part, findings in batch]))
-    for report, submission, part, _ in batch:
-        report.submissions.append(submission.submission_id)
-        report.rows_stored += len(part)
-        if submission.submission_id not in published:
-            report.already_stored = True
+        published = set(target.publish([unit for _, unit in batch]))
+    for report, (subs, _, _) in batch:
+        for submission in subs:
+            report.submissions.append(submission.submission_id)
+            report.rows_stored += submission.rows
+            if submission.submission_id not in published:
+                report.already_stored = True
     return run

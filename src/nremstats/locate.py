@@ -88,6 +88,16 @@ def locate(source: Source, *, ignore_unknown_columns: bool = False) -> Located:
 # --- canonical long CSV -------------------------------------------------------------------
 
 
+def _layout_hint() -> str:
+    from nremstats.layout import layout_names
+
+    return (
+        f" It matches none of the known layouts ({', '.join(layout_names())}) either: if it "
+        "has one of them, choose it with --layout NAME; otherwise describe its layout in a "
+        "layout file (docs/layouts.md) and pass --layout FILE."
+    )
+
+
 def constant_column(value: str | None, index: pd.Index) -> pd.Series:
     """A string column holding one value (or missing) on every row, built without per-row
     Python objects."""
@@ -158,6 +168,7 @@ def locate_csv(source: Source, *, ignore_unknown_columns: bool = False) -> Locat
             f"({', '.join(frame.columns[:8])}{', ...' if len(frame.columns) > 8 else ''}) is a "
             f"column of the observation format. The header row must name: "
             f"{', '.join(REQUIRED_CSV)} (and optionally {', '.join(OPTIONAL_CSV)})."
+            + _layout_hint()
         )
         finding = _error("STRUCTURE_MISSING_COLUMN", name, message, cell="A1", row=1)
         return Located(name, "csv", None, [finding], rows_seen=len(frame))
@@ -212,6 +223,20 @@ def locate_csv(source: Source, *, ignore_unknown_columns: bool = False) -> Locat
 
 
 # --- template workbook ----------------------------------------------------------------------
+
+
+def is_template(source: Source) -> bool:
+    """True when a workbook has any sheet marked as a template sheet."""
+    return bool(_marked_sheets(source))
+
+
+def is_canonical_csv(source: Source) -> bool:
+    """True when a CSV's first line names at least one column of the observation format."""
+    import csv
+
+    first = source.text().split("\n", 1)[0]
+    names = {name.strip() for name in next(csv.reader([first]), [])}
+    return bool(names & set(REQUIRED_CSV))
 
 
 def _marked_sheets(source: Source) -> dict[str, str]:
@@ -306,7 +331,7 @@ def locate_template(source: Source) -> Located:
                 f"{name} is not an nremstats return template (no metadata sheet marked "
                 f"'{template.METADATA_MARKER}' in cell A1; sheets: {', '.join(source.sheets)}). "
                 "Ask the sender to fill the template made by 'nremstats template', or convert "
-                "the figures to the canonical long CSV.",
+                "the figures to the canonical long CSV." + _layout_hint(),
             )
         )
         return located

@@ -207,7 +207,7 @@ def _years(frame: pd.DataFrame, out: _Findings) -> pd.Series:
 
 def _given(located: Located, name: str) -> bool:
     """True when the received file has this optional column (templates have none of them)."""
-    return located.kind == "csv" and name in located.field_cells
+    return located.kind in ("csv", "layout") and name in located.field_cells
 
 
 def _csv_columns(located: Located, frame: pd.DataFrame, parsed: pd.DataFrame, out: _Findings):
@@ -235,7 +235,8 @@ def _csv_columns(located: Located, frame: pd.DataFrame, parsed: pd.DataFrame, ou
 def map_observations(located: Located) -> Mapped:
     """Build observations from located texts (see module docstring)."""
     frame = located.records.copy()  # type: ignore[union-attr]
-    frame["readable"] = True
+    if "readable" not in frame:  # a layout marks the rows it rejected already
+        frame["readable"] = True
     out = _Findings(located)
     multiple = None
     if located.kind == "xlsx":
@@ -244,11 +245,8 @@ def map_observations(located: Located) -> Mapped:
     for name in ("country", "indicator", "sex", "age", "exploitation", "citizenship"):
         frame[name] = frame[name].astype("string").str.strip()
     frame["country"] = frame["country"].str.upper()
-    if _given(located, "provider"):
-        provider = _blank_to_na(frame["provider"]).fillna(frame["country"])
-    else:
-        provider = frame["country"]
-    frame["provider"] = provider.astype("string")
+    # the provider column of a CSV or a layout, else (and where blank) the country itself
+    frame["provider"] = _blank_to_na(frame["provider"]).fillna(frame["country"]).astype("string")
     parsed = parse_series(frame["value"])
     for idx in frame.index[parsed["rule"].notna()]:
         record = frame.loc[idx].to_dict()
@@ -256,7 +254,7 @@ def map_observations(located: Located) -> Mapped:
         out.add(rule, record, "value", problem, record["value"])
         if _is_na(parsed.at[idx, "obs_status"]):  # nothing could be read from the text
             frame.loc[idx, "readable"] = False
-    if located.kind == "csv":
+    if located.kind in ("csv", "layout"):
         _csv_columns(located, frame, parsed, out)
     frame["year"] = _years(frame, out)
     note = _blank_to_na(frame["note"])  # an absent CSV column is already all missing

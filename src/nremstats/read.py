@@ -108,7 +108,7 @@ def _read_xlsx(path: Path, digest: str, data: bytes) -> tuple[Source | None, lis
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheets = {
             name: [
-                [cell_text(v) for v in row]
+                [v if type(v) is str else cell_text(v) for v in row]  # most cells are text
                 for row in workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
             ]
             for name in workbook.sheet_names

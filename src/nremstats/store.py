@@ -72,6 +72,14 @@ class Submission:
     seq: int = 0
     #: sha256 of the stored Parquet file, checked by ``verify``.
     data_sha256: str | None = None
+    #: The stem of the data files when several submissions share them (the country-years of
+    #: one agency compilation): ``observations/<data>.parquet``, ``findings/<data>.json``.
+    data: str | None = None
+
+    @property
+    def stem(self) -> str:
+        """The name (without suffix) of this submission's Parquet and findings files."""
+        return self.data or self.submission_id
 
 
 def arrow_schema() -> pa.Schema:
@@ -223,14 +231,40 @@ class Store:
                 keep = term if keep is None else keep & term
             names = [compacted["totals_file"]] + ([] if only_totals else [compacted["file"]])
             tables.append(read([str(self.path / name) for name in names], keep))
-        paths = [
-            str(self.path / "observations" / f"{sub.submission_id}.parquet")
-            for sub in wanted
-            if sub.submission_id not in in_compact
-        ]
-        if paths:
-            tables.append(read(paths, condition))
+        rest = [sub for sub in wanted if sub.submission_id not in in_compact]
+        if rest:
+            tables.append(self.read_submissions(rest, condition, schema.names))
         return pa.concat_tables(tables) if tables else schema.empty_table()
+
+    def read_submissions(
+        self, subs: list[Submission], condition: Any = None, columns: list[str] | None = None
+    ) -> pa.Table:
+        """The rows of these submissions (from their own or shared data files) as Arrow."""
+        import pyarrow as pa
+        import pyarrow.dataset as ds
+
+        own = [str(self.data_path(s)) for s in subs if not s.data]
+        shared: dict[str, list[str]] = {}
+        for sub in subs:
+            if sub.data:
+                shared.setdefault(str(self.data_path(sub)), []).append(sub.submission_id)
+        names = columns or arrow_schema().names
+        tables = []
+        if own:
+            dataset = ds.dataset(own, schema=arrow_schema(), format="parquet")
+            tables.append(dataset.to_table(columns=names, filter=condition))
+        for path, ids in shared.items():
+            keep = ds.field("submission_id").isin(ids)
+            keep = keep if condition is None else keep & condition
+            dataset = ds.dataset(path, schema=arrow_schema(), format="parquet")
+            tables.append(dataset.to_table(columns=names, filter=keep))
+        if not tables:
+            return pa.schema([arrow_schema().field(n) for n in names]).empty_table()
+        return pa.concat_tables(tables)
+
+    def data_path(self, sub: Submission) -> Path:
+        """The Parquet file holding a submission's observations."""
+        return self.path / "observations" / f"{sub.stem}.parquet"
 
     def compact(self, row_group_size: int = 65_536) -> dict[str, Any] | None:
         """Rewrite the current observations as one Parquet file, sorted so that a filter on
@@ -242,14 +276,12 @@ class Store:
         Call under :meth:`lock`. Returns the manifest's ``compacted`` entry (None if empty).
         """
         import pyarrow.compute as pc
-        import pyarrow.dataset as ds
         import pyarrow.parquet as pq
 
         current = self.current_submissions()
         if not current:
             return None
-        paths = [str(self.path / "observations" / f"{s.submission_id}.parquet") for s in current]
-        table = ds.dataset(paths, schema=arrow_schema(), format="parquet").to_table()
+        table = self.read_submissions(current)
         table = table.take(_cluster_order(table))
         is_total = None
         for dim in TOTAL_DIMENSIONS:
@@ -322,8 +354,9 @@ class Store:
         return max(included)
 
     def findings(self, submission_id: str) -> list[Finding]:
-        """Return the findings recorded with a submission."""
-        path = self.path / "findings" / f"{submission_id}.json"
+        """Return the findings recorded with a submission (for a submission sharing its
+        files with others of the same compilation, the whole file's findings)."""
+        path = self.path / "findings" / f"{self.submission(submission_id).stem}.json"
         if not path.is_file():
             return []
         entries = json.loads(path.read_text(encoding="utf-8"))
@@ -389,9 +422,13 @@ class Store:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def publish(self, batch: list[tuple[Submission, pd.DataFrame, list[Finding]]]) -> list[str]:
-        """Write submissions and publish them in one manifest replacement.
+    def publish(
+        self, batch: list[tuple[list[Submission], pd.DataFrame, list[Finding]]]
+    ) -> list[str]:
+        """Write data units and publish their submissions in one manifest replacement.
 
+        Each unit is the submissions stored in one data file, their rows (a
+        ``submission_id`` column says whose) and the findings of their received file.
         Submissions whose id is already in the manifest (identical bytes) are skipped.
         Returns the ids newly published. Call under :meth:`lock`.
         """
@@ -401,26 +438,30 @@ class Store:
         existing = self.submissions()
         known = {sub.submission_id for sub in existing}
         seq = max((sub.seq for sub in existing), default=0)
-        new = []
-        for submission, frame, findings in batch:
-            if submission.submission_id in known:
+        new: list[Submission] = []
+        for subs, frame, findings in batch:
+            fresh = [sub for sub in subs if sub.submission_id not in known]
+            if not fresh:
                 continue
-            seq += 1
-            submission.seq = seq
+            if len(fresh) < len(subs):  # part of it is stored already: keep the rest
+                frame = frame[frame["submission_id"].isin([s.submission_id for s in fresh])]
+            for sub in fresh:
+                seq += 1
+                sub.seq = seq
             table = pa.Table.from_pandas(
                 frame[list(OBSERVATION_COLUMNS)], schema=arrow_schema(), preserve_index=False
             )
-            target = self.path / "observations" / f"{submission.submission_id}.parquet"
+            target = self.data_path(fresh[0])
             tmp = target.with_name(f".tmp-{os.getpid()}-{target.name}")
             pq.write_table(table, tmp, compression="zstd")
-            submission.data_sha256 = file_sha256(tmp)
+            digest = file_sha256(tmp)
             _fsync_replace(tmp, target)
-            _write_json(
-                self.path / "findings" / f"{submission.submission_id}.json",
-                [f.to_dict() for f in findings],
-            )
-            new.append(submission)
-            known.add(submission.submission_id)
+            _write_json(self.path / "findings" / f"{fresh[0].stem}.json",
+                        [f.to_dict() for f in findings])  # fmt: skip
+            for sub in fresh:
+                sub.data_sha256 = digest
+                known.add(sub.submission_id)
+            new += fresh
         if new:
             self.write_manifest(existing + new, self.manifest().get("compacted"))
         return [sub.submission_id for sub in new]

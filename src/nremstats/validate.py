@@ -203,6 +203,7 @@ def check_observations(
     *,
     history: pd.DataFrame | None = None,
     multiple_counting: bool | None = None,
+    row_level: bool = False,
 ) -> list[Finding]:
     """Run every check on the readable observations of one return; return the findings.
 
@@ -210,7 +211,8 @@ def check_observations(
     Content rules (balances, plausibility, definition breaks) run only when the schema found
     no error, since their sums would mean nothing on unreadable codes or duplicate keys.
     ``history`` holds the store's current observations of the same countries, for the
-    year-on-year rules.
+    year-on-year rules. With ``row_level`` (an agency compilation, whose unreadable rows are
+    rejected one by one) the content rules run on the readable rows in any case.
     """
     from nremstats.balance import check_balances
     from nremstats.plausibility import (
@@ -225,7 +227,7 @@ def check_observations(
     frame.loc[list(failing), "readable"] = False  # never stored, even if a rule is relaxed
     readable = _readable(frame)
     findings += check_definitions(readable, located)
-    if all(f.severity != "error" for f in findings) and not readable.empty:
+    if (row_level or all(f.severity != "error" for f in findings)) and not readable.empty:
         findings += check_balances(readable, located, ruleset, multiple_counting)
         whole = totals(readable)
         findings += check_funnel(whole, located, ruleset)

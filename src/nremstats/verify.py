@@ -89,40 +89,44 @@ def _check_marker(store: Store, report: VerifyReport) -> None:
         ))  # fmt: skip
 
 
-def _check_submission(store: Store, sub: Submission, report: VerifyReport) -> None:
+def _check_data(store: Store, subs: list[Submission], report: VerifyReport) -> None:
+    """Check one data file against the submissions stored in it (one, or the country-years
+    of one agency compilation)."""
     import pyarrow.parquet as pq
 
-    path = store.path / "observations" / f"{sub.submission_id}.parquet"
+    first = subs[0]
+    path = store.data_path(first)
+    what = "submission" if len(subs) == 1 else f"{len(subs)} submissions of {first.file}"
     fix = (
         f"restore {path.name} from a backup, or run 'nremstats verify --repair' (drops the "
-        f"submission; its earlier one becomes current) and ingest {sub.file} again"
+        f"{what}; earlier ones become current) and ingest {first.file} again"
     )
+
+    def problem(text: str) -> None:
+        report.problems.append(Problem("error", str(path), text, fix, first.submission_id))
+
     if not path.is_file():
-        report.problems.append(Problem("error", str(path), "the file is missing", fix,
-                                       sub.submission_id))  # fmt: skip
+        problem("the file is missing")
         return
     try:
         table = pq.read_table(path)
     except Exception as exc:  # pyarrow raises several types for damaged files
-        report.problems.append(Problem("error", str(path), f"the file is unreadable ({exc})",
-                                       fix, sub.submission_id))  # fmt: skip
+        problem(f"the file is unreadable ({exc})")
         return
-    problems = []
     if not table.schema.equals(arrow_schema(), check_metadata=False):
-        problems.append("its columns differ from the observation format")
-    if table.num_rows != sub.rows:
-        problems.append(f"it holds {table.num_rows} rows, the manifest says {sub.rows}")
-    if set(table.column("submission_id").to_pylist()) - {sub.submission_id}:
-        problems.append("it holds rows of another submission")
-    if sub.data_sha256 and file_sha256(path) != sub.data_sha256:
-        problems.append("its sha256 differs from the one recorded when it was written")
-    for text in problems:
-        report.problems.append(Problem("error", str(path), text, fix, sub.submission_id))
-    findings = store.path / "findings" / f"{sub.submission_id}.json"
+        problem("its columns differ from the observation format")
+    expected = sum(sub.rows for sub in subs)
+    if table.num_rows != expected:
+        problem(f"it holds {table.num_rows} rows, the manifest says {expected}")
+    if set(table.column("submission_id").to_pylist()) - {sub.submission_id for sub in subs}:
+        problem("it holds rows of another submission")
+    if first.data_sha256 and file_sha256(path) != first.data_sha256:
+        problem("its sha256 differs from the one recorded when it was written")
+    findings = store.path / "findings" / f"{first.stem}.json"
     if not findings.is_file():
         report.problems.append(Problem(
             "warning", str(findings), "the findings recorded with the submission are missing",
-            f"validate {sub.file} again to see them", sub.submission_id, kind="findings",
+            f"validate {first.file} again to see them", first.submission_id, kind="findings",
         ))  # fmt: skip
 
 
@@ -186,8 +190,11 @@ def verify_store(store: Store, repair: bool = False) -> VerifyReport:
         ))  # fmt: skip
         return report
     report.submissions = len(subs)
+    by_stem: dict[str, list[Submission]] = {}
     for sub in subs:
-        _check_submission(store, sub, report)
+        by_stem.setdefault(sub.stem, []).append(sub)
+    for group in by_stem.values():
+        _check_data(store, group, report)
     compacted = store.manifest().get("compacted")
     if compacted:
         _check_compacted(store, compacted, report)
@@ -196,7 +203,7 @@ def verify_store(store: Store, repair: bool = False) -> VerifyReport:
     if compacted:
         compact_files = {compacted["file"], compacted["totals_file"]}
         compact_files |= set(compacted.get("previous", ()))
-    for path in _debris(store, {sub.submission_id for sub in subs}, compact_files):
+    for path in _debris(store, set(by_stem), compact_files):
         report.problems.append(Problem(
             "warning", str(path), "debris of an interrupted write (no manifest entry names it; "
             "readers never see it)", "remove it, or run 'nremstats verify --repair'",
@@ -215,19 +222,22 @@ def _repair(store: Store, report: VerifyReport) -> None:
         if any(p.kind == "marker" for p in report.problems):
             _write_json(store.path / MARKER, {"format": FORMAT, "format_version": FORMAT_VERSION})
             report.repaired.append(f"rewrote {MARKER}")
-        broken = {p.submission_id for p in report.problems
-                  if p.severity == "error" and p.submission_id}  # fmt: skip
+        broken_ids = {p.submission_id for p in report.problems
+                      if p.severity == "error" and p.submission_id}  # fmt: skip
+        subs = store.submissions()
+        stems = {s.stem for s in subs if s.submission_id in broken_ids}
+        broken = {s.submission_id for s in subs if s.stem in stems}  # with their file-mates
         compacted = store.manifest().get("compacted")
         rebuild = any(p.kind == "compacted" for p in report.problems)
         if broken:
             quarantine = store.path / "quarantine"
             quarantine.mkdir(exist_ok=True)
-            for sub_id in sorted(broken):
+            for stem in sorted(stems):
                 for folder, suffix in (("observations", ".parquet"), ("findings", ".json")):
-                    path = store.path / folder / f"{sub_id}{suffix}"
+                    path = store.path / folder / f"{stem}{suffix}"
                     if path.exists():
                         shutil.move(str(path), quarantine / path.name)
-            kept = [s for s in store.submissions() if s.submission_id not in broken]
+            kept = [s for s in subs if s.submission_id not in broken]
             rebuild |= bool(compacted and broken & set(compacted["submissions"]))
             store.write_manifest(kept, None if rebuild else compacted)
             report.repaired += [f"dropped broken submission {s} (files in quarantine/)"

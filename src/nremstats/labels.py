@@ -1,0 +1,109 @@
+"""Harmonise free-text labels to codes, and say what to add when a label is unknown.
+
+Countries are found by ISO3 code, by their ISO 3166 names (pycountry) and by the curated
+names and demonyms of ``schemas/labels/countries.yaml``; dimension labels by the code lists'
+labels in English, French and Spanish and their synonyms; a layout adds its own labels on
+top. Matching folds case, accents, apostrophes and spaces, and repairs UTF-8 text decoded as
+Latin-1 (``TÃ¼rkiye``). Nothing is guessed: an unknown label stays unknown, and
+:func:`closest` offers the nearest known labels for the message.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+from collections.abc import Iterable, Mapping
+
+from nremstats import codes
+
+#: Characters that betray UTF-8 bytes read as Latin-1 / cp1252.
+_MOJIBAKE = re.compile("[\u00c2\u00c3][\u0080-\u00bf\u2018-\u203a\u0152-\u0178]")
+
+
+def repair_mojibake(text: str) -> str:
+    """Undo UTF-8 text decoded as Latin-1 or cp1252 (``CÃ´te`` -> ``Côte``); else unchanged."""
+    if not _MOJIBAKE.search(text):
+        return text
+    for encoding in ("cp1252", "latin-1"):
+        try:
+            return text.encode(encoding).decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+    return text
+
+
+@functools.lru_cache(maxsize=65_536)
+def fold(text: str) -> str:
+    """The form labels are compared in: repaired, accent- and case-folded, one space."""
+    folded = codes.normalise_label(repair_mojibake(text))
+    return re.sub(r"\s*([(),.&/-])\s*", r"\1", folded)
+
+
+@functools.cache
+def country_index() -> dict[str, str]:
+    """Folded country label -> ISO3: codes, ISO names, curated names and demonyms."""
+    import pycountry
+
+    index: dict[str, str] = {}
+    for country in pycountry.countries:
+        code = country.alpha_3
+        for attr in ("name", "official_name", "common_name"):
+            name = getattr(country, attr, None)
+            if name:
+                index.setdefault(fold(str(name)), code)
+    index[fold("Kosovo")] = "XKX"
+    curated = codes.load_declaration("labels/countries.yaml")["countries"]
+    for code, names in curated.items():
+        for name in names:
+            index[fold(str(name))] = str(code)
+    return index
+
+
+def country_code(text: object) -> str | None:
+    """Return the ISO3 code a label names (``ROU``, ``Romania``, ``Romanian``), else None."""
+    raw = str(text).strip()
+    if len(raw) == 3 and raw.upper() in codes.country_codes():
+        return raw.upper()
+    return country_index().get(fold(raw))
+
+
+def dimension_index(dim: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Folded label -> code for one dimension: its codes, labels and synonyms, then ``extra``."""
+    index: dict[str, str] = {}
+    for entry in codes.indicators() if dim == "indicator" else codes.codelist(dim):
+        code = str(entry["code"])
+        index[fold(code)] = code
+        names = [*entry.get("labels", {}).values(), *(entry.get("synonyms") or [])]
+        for text in names + ([entry["glotip"]] if "glotip" in entry else []):
+            index.setdefault(fold(str(text)), code)
+    for text, code in (extra or {}).items():
+        index[fold(str(text))] = code
+    return index
+
+
+def closest(text: str, known: Iterable[str], n: int = 3) -> list[str]:
+    """The known labels nearest to ``text`` (by folded spelling), best first."""
+    by_fold: dict[str, str] = {}
+    for label in known:
+        by_fold.setdefault(fold(str(label)), label)
+    matches = difflib.get_close_matches(fold(str(text)), list(by_fold), n=n, cutoff=0.6)
+    return [by_fold[m] for m in matches]
+
+
+def mapping_line(text: str, code: str = "CODE") -> str:
+    """The YAML line that maps ``text`` to ``code`` in a layout's ``labels`` section."""
+    import json
+
+    return f"{json.dumps(text, ensure_ascii=False)}: {code}"
+
+
+def unknown_message(dim: str, text: str, known: Iterable[str], where: str) -> str:
+    """The message for an unknown label: the closest known labels and the line to add."""
+    near = closest(text, known)
+    hint = f"Closest known: {', '.join(repr(k) for k in near)}. " if near else ""
+    return (
+        f"The {dim} label '{text}' is not known. {hint}If it names one code, add the line "
+        f"'{mapping_line(text)}' under labels: {dim}: in {where}; if not, the rows stay "
+        "rejected."
+    )

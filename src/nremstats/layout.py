@@ -1,0 +1,295 @@
+"""Foreign layouts as declarations: read and check a layout file, list them, detect them.
+
+A layout file (``schemas/layouts/NAME.yaml``, or any file given to ``--layout``) says who
+the provider is, how to find the table in a foreign file and how its labels map to codes;
+see ``docs/layouts.md``. A mistake in it (unknown key, a mapping to a code not in the code
+lists, a bad rule change) is a usage error naming the file and line.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nremstats import codes
+from nremstats.errors import OptionError
+
+if TYPE_CHECKING:
+    from nremstats.read import Source
+    from nremstats.rules import RuleSet
+
+#: The dimensions a layout maps labels of, and the fields it may read from a column.
+LABEL_DIMS = ("indicator", "sex", "age", "exploitation", "citizenship", "definition")
+FIELDS = ("country", "year", "indicator", "sex", "age", "exploitation", "citizenship",
+          "value", "definition", "note")  # fmt: skip
+TOP_KEYS = {
+    "layout": str, "title": str, "provider": str, "compilation": bool, "formats": list,
+    "sheet": str, "shape": str, "header": dict, "columns": dict, "breakdown": dict,
+    "ignore": list, "expect": dict, "labels": dict, "rules": dict, "fixed": dict,
+}  # fmt: skip
+SHAPES = ("long",)
+#: What a breakdown category may become: a dimension, every breakdown total, or skipped.
+TOTAL = "total"
+
+
+class LayoutFileError(OptionError):
+    """A layout file is missing, unreadable, or says something nremstats cannot do."""
+
+
+@dataclass
+class Layout:
+    """One foreign layout, checked."""
+
+    name: str
+    title: str
+    provider: str
+    path: Path
+    compilation: bool = False
+    formats: list[str] = field(default_factory=lambda: ["xlsx", "csv"])
+    sheet: str = "*"
+    shape: str = "long"
+    header_find: list[str] = field(default_factory=list)
+    header_within: int = 10
+    columns: dict[str, dict[str, Any]] = field(default_factory=dict)
+    breakdown: dict[str, Any] | None = None
+    ignore: list[str] = field(default_factory=list)
+    expect: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)
+    fixed: dict[str, str] = field(default_factory=dict)
+    rule_changes: dict[str, Any] = field(default_factory=dict)
+
+    def ruleset(self, base: RuleSet | None = None) -> RuleSet:
+        """The rules for this layout's files: ``base`` with the layout's changes on top."""
+        from nremstats.rules import RuleSet
+
+        base = base or RuleSet.default()
+        return base.merged(self.rule_changes, str(self.path)) if self.rule_changes else base
+
+    def header_row(self, rows: list[list[str]]) -> int | None:
+        """The 0-based index of the header row among the first rows, else None."""
+        wanted = {name.strip() for name in self.header_find}
+        for index, row in enumerate(rows[: self.header_within]):
+            if wanted <= {str(cell).strip() for cell in row}:
+                return index
+        return None
+
+    def table(self, source: Source) -> tuple[str | None, list[list[str]]] | None:
+        """The sheet (None for CSV) and rows of ``source`` this layout reads, else None."""
+        if source.kind not in self.formats:
+            return None
+        if source.kind == "csv":
+            from nremstats.locate_layout import csv_rows
+
+            rows = csv_rows(source, limit=self.header_within)
+            return (None, csv_rows(source)) if self.header_row(rows) is not None else None
+        for name, rows in source.sheets.items():
+            if fnmatch.fnmatch(name, self.sheet) and self.header_row(rows) is not None:
+                return name, rows
+        return None
+
+
+def layouts_dir() -> Path:
+    return codes.schemas_dir() / "layouts"
+
+
+def layout_names() -> list[str]:
+    """The names of the shipped layouts."""
+    return sorted(path.stem for path in layouts_dir().glob("*.yaml"))
+
+
+def shipped_layouts() -> list[Layout]:
+    return [load_layout(name) for name in layout_names()]
+
+
+def load_layout(name_or_path: str | Path) -> Layout:
+    """Read and check a layout: a shipped layout's name or a layout file's path.
+
+    Raises:
+        LayoutFileError: no such layout, or the file breaks a rule of docs/layouts.md (the
+            message names the file and line).
+    """
+    text = str(name_or_path)
+    path = Path(text)
+    if not path.suffix and not path.exists():
+        path = layouts_dir() / f"{text}.yaml"
+        if not path.is_file():
+            known = ", ".join(layout_names())
+            raise LayoutFileError(f"--layout {text}: no such layout. Known layouts: {known}; "
+                                  "or give the path of a layout file.")  # fmt: skip
+    return _parse(path)
+
+
+def _parse(path: Path) -> Layout:
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except OSError as exc:
+        raise LayoutFileError(f"{path}: cannot be read ({exc}).") from exc
+    except yaml.YAMLError as exc:
+        raise LayoutFileError(f"{path}: not valid YAML ({exc}).") from exc
+    lines = _lines(root)
+
+    def fail(keys: tuple[Any, ...], message: str) -> LayoutFileError:
+        line = next((lines[keys[:n]] for n in range(len(keys), 0, -1) if keys[:n] in lines), 1)
+        return LayoutFileError(f"{path}, line {line}: {message}")
+
+    _check_top(data, fail)
+    header = data.get("header") or {}
+    layout = Layout(
+        name=str(data["layout"]),
+        title=str(data.get("title", data["layout"])),
+        provider=str(data["provider"]).upper(),
+        path=path,
+        compilation=bool(data.get("compilation", False)),
+        formats=[str(f) for f in data.get("formats", ["xlsx", "csv"])],
+        sheet=str(data.get("sheet", "*")),
+        shape=data.get("shape", "long"),
+        header_find=[str(c) for c in header.get("find", [])],
+        header_within=int(header.get("within", 10)),
+        columns=_columns(data["columns"], fail),
+        ignore=[str(c) for c in data.get("ignore", [])],
+        expect={str(k): str(v) for k, v in (data.get("expect") or {}).items()},
+        labels=_labels(data.get("labels") or {}, fail),
+        fixed={str(k): str(v) for k, v in (data.get("fixed") or {}).items()},
+    )
+    if not layout.header_find:
+        layout.header_find = [spec["column"] for spec in layout.columns.values()]
+    if "breakdown" in data:
+        layout.breakdown = _breakdown(data["breakdown"], fail)
+    for name, code in layout.fixed.items():
+        if name not in FIELDS:
+            raise fail(("fixed", name), f"'{name}' is not a field ({', '.join(FIELDS)}).")
+        _check_code(name, code, fail, ("fixed", name))
+    if "rules" in data:
+        layout.rule_changes = _rules(path, data["rules"], lines)
+    return layout
+
+
+def _check_top(data: Any, fail: Any) -> None:
+    if not isinstance(data, dict):
+        raise fail((), "expected a mapping of layout settings (see docs/layouts.md).")
+    for key, value in data.items():
+        if key not in TOP_KEYS:
+            allowed = ", ".join(TOP_KEYS)
+            raise fail((key,), f"unknown key '{key}'. Layout keys: {allowed}.")
+        if not isinstance(value, TOP_KEYS[key]):
+            raise fail((key,), f"'{key}' must be a {TOP_KEYS[key].__name__}.")
+    for key in ("layout", "provider", "columns"):
+        if key not in data:
+            raise fail((), f"the key '{key}' is required.")
+    if not str(data["provider"]).replace("_", "").isalnum():
+        raise fail(("provider",), "provider must be an upper-case code such as UNODC.")
+    shape = data.get("shape", "long")
+    if shape not in SHAPES:
+        raise fail(("shape",), f"shape '{shape}' is not one of {', '.join(SHAPES)}.")
+
+
+def _rules(path: Path, changes: dict[str, Any], lines: dict[tuple[Any, ...], int]) -> Any:
+    """Check a layout's rule changes as a rules file's (same messages, same lines)."""
+    from nremstats.rules import RulesFileError, _check_rule
+
+    rule_lines: dict[Any, int] = {}
+    for keys, line in lines.items():
+        if keys[0] == "rules" and len(keys) in (2, 3):
+            rule_lines[keys[1] if len(keys) == 2 else keys[1:]] = line
+    try:
+        return {code: _check_rule(path, rule_lines, code, rule) for code, rule in changes.items()}
+    except RulesFileError as exc:
+        raise LayoutFileError(str(exc)) from exc
+
+
+def _columns(raw: dict[str, Any], fail: Any) -> dict[str, dict[str, Any]]:
+    out = {}
+    for name, spec in raw.items():
+        if name not in FIELDS:
+            raise fail(("columns", name), f"'{name}' is not a field ({', '.join(FIELDS)}).")
+        spec = {"column": spec} if isinstance(spec, str) else spec
+        if not isinstance(spec, dict) or "column" not in spec:
+            raise fail(("columns", name), f"columns.{name} needs a column name.")
+        unknown = set(spec) - {"column", "codes"}
+        if unknown:
+            first = sorted(unknown)[0]
+            message = f"columns.{name} takes column and codes, not {first}."
+            raise fail(("columns", name, first), message)
+        if spec.get("codes") not in (None, "iso3", "iso2"):
+            raise fail(("columns", name, "codes"), "codes must be iso3 or iso2.")
+        out[name] = {"column": str(spec["column"]), "codes": spec.get("codes")}
+    for name in ("country", "year", "value"):
+        if name not in out:
+            raise fail(("columns",), f"columns.{name} is required.")
+    return out
+
+
+def _breakdown(raw: dict[str, Any], fail: Any) -> dict[str, Any]:
+    for key in ("dimension", "category", "by"):
+        if key not in raw:
+            raise fail(("breakdown",), f"breakdown.{key} is required.")
+    unknown = set(raw) - {"dimension", "category", "by"}
+    if unknown:
+        raise fail(("breakdown", sorted(unknown)[0]), f"unknown key {sorted(unknown)[0]!r}.")
+    by: dict[str, Any] = {}
+    for text, target in (raw["by"] or {}).items():
+        if isinstance(target, dict) and set(target) == {"skip"}:
+            by[str(text)] = {"skip": str(target["skip"])}
+        elif target == TOTAL or target in ("sex", "age", "exploitation", "citizenship"):
+            by[str(text)] = target
+        else:
+            raise fail(("breakdown", "by", text), f"'{text}' must map to total, a dimension "
+                       "(sex, age, exploitation, citizenship) or {skip: reason}.")  # fmt: skip
+    return {"dimension": str(raw["dimension"]), "category": str(raw["category"]), "by": by}
+
+
+def _labels(raw: dict[str, Any], fail: Any) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for dim, mapping in raw.items():
+        if dim not in LABEL_DIMS:
+            raise fail(("labels", dim), f"labels.{dim}: not a dimension ({', '.join(LABEL_DIMS)}).")
+        if not isinstance(mapping, dict):
+            raise fail(("labels", dim), f"labels.{dim} must map labels to codes.")
+        for text, code in mapping.items():
+            _check_code(dim, str(code), fail, ("labels", dim, text))
+        out[dim] = {str(text): str(code) for text, code in mapping.items()}
+    return out
+
+
+def _check_code(dim: str, code: str, fail: Any, keys: tuple[Any, ...]) -> None:
+    if dim == "citizenship":
+        known = codes.codes("citizenship") | codes.country_codes()
+    elif dim in ("country",):
+        known = codes.country_codes()
+    elif dim in LABEL_DIMS:
+        known = codes.codes(dim)
+    else:
+        return
+    if code not in known:
+        near = ", ".join(sorted(known)[:12]) if dim != "citizenship" else "NAT, FOR, _U, _T or ISO3"
+        raise fail(keys, f"'{code}' is not a {dim} code ({near}).")
+
+
+def _lines(root: Any) -> dict[tuple[Any, ...], int]:
+    """Map each key path (tuple of keys) of a YAML document to its 1-based line."""
+    import yaml
+
+    lines: dict[tuple[Any, ...], int] = {}
+
+    def walk(node: Any, prefix: tuple[Any, ...]) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                path = (*prefix, key.value)
+                lines[path] = key.start_mark.line + 1
+                walk(value, path)
+
+    walk(root, ())
+    return lines
+
+
+def detect(source: Source, candidates: Iterable[Layout] | None = None) -> list[Layout]:
+    """The layouts (default: the shipped ones) whose table is found in ``source``."""
+    pool = shipped_layouts() if candidates is None else candidates
+    return [layout for layout in pool if layout.table(source) is not None]
