@@ -20,6 +20,7 @@ def test_commands():
         "export",
         "history",
         "ingest",
+        "layouts",
         "status",
         "template",
         "validate",

@@ -67,6 +67,11 @@ QuietOption = Annotated[
 LimitOption = Annotated[
     int | None, typer.Option("--limit", min=1, help="Show at most N findings (with a notice).")
 ]
+LayoutOption = Annotated[
+    str | None,
+    typer.Option("--layout", help="Read the files with this layout: a name from "
+                 "'nremstats layouts' or a layout file [default: detected per file]."),
+]  # fmt: skip
 IgnoreOption = Annotated[
     bool,
     typer.Option(
@@ -161,6 +166,7 @@ def validate(
     quiet: QuietOption = False,
     limit: LimitOption = None,
     ignore_unknown_columns: IgnoreOption = False,
+    layout: LayoutOption = None,
 ) -> None:
     """Check returns and report findings at the cell; write nothing to the store.
 
@@ -170,7 +176,7 @@ def validate(
     from nremstats.ingest import check_options, validate_files
     from nremstats.store import existing_store
 
-    options = check_options(rules, existing_store(store), ignore_unknown_columns)
+    options = check_options(rules, existing_store(store), ignore_unknown_columns, layout)
     with report.progress(len(files), "validating", quiet) as advance:
         run = validate_files(files, on_file=advance, options=options)
     if feedback is not None:
@@ -193,10 +199,12 @@ def ingest(
     quiet: QuietOption = False,
     limit: LimitOption = None,
     ignore_unknown_columns: IgnoreOption = False,
+    layout: LayoutOption = None,
 ) -> None:
-    """Validate returns and store the valid ones; a return with errors is rejected whole.
+    """Validate returns and store the valid ones; a return with errors is rejected whole
+    (an agency compilation's unreadable rows are rejected one by one).
 
-    Example: nremstats ingest returns/*.xlsx --store ./nremstats-store
+    Example: nremstats ingest returns/*.xlsx data_glotip.xlsx --store ./nremstats-store
     """
     from nremstats import report
     from nremstats.ingest import ingest_files
@@ -212,6 +220,7 @@ def ingest(
             on_wait=waiting,
             rules=rules,
             ignore_unknown_columns=ignore_unknown_columns,
+            layout=layout,
         )
     report.print_run(run, "ingest", fmt.value, limit=limit, quiet=quiet)
     raise typer.Exit(run.exit_code(strict))
@@ -282,6 +291,22 @@ def status(
 
     result = coverage(open_store(store), year)
     report.print_rows(result.rows(), "coverage (provider:status)", fmt.value, result.to_dict())
+
+
+@app.command()
+@_guarded
+def layouts(fmt: TableFormatOption = TableFormat.text) -> None:
+    """List the foreign layouts nremstats reads (for --layout), with their providers.
+
+    Example: nremstats layouts --format json
+    """
+    from nremstats import report
+    from nremstats.layout import describe_layouts
+
+    records = describe_layouts()
+    keys = ["layout", "provider", "kind", "formats", "title"]
+    rows = [keys] + [[", ".join(r[k]) if k == "formats" else r[k] for k in keys] for r in records]
+    report.print_rows(rows, "layouts", fmt.value, {"layouts": records})
 
 
 @app.command()

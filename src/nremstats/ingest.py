@@ -275,11 +275,14 @@ def ingest_files(
     on_wait: Callable[[], None] | None = None,
     rules: str | Path | RuleSet | None = None,
     ignore_unknown_columns: bool = False,
+    layout: str | Path | Layout | None = None,
 ) -> RunReport:
     """Check returns and store the valid ones; a return with errors is rejected whole.
 
     Returns are checked against the store's earlier years (year-on-year rules) and with the
-    rules of ``rules`` (a rules file or a :class:`RuleSet`; default the catalogue).
+    rules of ``rules`` (a rules file or a :class:`RuleSet`; default the catalogue). Each file
+    is read with ``layout`` (a name, a layout file or a :class:`Layout`) when given, else as
+    the template, the canonical CSV or the one known layout it matches.
 
     All valid returns of the call are published together, in one atomic manifest update
     under the store's lock. Identical bytes already in the store are a no-op, reported as
@@ -288,10 +291,14 @@ def ingest_files(
     Raises:
         StoreError: the store path cannot be used.
         InputFileNotFound: a path is not a file (checked before anything is written).
+        RulesFileError, LayoutFileError: a rules or layout file is wrong (checked first too).
     """
     paths = [require_file(p) for p in paths]  # all checked before anything is done
+    rules = rules if isinstance(rules, RuleSet) else load_rules(rules)
+    if layout is not None and not isinstance(layout, Layout):
+        layout = load_layout(layout)
     target = store if isinstance(store, Store) else open_store(store, create=True)
-    options = check_options(rules, target, ignore_unknown_columns)
+    options = check_options(rules, target, ignore_unknown_columns, layout)
     run = RunReport()
     batch = []
     received_at = now_iso()

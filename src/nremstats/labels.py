@@ -41,22 +41,30 @@ def fold(text: str) -> str:
 
 
 @functools.cache
-def country_index() -> dict[str, str]:
-    """Folded country label -> ISO3: codes, ISO names, curated names and demonyms."""
+def country_labels() -> dict[str, str]:
+    """Country label as written -> ISO3: ISO names (pycountry), curated names and demonyms."""
     import pycountry
 
-    index: dict[str, str] = {}
+    out: dict[str, str] = {}
     for country in pycountry.countries:
-        code = country.alpha_3
         for attr in ("name", "official_name", "common_name"):
             name = getattr(country, attr, None)
             if name:
-                index.setdefault(fold(str(name)), code)
-    index[fold("Kosovo")] = "XKX"
+                out.setdefault(str(name), country.alpha_3)
+    out["Kosovo"] = "XKX"
     curated = codes.load_declaration("labels/countries.yaml")["countries"]
     for code, names in curated.items():
         for name in names:
-            index[fold(str(name))] = str(code)
+            out[str(name)] = str(code)
+    return out
+
+
+@functools.cache
+def country_index() -> dict[str, str]:
+    """Folded country label -> ISO3 (see :func:`country_labels`)."""
+    index: dict[str, str] = {}
+    for name, code in country_labels().items():
+        index[fold(name)] = code
     return index
 
 

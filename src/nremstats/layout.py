@@ -289,6 +289,21 @@ def _lines(root: Any) -> dict[tuple[Any, ...], int]:
     return lines
 
 
+def describe_layouts() -> list[dict[str, Any]]:
+    """The shipped layouts as records: name, provider, kind, formats, title, file."""
+    return [
+        {
+            "layout": layout.name,
+            "provider": layout.provider,
+            "kind": "compilation" if layout.compilation else "national",
+            "formats": layout.formats,
+            "title": layout.title,
+            "file": str(layout.path),
+        }
+        for layout in shipped_layouts()
+    ]
+
+
 def detect(source: Source, candidates: Iterable[Layout] | None = None) -> list[Layout]:
     """The layouts (default: the shipped ones) whose table is found in ``source``."""
     pool = shipped_layouts() if candidates is None else candidates

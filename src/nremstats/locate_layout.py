@@ -232,7 +232,7 @@ def _mapped(dim: str, column: pd.Series, layout: Layout, reject: Any) -> pd.Seri
         if code is None:
             known = list(layout.labels.get(dim, {})) + codes.ordered_codes(dim)
             if dim == "citizenship":
-                known += list(labels.country_index())
+                known += list(labels.country_labels())
             message = labels.unknown_message(dim, text, known, str(layout.path)) if text else (
                 f"The {dim} label is blank; the figure cannot be placed")  # fmt: skip
             reject(column == text, "LABEL_UNKNOWN", dim, text, message.rstrip("."))

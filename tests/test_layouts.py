@@ -1,0 +1,244 @@
+"""Foreign layouts: declarations, detection, the GLOTIP export (real file), label harmonization."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nremstats import labels
+from nremstats.codes import country_codes
+from nremstats.ingest import CheckOptions, ingest_files, read_return
+from nremstats.layout import LayoutFileError, describe_layouts, load_layout
+from nremstats.store import open_store
+
+from .conftest import HEADER, write_csv
+
+DATA = Path(__file__).parent / "data"
+GLOTIP = DATA / "unodc_data_glotip_2023-05-30.xlsx"
+ROW_RULES = {"COUNTRY_NOT_ISO3", "LABEL_UNKNOWN", "LAYOUT_UNEXPECTED", "LAYOUT_ROW_SKIPPED",
+             "KEY_REPEATED", "KEY_DUPLICATE"}  # fmt: skip
+
+
+def rejected_by_rule(data) -> Counter:
+    """Each rejected row counted once, under the first row-level finding that names it."""
+    first: dict[int, str] = {}
+    for finding in data.findings:
+        if finding.rule in ROW_RULES:
+            for cell in finding.cells:
+                first.setdefault(int(re.sub(r"^[A-Z]+", "", cell)), finding.rule)
+    rows = data.observations.loc[~data.observations["readable"], "row"]
+    return Counter(first.get(int(row), "UNCOVERED") for row in rows)
+
+
+@pytest.fixture(scope="module")
+def glotip_xlsx():
+    return read_return(GLOTIP)
+
+
+@pytest.fixture(scope="module")
+def glotip_store(tmp_path_factory):
+    store = tmp_path_factory.mktemp("glotip") / "store"
+    run = ingest_files([GLOTIP], store)
+    return store, run
+
+
+def test_glotip_every_row_is_stored_or_rejected_with_a_finding(glotip_xlsx, glotip_store):
+    data = glotip_xlsx
+    assert data.layout is not None and data.layout.name == "glotip"  # detected, not asked
+    assert data.rows_read == 46_556
+    assert int(data.observations["readable"].sum()) == 42_884
+    assert rejected_by_rule(data) == {
+        "LAYOUT_ROW_SKIPPED": 1_829,  # victims by country of repatriation
+        "COUNTRY_NOT_ISO3": 983,  # SAM, SAF, CAR, CAS, EEU, MCA, MCN, blank, Aruba/Curacao
+        "KEY_DUPLICATE": 461,  # the same key with different values
+        "KEY_REPEATED": 260,  # the same key and value again (stored once)
+        "LABEL_UNKNOWN": 139,  # citizenship labels naming no single code
+    }
+    report = glotip_store[1].files[0]
+    assert (report.rows_read, report.rows_stored, report.rows_rejected) == (46_556, 42_884, 3_672)
+    non_iso = {f.text for f in data.findings if f.rule == "COUNTRY_NOT_ISO3"}
+    assert {"SAM", "CAR", "Aruba/Curacao", ""} <= non_iso
+
+
+def test_glotip_values_checked_by_hand(glotip_store):
+    store, _ = glotip_store
+    obs = open_store(store).observations(countries={"NLD", "AGO"})
+    totals = obs[(obs["sex"] == "_T") & (obs["age"] == "_T") & (obs["exploitation"] == "_T")
+                 & (obs["citizenship"] == "_T")]  # fmt: skip
+
+    def one(frame, **key):
+        for name, value in key.items():
+            frame = frame[frame[name] == value]
+        assert len(frame) == 1, key
+        return frame.iloc[0]
+
+    nld = one(totals, country="NLD", year=2019, indicator="VICTIMS_DETECTED")
+    assert (nld["value"], nld["obs_status"], nld["provider"]) == (1334, "A", "UNODC")  # '1,334'
+    assert (nld["sheet"], nld["cell"]) == ("data_glotip_1", "L26762")
+    ago = one(totals, country="AGO", year=2017, indicator="PERSONS_CONVICTED")
+    assert (ago["value"], ago["cell"]) == (6, "L70")
+    small = one(obs, country="AGO", year=2017, indicator="PERSONS_CONVICTED", sex="F",
+                age="Y_LT18", exploitation="_T", citizenship="_T")  # fmt: skip
+    assert small["value"] is None or str(small["value"]) == "<NA>"
+    assert (small["obs_status"], small["lower"], small["upper"]) == ("Q", 0, 4)  # '<5'
+
+
+def test_glotip_submissions_per_country_year_beside_national_returns(glotip_store, tmp_path):
+    store, run = glotip_store
+    subs = open_store(store).submissions()
+    assert (
+        len(subs) == len(run.files[0].submissions) == len({(s.country, s.years[0]) for s in subs})
+    )
+    assert {s.provider for s in subs} == {"UNODC"} and {s.layout for s in subs} == {"glotip"}
+    assert {s.file for s in subs} == {GLOTIP.name} and len({s.sha256 for s in subs}) == 1
+    national = write_csv(tmp_path / "nld.csv", [HEADER, "NLD,2019,PERSONS_CONVICTED,_T,_T,_T,_T,9"])
+    copy = tmp_path / "store"
+    import shutil
+
+    shutil.copytree(store, copy)
+    assert ingest_files([national], copy).ok
+    both = open_store(copy).observations(countries={"NLD"})
+    convicted = both[(both["year"] == 2019) & (both["indicator"] == "PERSONS_CONVICTED")
+                     & (both["sex"] == "_T") & (both["age"] == "_T")
+                     & (both["exploitation"] == "_T") & (both["citizenship"] == "_T")]  # fmt: skip
+    assert set(convicted["provider"]) == {"NLD", "UNODC"}  # kept side by side
+    again = ingest_files([GLOTIP], copy)  # identical bytes: nothing new
+    assert again.files[0].already_stored and len(open_store(copy).submissions()) == len(subs) + 1
+
+
+def _as_csv(path: Path, preamble: bool) -> Path:
+    import python_calamine
+
+    rows = python_calamine.CalamineWorkbook.from_path(str(GLOTIP)).get_sheet_by_index(0)
+    rows = rows.to_python()
+    out = path / ("with_preamble.csv" if preamble else "plain.csv")
+    with out.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        for row in rows if preamble else rows[2:]:
+            writer.writerow([int(v) if isinstance(v, float) and v.is_integer() else v for v in row])
+    return out
+
+
+@pytest.mark.parametrize("preamble", [True, False])
+def test_glotip_csv_with_or_without_preamble_reads_as_the_xlsx(glotip_xlsx, tmp_path, preamble):
+    data = read_return(_as_csv(tmp_path, preamble))
+    assert data.layout.name == "glotip" and data.rows_read == 46_556
+    key = ["country", "year", "indicator", "sex", "age", "exploitation", "citizenship"]
+    columns = [*key, "value", "obs_status", "lower", "upper", "readable"]
+
+    def frame(d):
+        return d.observations[columns].sort_values(key + ["value"]).reset_index(drop=True)
+
+    assert frame(data).equals(frame(glotip_xlsx))
+    assert rejected_by_rule(data) == rejected_by_rule(glotip_xlsx)
+
+
+def test_unknown_label_names_closest_labels_and_the_line_to_add(glotip_xlsx):
+    finding = next(f for f in glotip_xlsx.findings
+                   if f.rule == "LABEL_UNKNOWN" and f.text == "Amercias")  # fmt: skip
+    assert "Closest known: 'American'" in finding.message  # labels as written, not folded
+    assert '"Amercias": CODE' in finding.message and "glotip.yaml" in finding.message
+    assert finding.sheet == "data_glotip_1" and finding.cell.startswith("G")  # Category column
+
+
+def test_layouts_listed(tmp_path):
+    names = [entry["layout"] for entry in describe_layouts()]
+    assert "glotip" in names
+    assert all(Path(entry["file"]).is_file() for entry in describe_layouts())
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        ("layout: x\nprovider: X\ncolumns: {country: A, year: B, value: C}\nshape: long\n"
+         "colour: red\n", 5, "unknown key 'colour'"),
+        ("layout: x\nprovider: X\ncolumns: {country: A, year: B, value: C}\nlabels:\n"
+         "  sex:\n    Femmes: F\n    Hommes: MALE\n", 7, "'MALE' is not a sex code"),
+        ("layout: x\nprovider: X\ncolumns: {country: A, year: B, value: C}\nrules:\n"
+         "  NO_SUCH_RULE: off\n", 5, "unknown rule"),
+        ("layout: x\nprovider: X\ncolumns: {country: A, year: B}\n", 3, "columns.value"),
+    ],
+)  # fmt: skip
+def test_bad_layout_files_name_the_line(tmp_path, text, line, words):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(LayoutFileError) as caught:
+        load_layout(path)
+    assert f"line {line}" in str(caught.value) and words in str(caught.value)
+
+
+def test_unknown_layout_name_is_a_usage_error_before_anything_is_written(tmp_path):
+    from .test_cli import invoke
+
+    data = write_csv(tmp_path / "r.csv", [HEADER, "NLD,2021,PERSONS_CONVICTED,_T,_T,_T,_T,5"])
+    result = invoke("ingest", str(data), "--layout", "nope", "--store", str(tmp_path / "s"))
+    assert result.exit_code == 2 and "Known layouts: glotip" in result.stderr
+    assert not (tmp_path / "s").exists()
+
+
+def test_cli_layouts_and_layout_mismatch(tmp_path):
+    from .test_cli import invoke
+
+    listed = json.loads(invoke("layouts", "--format", "json").stdout)
+    assert listed["layouts"][0]["provider"] == "UNODC"
+    data = write_csv(tmp_path / "r.csv", [HEADER, "NLD,2021,PERSONS_CONVICTED,_T,_T,_T,_T,5"])
+    result = invoke("validate", str(data), "--layout", "glotip", "--format", "json")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["findings"][0]["rule"] == "STRUCTURE_LAYOUT_MISMATCH"
+
+
+# --- label harmonization -------------------------------------------------------------------
+
+labels_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)
+
+
+@given(labels_text)
+def test_fold_is_idempotent(text):
+    assert labels.fold(labels.fold(text)) == labels.fold(text)
+
+
+@given(st.sampled_from(sorted(country_codes())))
+def test_country_codes_map_to_themselves_and_names_to_the_code(code):
+    assert labels.country_code(code) == code
+    assert labels.country_code(code.lower()) == code
+    from nremstats.codes import country_name
+
+    name = country_name(code)
+    if name:
+        assert labels.country_code(name) == code
+
+
+@given(st.lists(labels_text, min_size=1, max_size=5))
+@settings(max_examples=40, deadline=None)
+def test_no_citizenship_label_is_silently_dropped(tmp_path_factory, texts):
+    """Whatever the labels, every row is stored or rejected with a finding on its row."""
+    from .test_rules import GLOTIP_HEADER, g
+
+    path = tmp_path_factory.mktemp("labels") / "g.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(GLOTIP_HEADER)
+        for text in texts:
+            writer.writerow(g(dim="by citizenship", cat=text.replace("\x00", "")))
+    data = read_return(path, CheckOptions(layout=load_layout("glotip")))
+    assert data.rows_read == len(texts)  # a row with a blank label is still a row read
+    counted = rejected_by_rule(data)
+    assert "UNCOVERED" not in counted
+    stored = int(data.observations["readable"].sum())
+    assert stored + sum(counted.values()) == data.rows_read
+
+
+def test_demonyms_and_repaired_text_map_to_countries():
+    assert labels.country_code("Albanian") == "ALB"
+    assert labels.country_code("TÃ¼rkiye") == "TUR"  # UTF-8 read as Latin-1
+    assert labels.country_code("Venezuela (Bolivarian Republic of)") == "VEN"
+    assert labels.country_code("Sudafrica") == "ZAF"
+    assert labels.country_code("Dominican") is None  # two countries: never guessed
+    assert labels.country_code("EU-28 others") is None
