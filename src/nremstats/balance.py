@@ -43,6 +43,14 @@ class GroupIds:
         self.codes = {c: pd.factorize(frame[c], use_na_sentinel=False)[0] for c in KEY_COLUMNS}
         self.sizes = {c: int(v.max()) + 1 if len(v) else 1 for c, v in self.codes.items()}
         self._cache: dict[str, np.ndarray] = {}
+        self.frame = frame
+        self._columns: dict[str, np.ndarray] = {}
+
+    def column(self, name: str) -> np.ndarray:
+        """A column as an object array (nulls as None), converted once."""
+        if name not in self._columns:
+            self._columns[name] = self.frame[name].to_numpy(dtype=object, na_value=None)
+        return self._columns[name]
 
     def without(self, dim: str) -> np.ndarray:
         if dim not in self._cache:
@@ -104,7 +112,7 @@ def check_hierarchy(
     rows = np.flatnonzero(is_total & has_parts[gid])
     g = gid[rows]
     findings: list[Finding] = []
-    places = _Places(frame, gid, is_part)
+    places = _Places(ids, gid, is_part)
     if ruleset.enabled(OVER) and name in ruleset.param(OVER, "hierarchies"):
         excess = part_low[g] - high[rows]
         admitted = _admitted(ruleset, OVER, frame, rows)
@@ -146,12 +154,10 @@ class _Places:
 
     COLUMNS = (*DIMENSIONS, "country", "indicator", "year", "sheet", "cell", "row", "text")
 
-    def __init__(self, frame: pd.DataFrame, gid: np.ndarray, is_part: np.ndarray) -> None:
+    def __init__(self, ids: GroupIds, gid: np.ndarray, is_part: np.ndarray) -> None:
         import numpy as np
 
-        self.columns = {
-            name: frame[name].to_numpy(dtype=object, na_value=None) for name in self.COLUMNS
-        }
+        self.columns = {name: ids.column(name) for name in self.COLUMNS}
         parts = np.flatnonzero(is_part)
         self.order = parts[np.argsort(gid[parts], kind="stable")]
         self.groups = gid[self.order]

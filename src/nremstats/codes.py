@@ -31,6 +31,13 @@ def schemas_dir() -> Path:
     )
 
 
+def yaml_loader() -> Any:
+    """PyYAML's safe loader, the C one (libyaml) when installed: about 10x faster."""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @cache
 def load_declaration(name: str) -> dict[str, Any]:
     """Read one YAML declaration file from ``schemas/`` (cached)."""
@@ -38,7 +45,7 @@ def load_declaration(name: str) -> dict[str, Any]:
 
     path = schemas_dir() / name
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml_loader())
     except (OSError, yaml.YAMLError) as exc:
         raise SchemaFileError(f"{path}: cannot be read ({exc}). Reinstall nremstats.") from exc
     if not isinstance(data, dict):

@@ -91,12 +91,34 @@ def dimension_index(dim: str, extra: Mapping[str, str] | None = None) -> dict[st
 
 
 def closest(text: str, known: Iterable[str], n: int = 3) -> list[str]:
-    """The known labels nearest to ``text`` (by folded spelling), best first."""
-    by_fold: dict[str, str] = {}
+    """The known labels nearest to ``text`` (by folded spelling), best first.
+
+    Only labels sharing a three-letter run with ``text`` are compared (a label similar
+    enough to be offered always shares one), which keeps this fast over every country name.
+    """
+    folded, grams = _gram_index(tuple(known))
+    wanted = fold(str(text))
+    pool = set().union(*(grams.get(g, ()) for g in _grams(wanted))) if len(wanted) >= 3 else None
+    candidates = list(folded) if pool is None else [k for k in folded if k in pool]
+    matches = difflib.get_close_matches(wanted, candidates, n=n, cutoff=0.6)
+    return [folded[m] for m in matches]
+
+
+def _grams(text: str) -> set[str]:
+    return {text[i : i + 3] for i in range(len(text) - 2)}
+
+
+@functools.lru_cache(maxsize=32)
+def _gram_index(known: tuple[str, ...]) -> tuple[dict[str, str], dict[str, set[str]]]:
+    """Folded label -> label as written, and three-letter run -> folded labels holding it."""
+    folded: dict[str, str] = {}
     for label in known:
-        by_fold.setdefault(fold(str(label)), label)
-    matches = difflib.get_close_matches(fold(str(text)), list(by_fold), n=n, cutoff=0.6)
-    return [by_fold[m] for m in matches]
+        folded.setdefault(fold(str(label)), label)
+    grams: dict[str, set[str]] = {}
+    for key in folded:
+        for gram in _grams(key):
+            grams.setdefault(gram, set()).add(key)
+    return folded, grams
 
 
 def mapping_line(text: str, code: str = "CODE") -> str:

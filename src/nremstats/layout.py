@@ -8,7 +8,9 @@ lists, a bad rule change) is a usage error naming the file and line.
 
 from __future__ import annotations
 
+import copy
 import fnmatch
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,8 +78,12 @@ class Layout:
                 return index
         return None
 
-    def table(self, source: Source) -> tuple[str | None, list[list[str]]] | None:
-        """The sheet (None for CSV) and rows of ``source`` this layout reads, else None."""
+    def table(self, source: Source) -> tuple[str | None, list[list[Any]]] | None:
+        """The sheet (None for CSV) and rows of ``source`` this layout reads, else None.
+
+        Rows of a workbook come as calamine gives them (texts and numbers): only the
+        columns a layout reads are turned into text, by :mod:`nremstats.locate_layout`.
+        """
         if source.kind not in self.formats:
             return None
         if source.kind == "csv":
@@ -85,9 +91,10 @@ class Layout:
 
             rows = csv_rows(source, limit=self.header_within)
             return (None, csv_rows(source)) if self.header_row(rows) is not None else None
-        for name, rows in source.sheets.items():
-            if fnmatch.fnmatch(name, self.sheet) and self.header_row(rows) is not None:
-                return name, rows
+        for name in source.raw:
+            if fnmatch.fnmatch(name, self.sheet):
+                if self.header_row(source.head(name, self.header_within)) is not None:
+                    return name, source.raw[name]
         return None
 
 
@@ -119,7 +126,16 @@ def load_layout(name_or_path: str | Path) -> Layout:
             known = ", ".join(layout_names())
             raise LayoutFileError(f"--layout {text}: no such layout. Known layouts: {known}; "
                                   "or give the path of a layout file.")  # fmt: skip
-    return _parse(path)
+    stat = path.stat() if path.is_file() else None
+    if stat is None:
+        return _parse(path)  # says it cannot be read
+    return copy.deepcopy(_parse_cached(str(path), stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_cached(path: str, mtime_ns: int, size: int) -> Layout:
+    """A layout file parsed once per version of the file (callers get a copy)."""
+    return _parse(Path(path))
 
 
 def _parse(path: Path) -> Layout:
@@ -127,8 +143,8 @@ def _parse(path: Path) -> Layout:
 
     try:
         text = path.read_text(encoding="utf-8")
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=codes.yaml_loader())
+        data = yaml.load(text, Loader=codes.yaml_loader())
     except OSError as exc:
         raise LayoutFileError(f"{path}: cannot be read ({exc}).") from exc
     except yaml.YAMLError as exc:

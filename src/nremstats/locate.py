@@ -241,7 +241,8 @@ def is_canonical_csv(source: Source) -> bool:
 
 def _marked_sheets(source: Source) -> dict[str, str]:
     marked = {}
-    for sheet, rows in source.sheets.items():
+    for sheet in source.sheets:
+        rows = source.head(sheet, 1)
         if rows and rows[0] and rows[0][0].startswith(template.MARKER_PREFIX):
             marked[rows[0][0]] = sheet
     return marked

@@ -15,14 +15,15 @@ import io
 import itertools
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from nremstats import codes, labels
 from nremstats.layout import TOTAL, Layout
 from nremstats.locate import TEXT_FIELDS, Located, column_letter, constant_column
 from nremstats.models import Finding
+from nremstats.read import text_of
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from nremstats.read import Source
 
 DIMENSIONS = ("indicator", "sex", "age", "exploitation", "citizenship")
@@ -81,9 +82,9 @@ def locate_layout(source: Source, layout: Layout) -> Located:
         return Located(name, "layout", None, [_finding("STRUCTURE_LAYOUT_MISMATCH", name,
                                                        message)])  # fmt: skip
     sheet, rows = found
-    head = layout.header_row(rows)
+    head = layout.header_row([[text_of(c) for c in row] for row in rows[: layout.header_within]])
     assert head is not None
-    header = [str(c).strip() for c in rows[head]]
+    header = [text_of(c).strip() for c in rows[head]]
     position: dict[str, int] = {}
     for index, text in enumerate(header):
         position.setdefault(text, index)
@@ -110,28 +111,33 @@ def locate_layout(source: Source, layout: Layout) -> Located:
         for text, i in position.items()
         if text and text not in wanted and text not in layout.ignore
     ]
-    body = [(number, row) for number, row in enumerate(rows[head + 1 :], start=head + 2)
-            if any(str(cell).strip() for cell in row)]  # fmt: skip
-    texts = pd.DataFrame({
-        column: [str(row[position[column]]).strip() if position[column] < len(row) else ""
-                 for _, row in body]
-        for column in wanted
-    }, dtype="string")  # fmt: skip
-    texts.index = pd.RangeIndex(len(texts))
-    numbers = pd.Series([number for number, _ in body], dtype="int64")
+    width = len(header)
+    body = [row[:width] if len(row) >= width else [*row, *[""] * (width - len(row))]
+            for row in rows[head + 1 :]]  # fmt: skip
+    filled = [i for i, row in enumerate(body) if _filled(row)]
+    if len(filled) < len(body):
+        body = [body[i] for i in filled]
+    texts = {column: _Column(body, position[column]) for column in wanted}
+    numbers = np.asarray(filled, dtype=np.int64) + head + 2
     letters = {field: column_letter(position[spec["column"]])
                for field, spec in layout.columns.items()}  # fmt: skip
     if layout.breakdown:
         category = column_letter(position[layout.breakdown["category"]])
         for dim in BREAKDOWN_DIMS:
             letters.setdefault(dim, category)
-    problems = _Problems(name, sheet)
-    records = _records(layout, texts, numbers, letters, problems)
-    records["sheet"] = constant_column(sheet, records.index)
-    records["cell"] = letters["value"] + numbers.astype(str)
+    table = _Table(layout, numbers, letters, _Problems(name, sheet))
+    values = table.build(texts)
+    index = pd.RangeIndex(len(numbers))
+    records = pd.DataFrame(
+        {field: pd.array(values[field], dtype="string") for field in TEXT_FIELDS}, index=index
+    )
+    records["readable"] = table.readable
+    records["sheet"] = constant_column(sheet, index)
+    records["cell"] = pd.array([f"{letters['value']}{n}" for n in numbers.tolist()],
+                               dtype="string")  # fmt: skip
     records["row"] = numbers
     located = Located(name, "layout", records, findings, field_cells=dict(letters))
-    located.findings += problems.findings()
+    located.findings += table.problems.findings()
     return located
 
 
@@ -143,148 +149,187 @@ def _wanted_columns(layout: Layout) -> list[str]:
     return list(dict.fromkeys(wanted))
 
 
-def _records(layout: Layout, texts: pd.DataFrame, numbers: pd.Series, letters: dict[str, str],
-             problems: _Problems) -> pd.DataFrame:  # fmt: skip
-    """Map the texts to codes; mark rejected rows unreadable (with their findings)."""
-    import pandas as pd
-
-    index = texts.index
-    readable = pd.Series(True, index=index)
-
-    def reject(mask: pd.Series, rule: str, field: str, text: str, message: str) -> None:
-        nonlocal readable
-        mask = mask.reindex(index, fill_value=False) & readable  # first problem only
-        if mask.any():
-            cells = (letters.get(field, letters["value"]) + numbers[mask].astype(str)).tolist()
-            problems.add(rule, field, text, message, cells, numbers[mask].tolist())
-            readable = readable & ~mask
-
-    out = pd.DataFrame(index=index)
-    for field in TEXT_FIELDS:
-        out[field] = constant_column(layout.fixed.get(field), index)
-    out["provider"] = constant_column(layout.provider, index)
-    _expected(layout, texts, reject)
-    for field, spec in layout.columns.items():
-        column = texts[spec["column"]]
-        if field == "country":
-            out[field] = _countries(column, spec.get("codes"), reject, layout)
-        elif field in DIMENSIONS or field == "definition":
-            out[field] = _mapped(field, column, layout, reject)
-        else:
-            out[field] = column
-    for dim in BREAKDOWN_DIMS:
-        if dim not in layout.columns and (not layout.breakdown or dim not in _targets(layout)):
-            out[dim] = constant_column(layout.fixed.get(dim, "_T"), index)
-    if layout.breakdown:
-        _breakdown(layout, texts, out, reject)
-    if "citizenship" in out:  # the reporting country's own citizens are its nationals
-        own = out["citizenship"].notna() & (out["citizenship"] == out["country"])
-        out.loc[own, "citizenship"] = "NAT"
-    _repeats(out, texts, layout, readable, reject)
-    out["readable"] = readable
-    return out
+def _filled(row: list[Any]) -> bool:
+    """True when a row holds anything but blanks (calamine gives '' for an empty cell)."""
+    first = row[0] if row else ""
+    if first != "" and (type(first) is not str or first.strip()):
+        return True
+    return any(cell != "" and (type(cell) is not str or cell.strip()) for cell in row)
 
 
-def _expected(layout: Layout, texts: pd.DataFrame, reject: Any) -> None:
-    for column, expected in layout.expect.items():
-        for text in texts[column].unique():
-            if text != expected:
-                reject(texts[column] == text, "LAYOUT_UNEXPECTED", "value", str(text),
-                       f"Column '{column}' holds '{text}' where the {layout.name} layout "
-                       f"expects '{expected}'")  # fmt: skip
+class _Column:
+    """One column's texts as integer codes into its distinct (stripped) texts; a workbook's
+    numbers become text here, each distinct value once."""
+
+    def __init__(self, rows: list[list[Any]], index: int) -> None:
+        seen: dict[Any, int] = {}
+        positions = [seen.setdefault(row[index], len(seen)) for row in rows]  # beats numpy
+        values = list(seen)
+        if any(type(value) is bool or value == 1 for value in values):
+            # True == 1.0 as dict keys: keep booleans apart from numbers
+            typed: dict[tuple[type, Any], int] = {}
+            positions = [typed.setdefault((type(r[index]), r[index]), len(typed)) for r in rows]
+            values = [value for _, value in typed]
+        stripped: dict[str, int] = {}
+        remap = [stripped.setdefault(text_of(value).strip(), len(stripped)) for value in values]
+        self.codes: np.ndarray = (
+            np.asarray(remap, dtype=np.int64)[positions] if rows else (np.zeros(0, dtype=np.int64))
+        )  # ' Total' and 'Total' are one text
+        self.texts: list[str] = list(stripped)
+
+    def where(self, k: int) -> np.ndarray:
+        return self.codes == k
+
+    def map(self, mapping: list[str | None]) -> np.ndarray:
+        """Each row's code under ``mapping`` (one entry per distinct text)."""
+        return np.asarray(mapping, dtype=object)[self.codes] if len(self.codes) else self.codes
+
+
+class _Table:
+    """Maps the columns of one foreign table to codes, rejecting rows with a finding."""
+
+    def __init__(self, layout: Layout, numbers: np.ndarray, letters: dict[str, str],
+                 problems: _Problems) -> None:  # fmt: skip
+        self.layout, self.numbers, self.letters, self.problems = layout, numbers, letters, problems
+        self.readable = np.ones(len(numbers), dtype=bool)
+
+    def reject(self, mask: np.ndarray, rule: str, field: str, text: str, message: str) -> None:
+        mask = mask & self.readable  # a row is rejected for its first problem only
+        rows = self.numbers[mask].tolist()
+        if rows:
+            letter = self.letters.get(field, self.letters["value"])
+            self.problems.add(rule, field, text, message, [f"{letter}{n}" for n in rows], rows)
+            self.readable &= ~mask
+
+    def build(self, texts: dict[str, _Column]) -> dict[str, np.ndarray]:
+        """The text fields of the records (codes where mapped, None where rejected)."""
+        layout, size = self.layout, len(self.numbers)
+        out: dict[str, Any] = {f: np.full(size, layout.fixed.get(f), dtype=object)
+                               for f in TEXT_FIELDS}  # fmt: skip
+        out["provider"] = np.full(size, layout.provider, dtype=object)
+        self._expected(texts)
+        for field, spec in layout.columns.items():
+            column = texts[spec["column"]]
+            if field == "country":
+                out[field] = self._countries(column, spec.get("codes"))
+            elif field in DIMENSIONS or field == "definition":
+                out[field] = self._mapped(field, column)
+            else:
+                out[field] = column.map(column.texts)
+        targets = _targets(layout) if layout.breakdown else set()
+        for dim in BREAKDOWN_DIMS:
+            if dim not in layout.columns and dim not in targets:
+                out[dim] = np.full(size, layout.fixed.get(dim, "_T"), dtype=object)
+        if layout.breakdown:
+            self._breakdown(texts, out)
+        own = out["citizenship"] == out["country"]  # the reporting country's own citizens
+        out["citizenship"][own & (out["citizenship"] != None)] = "NAT"  # noqa: E711
+        self._repeats(out)
+        return out
+
+    def _expected(self, texts: dict[str, _Column]) -> None:
+        for column, expected in self.layout.expect.items():
+            col = texts[column]
+            for k, text in enumerate(col.texts):
+                if text != expected:
+                    self.reject(col.where(k), "LAYOUT_UNEXPECTED", "value", text,
+                                f"Column '{column}' holds '{text}' where the "
+                                f"{self.layout.name} layout expects '{expected}'")  # fmt: skip
+
+    def _countries(self, column: _Column, kind: str | None) -> np.ndarray:
+        known = codes.country_codes()
+        mapping: list[str | None] = []
+        for k, text in enumerate(column.texts):
+            if kind == "iso3":
+                code = text.upper() if text.upper() in known else None
+            else:
+                code = labels.country_code(text)
+            mapping.append(code)
+            if code is None:
+                what = f"'{text}' is not" if text else "A blank country is not"
+                self.reject(column.where(k), "COUNTRY_NOT_ISO3", "country", text,
+                            f"{what} an ISO 3166-1 alpha-3 country code; a figure needs one "
+                            "reporting country")  # fmt: skip
+        return column.map(mapping)
+
+    def _mapped(self, dim: str, column: _Column, rows: np.ndarray | None = None) -> np.ndarray:
+        """Map one column's labels to codes, each distinct text once (within ``rows``)."""
+        layout = self.layout
+        index = labels.dimension_index(dim, layout.labels.get(dim))
+        present = set(column.codes[rows].tolist()) if rows is not None else None
+        mapping: list[str | None] = []
+        for k, text in enumerate(column.texts):
+            code = index.get(labels.fold(text))
+            if code is None and dim == "citizenship":
+                code = labels.country_code(text)
+            mapping.append(code)
+            if code is None and (present is None or k in present):
+                mask = column.where(k) if rows is None else column.where(k) & rows
+                self.reject(mask, "LABEL_UNKNOWN", dim, text, self._unknown(dim, text))
+        return column.map(mapping)
+
+    def _unknown(self, dim: str, text: str) -> str:
+        if not text:
+            return f"The {dim} label is blank; the figure cannot be placed"
+        known = list(self.layout.labels.get(dim, {})) + codes.ordered_codes(dim)
+        if dim == "citizenship":
+            known += list(labels.country_labels())
+        return labels.unknown_message(dim, text, known, str(self.layout.path)).rstrip(".")
+
+    def _breakdown(self, texts: dict[str, _Column], out: dict[str, Any]) -> None:
+        """Apply the (dimension, category) pair of columns: each row's category goes to the
+        dimension its breakdown names; the other breakdown dimensions are totals."""
+        spec = self.layout.breakdown
+        assert spec is not None
+        dimension, category = texts[spec["dimension"]], texts[spec["category"]]
+        by = {labels.fold(text): target for text, target in spec["by"].items()}
+        targets = _targets(self.layout)
+        for k, text in enumerate(dimension.texts):
+            rows = dimension.where(k)
+            target = by.get(labels.fold(text))
+            if target is None:
+                self.reject(rows, "LABEL_UNKNOWN", "value", text,
+                            f"Breakdown '{text}' (column {spec['dimension']}) is not declared "
+                            f"in {self.layout.path} under breakdown: by:")  # fmt: skip
+            elif isinstance(target, dict):
+                self.reject(rows, "LAYOUT_ROW_SKIPPED", "value", text, target["skip"].capitalize())
+            elif target == TOTAL:
+                for dim in targets:
+                    out[dim][rows] = "_T"
+                for c, cat in enumerate(category.texts):
+                    mask = rows & category.where(c)
+                    if labels.fold(cat) != "total" and mask.any():
+                        message = f"A row of breakdown '{text}' has category '{cat}', not Total"
+                        self.reject(mask, "LAYOUT_UNEXPECTED", "value", cat, message)
+            else:
+                for dim in targets - {target}:
+                    out[dim][rows] = "_T"
+                out[target][rows] = self._mapped(target, category, rows)[rows]
+
+    def _repeats(self, out: dict[str, Any]) -> None:
+        """A row repeating an earlier row's key and value is not stored twice (rows with the
+        same key and different values are left to the duplicate-key rule, which rejects them
+        all)."""
+        import pandas as pd
+
+        names = [*KEY, "value"]
+        keep = self.readable
+        frame = pd.DataFrame({n: out[n][keep] for n in names})
+        repeated = frame.duplicated(keep="first").to_numpy()
+        if repeated.any():
+            mask = np.zeros(len(keep), dtype=bool)
+            mask[np.flatnonzero(keep)[repeated]] = True
+            self.reject(
+                mask,
+                "KEY_REPEATED",
+                "value",
+                "",
+                "The row repeats the key and value of an earlier row",
+            )
 
 
 def _targets(layout: Layout) -> set[str]:
-    return {t for t in layout.breakdown["by"].values() if isinstance(t, str)}  # type: ignore[index]
-
-
-def _countries(column: pd.Series, kind: str | None, reject: Any, layout: Layout) -> pd.Series:
-    known = codes.country_codes()
-    mapping: dict[str, str | None] = {}
-    for text in column.unique():
-        text = str(text)
-        if kind == "iso3":
-            code = text.upper() if text.upper() in known else None
-        else:
-            code = labels.country_code(text)
-        mapping[text] = code
-        if code is None:
-            reject(column == text, "COUNTRY_NOT_ISO3", "country", text,
-                   f"'{text}' is not an ISO 3166-1 alpha-3 country code; "
-                   "a figure needs one reporting country")  # fmt: skip
-    return column.map(mapping).astype("string")
-
-
-def _index(dim: str, layout: Layout) -> dict[str, str]:
-    return labels.dimension_index(dim, layout.labels.get(dim))
-
-
-def _mapped(dim: str, column: pd.Series, layout: Layout, reject: Any) -> pd.Series:
-    """Map one column's labels to codes, each distinct text once."""
-    index = _index(dim, layout)
-    mapping: dict[str, str | None] = {}
-    for text in column.unique():
-        text = str(text)
-        code = index.get(labels.fold(text))
-        if code is None and dim == "citizenship":
-            code = labels.country_code(text)
-        mapping[text] = code
-        if code is None:
-            known = list(layout.labels.get(dim, {})) + codes.ordered_codes(dim)
-            if dim == "citizenship":
-                known += list(labels.country_labels())
-            message = labels.unknown_message(dim, text, known, str(layout.path)) if text else (
-                f"The {dim} label is blank; the figure cannot be placed")  # fmt: skip
-            reject(column == text, "LABEL_UNKNOWN", dim, text, message.rstrip("."))
-    return column.map(mapping).astype("string")
-
-
-def _breakdown(layout: Layout, texts: pd.DataFrame, out: pd.DataFrame, reject: Any) -> None:
-    """Apply the (dimension, category) pair of columns: each row's category goes to the
-    dimension its breakdown names; the other breakdown dimensions are totals."""
-    spec = layout.breakdown
-    assert spec is not None
-    dimension, category = texts[spec["dimension"]], texts[spec["category"]]
-    by = {labels.fold(text): target for text, target in spec["by"].items()}
-    for text in dimension.unique():
-        rows = dimension == text
-        target = by.get(labels.fold(str(text)))
-        if target is None:
-            reject(rows, "LABEL_UNKNOWN", "value", str(text),
-                   f"Breakdown '{text}' (column {spec['dimension']}) is not declared in "
-                   f"{layout.path} under breakdown: by:")  # fmt: skip
-            continue
-        if isinstance(target, dict):
-            reject(rows, "LAYOUT_ROW_SKIPPED", "value", str(text), target["skip"].capitalize())
-            continue
-        if target == TOTAL:
-            for dim in _targets(layout):
-                out.loc[rows, dim] = "_T"
-            for cat in category[rows].unique():
-                if labels.fold(str(cat)) != "total":
-                    message = f"A row of breakdown '{text}' has category '{cat}', not Total"
-                    mask = rows & (category == cat)
-                    reject(mask, "LAYOUT_UNEXPECTED", "value", str(cat), message)
-            continue
-        for dim in _targets(layout) - {target}:
-            out.loc[rows, dim] = "_T"
-        out.loc[rows, target] = _mapped(target, category[rows], layout, reject)
-
-
-def _repeats(out: pd.DataFrame, texts: pd.DataFrame, layout: Layout, readable: pd.Series,
-             reject: Any) -> None:  # fmt: skip
-    """A row repeating an earlier row's key and value is not stored twice (rows with the same
-    key and different values are left to the duplicate-key rule, which rejects them all)."""
-    value = texts[layout.columns["value"]["column"]]
-    frame = out.loc[readable, list(KEY)].assign(_value=value[readable])
-    repeated = frame.duplicated(keep="first")
-    if repeated.any():
-        mask = readable.copy()
-        mask[:] = False
-        mask[frame.index[repeated]] = True
-        reject(
-            mask, "KEY_REPEATED", "value", "", "The row repeats the key and value of an earlier row"
-        )
+    return {t for t in layout.breakdown["by"].values() if isinstance(t, str) and t != TOTAL}  # type: ignore[index]
 
 
 def _finding(rule: str, file: str, message: str, **place: Any) -> Finding:

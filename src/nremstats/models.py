@@ -5,7 +5,7 @@ Nothing here imports pandas, so the CLI can import it on its fast start-up path.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Severity = Literal["error", "warning", "info"]
@@ -66,10 +66,17 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the finding in the shape of the CLI contract's JSON."""
-        data = asdict(self)
-        data["cells"] = list(self.cells) if self.cells else ([self.cell] if self.cell else [])
-        order = ("rule", "severity", "file", "sheet", "cell", "cells", "row", "text", "message")
-        return {key: data[key] for key in order}
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "file": self.file,
+            "sheet": self.sheet,
+            "cell": self.cell,
+            "cells": list(self.cells) if self.cells else ([self.cell] if self.cell else []),
+            "row": self.row,
+            "text": self.text,
+            "message": self.message,
+        }
 
 
 @dataclass

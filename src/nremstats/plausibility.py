@@ -29,6 +29,19 @@ def totals(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[mask]
 
 
+#: The columns a plausibility finding reads (plus any per-record place column ``*_cell``).
+_NEEDED = ("provider", "country", "year", "indicator", "value", "obs_status", "definition",
+           "text", "sheet", "cell", "row", "_low", "_high", "_source")  # fmt: skip
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """The rows as dicts of the needed columns only (nulls as None): far cheaper than
+    ``to_dict("records")`` over every column."""
+    names = [n for n in _NEEDED if n in frame] + [c for c in frame if str(c).endswith("_cell")]
+    columns = [frame[n].to_numpy(dtype=object, na_value=None) for n in names]
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
 def _finding(rule: str, ruleset: RuleSet, located: Located, record: dict, message: str,
              cells: tuple[str, ...] = (), field: str = "value") -> Finding:  # fmt: skip
     text = record["text"] if field == "value" else record.get(field) or ""
@@ -43,9 +56,7 @@ def check_funnel(data: pd.DataFrame, located: Located, ruleset: RuleSet) -> list
         return []
     low, high = bounds(data)
     data = data.assign(_low=low, _high=high)
-    by_key = {
-        (r["provider"], r["country"], r["year"], r["indicator"]): r for r in data.to_dict("records")
-    }
+    by_key = {(r["provider"], r["country"], r["year"], r["indicator"]): r for r in _records(data)}
     findings = []
     for (provider, country, year, indicator), record in sorted(by_key.items()):
         for child, parent in FUNNEL:
@@ -87,12 +98,9 @@ def check_year_change(
                                             strict=True)]  # fmt: skip
         previous.append(past[keep].assign(_source=past["source_file"][keep]))
     before = pd.concat(previous, ignore_index=True)
-    lookup = {
-        (r["provider"], r["country"], r["indicator"], r["year"]): r
-        for r in before.to_dict("records")
-    }
+    lookup = {(r["provider"], r["country"], r["indicator"], r["year"]): r for r in _records(before)}
     findings = []
-    for record in current.to_dict("records"):
+    for record in _records(current):
         if not ruleset.applies(rule, record["indicator"]):
             continue
         prior = lookup.get((record["provider"], record["country"], record["indicator"],
@@ -132,11 +140,11 @@ def check_definition_change(
         past = past.drop_duplicates(keys)
         sources.append(past.assign(_source=past["source_file"]))
     known: dict[tuple, tuple[str, str]] = {}
-    for r in pd.concat(sources, ignore_index=True).to_dict("records"):
+    for r in _records(pd.concat(sources, ignore_index=True)):
         known.setdefault((r["provider"], r["country"], r["year"]), (r["definition"], r["_source"]))
     findings = []
     seen = set()
-    for record in victims.to_dict("records"):
+    for record in _records(victims):
         key = (record["provider"], record["country"], record["year"])
         prior = known.get((key[0], key[1], key[2] - 1))
         if key in seen or prior is None or prior[0] == record["definition"]:

@@ -1,8 +1,8 @@
 """Read received files: bytes once (for the hash), then xlsx cells or CSV text.
 
-python-calamine reads workbooks (5-9x faster than openpyxl); every cell becomes text so
-that one value parser (:mod:`nremstats.values`) serves every layout and the original text
-is kept for the report.
+python-calamine reads workbooks (5-9x faster than openpyxl); every cell becomes text (when
+its sheet or column is first used) so that one value parser (:mod:`nremstats.values`) serves
+every layout and the original text is kept for the report.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,20 +30,72 @@ class Source:
     sha256: str
     kind: str  # "xlsx" or "csv"
     data: bytes
-    #: For xlsx: {sheet name: rows of cell texts ('' for an empty cell)}, in sheet order.
-    sheets: dict[str, list[list[str]]] = field(default_factory=dict)
+    #: For xlsx: {sheet name: rows of cell values as calamine gives them}, in sheet order.
+    raw: dict[str, list[list[object]]] = field(default_factory=dict)
+    _texts: dict[str, list[list[str]]] = field(default_factory=dict, repr=False)
 
     @property
     def name(self) -> str:
         return self.path.name
+
+    @property
+    def sheets(self) -> Mapping[str, list[list[str]]]:
+        """For xlsx: {sheet name: rows of cell texts ('' for an empty cell)}, each sheet
+        converted when first asked for."""
+        return _TextSheets(self)
+
+    def head(self, sheet: str, rows: int) -> list[list[str]]:
+        """The first rows of a sheet as texts (without converting the whole sheet)."""
+        if sheet in self._texts:
+            return self._texts[sheet][:rows]
+        return [[text_of(v) for v in row] for row in self.raw[sheet][:rows]]
 
     def text(self) -> str:
         """Return the CSV content decoded as UTF-8 (a BOM is allowed)."""
         return self.data.decode("utf-8-sig")
 
 
+class _TextSheets(Mapping[str, list[list[str]]]):
+    def __init__(self, source: Source) -> None:
+        self.source = source
+
+    def __getitem__(self, name: str) -> list[list[str]]:
+        texts = self.source._texts
+        if name not in texts:
+            texts[name] = [[text_of(v) for v in row] for row in self.source.raw[name]]
+        return texts[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.source.raw)
+
+    def __len__(self) -> int:
+        return len(self.source.raw)
+
+
+def text_of(value: object) -> str:
+    """:func:`cell_text`, with the usual cells (text, numbers) answered without a call."""
+    if type(value) is str:
+        return value
+    return _NUMBER[value] if type(value) is float else cell_text(value)  # type: ignore[index]
+
+
+class _Numbers(dict[float, str]):
+    """The text of number cells (``2021.0`` -> ``2021``), computed once per number."""
+
+    def __missing__(self, value: float) -> str:
+        if len(self) > 100_000:
+            self.clear()
+        text = self[value] = cell_text(value)
+        return text
+
+
+_NUMBER = _Numbers()
+
+
 def cell_text(value: object) -> str:
     """Return a calamine cell as the text a person sees (``12.0`` -> ``12``)."""
+    if type(value) is float:  # the usual case: numbers come as floats
+        return str(int(value)) if value.is_integer() else repr(value)
     if value is None or value == "":
         return ""
     if isinstance(value, bool):
@@ -107,10 +160,7 @@ def _read_xlsx(path: Path, digest: str, data: bytes) -> tuple[Source | None, lis
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheets = {
-            name: [
-                [v if type(v) is str else cell_text(v) for v in row]  # most cells are text
-                for row in workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            ]
+            name: workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
             for name in workbook.sheet_names
         }
     except Exception as exc:  # calamine raises several unrelated types for damaged files
@@ -122,7 +172,7 @@ def _read_xlsx(path: Path, digest: str, data: bytes) -> tuple[Source | None, lis
                 "Open it in a spreadsheet program, save it as .xlsx and send it again.",
             )
         ]
-    return Source(path=path, sha256=digest, kind="xlsx", data=data, sheets=sheets), []
+    return Source(path=path, sha256=digest, kind="xlsx", data=data, raw=sheets), []
 
 
 def _finding(rule: str, path: Path, message: str) -> Finding:

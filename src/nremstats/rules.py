@@ -174,12 +174,12 @@ def load_rules(path: str | Path | None, base: RuleSet | None = None) -> RuleSet:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
-        root = yaml.compose(text)
+        root = yaml.compose(text, Loader=codes.yaml_loader())
     except OSError as exc:
         raise RulesFileError(f"--rules {path}: cannot be read ({exc}).") from exc
     except yaml.YAMLError as exc:
         raise RulesFileError(f"--rules {path}: not valid YAML ({exc}).") from exc
-    data = yaml.safe_load(text)
+    data = yaml.load(text, Loader=codes.yaml_loader())
     if not isinstance(data, dict) or not isinstance(data.get("rules"), dict):
         raise RulesFileError(f"{path}, line 1: expected a mapping 'rules:' of rule codes.")
     lines = _key_lines(root)

@@ -107,15 +107,24 @@ def check_schema(frame: pd.DataFrame, located: Located) -> tuple[list[Finding], 
 
 
 def _duplicates(frame: pd.DataFrame, located: Located) -> list[Finding]:
+    import numpy as np
+
     keys = list(KEY_COLUMNS)
     dups = frame[frame.duplicated(keys, keep=False)]
+    gid = dups.groupby(keys, sort=True, dropna=False).ngroup().to_numpy()
+    order = np.argsort(gid, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(gid[order]) != 0])
+    names = [*keys, "text", "sheet", "cell", "row"]
+    names += [c for c in dups.columns if str(c).endswith("_cell")]
+    columns = {n: dups[n].to_numpy(dtype=object, na_value=None) for n in names}
     findings = []
-    for key, group in dups.groupby(keys, sort=True, dropna=False):
-        first = group.iloc[0].to_dict()
-        values = ", ".join(f"{c}={v}" for c, v in zip(keys, key, strict=True))
-        places = [str(c) for c in group["cell"]]
+    for start, end in zip(starts, [*starts[1:], len(order)], strict=True):
+        rows = order[start:end]
+        first = {n: values[rows[0]] for n, values in columns.items()}
+        values = ", ".join(f"{c}={first[c]}" for c in keys)
+        places = [str(c) for c in columns["cell"][rows]]
         message = (
-            f"The key ({values}) appears {len(group)} times, at {', '.join(places)}. "
+            f"The key ({values}) appears {len(rows)} times, at {', '.join(places)}. "
             "Keep one value per breakdown cell."
         )
         findings.append(place_finding(located, first, "value", "KEY_DUPLICATE", message,

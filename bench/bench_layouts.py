@@ -1,0 +1,68 @@
+"""Benchmark of foreign-layout ingest (issue: foreign layouts), run by hand, not in CI.
+
+Times, in the same run and alternated, in one process (imports and declarations warmed up
+first, as in a long-running pipeline):
+
+1. ``ingest_files`` of the UNODC GLOTIP 2023 export (46,556 rows: detection, layout,
+   labels, validation, one submission per country-year, store) into a fresh store;
+2. the floor: a bare python-calamine read of the same file into a pandas DataFrame.
+
+Target: nremstats within 2x of the floor.
+Usage:  python bench/bench_layouts.py [--reps 5] [--file tests/data/unodc_data_glotip_2023-05-30.xlsx]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+GLOTIP = ROOT / "tests" / "data" / "unodc_data_glotip_2023-05-30.xlsx"
+
+
+def floor(path: Path) -> int:
+    import pandas as pd
+    import python_calamine
+
+    rows = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+    head = next(i for i, row in enumerate(rows) if "txtVALUE" in row)
+    frame = pd.DataFrame(rows[head + 1 :], columns=rows[head])
+    return len(frame)
+
+
+def ours(path: Path) -> int:
+    from nremstats.ingest import ingest_files
+
+    store = Path(tempfile.mkdtemp(prefix="nremstats-bench-"))
+    try:
+        run = ingest_files([path], store / "store")
+        return run.files[0].rows_stored
+    finally:
+        shutil.rmtree(store)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--file", type=Path, default=GLOTIP)
+    args = parser.parse_args()
+    print(f"{args.file.name}: {floor(args.file):,} rows; stored {ours(args.file):,} (warm-up)")
+    ta, tb = [], []
+    for _ in range(args.reps):
+        start = time.perf_counter()
+        ours(args.file)
+        ta.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        floor(args.file)
+        tb.append(time.perf_counter() - start)
+    ratio = statistics.median(a / b for a, b in zip(ta, tb, strict=True))
+    print(f"ingest (nremstats) {statistics.median(ta):6.2f} s   calamine -> DataFrame "
+          f"{statistics.median(tb):6.2f} s   ratio {ratio:.2f} (target <= 2)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
