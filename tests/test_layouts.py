@@ -242,3 +242,85 @@ def test_demonyms_and_repaired_text_map_to_countries():
     assert labels.country_code("Sudafrica") == "ZAF"
     assert labels.country_code("Dominican") is None  # two countries: never guessed
     assert labels.country_code("EU-28 others") is None
+
+
+# --- uk-nrm --------------------------------------------------------------------------------
+
+NRM = DATA / "uk_nrm_referrals_longitudinal.csv"
+NRM_NGO = DATA / "uk_nrm_referrals_ngo_2023_q4.csv"
+
+
+def test_uk_nrm_quarters_are_summed_to_years_only_when_all_four_are_there():
+    data = read_return(NRM)
+    assert data.layout.name == "uk-nrm" and data.rows_read == 885
+    obs = data.observations[data.observations["readable"]]
+    assert len(obs) == 42  # 2010-2023 x three ages; 2009 starts in Q2
+    assert set(obs["year"]) == set(range(2010, 2024))
+    assert set(obs["provider"]) == {"GBR"} and set(obs["country"]) == {"GBR"}
+    assert set(obs["indicator"]) == {"VICTIMS_DETECTED"} and set(obs["definition"]) == {"PRESUMED"}
+    adults = obs[(obs["year"] == 2010) & (obs["age"] == "Y_GE18")].iloc[0]
+    # by hand, lines 51, 66, 81 and 96 of the file: 130 + 101 + 149 + 155
+    assert int(adults["value"]) == 535 and adults["cell"] == "E51"
+    assert adults["note"] == "sum of Q1-Q4 (E51, E66, E81, E96)"
+    incomplete = [f for f in data.findings if f.rule == "QUARTERS_INCOMPLETE"]
+    assert (
+        len(incomplete) == 1 and len(incomplete[0].cells) == 9 and "2009" in incomplete[0].message
+    )
+    skipped = sum(len(f.cells) for f in data.findings if f.rule == "LAYOUT_ROW_SKIPPED")
+    assert skipped == 4 * 177  # every location but Total
+    assert 42 * 4 + 9 + skipped == 885  # each row summed, rejected or skipped
+
+
+def test_uk_nrm_one_quarter_file_reads_its_period_from_the_name_and_stores_nothing(tmp_path):
+    data = read_return(NRM_NGO)
+    assert data.layout.name == "uk-nrm" and data.rows_read == 9_550
+    assert not data.observations["readable"].any()
+    assert not data.ok  # nothing to store: the year needs Q1-Q3 too
+    rules = Counter(f.rule for f in data.findings)
+    assert rules["QUARTERS_INCOMPLETE"] == 1 and rules["LAYOUT_ROW_SKIPPED"] == 7
+    dual = {f.text for f in data.findings if f.rule == "LABEL_UNKNOWN"}
+    assert dual == {"Nigerian UK", "Eritrean Ethiopian", "Dominican"}  # never guessed
+    renamed = tmp_path / "nrm_referrals_ngo.csv"
+    renamed.write_bytes(NRM_NGO.read_bytes())
+    assert read_return(renamed).findings[0].rule == "STRUCTURE_LAYOUT_MISMATCH"
+
+
+def test_uk_nrm_labels_demonyms_combinations_and_own_nationals(tmp_path):
+    header = "Year,Quarter,Exploitation type,Age at exploitation,Gender,Nationality,People"
+    lines = [header]
+    for quarter in ("Q1", "Q2", "Q3", "Q4"):
+        lines += [
+            f"2022,{quarter},Sexual & Criminal,Adult (18 or over),Female,Albanian,2",
+            f"2022,{quarter},Domestic,Child (17 or under),Male,UK,1",
+            f"2022,{quarter},Labour,Adult (18 or over),Male,Nigerian UK,1",
+        ]
+    lines.append("2022,Q1,Criminal,Child (17 or under),Male,Vietnamese,3")  # one quarter only
+    path = write_csv(tmp_path / "nrm_2022.csv", lines)
+    data = read_return(path)
+    obs = data.observations[data.observations["readable"]]
+    got = {(r.exploitation, r.age, r.sex, r.citizenship): int(r.value) for r in obs.itertuples()}
+    assert got == {("MIXED", "Y_GE18", "F", "ALB"): 8, ("LABOUR", "Y_LT18", "M", "NAT"): 4}
+    assert {f.rule for f in data.findings} >= {"LABEL_UNKNOWN", "QUARTERS_INCOMPLETE"}
+    report = ingest_files([path], tmp_path / "store").files[0]
+    assert (report.rows_read, report.rows_stored, report.rows_rejected) == (13, 8, 5)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("0--8", "Y_LT18"), ("9--17", "Y_LT18"), ("18--20", "Y_GE18"), ("48+", "Y_GE18"),
+     ("Child (17 or under)", "Y_LT18"), ("under 18", "Y_LT18"), ("18 años y más", "Y_GE18"),
+     ("15-24", None), ("12-18", None), ("Total", None)],
+)  # fmt: skip
+def test_age_bands_map_only_when_they_nest(text, code):
+    assert labels.age_code(text) == code
+
+
+@given(st.integers(0, 99), st.integers(0, 99))
+def test_an_age_band_is_never_mapped_across_18(low, high):
+    code = labels.age_code(f"{low}-{high}")
+    if code == "Y_LT18":
+        assert low <= high < 18
+    elif code == "Y_GE18":
+        assert low >= 18
+    else:
+        assert low < 18 <= high or low > high

@@ -114,6 +114,12 @@ def glotip(*rows: list[str], **options) -> Fixture:
     return make
 
 
+def nrm(*rows: str) -> Fixture:
+    """A UK NRM referrals table (Year, Quarter, Age at exploitation, NRM referrals)."""
+    header = "Year,Quarter,Age at exploitation,NRM referrals"
+    return lambda tmp: (write_csv(tmp / "nrm.csv", [header, *rows]), None)
+
+
 def twin_layout():
     from nremstats.layout import load_layout
 
@@ -209,6 +215,14 @@ FIXTURES: dict[str, tuple[Fixture, Fixture]] = {
         ),  # fmt: skip
     ),
     "KEY_REPEATED": (glotip(g(), g(dim="by citizenship", cat="Nationals")), glotip(g(), g())),
+    "QUARTERS_INCOMPLETE": (
+        nrm(*[f"2022,{q},Adult (18 or over),5" for q in ("Q1", "Q2", "Q3", "Q4")]),
+        nrm(*[f"2022,{q},Adult (18 or over),5" for q in ("Q1", "Q2", "Q4")]),
+    ),
+    "AGE_BAND_STRADDLES": (
+        nrm(*[f"2022,{q},0-17,5" for q in ("Q1", "Q2", "Q3", "Q4")]),
+        nrm(*[f"2022,{q},15-24,5" for q in ("Q1", "Q2", "Q3", "Q4")]),
+    ),
 }
 
 

@@ -182,7 +182,9 @@ def _read_return(path: Path, options: CheckOptions | None) -> ReturnData:
         file=path,
         sha256=source.sha256,
         kind=source.kind,
-        observations=frame[[*OBSERVATION_COLUMNS, "row", "readable"]],
+        observations=frame[
+            [*OBSERVATION_COLUMNS, "row", "readable", *(["sources"] if "sources" in frame else [])]
+        ],  # fmt: skip
         findings=ruleset.apply(_dedupe([*located.findings, *mapped.findings, *checks])),
         rows_read=located.rows_read,
         template_version=located.template_version,
@@ -339,7 +341,7 @@ def ingest_files(
     for report, (subs, _, _) in batch:
         for submission in subs:
             report.submissions.append(submission.submission_id)
-            report.rows_stored += submission.rows
             if submission.submission_id not in published:
                 report.already_stored = True
+        report.rows_stored = report.rows_read - report.rows_rejected  # sums count each row
     return run

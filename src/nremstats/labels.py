@@ -90,6 +90,49 @@ def dimension_index(dim: str, extra: Mapping[str, str] | None = None) -> dict[st
     return index
 
 
+#: Age bands as written: "0-17", "9--17", "18 to 24", "48+", "18 or over", "under 18".
+#: (Compared after :func:`fold`: no accents, so "años" is "anos" and "más" is "mas".)
+_RANGE = re.compile(r"^(\d{1,3})\s*(?:-+|–|to|a)\s*(\d{1,3})(?:\s*(?:years?|ans|anos))?$")
+_OVER = re.compile(
+    r"^(\d{1,3})\s*(?:\+|(?:(?:years?|ans|anos)\s*)?(?:or|and|y|et)\s*(?:over|older|more|plus|mas))"
+)
+_UNDER = re.compile(r"^(?:under|less than|below|moins de|menos de)\s*(\d{1,3})$")
+_UPTO = re.compile(r"^(\d{1,3})\s*(?:years?\s*)?(?:or|and)\s*(?:under|younger|less)$")
+ADULT = 18
+
+
+def age_band(text: str) -> tuple[int, int | None] | None:
+    """The ages a band covers, ``(low, high)`` with ``high`` None when open; None if the
+    text is not a band. Labels around the band (``Child (17 or under)``) are looked into."""
+    folded = fold(text)
+    inner = re.search(r"\(([^)]*)\)", folded)
+    for candidate in ([inner.group(1)] if inner else []) + [folded]:
+        candidate = candidate.strip()
+        if match := _RANGE.match(candidate):
+            return int(match.group(1)), int(match.group(2))
+        if match := _OVER.match(candidate):
+            return int(match.group(1)), None
+        if match := _UNDER.match(candidate):
+            return 0, int(match.group(1)) - 1
+        if match := _UPTO.match(candidate):
+            return 0, int(match.group(1))
+    return None
+
+
+def age_code(text: str) -> str | None:
+    """``Y_LT18`` or ``Y_GE18`` for a band nesting inside one of them, else None (a band
+    straddling 18, or no band): see :func:`age_band`."""
+    band = age_band(text)
+    if band is None:
+        return None
+    low, high = band
+    if high is not None and high < ADULT and low <= high:
+        return "Y_LT18"
+    if low >= ADULT:
+        return "Y_GE18"
+    return None
+
+
 def closest(text: str, known: Iterable[str], n: int = 3) -> list[str]:
     """The known labels nearest to ``text`` (by folded spelling), best first.
 

@@ -25,12 +25,13 @@ if TYPE_CHECKING:
 
 #: The dimensions a layout maps labels of, and the fields it may read from a column.
 LABEL_DIMS = ("indicator", "sex", "age", "exploitation", "citizenship", "definition")
-FIELDS = ("country", "year", "indicator", "sex", "age", "exploitation", "citizenship",
-          "value", "definition", "note")  # fmt: skip
+FIELDS = ("country", "year", "quarter", "indicator", "sex", "age", "exploitation",
+          "citizenship", "value", "definition", "note")  # fmt: skip
 TOP_KEYS = {
     "layout": str, "title": str, "provider": str, "compilation": bool, "formats": list,
     "sheet": str, "shape": str, "header": dict, "columns": dict, "breakdown": dict,
     "ignore": list, "expect": dict, "labels": dict, "rules": dict, "fixed": dict,
+    "keep": dict, "period_from_name": str,
 }  # fmt: skip
 SHAPES = ("long",)
 #: What a breakdown category may become: a dimension, every breakdown total, or skipped.
@@ -62,6 +63,24 @@ class Layout:
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
     fixed: dict[str, str] = field(default_factory=dict)
     rule_changes: dict[str, Any] = field(default_factory=dict)
+    #: {column: (texts read, why other rows are skipped)}
+    keep: dict[str, tuple[list[str], str]] = field(default_factory=dict)
+    #: A regular expression with groups ``year`` (and ``quarter``) matched on the file name.
+    period_from_name: str | None = None
+
+    def resolve(self, header: Iterable[str]) -> tuple[dict[str, str], list[str]]:
+        """The column each field is read from in this header, and the required columns
+        missing (a field may name alternatives; an optional field may be absent)."""
+        present = set(header)
+        found: dict[str, str] = {}
+        missing: list[str] = []
+        for name, spec in self.columns.items():
+            column = next((c for c in spec["column"] if c in present), None)
+            if column is not None:
+                found[name] = column
+            elif not spec.get("optional"):
+                missing.append(" or ".join(spec["column"]))
+        return found, missing
 
     def ruleset(self, base: RuleSet | None = None) -> RuleSet:
         """The rules for this layout's files: ``base`` with the layout's changes on top."""
@@ -173,9 +192,13 @@ def _parse(path: Path) -> Layout:
         expect={str(k): str(v) for k, v in (data.get("expect") or {}).items()},
         labels=_labels(data.get("labels") or {}, fail),
         fixed={str(k): str(v) for k, v in (data.get("fixed") or {}).items()},
+        keep=_keep(data.get("keep") or {}, fail),
+        period_from_name=data.get("period_from_name"),
     )
     if not layout.header_find:
-        layout.header_find = [spec["column"] for spec in layout.columns.values()]
+        layout.header_find = [spec["column"][0] for spec in layout.columns.values()
+                              if not spec.get("optional")]  # fmt: skip
+    _check_period(layout, fail)
     if "breakdown" in data:
         layout.breakdown = _breakdown(data["breakdown"], fail)
     for name, code in layout.fixed.items():
@@ -185,6 +208,25 @@ def _parse(path: Path) -> Layout:
     if "rules" in data:
         layout.rule_changes = _rules(path, data["rules"], lines)
     return layout
+
+
+def _check_period(layout: Layout, fail: Any) -> None:
+    """Country and year come from a column, a fixed value, or (year) the file name."""
+    import re
+
+    for name in ("country", "year"):
+        if name in layout.columns or name in layout.fixed:
+            continue
+        if name == "year" and layout.period_from_name:
+            continue
+        raise fail(("columns",), f"columns.{name} is required (or fixed: {{{name}: ...}}).")
+    if layout.period_from_name:
+        try:
+            groups = re.compile(layout.period_from_name).groupindex
+        except re.error as exc:
+            raise fail(("period_from_name",), f"not a regular expression ({exc}).") from exc
+        if "year" not in groups:
+            raise fail(("period_from_name",), "the expression needs a group (?P<year>...).")
 
 
 def _check_top(data: Any, fail: Any) -> None:
@@ -225,20 +267,30 @@ def _columns(raw: dict[str, Any], fail: Any) -> dict[str, dict[str, Any]]:
     for name, spec in raw.items():
         if name not in FIELDS:
             raise fail(("columns", name), f"'{name}' is not a field ({', '.join(FIELDS)}).")
-        spec = {"column": spec} if isinstance(spec, str) else spec
+        spec = {"column": spec} if isinstance(spec, str | list) else spec
         if not isinstance(spec, dict) or "column" not in spec:
             raise fail(("columns", name), f"columns.{name} needs a column name.")
-        unknown = set(spec) - {"column", "codes"}
+        unknown = set(spec) - {"column", "codes", "optional"}
         if unknown:
             first = sorted(unknown)[0]
-            message = f"columns.{name} takes column and codes, not {first}."
+            message = f"columns.{name} takes column, codes and optional, not {first}."
             raise fail(("columns", name, first), message)
         if spec.get("codes") not in (None, "iso3", "iso2"):
             raise fail(("columns", name, "codes"), "codes must be iso3 or iso2.")
-        out[name] = {"column": str(spec["column"]), "codes": spec.get("codes")}
-    for name in ("country", "year", "value"):
-        if name not in out:
-            raise fail(("columns",), f"columns.{name} is required.")
+        names = spec["column"] if isinstance(spec["column"], list) else [spec["column"]]
+        out[name] = {"column": [str(c) for c in names], "codes": spec.get("codes"),
+                     "optional": bool(spec.get("optional", False))}  # fmt: skip
+    if "value" not in out:
+        raise fail(("columns",), "columns.value is required.")
+    return out
+
+
+def _keep(raw: dict[str, Any], fail: Any) -> dict[str, tuple[list[str], str]]:
+    out = {}
+    for column, spec in raw.items():
+        if not isinstance(spec, dict) or set(spec) != {"values", "reason"}:
+            raise fail(("keep", column), f"keep.{column} takes values: [...] and reason: ...")
+        out[str(column)] = ([str(v) for v in spec["values"]], str(spec["reason"]))
     return out
 
 

@@ -66,8 +66,13 @@ class Located:
     #: Template cells asked for (totals) but left blank: (sheet, indicator, A1 cell).
     blank_cells: list[tuple[str, str, str]] = field(default_factory=list)
 
+    #: Source rows read when records were merged (quarters summed to a year).
+    rows_total: int | None = None
+
     @property
     def rows_read(self) -> int:
+        if self.rows_total is not None:
+            return self.rows_total
         return self.rows_seen if self.records is None else len(self.records)
 
 

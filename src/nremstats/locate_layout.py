@@ -88,8 +88,7 @@ def locate_layout(source: Source, layout: Layout) -> Located:
     position: dict[str, int] = {}
     for index, text in enumerate(header):
         position.setdefault(text, index)
-    wanted = _wanted_columns(layout)
-    missing = [c for c in wanted if c not in position]
+    resolved, missing = layout.resolve(position)
     if missing:
         message = (
             f"The {layout.name} layout needs the column(s) {', '.join(missing)}, not found in "
@@ -98,6 +97,15 @@ def locate_layout(source: Source, layout: Layout) -> Located:
         finding = _finding("STRUCTURE_MISSING_COLUMN", name, message, sheet=sheet,
                            cell=f"A{head + 1}", row=head + 1)  # fmt: skip
         return Located(name, "layout", None, [finding], rows_seen=len(rows) - head - 1)
+    period = _period_from_name(layout, name, resolved)
+    if period is None:
+        message = (
+            f"{name}: the {layout.name} layout reads the period from the file name, which "
+            f"does not match {layout.period_from_name!r}. Rename the file as it was published."
+        )
+        return Located(name, "layout", None, [_finding("STRUCTURE_LAYOUT_MISMATCH", name,
+                                                       message)])  # fmt: skip
+    wanted = _wanted_columns(layout, resolved, position)
     findings = [
         _finding(
             "STRUCTURE_IGNORED_COLUMN",
@@ -119,34 +127,53 @@ def locate_layout(source: Source, layout: Layout) -> Located:
         body = [body[i] for i in filled]
     texts = {column: _Column(body, position[column]) for column in wanted}
     numbers = np.asarray(filled, dtype=np.int64) + head + 2
-    letters = {field: column_letter(position[spec["column"]])
-               for field, spec in layout.columns.items()}  # fmt: skip
+    letters = {field: column_letter(position[column]) for field, column in resolved.items()}
     if layout.breakdown:
         category = column_letter(position[layout.breakdown["category"]])
         for dim in BREAKDOWN_DIMS:
             letters.setdefault(dim, category)
     table = _Table(layout, numbers, letters, _Problems(name, sheet))
-    values = table.build(texts)
-    index = pd.RangeIndex(len(numbers))
+    values = table.build(texts, resolved, period)
+    keep = table.kept  # rows summed into another row's figure are not records of their own
+    index = pd.RangeIndex(int(keep.sum()))
     records = pd.DataFrame(
-        {field: pd.array(values[field], dtype="string") for field in TEXT_FIELDS}, index=index
+        {field: pd.array(values[field][keep], dtype="string") for field in TEXT_FIELDS},
+        index=index,
     )
-    records["readable"] = table.readable
+    records["readable"] = table.readable[keep]
     records["sheet"] = constant_column(sheet, index)
-    records["cell"] = pd.array([f"{letters['value']}{n}" for n in numbers.tolist()],
-                               dtype="string")  # fmt: skip
-    records["row"] = numbers
+    cells = [f"{letters['value']}{n}" for n in numbers.tolist()]
+    for position_, cell in table.cells.items():
+        cells[position_] = cell
+    records["cell"] = pd.array(np.asarray(cells, dtype=object)[keep], dtype="string")
+    records["row"] = numbers[keep]
+    records["sources"] = table.sources[keep]
     located = Located(name, "layout", records, findings, field_cells=dict(letters))
+    located.rows_total = len(numbers)
     located.findings += table.problems.findings()
     return located
 
 
-def _wanted_columns(layout: Layout) -> list[str]:
-    wanted = [spec["column"] for spec in layout.columns.values()]
+def _wanted_columns(layout: Layout, resolved: dict[str, str], header: Any) -> list[str]:
+    wanted = list(resolved.values())
     if layout.breakdown:
         wanted += [layout.breakdown["dimension"], layout.breakdown["category"]]
     wanted += list(layout.expect)
+    wanted += [column for column in layout.keep if column in header]
     return list(dict.fromkeys(wanted))
+
+
+def _period_from_name(layout: Layout, name: str, resolved: dict[str, str]) -> dict[str, str] | None:
+    """The year (and quarter) the file name gives, {} when the layout does not read them
+    there (no expression, or the table has a year column); None when the name does not say."""
+    import re
+
+    if not layout.period_from_name or "year" in resolved:
+        return {}
+    match = re.search(layout.period_from_name, name, flags=re.IGNORECASE)
+    if not match:
+        return None
+    return {key: value for key, value in match.groupdict().items() if value}
 
 
 def _filled(row: list[Any]) -> bool:
@@ -192,6 +219,12 @@ class _Table:
                  problems: _Problems) -> None:  # fmt: skip
         self.layout, self.numbers, self.letters, self.problems = layout, numbers, letters, problems
         self.readable = np.ones(len(numbers), dtype=bool)
+        #: rows that remain records (false: summed into another row's figure)
+        self.kept = np.ones(len(numbers), dtype=bool)
+        #: how many source rows each record's figure comes from
+        self.sources = np.ones(len(numbers), dtype=np.int64)
+        #: records whose figure is a sum: their cell text (the cells summed)
+        self.cells: dict[int, str] = {}
 
     def reject(self, mask: np.ndarray, rule: str, field: str, text: str, message: str) -> None:
         mask = mask & self.readable  # a row is rejected for its first problem only
@@ -201,15 +234,17 @@ class _Table:
             self.problems.add(rule, field, text, message, [f"{letter}{n}" for n in rows], rows)
             self.readable &= ~mask
 
-    def build(self, texts: dict[str, _Column]) -> dict[str, np.ndarray]:
+    def build(self, texts: dict[str, _Column], resolved: dict[str, str],
+              period: dict[str, str]) -> dict[str, np.ndarray]:  # fmt: skip
         """The text fields of the records (codes where mapped, None where rejected)."""
         layout, size = self.layout, len(self.numbers)
-        out: dict[str, Any] = {f: np.full(size, layout.fixed.get(f), dtype=object)
-                               for f in TEXT_FIELDS}  # fmt: skip
+        out: dict[str, Any] = {f: np.full(size, layout.fixed.get(f, period.get(f)), dtype=object)
+                               for f in (*TEXT_FIELDS, "quarter")}  # fmt: skip
         out["provider"] = np.full(size, layout.provider, dtype=object)
         self._expected(texts)
-        for field, spec in layout.columns.items():
-            column = texts[spec["column"]]
+        self._keep(texts)
+        for field, name in resolved.items():
+            column, spec = texts[name], layout.columns[field]
             if field == "country":
                 out[field] = self._countries(column, spec.get("codes"))
             elif field in DIMENSIONS or field == "definition":
@@ -218,14 +253,65 @@ class _Table:
                 out[field] = column.map(column.texts)
         targets = _targets(layout) if layout.breakdown else set()
         for dim in BREAKDOWN_DIMS:
-            if dim not in layout.columns and dim not in targets:
+            if dim not in resolved and dim not in targets:
                 out[dim] = np.full(size, layout.fixed.get(dim, "_T"), dtype=object)
         if layout.breakdown:
             self._breakdown(texts, out)
         own = out["citizenship"] == out["country"]  # the reporting country's own citizens
         out["citizenship"][own & (out["citizenship"] != None)] = "NAT"  # noqa: E711
+        if any(q is not None for q in out["quarter"]):
+            self._quarters(out)
         self._repeats(out)
         return out
+
+    def _keep(self, texts: dict[str, _Column]) -> None:
+        for column, (values, reason) in self.layout.keep.items():
+            if column not in texts:
+                continue
+            col = texts[column]
+            for k, text in enumerate(col.texts):
+                if text not in values:
+                    self.reject(col.where(k), "LAYOUT_ROW_SKIPPED", "value", text,
+                                f"{reason.capitalize()} ({column} '{text}')")  # fmt: skip
+
+    def _quarters(self, out: dict[str, Any]) -> None:
+        """Sum the four quarters of a year into the year's figure, only when all four are
+        there with exact values; a key with the year's own total keeps that total."""
+        groups: dict[tuple, list[int]] = {}
+        for i in np.flatnonzero(self.readable).tolist():
+            groups.setdefault(tuple(out[k][i] for k in KEY), []).append(i)
+        for rows in groups.values():
+            quarters = [_quarter(out["quarter"][i]) for i in rows]
+            if 0 in quarters:  # the year's total is given: quarters are not stored
+                mask = self._mask([i for i, q in zip(rows, quarters, strict=True) if q])
+                why = "A quarter of a year whose total is given: the total is stored"
+                self.reject(mask, "LAYOUT_ROW_SKIPPED", "value", "quarter", why)
+                continue
+            present = sorted(quarters)
+            numbers = [_whole(out["value"][i]) for i in rows]
+            if present != [1, 2, 3, 4] or None in numbers:
+                year = out["year"][rows[0]]
+                have = ", ".join(f"Q{q}" for q in present)
+                why = "not all exact numbers" if present == [1, 2, 3, 4] else f"only {have}"
+                self.reject(self._mask(rows), "QUARTERS_INCOMPLETE", "value", have,
+                            f"The figure for {year} comes by quarter ({why}): a year is the sum "
+                            "of its four quarters, so it is not stored")  # fmt: skip
+                continue
+            order = [i for _, i in sorted(zip(quarters, rows, strict=True))]
+            first = order[0]
+            letter = self.letters["value"]
+            cells = [f"{letter}{self.numbers[i]}" for i in order]
+            out["value"][first] = str(sum(numbers))  # type: ignore[arg-type]
+            out["note"][first] = f"sum of Q1-Q4 ({', '.join(cells)})"
+            self.cells[first] = cells[0]
+            self.sources[first] = len(order)
+            self.kept[order[1:]] = False
+            self.readable[order[1:]] = False
+
+    def _mask(self, rows: list[int]) -> np.ndarray:
+        mask = np.zeros(len(self.numbers), dtype=bool)
+        mask[rows] = True
+        return mask
 
     def _expected(self, texts: dict[str, _Column]) -> None:
         for column, expected in self.layout.expect.items():
@@ -262,10 +348,20 @@ class _Table:
             code = index.get(labels.fold(text))
             if code is None and dim == "citizenship":
                 code = labels.country_code(text)
+            if code is None and dim == "age":
+                code = labels.age_code(text)
             mapping.append(code)
             if code is None and (present is None or k in present):
                 mask = column.where(k) if rows is None else column.where(k) & rows
-                self.reject(mask, "LABEL_UNKNOWN", dim, text, self._unknown(dim, text))
+                band = labels.age_band(text) if dim == "age" else None
+                if band is not None:
+                    high = "and over" if band[1] is None else f"to {band[1]}"
+                    self.reject(mask, "AGE_BAND_STRADDLES", dim, text,
+                                f"The age band '{text}' ({band[0]} {high}) straddles 18: it "
+                                "is neither children nor adults, and is never split by "
+                                "guess; ask for the figure in bands that stop at 17")  # fmt: skip
+                else:
+                    self.reject(mask, "LABEL_UNKNOWN", dim, text, self._unknown(dim, text))
         return column.map(mapping)
 
     def _unknown(self, dim: str, text: str) -> str:
@@ -326,6 +422,21 @@ class _Table:
                 "",
                 "The row repeats the key and value of an earlier row",
             )
+
+
+def _quarter(text: object) -> int:
+    """1-4 for a quarter (``Q2``, ``2``), 0 for the year's total (``Total`` or blank)."""
+    folded = labels.fold(str(text or ""))
+    digits = folded.removeprefix("q").strip()
+    return int(digits) if digits in ("1", "2", "3", "4") else 0
+
+
+def _whole(text: object) -> int | None:
+    """A plain count (``1,282`` too), else None."""
+    from nremstats.values import parse_value
+
+    parsed = parse_value(text)
+    return parsed.value if parsed.obs_status == "A" and parsed.value is not None else None
 
 
 def _targets(layout: Layout) -> set[str]:
