@@ -8,7 +8,7 @@ first, as in a long-running pipeline):
 2. the floor: a bare python-calamine read of the same file into a pandas DataFrame.
 
 Target: nremstats within 2x of the floor.
-Usage:  python bench/bench_layouts.py [--reps 5] [--file tests/data/unodc_data_glotip_2023-05-30.xlsx]
+Usage:  python bench/bench_layouts.py [--reps 5] [--file FILE.xlsx]
 """
 
 from __future__ import annotations
