@@ -8,6 +8,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -23,7 +24,8 @@ from .conftest import HEADER, write_csv
 DATA = Path(__file__).parent / "data"
 GLOTIP = DATA / "unodc_data_glotip_2023-05-30.xlsx"
 ROW_RULES = {"COUNTRY_NOT_ISO3", "LABEL_UNKNOWN", "LAYOUT_UNEXPECTED", "LAYOUT_ROW_SKIPPED",
-             "KEY_REPEATED", "KEY_DUPLICATE"}  # fmt: skip
+             "KEY_REPEATED", "KEY_DUPLICATE", "VALUE_UNPARSEABLE", "QUARTERS_INCOMPLETE",
+             "AGE_BAND_STRADDLES"}  # fmt: skip
 
 
 def rejected_by_rule(data) -> Counter:
@@ -179,7 +181,7 @@ def test_unknown_layout_name_is_a_usage_error_before_anything_is_written(tmp_pat
 
     data = write_csv(tmp_path / "r.csv", [HEADER, "NLD,2021,PERSONS_CONVICTED,_T,_T,_T,_T,5"])
     result = invoke("ingest", str(data), "--layout", "nope", "--store", str(tmp_path / "s"))
-    assert result.exit_code == 2 and "Known layouts: glotip" in result.stderr
+    assert result.exit_code == 2 and "Known layouts: eurostat-tsv, glotip, uk-nrm" in result.stderr
     assert not (tmp_path / "s").exists()
 
 
@@ -187,7 +189,7 @@ def test_cli_layouts_and_layout_mismatch(tmp_path):
     from .test_cli import invoke
 
     listed = json.loads(invoke("layouts", "--format", "json").stdout)
-    assert listed["layouts"][0]["provider"] == "UNODC"
+    assert {e["layout"]: e["provider"] for e in listed["layouts"]}["glotip"] == "UNODC"
     data = write_csv(tmp_path / "r.csv", [HEADER, "NLD,2021,PERSONS_CONVICTED,_T,_T,_T,_T,5"])
     result = invoke("validate", str(data), "--layout", "glotip", "--format", "json")
     assert result.exit_code == 1
@@ -324,3 +326,93 @@ def test_an_age_band_is_never_mapped_across_18(low, high):
         assert low >= 18
     else:
         assert low < 18 <= high or low > high
+
+
+# --- eurostat-tsv --------------------------------------------------------------------------
+
+ESTAT = DATA / "eurostat_crim_thb_sample.tsv"
+
+
+def test_eurostat_tsv_packed_keys_iso2_codes_and_flags():
+    data = read_return(ESTAT)
+    assert data.layout.name == "eurostat-tsv" and data.rows_read == 20  # filled value cells
+    obs = data.observations.set_index(["country", "year", "indicator", "sex"])
+    assert set(data.observations["provider"]) == {"ESTAT"}
+
+    def at(*key):
+        return obs.loc[key]
+
+    assert int(at("AUT", 2019, "VICTIMS_DETECTED", "_T")["value"]) == 123
+    assert at("AUT", 2019, "VICTIMS_DETECTED", "_T")["cell"] == "B2"
+    assert at("AUT", 2020, "VICTIMS_DETECTED", "_T")[["obs_status", "conf_status"]].tolist() == [
+        "Q", "C"]  # ': c'  # fmt: skip
+    assert at("AUT", 2021, "VICTIMS_DETECTED", "_T")["obs_status"] == "P"  # '45 p'
+    assert at("AUT", 2020, "VICTIMS_DETECTED", "F")["obs_status"] == "L"  # ':'
+    flagged = at("AUT", 2021, "VICTIMS_DETECTED", "F")
+    assert int(flagged["value"]) == 30 and "definition differs" in flagged["note"]  # '30 d'
+    assert at("GRC", 2020, "VICTIMS_DETECTED", "_T")["obs_status"] == "M"  # EL, ': z'
+    assert int(at("GBR", 2020, "VICTIMS_DETECTED", "_T")["value"]) == 310  # UK
+    assert at("AUT", 2019, "PERSONS_CONVICTED", "_T")["definition"] is pd.NA or pd.isna(
+        at("AUT", 2019, "PERSONS_CONVICTED", "_T")["definition"])  # fmt: skip
+    assert rejected_by_rule(data) == {"COUNTRY_NOT_ISO3": 3, "VALUE_UNPARSEABLE": 1}
+
+
+# --- report once, share many -------------------------------------------------------------
+
+
+def _national_store(tmp_path):
+    store = tmp_path / "national"
+    samples = Path(__file__).parent.parent / "sample_data"
+    assert ingest_files(sorted(samples.glob("*.xlsx")) + sorted(samples.glob("*.csv")), store).ok
+    return store
+
+
+COMPARED = ["country", "year", "indicator", "sex", "age", "exploitation", "citizenship", "value",
+            "obs_status", "lower", "upper"]  # fmt: skip
+
+
+def _same(left, right) -> bool:
+    def norm(frame):
+        frame = frame[COMPARED].copy()
+        for name in COMPARED:
+            column = frame[name]
+            if name in ("year", "value", "lower", "upper"):
+                column = pd.to_numeric(column).astype("Int64")
+            frame[name] = column.astype("string")
+        return frame.sort_values(COMPARED).reset_index(drop=True)
+
+    return norm(left).equals(norm(right))
+
+
+@pytest.mark.parametrize(("layout", "suffix"), [("glotip", "csv"), ("eurostat-tsv", "tsv")])
+def test_export_in_a_layout_reads_back_as_the_same_observations(tmp_path, layout, suffix):
+    from nremstats.export_layout import export_in_layout
+
+    national = open_store(_national_store(tmp_path)).observations()
+    out = tmp_path / f"export.{suffix}"
+    result = export_in_layout(national, layout, output=out)
+    assert result.rows > 0 and result.skipped > 0  # what the layout cannot hold is counted
+    again = read_return(out)
+    assert again.layout.name == layout  # detected
+    back = again.observations[again.observations["readable"]]
+    # every observation the layout can hold, and only those, comes back unchanged
+    holdable = national.merge(back[COMPARED[:7]], on=COMPARED[:7])
+    assert len(holdable) == len(back) == len(national) - result.skipped
+    assert _same(holdable, back)
+    if layout == "eurostat-tsv":  # victims on another definition than Eurostat's are flagged
+        victims = back[back["indicator"] == "VICTIMS_DETECTED"]
+        assert victims["note"].str.contains("definition differs").all()
+
+
+def test_export_layout_cli(tmp_path):
+    from .test_cli import invoke
+
+    store = _national_store(tmp_path)
+    result = invoke("export", "--layout", "eurostat-tsv", "--country", "NLD", "--store", str(store))
+    assert result.exit_code == 0 and result.stdout.startswith("freq,unit,leg_stat")
+    assert all(",NL\t" in line for line in result.stdout.splitlines()[1:])
+    assert "left out" in result.stderr
+    bad = invoke("export", "--layout", "uk-nrm", "--store", str(store))
+    assert bad.exit_code == 2 and "writes only the layouts" in bad.stderr
+    both = invoke("export", "--layout", "glotip", "--long", "--store", str(store))
+    assert both.exit_code == 2

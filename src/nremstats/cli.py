@@ -246,9 +246,22 @@ def export(
         str | None,
         typer.Option("--as-of", help="A past state: a submission id, or an ISO 8601 date/time."),
     ] = None,
+    layout: Annotated[
+        str | None,
+        typer.Option(
+            "--layout",
+            help="The national returns in an agency's layout: glotip or "
+            "eurostat-tsv (read back by ingest --layout).",
+        ),
+    ] = None,  # fmt: skip
+    country: Annotated[
+        list[str] | None,
+        typer.Option("--country", help="With --layout: only this country (repeatable)."),
+    ] = None,
     store: StoreOption = None,
 ) -> None:
-    """Write the comparison table of an indicator, or (--long) every current observation.
+    """Write the comparison table of an indicator, (--long) every current observation, or
+    (--layout) the national returns in an agency's layout.
 
     Example: nremstats export --indicator VICTIMS_DETECTED --format md
     """
@@ -257,10 +270,22 @@ def export(
     from nremstats.query import comparison_table, observations
     from nremstats.store import open_store
 
-    if long == bool(indicator):
-        raise OptionError("Give either --indicator CODE (comparison table) or --long.")
+    if long + bool(indicator) + bool(layout) != 1:
+        raise OptionError(
+            "Give one of --indicator CODE (comparison table), --long, or --layout NAME."
+        )
     opened = open_store(store)
     upto = opened.resolve_as_of(as_of) if as_of else None
+    if layout:
+        from nremstats import report
+        from nremstats.export_layout import export_in_layout
+
+        wanted = {c.upper() for c in country} if country else None
+        result = export_in_layout(observations(opened, upto), layout, wanted, output)
+        report.message(result.summary())
+        if output is None:
+            sys.stdout.write(result.text)
+        return
     if long:
         text = export_long(observations(opened, upto), fmt or "csv", output)
     else:

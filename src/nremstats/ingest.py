@@ -178,18 +178,31 @@ def _read_return(path: Path, options: CheckOptions | None) -> ReturnData:
     if located.kind == "csv" or source.kind == "csv":
         frame["sheet"] = constant_column(None, frame.index)
     frame["submission_id"] = constant_column(None, frame.index)
+    findings = ruleset.apply(_dedupe([*located.findings, *mapped.findings, *checks]))
+    if row_level:  # an agency compilation: a row with an error is never stored
+        _reject_error_rows(frame, findings)
+    extra = ["sources"] if "sources" in frame else []
     return ReturnData(
         file=path,
         sha256=source.sha256,
         kind=source.kind,
-        observations=frame[
-            [*OBSERVATION_COLUMNS, "row", "readable", *(["sources"] if "sources" in frame else [])]
-        ],  # fmt: skip
-        findings=ruleset.apply(_dedupe([*located.findings, *mapped.findings, *checks])),
+        observations=frame[[*OBSERVATION_COLUMNS, "row", "readable", *extra]],
+        findings=findings,
         rows_read=located.rows_read,
         template_version=located.template_version,
         layout=layout,
     )
+
+
+def _reject_error_rows(frame: pd.DataFrame, findings: list[Finding]) -> None:
+    """Mark unreadable every row whose cell an error finding names (after the rules file and
+    the layout set the severities): in a compilation, errors reject rows, not the file."""
+    cells = {(f.sheet, c) for f in findings if f.severity == "error" for c in f.cells}
+    if not cells:
+        return
+    sheets = frame["sheet"].astype(object).where(frame["sheet"].notna(), None)
+    hit = [(s, c) in cells for s, c in zip(sheets, frame["cell"], strict=True)]
+    frame.loc[hit, "readable"] = False
 
 
 def choose_layout(source: Source, options: CheckOptions) -> tuple[Layout | None, Finding | None]:

@@ -76,6 +76,20 @@ def country_code(text: object) -> str | None:
     return country_index().get(fold(raw))
 
 
+@functools.cache
+def _alpha2() -> dict[str, str]:
+    import pycountry
+
+    table = {country.alpha_2: country.alpha_3 for country in pycountry.countries}
+    table["XK"] = "XKX"
+    return table
+
+
+def iso2_code(text: str) -> str | None:
+    """The ISO3 code of an ISO 3166-1 alpha-2 code (``RO`` -> ``ROU``), else None."""
+    return _alpha2().get(str(text).strip().upper())
+
+
 def dimension_index(dim: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """Folded label -> code for one dimension: its codes, labels and synonyms, then ``extra``."""
     index: dict[str, str] = {}

@@ -24,16 +24,16 @@ if TYPE_CHECKING:
     from nremstats.rules import RuleSet
 
 #: The dimensions a layout maps labels of, and the fields it may read from a column.
-LABEL_DIMS = ("indicator", "sex", "age", "exploitation", "citizenship", "definition")
+LABEL_DIMS = ("indicator", "sex", "age", "exploitation", "citizenship", "definition", "country")
 FIELDS = ("country", "year", "quarter", "indicator", "sex", "age", "exploitation",
           "citizenship", "value", "definition", "note")  # fmt: skip
 TOP_KEYS = {
     "layout": str, "title": str, "provider": str, "compilation": bool, "formats": list,
     "sheet": str, "shape": str, "header": dict, "columns": dict, "breakdown": dict,
     "ignore": list, "expect": dict, "labels": dict, "rules": dict, "fixed": dict,
-    "keep": dict, "period_from_name": str,
+    "keep": dict, "period_from_name": str, "delimiter": str, "packed": dict, "flags": dict,
 }  # fmt: skip
-SHAPES = ("long",)
+SHAPES = ("long", "packed")
 #: What a breakdown category may become: a dimension, every breakdown total, or skipped.
 TOTAL = "total"
 
@@ -67,6 +67,13 @@ class Layout:
     keep: dict[str, tuple[list[str], str]] = field(default_factory=dict)
     #: A regular expression with groups ``year`` (and ``quarter``) matched on the file name.
     period_from_name: str | None = None
+    #: The field separator of a text file.
+    delimiter: str = ","
+    #: For shape ``packed``: ``{"marker": text}``, the header cell holding the packed key.
+    packed: dict[str, str] = field(default_factory=dict)
+    #: Flag letters after a value (``123 d``, ``: z``): {letter: {"note": text} or
+    #: {"status": code}} (p, e, b, c are read as the observation format says).
+    flags: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def resolve(self, header: Iterable[str]) -> tuple[dict[str, str], list[str]]:
         """The column each field is read from in this header, and the required columns
@@ -92,8 +99,13 @@ class Layout:
     def header_row(self, rows: list[list[str]]) -> int | None:
         """The 0-based index of the header row among the first rows, else None."""
         wanted = {name.strip() for name in self.header_find}
+        marker = self.packed.get("marker")
         for index, row in enumerate(rows[: self.header_within]):
-            if wanted <= {str(cell).strip() for cell in row}:
+            cells = {str(cell).strip() for cell in row}
+            if marker is not None:
+                if any(marker in cell for cell in cells):
+                    return index
+            elif wanted <= cells:
                 return index
         return None
 
@@ -108,8 +120,10 @@ class Layout:
         if source.kind == "csv":
             from nremstats.locate_layout import csv_rows
 
-            rows = csv_rows(source, limit=self.header_within)
-            return (None, csv_rows(source)) if self.header_row(rows) is not None else None
+            rows = csv_rows(source, limit=self.header_within, delimiter=self.delimiter)
+            if self.header_row(rows) is None:
+                return None
+            return None, csv_rows(source, delimiter=self.delimiter)
         for name in source.raw:
             if fnmatch.fnmatch(name, self.sheet):
                 if self.header_row(source.head(name, self.header_within)) is not None:
@@ -194,6 +208,9 @@ def _parse(path: Path) -> Layout:
         fixed={str(k): str(v) for k, v in (data.get("fixed") or {}).items()},
         keep=_keep(data.get("keep") or {}, fail),
         period_from_name=data.get("period_from_name"),
+        delimiter=str(data.get("delimiter", ",")),
+        packed={str(k): str(v) for k, v in (data.get("packed") or {}).items()},
+        flags=_flags(data.get("flags") or {}, fail),
     )
     if not layout.header_find:
         layout.header_find = [spec["column"][0] for spec in layout.columns.values()
@@ -282,6 +299,17 @@ def _columns(raw: dict[str, Any], fail: Any) -> dict[str, dict[str, Any]]:
                      "optional": bool(spec.get("optional", False))}  # fmt: skip
     if "value" not in out:
         raise fail(("columns",), "columns.value is required.")
+    return out
+
+
+def _flags(raw: dict[str, Any], fail: Any) -> dict[str, dict[str, str]]:
+    out = {}
+    for letter, spec in raw.items():
+        if not isinstance(spec, dict) or not set(spec) <= {"note", "status"} or not spec:
+            raise fail(("flags", letter), f"flags.{letter} takes note: text or status: code.")
+        if "status" in spec and spec["status"] not in codes.codes("obs_status"):
+            raise fail(("flags", letter, "status"), f"'{spec['status']}' is not an obs_status.")
+        out[str(letter)] = {str(k): str(v) for k, v in spec.items()}
     return out
 
 

@@ -236,12 +236,13 @@ def is_template(source: Source) -> bool:
 
 
 def is_canonical_csv(source: Source) -> bool:
-    """True when a CSV's first line names at least one column of the observation format."""
+    """True when a CSV's first line names most columns of the observation format (a file
+    naming few of them is left to the layouts, then reported as a canonical CSV)."""
     import csv
 
     first = source.text().split("\n", 1)[0]
     names = {name.strip() for name in next(csv.reader([first]), [])}
-    return bool(names & set(REQUIRED_CSV))
+    return len(names & set(REQUIRED_CSV)) >= len(REQUIRED_CSV) // 2
 
 
 def _marked_sheets(source: Source) -> dict[str, str]:

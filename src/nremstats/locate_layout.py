@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import re
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,9 +32,9 @@ BREAKDOWN_DIMS = ("sex", "age", "exploitation", "citizenship")
 KEY = ("country", "year", "indicator", "sex", "age", "exploitation", "citizenship")
 
 
-def csv_rows(source: Source, limit: int | None = None) -> list[list[str]]:
+def csv_rows(source: Source, limit: int | None = None, delimiter: str = ",") -> list[list[str]]:
     """The rows of a CSV source as texts (all of them, or the first ``limit``)."""
-    reader = csv.reader(io.StringIO(source.text()))
+    reader = csv.reader(io.StringIO(source.text()), delimiter=delimiter)
     return list(itertools.islice(reader, limit)) if limit else list(reader)
 
 
@@ -85,6 +86,11 @@ def locate_layout(source: Source, layout: Layout) -> Located:
     head = layout.header_row([[text_of(c) for c in row] for row in rows[: layout.header_within]])
     assert head is not None
     header = [text_of(c).strip() for c in rows[head]]
+    unpacked = (
+        _unpack(layout, header, rows[head + 1 :], head + 2) if layout.shape == "packed" else None
+    )
+    if unpacked is not None:
+        header, unpacked_body, unpacked_numbers, value_letters, key_letter = unpacked
     position: dict[str, int] = {}
     for index, text in enumerate(header):
         position.setdefault(text, index)
@@ -119,20 +125,26 @@ def locate_layout(source: Source, layout: Layout) -> Located:
         for text, i in position.items()
         if text and text not in wanted and text not in layout.ignore
     ]
-    width = len(header)
-    body = [row[:width] if len(row) >= width else [*row, *[""] * (width - len(row))]
-            for row in rows[head + 1 :]]  # fmt: skip
-    filled = [i for i, row in enumerate(body) if _filled(row)]
-    if len(filled) < len(body):
-        body = [body[i] for i in filled]
+    if unpacked is None:
+        width = len(header)
+        body = [row[:width] if len(row) >= width else [*row, *[""] * (width - len(row))]
+                for row in rows[head + 1 :]]  # fmt: skip
+        filled = [i for i, row in enumerate(body) if _filled(row)]
+        if len(filled) < len(body):
+            body = [body[i] for i in filled]
+        numbers = np.asarray(filled, dtype=np.int64) + head + 2
+        letters = {field: column_letter(position[column]) for field, column in resolved.items()}
+        value_letters = None
+    else:
+        body, numbers = unpacked_body, np.asarray(unpacked_numbers, dtype=np.int64)
+        letters = dict.fromkeys(resolved, key_letter)
+        letters["value"] = value_letters[0] if value_letters else key_letter
     texts = {column: _Column(body, position[column]) for column in wanted}
-    numbers = np.asarray(filled, dtype=np.int64) + head + 2
-    letters = {field: column_letter(position[column]) for field, column in resolved.items()}
     if layout.breakdown:
         category = column_letter(position[layout.breakdown["category"]])
         for dim in BREAKDOWN_DIMS:
             letters.setdefault(dim, category)
-    table = _Table(layout, numbers, letters, _Problems(name, sheet))
+    table = _Table(layout, numbers, letters, _Problems(name, sheet), value_letters)
     values = table.build(texts, resolved, period)
     keep = table.kept  # rows summed into another row's figure are not records of their own
     index = pd.RangeIndex(int(keep.sum()))
@@ -142,7 +154,7 @@ def locate_layout(source: Source, layout: Layout) -> Located:
     )
     records["readable"] = table.readable[keep]
     records["sheet"] = constant_column(sheet, index)
-    cells = [f"{letters['value']}{n}" for n in numbers.tolist()]
+    cells = [f"{table.value_letter(i)}{n}" for i, n in enumerate(numbers.tolist())]
     for position_, cell in table.cells.items():
         cells[position_] = cell
     records["cell"] = pd.array(np.asarray(cells, dtype=object)[keep], dtype="string")
@@ -152,6 +164,35 @@ def locate_layout(source: Source, layout: Layout) -> Located:
     located.rows_total = len(numbers)
     located.findings += table.problems.findings()
     return located
+
+
+def _unpack(
+    layout: Layout, header: list[str], rows: list[list[Any]], first: int
+) -> tuple[list[str], list[list[str]], list[int], list[str], str]:
+    """A wide table with a packed key column (Eurostat's ``freq,unit,geo\\TIME_PERIOD``) as
+    long rows: the key's parts, the column's period and the value, one row per filled cell.
+    Returns the long header, the rows, their sheet rows, each value's column letter and the
+    key column's letter."""
+    marker = layout.packed["marker"]
+    key = next(i for i, cell in enumerate(header) if marker in cell)
+    names_text, _, across = header[key].partition("\\")
+    names = [n.strip() for n in names_text.split(",")]
+    periods = [(i, text) for i, text in enumerate(header) if i != key and text]
+    body, numbers, letters = [], [], []
+    for number, row in enumerate(rows, start=first):
+        packed = text_of(row[key]).strip() if key < len(row) else ""
+        if not packed:
+            continue
+        parts = [part.strip() for part in packed.split(",")]
+        parts = (parts + [""] * len(names))[: len(names)]  # a short key leaves labels blank
+        for i, period in periods:
+            text = text_of(row[i]).strip() if i < len(row) else ""
+            if text:  # a blank cell is no observation
+                body.append([*parts, period, text])
+                numbers.append(number)
+                letters.append(column_letter(i))
+    header = [*names, across.strip() or "TIME_PERIOD", "OBS_VALUE"]
+    return header, body, numbers, letters, column_letter(key)
 
 
 def _wanted_columns(layout: Layout, resolved: dict[str, str], header: Any) -> list[str]:
@@ -216,8 +257,10 @@ class _Table:
     """Maps the columns of one foreign table to codes, rejecting rows with a finding."""
 
     def __init__(self, layout: Layout, numbers: np.ndarray, letters: dict[str, str],
-                 problems: _Problems) -> None:  # fmt: skip
+                 problems: _Problems, value_letters: list[str] | None = None) -> None:  # fmt: skip
         self.layout, self.numbers, self.letters, self.problems = layout, numbers, letters, problems
+        #: for a wide table, the column letter of each record's value
+        self.value_letters = value_letters
         self.readable = np.ones(len(numbers), dtype=bool)
         #: rows that remain records (false: summed into another row's figure)
         self.kept = np.ones(len(numbers), dtype=bool)
@@ -226,12 +269,19 @@ class _Table:
         #: records whose figure is a sum: their cell text (the cells summed)
         self.cells: dict[int, str] = {}
 
+    def value_letter(self, i: int) -> str:
+        return self.value_letters[i] if self.value_letters else self.letters["value"]
+
     def reject(self, mask: np.ndarray, rule: str, field: str, text: str, message: str) -> None:
         mask = mask & self.readable  # a row is rejected for its first problem only
-        rows = self.numbers[mask].tolist()
-        if rows:
-            letter = self.letters.get(field, self.letters["value"])
-            self.problems.add(rule, field, text, message, [f"{letter}{n}" for n in rows], rows)
+        positions = np.flatnonzero(mask).tolist()
+        if positions:
+            rows = self.numbers[mask].tolist()
+            if field == "value" or field not in self.letters:
+                cells = [f"{self.value_letter(i)}{n}" for i, n in zip(positions, rows, strict=True)]
+            else:
+                cells = [f"{self.letters[field]}{n}" for n in rows]
+            self.problems.add(rule, field, text, message, cells, rows)
             self.readable &= ~mask
 
     def build(self, texts: dict[str, _Column], resolved: dict[str, str],
@@ -249,6 +299,8 @@ class _Table:
                 out[field] = self._countries(column, spec.get("codes"))
             elif field in DIMENSIONS or field == "definition":
                 out[field] = self._mapped(field, column)
+            elif field == "value" and layout.flags:
+                out[field] = self._flagged(column, out)
             else:
                 out[field] = column.map(column.texts)
         targets = _targets(layout) if layout.breakdown else set()
@@ -257,12 +309,38 @@ class _Table:
                 out[dim] = np.full(size, layout.fixed.get(dim, "_T"), dtype=object)
         if layout.breakdown:
             self._breakdown(texts, out)
+        out["definition"][out["indicator"] != "VICTIMS_DETECTED"] = None  # victims only
         own = out["citizenship"] == out["country"]  # the reporting country's own citizens
         out["citizenship"][own & (out["citizenship"] != None)] = "NAT"  # noqa: E711
         if any(q is not None for q in out["quarter"]):
             self._quarters(out)
         self._repeats(out)
         return out
+
+    def _flagged(self, column: _Column, out: dict[str, Any]) -> np.ndarray:
+        """Values with the layout's flag letters (``123 d``, ``: z``): the letters it declares
+        become a note or a status; p, e, b and c stay for the value parser."""
+        flags = self.layout.flags
+        texts, notes, statuses = [], [], []
+        for text in column.texts:
+            match = _FLAGGED.match(text)
+            note = status = None
+            if match and set(match["flags"]) <= set(flags) | set("pebc"):
+                kept = "".join(c for c in match["flags"] if c not in flags)
+                declared = [flags[c] for c in match["flags"] if c in flags]
+                note = "; ".join(d["note"] for d in declared if "note" in d) or None
+                status = next((d["status"] for d in declared if "status" in d), None)
+                body = match["body"]
+                text = f"{body} {kept}" if kept else ("" if body == ":" and status else body)
+            texts.append(text)
+            notes.append(note)
+            statuses.append(status)
+        if any(notes):
+            out["note"] = column.map(notes)
+        if any(statuses):
+            out["obs_status"] = column.map(statuses)
+            self.letters.setdefault("obs_status", self.letters["value"])
+        return column.map(texts)
 
     def _keep(self, texts: dict[str, _Column]) -> None:
         for column, (values, reason) in self.layout.keep.items():
@@ -299,8 +377,7 @@ class _Table:
                 continue
             order = [i for _, i in sorted(zip(quarters, rows, strict=True))]
             first = order[0]
-            letter = self.letters["value"]
-            cells = [f"{letter}{self.numbers[i]}" for i in order]
+            cells = [f"{self.value_letter(i)}{self.numbers[i]}" for i in order]
             out["value"][first] = str(sum(numbers))  # type: ignore[arg-type]
             out["note"][first] = f"sum of Q1-Q4 ({', '.join(cells)})"
             self.cells[first] = cells[0]
@@ -324,17 +401,22 @@ class _Table:
 
     def _countries(self, column: _Column, kind: str | None) -> np.ndarray:
         known = codes.country_codes()
+        declared = {labels.fold(k): v for k, v in self.layout.labels.get("country", {}).items()}
         mapping: list[str | None] = []
         for k, text in enumerate(column.texts):
-            if kind == "iso3":
+            code = declared.get(labels.fold(text))
+            if code is None and kind == "iso3":
                 code = text.upper() if text.upper() in known else None
-            else:
+            elif code is None and kind == "iso2":
+                code = labels.iso2_code(text)
+            elif code is None:
                 code = labels.country_code(text)
             mapping.append(code)
             if code is None:
                 what = f"'{text}' is not" if text else "A blank country is not"
+                system = "alpha-2" if kind == "iso2" else "alpha-3"
                 self.reject(column.where(k), "COUNTRY_NOT_ISO3", "country", text,
-                            f"{what} an ISO 3166-1 alpha-3 country code; a figure needs one "
+                            f"{what} an ISO 3166-1 {system} country code; a figure needs one "
                             "reporting country")  # fmt: skip
         return column.map(mapping)
 
@@ -422,6 +504,10 @@ class _Table:
                 "",
                 "The row repeats the key and value of an earlier row",
             )
+
+
+#: A value followed by flag letters: ``123 p``, ``1 234 bd``, ``: c``.
+_FLAGGED = re.compile(r"^(?P<body>:|[\d.,\s]*\d)\s*(?P<flags>[a-z]+)$")
 
 
 def _quarter(text: object) -> int:

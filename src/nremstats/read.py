@@ -18,7 +18,7 @@ from nremstats.errors import InputFileNotFound
 from nremstats.models import Finding
 
 ZIP_MAGIC = b"PK\x03\x04"
-CSV_SUFFIXES = {".csv", ".txt"}
+CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 
 
