@@ -181,7 +181,9 @@ def test_unknown_layout_name_is_a_usage_error_before_anything_is_written(tmp_pat
 
     data = write_csv(tmp_path / "r.csv", [HEADER, "NLD,2021,PERSONS_CONVICTED,_T,_T,_T,_T,5"])
     result = invoke("ingest", str(data), "--layout", "nope", "--store", str(tmp_path / "s"))
-    assert result.exit_code == 2 and "Known layouts: eurostat-tsv, glotip, uk-nrm" in result.stderr
+    from nremstats.layout import layout_names
+
+    assert result.exit_code == 2 and f"Known layouts: {', '.join(layout_names())}" in result.stderr
     assert not (tmp_path / "s").exists()
 
 
@@ -416,3 +418,91 @@ def test_export_layout_cli(tmp_path):
     assert bad.exit_code == 2 and "writes only the layouts" in bad.stderr
     both = invoke("export", "--layout", "glotip", "--long", "--store", str(store))
     assert both.exit_code == 2
+
+
+# --- htcds: case records ---------------------------------------------------------------------
+
+HTCDS = DATA / "htcds_excel_template_single_select_validation_v2.0.xlsx"
+
+
+def _cases_workbook(tmp_path, cases):
+    """The real HTCDS Excel template with case rows written under its two header rows."""
+    import warnings
+
+    from openpyxl import load_workbook
+
+    with warnings.catch_warnings():  # its data-validation extension is dropped: no matter
+        warnings.simplefilter("ignore", UserWarning)
+        wb = load_workbook(HTCDS)
+    ws = wb["Case Sheet"]
+    names = [c.value for c in ws[1]]
+    for offset, case in enumerate(cases):
+        for field, value in case.items():
+            ws.cell(3 + offset, names.index(field) + 1).value = value
+    path = tmp_path / "cases.xlsx"
+    wb.save(path)
+    return path
+
+
+def _extension(tmp_path, **extra):
+    path = tmp_path / "htcds-nld.yaml"
+    lines = ["extends: htcds", "layout: htcds-nld", "fixed: {country: NLD}"]
+    lines += [f"{key}: {value}" for key, value in extra.items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_htcds_template_is_recognised_and_asks_for_the_country():
+    data = read_return(HTCDS)
+    assert data.findings[0].rule == "STRUCTURE_LAYOUT_MISMATCH"
+    assert "extends: htcds" in data.findings[0].message
+
+
+def test_htcds_cases_are_counted_with_small_counts_as_ranges(tmp_path):
+    import datetime as dt
+
+    def case(sex, born, forms, citizenship, status="Actual victim of trafficking"):
+        return {"prs_Gender": sex, "prs_Birthdate": born, "vic_TypeOfExploitation": forms,
+                "prs_Citizenship": citizenship, "vic_TraffickingStatus": status,
+                "cas_IncomingReferralDate": dt.datetime(2023, 5, 1)}  # fmt: skip
+
+    cases = (
+        [case("Feminine", dt.datetime(1990, 1, 1), "Sexual exploitation", "RO")] * 6
+        + [case("Masculine", dt.datetime(2010, 1, 1), "Forced labour;Forced begging", "NL")] * 2
+        + [case("Masculine", dt.datetime(1980, 6, 2), "Forced labour", "Netherlands")] * 5
+        + [case("Feminine", dt.datetime(1995, 1, 1), "Sexual exploitation", "RO",
+                status="Not a victim of trafficking")]
+        + [case("Feminine", dt.datetime(1995, 1, 1), "Astrology", "RO")]
+    )  # fmt: skip
+    path = _cases_workbook(tmp_path, cases)
+    data = read_return(path, CheckOptions(layout=load_layout(_extension(tmp_path))))
+    assert data.rows_read == 15
+    obs = data.observations[data.observations["readable"]]
+    assert set(obs["country"]) == {"NLD"} and set(obs["provider"]) == {"NLD"}
+    assert set(obs["definition"]) == {"IDENTIFIED"} and set(obs["year"]) == {2023}
+
+    def cell(**key):
+        rows = obs
+        for dim in ("sex", "age", "exploitation", "citizenship"):
+            rows = rows[rows[dim] == key.get(dim, "_T")]
+        assert len(rows) == 1, key
+        return rows.iloc[0]
+
+    assert int(cell()["value"]) == 13  # every counted person
+    assert int(cell(sex="F")["value"]) == 6 and int(cell(sex="M")["value"]) == 7
+    assert int(cell(citizenship="ROU")["value"]) == 6 and int(cell(citizenship="FOR")["value"]) == 6
+    assert int(cell(citizenship="NAT")["value"]) == 7  # NL and Netherlands: the country's own
+    assert int(cell(age="Y_GE18")["value"]) == 11
+    small = cell(exploitation="MIXED")  # two children with two forms: fewer than 5
+    assert small["obs_status"] == "Q" and (small["lower"], small["upper"]) == (1, 4)
+    assert pd.isna(small["value"])
+    assert cell(age="Y_LT18")["obs_status"] == "Q"
+    rules = {f.rule: f for f in data.findings}
+    assert "LAYOUT_ROW_SKIPPED" in rules and "LABEL_UNKNOWN" in rules
+    assert rules["LABEL_UNKNOWN"].text == "Astrology"
+    assert int((~data.observations["readable"]).sum()) == 2  # the two persons not counted
+    five = read_return(path, CheckOptions(layout=load_layout(
+        _extension(tmp_path, cases="{min_count: 2}"))))  # fmt: skip
+    mixed = five.observations[(five.observations["exploitation"] == "MIXED")
+                              & (five.observations["sex"] == "_T")]  # fmt: skip
+    assert int(mixed.iloc[0]["value"]) == 2  # k is configurable

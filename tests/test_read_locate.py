@@ -9,7 +9,7 @@ from nremstats.errors import InputFileNotFound
 from nremstats.ingest import read_return
 from nremstats.template import fill_return
 
-from .conftest import DATA, HEADER, write_csv
+from .conftest import HEADER, write_csv
 
 
 def rules(data):
@@ -56,11 +56,18 @@ def test_csv_with_bom_is_read(tmp_path):
     assert data.ok and data.observations["value"].tolist() == [5]
 
 
-def test_xlsx_not_our_template_real_htcds_file():
-    # tests/data/README.md: the IOM HTCDS v2.0 Excel template, copied unchanged.
-    data = read_return(DATA / "htcds_excel_template_single_select_validation_v2.0.xlsx")
+def test_xlsx_not_our_template_and_no_layout(tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(["Ministry table", "Victims"])
+    wb.active.append(["2023", 12])
+    wb.save(tmp_path / "own.xlsx")
+    data = read_return(tmp_path / "own.xlsx")
     assert rules(data) == ["STRUCTURE_NOT_TEMPLATE"]
-    assert "nremstats template" in data.findings[0].message
+    assert (
+        "nremstats template" in data.findings[0].message and "--layout" in data.findings[0].message
+    )
 
 
 def test_missing_indicator_sheet(blank_template, tmp_path):

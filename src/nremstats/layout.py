@@ -32,8 +32,11 @@ TOP_KEYS = {
     "sheet": str, "shape": str, "header": dict, "columns": dict, "breakdown": dict,
     "ignore": list, "expect": dict, "labels": dict, "rules": dict, "fixed": dict,
     "keep": dict, "period_from_name": str, "delimiter": str, "packed": dict, "flags": dict,
+    "extends": str, "cases": dict, "skip_rows": int,
 }  # fmt: skip
-SHAPES = ("long", "packed")
+SHAPES = ("long", "packed", "cases")
+#: ``provider: national``: the reporting country itself provides the figures.
+NATIONAL = "NATIONAL"
 #: What a breakdown category may become: a dimension, every breakdown total, or skipped.
 TOTAL = "total"
 
@@ -74,6 +77,12 @@ class Layout:
     #: Flag letters after a value (``123 d``, ``: z``): {letter: {"note": text} or
     #: {"status": code}} (p, e, b, c are read as the observation format says).
     flags: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: For shape ``cases``: one row per person, counted (see docs/layouts.md).
+    cases: dict[str, Any] = field(default_factory=dict)
+    #: Rows between the header and the data.
+    skip_rows: int = 0
+    #: Texts of a row of labels that may follow the header (skipped when it is there).
+    labels_row: list[str] = field(default_factory=list)
 
     def resolve(self, header: Iterable[str]) -> tuple[dict[str, str], list[str]]:
         """The column each field is read from in this header, and the required columns
@@ -183,6 +192,8 @@ def _parse(path: Path) -> Layout:
     except yaml.YAMLError as exc:
         raise LayoutFileError(f"{path}: not valid YAML ({exc}).") from exc
     lines = _lines(root)
+    if isinstance(data, dict) and "extends" in data:
+        data = _extend(path, data)
 
     def fail(keys: tuple[Any, ...], message: str) -> LayoutFileError:
         line = next((lines[keys[:n]] for n in range(len(keys), 0, -1) if keys[:n] in lines), 1)
@@ -194,6 +205,9 @@ def _parse(path: Path) -> Layout:
         name=str(data["layout"]),
         title=str(data.get("title", data["layout"])),
         provider=str(data["provider"]).upper(),
+        cases=dict(data.get("cases") or {}),
+        skip_rows=int(data.get("skip_rows", 0)),
+        labels_row=[str(t) for t in (data.get("header") or {}).get("labels_row", [])],
         path=path,
         compilation=bool(data.get("compilation", False)),
         formats=[str(f) for f in data.get("formats", ["xlsx", "csv"])],
@@ -212,10 +226,7 @@ def _parse(path: Path) -> Layout:
         packed={str(k): str(v) for k, v in (data.get("packed") or {}).items()},
         flags=_flags(data.get("flags") or {}, fail),
     )
-    if not layout.header_find:
-        layout.header_find = [spec["column"][0] for spec in layout.columns.values()
-                              if not spec.get("optional")]  # fmt: skip
-    _check_period(layout, fail)
+    _check_fields(layout, fail)
     if "breakdown" in data:
         layout.breakdown = _breakdown(data["breakdown"], fail)
     for name, code in layout.fixed.items():
@@ -227,13 +238,50 @@ def _parse(path: Path) -> Layout:
     return layout
 
 
+def _check_fields(layout: Layout, fail: Any) -> None:
+    """Where each field comes from: columns (a value column), cases, fixed, the file name."""
+    if not layout.header_find:
+        layout.header_find = [spec["column"][0] for spec in layout.columns.values()
+                              if not spec.get("optional")]  # fmt: skip
+    if layout.shape != "cases" and "value" not in layout.columns:
+        raise fail(("columns",), "columns.value is required.")
+    if layout.shape == "cases":
+        for key in ("year", "sex"):
+            if key not in layout.cases:
+                raise fail(("cases",), f"cases.{key} is required (the column it is read from).")
+    _check_period(layout, fail)
+
+
+def _extend(path: Path, data: dict[str, Any]) -> dict[str, Any]:
+    """A layout that ``extends`` another: the other's settings, with these on top (mappings
+    such as ``fixed`` and ``labels`` merged one level down)."""
+    import yaml
+
+    name = str(data["extends"])
+    base_path = path.parent / f"{name}.yaml" if (path.parent / f"{name}.yaml").is_file() else (
+        layouts_dir() / f"{name}.yaml")  # fmt: skip
+    if not base_path.is_file():
+        raise LayoutFileError(f"{path}: extends '{name}', which is not a known layout.")
+    base = yaml.load(base_path.read_text(encoding="utf-8"), Loader=codes.yaml_loader())
+    if "extends" in base:
+        base = _extend(base_path, base)
+    merged = {**base, **{k: v for k, v in data.items() if k != "extends"}}
+    for key in ("fixed", "labels", "columns", "cases", "rules"):
+        if isinstance(base.get(key), dict) and isinstance(data.get(key), dict):
+            merged[key] = {**base[key], **data[key]}
+    if "labels" in base and "labels" in data:
+        merged["labels"] = {dim: {**base["labels"].get(dim, {}), **data["labels"].get(dim, {})}
+                            for dim in {*base["labels"], *data["labels"]}}  # fmt: skip
+    return merged
+
+
 def _check_period(layout: Layout, fail: Any) -> None:
     """Country and year come from a column, a fixed value, or (year) the file name."""
     import re
 
     for name in ("country", "year"):
-        if name in layout.columns or name in layout.fixed:
-            continue
+        if name in layout.columns or name in layout.fixed or layout.shape == "cases":
+            continue  # case records: year from cases.year, country given by an extension
         if name == "year" and layout.period_from_name:
             continue
         raise fail(("columns",), f"columns.{name} is required (or fixed: {{{name}: ...}}).")
@@ -258,7 +306,7 @@ def _check_top(data: Any, fail: Any) -> None:
     for key in ("layout", "provider", "columns"):
         if key not in data:
             raise fail((), f"the key '{key}' is required.")
-    if not str(data["provider"]).replace("_", "").isalnum():
+    if not str(data["provider"]).replace("_", "").isalnum():  # or 'national': the country
         raise fail(("provider",), "provider must be an upper-case code such as UNODC.")
     shape = data.get("shape", "long")
     if shape not in SHAPES:
@@ -297,8 +345,6 @@ def _columns(raw: dict[str, Any], fail: Any) -> dict[str, dict[str, Any]]:
         names = spec["column"] if isinstance(spec["column"], list) else [spec["column"]]
         out[name] = {"column": [str(c) for c in names], "codes": spec.get("codes"),
                      "optional": bool(spec.get("optional", False))}  # fmt: skip
-    if "value" not in out:
-        raise fail(("columns",), "columns.value is required.")
     return out
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nremstats import codes, labels
-from nremstats.layout import TOTAL, Layout
+from nremstats.layout import NATIONAL, TOTAL, Layout
 from nremstats.locate import TEXT_FIELDS, Located, column_letter, constant_column
 from nremstats.models import Finding
 from nremstats.read import text_of
@@ -126,19 +126,15 @@ def locate_layout(source: Source, layout: Layout) -> Located:
         if text and text not in wanted and text not in layout.ignore
     ]
     if unpacked is None:
-        width = len(header)
-        body = [row[:width] if len(row) >= width else [*row, *[""] * (width - len(row))]
-                for row in rows[head + 1 :]]  # fmt: skip
-        filled = [i for i, row in enumerate(body) if _filled(row)]
-        if len(filled) < len(body):
-            body = [body[i] for i in filled]
-        numbers = np.asarray(filled, dtype=np.int64) + head + 2
+        body, numbers = _body(layout, header, rows, head)
         letters = {field: column_letter(position[column]) for field, column in resolved.items()}
         value_letters = None
     else:
         body, numbers = unpacked_body, np.asarray(unpacked_numbers, dtype=np.int64)
         letters = dict.fromkeys(resolved, key_letter)
         letters["value"] = value_letters[0] if value_letters else key_letter
+    if layout.shape == "cases":
+        return _locate_cases(layout, name, sheet, position, body, numbers, findings)
     texts = {column: _Column(body, position[column]) for column in wanted}
     if layout.breakdown:
         category = column_letter(position[layout.breakdown["category"]])
@@ -161,6 +157,61 @@ def locate_layout(source: Source, layout: Layout) -> Located:
     records["row"] = numbers[keep]
     records["sources"] = table.sources[keep]
     located = Located(name, "layout", records, findings, field_cells=dict(letters))
+    located.rows_total = len(numbers)
+    located.findings += table.problems.findings()
+    return located
+
+
+def _body(layout: Layout, header: list[str], rows: list[list[Any]],
+          head: int) -> tuple[list[list[Any]], np.ndarray]:  # fmt: skip
+    """The filled data rows under the header (as wide as it) and their sheet rows."""
+    width, first = len(header), head + 1 + layout.skip_rows
+    below = rows[first] if first < len(rows) else []
+    if layout.labels_row and set(layout.labels_row) <= {text_of(c).strip() for c in below}:
+        first += 1  # the row of labels under the field names
+    body = [row[:width] if len(row) >= width else [*row, *[""] * (width - len(row))]
+            for row in rows[first:]]  # fmt: skip
+    filled = [i for i, row in enumerate(body) if _filled(row)]
+    if len(filled) < len(body):
+        body = [body[i] for i in filled]
+    return body, np.asarray(filled, dtype=np.int64) + first + 1
+
+
+def _locate_cases(layout: Layout, name: str, sheet: str | None, position: dict[str, int],
+                  body: list[list[Any]], numbers: np.ndarray,
+                  findings: list[Finding]) -> Located:  # fmt: skip
+    """Case records (one row per person) counted into observations: see :mod:`cases`."""
+    import pandas as pd
+
+    from nremstats.cases import count_cases
+
+    if "country" not in layout.fixed:
+        message = (
+            f"The {layout.name} layout counts the cases of one country, which its records do "
+            f"not say: write a layout file with 'extends: {layout.name}' and "
+            "'fixed: {country: ISO3}', and pass --layout FILE (docs/layouts.md)."
+        )
+        return Located(name, "layout", None, [_finding("STRUCTURE_LAYOUT_MISMATCH", name,
+                                                       message)])  # fmt: skip
+    fields = [col for col in layout.cases.values() if isinstance(col, str) and col in position]
+    persons = [i for i, row in enumerate(body)  # a row numbered but empty is no case
+               if any(text_of(row[position[c]]).strip() for c in fields)]  # fmt: skip
+    body, numbers = [body[i] for i in persons], numbers[persons]
+    letters = {field: column_letter(position[col]) for field, col in layout.cases.items()
+               if isinstance(col, str) and col in position}  # fmt: skip
+    letters.setdefault("value", letters.get("year", "A"))
+    for field in ("obs_status", "lower", "upper", "definition"):
+        letters.setdefault(field, letters["value"])  # mapping reads these record columns
+    table = _Table(layout, numbers, letters, _Problems(name, sheet))
+    table._keep({c: _Column(body, position[c]) for c in layout.keep if c in position})
+    out = count_cases(layout, position, body, numbers, table)
+    index = pd.RangeIndex(len(out["readable"]))
+    records = pd.DataFrame({f: pd.array(out[f], dtype="string") for f in TEXT_FIELDS}, index=index)
+    records["readable"] = np.asarray(out["readable"], dtype=bool)
+    records["sheet"] = constant_column(sheet, index)
+    records["cell"] = pd.array(out["cell"], dtype="string")
+    records["row"] = np.asarray(out["row"], dtype=np.int64)
+    located = Located(name, "layout", records, findings, field_cells=letters)
     located.rows_total = len(numbers)
     located.findings += table.problems.findings()
     return located
@@ -201,6 +252,7 @@ def _wanted_columns(layout: Layout, resolved: dict[str, str], header: Any) -> li
         wanted += [layout.breakdown["dimension"], layout.breakdown["category"]]
     wanted += list(layout.expect)
     wanted += [column for column in layout.keep if column in header]
+    wanted += [col for col in layout.cases.values() if isinstance(col, str) and col in header]
     return list(dict.fromkeys(wanted))
 
 
@@ -290,7 +342,8 @@ class _Table:
         layout, size = self.layout, len(self.numbers)
         out: dict[str, Any] = {f: np.full(size, layout.fixed.get(f, period.get(f)), dtype=object)
                                for f in (*TEXT_FIELDS, "quarter")}  # fmt: skip
-        out["provider"] = np.full(size, layout.provider, dtype=object)
+        provider = None if layout.provider == NATIONAL else layout.provider  # None: the country
+        out["provider"] = np.full(size, provider, dtype=object)
         self._expected(texts)
         self._keep(texts)
         for field, name in resolved.items():

@@ -184,15 +184,17 @@ def _bounds(frame: pd.DataFrame, parsed: pd.DataFrame, out: _Findings) -> None:
         frame.loc[idx, "readable"] = False
 
 
-def _years(frame: pd.DataFrame, out: _Findings) -> pd.Series:
-    """Read the year column (each distinct text once); a non-number is a finding."""
+def _years(frame: pd.DataFrame, out: _Findings, skip: pd.Series | None = None) -> pd.Series:
+    """Read the year column (each distinct text once); a non-number is a finding (except on
+    the rows of ``skip``, already rejected with their own finding)."""
     import numpy as np
     import pandas as pd
 
     positions, distinct = pd.factorize(frame["year"].astype("string").str.strip())
     numbers = np.array([int(t[:4]) if YEAR.match(t) else -1 for t in distinct] + [-1])
     years = numbers[np.where(positions < 0, len(distinct), positions)]
-    for idx in frame.index[years < 0]:
+    report = years < 0 if skip is None else (years < 0) & ~skip.to_numpy()
+    for idx in frame.index[report]:
         record = frame.loc[idx].to_dict()
         out.add(
             "YEAR_RANGE",
@@ -256,7 +258,8 @@ def map_observations(located: Located) -> Mapped:
             frame.loc[idx, "readable"] = False
     if located.kind in ("csv", "layout"):
         _csv_columns(located, frame, parsed, out)
-    frame["year"] = _years(frame, out)
+    rejected = ~frame["readable"] if located.kind == "layout" else None  # by the layout
+    frame["year"] = _years(frame, out, rejected)
     note = _blank_to_na(frame["note"])  # an absent CSV column is already all missing
     mark = parsed["mark"]
     joined = (mark + " " + note).where(mark.notna() & note.notna())
