@@ -21,6 +21,7 @@ def test_commands():
         "history",
         "ingest",
         "layouts",
+        "map",
         "status",
         "template",
         "validate",

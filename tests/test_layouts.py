@@ -506,3 +506,42 @@ def test_htcds_cases_are_counted_with_small_counts_as_ranges(tmp_path):
     mixed = five.observations[(five.observations["exploitation"] == "MIXED")
                               & (five.observations["sex"] == "_T")]  # fmt: skip
     assert int(mixed.iloc[0]["value"]) == 2  # k is configurable
+
+
+# --- nremstats map: a draft layout for an unknown file ---------------------------------------
+
+
+def test_map_drafts_a_layout_and_lists_what_it_could_not_decide(tmp_path):
+    from nremstats.draft import draft_layout
+
+    plain = _as_csv(tmp_path, preamble=False)
+    small = tmp_path / "ministry.csv"
+    small.write_text("\n".join(plain.read_text(encoding="utf-8").splitlines()[:3000]) + "\n",
+                     encoding="utf-8")  # fmt: skip
+    draft = draft_layout(str(small))
+    assert draft.columns | {"country": "Iso3_code"} == draft.columns  # found by the codes
+    for field_, column in {"year": "Year", "value": "txtVALUE", "sex": "Sex", "age": "Age",
+                           "indicator": "Indicator"}.items():  # fmt: skip
+        assert draft.columns[field_] == column
+    assert '"Detected trafficking victims": VICTIMS_DETECTED' in draft.text
+    assert any("Unit of measurement" in item for item in draft.undecided)
+    path = tmp_path / "ministry.yaml"
+    path.write_text(draft.text, encoding="utf-8")
+    layout = load_layout(path)  # the draft is a valid layout file
+    data = read_return(small, CheckOptions(layout=layout))
+    assert data.rows_read == 2999  # read with the draft; the labels left TODO are findings
+    assert "LABEL_UNKNOWN" in {f.rule for f in data.findings}
+
+
+def test_map_cli_on_a_table_without_country(tmp_path):
+    from .test_cli import invoke
+
+    lines = NRM.read_text(encoding="utf-8").splitlines()[:40]
+    table = write_csv(tmp_path / "referrals.csv", lines)
+    result = invoke("map", str(table), "-o", str(tmp_path / "draft.yaml"))
+    assert result.exit_code == 0
+    assert "undecided: no column found for country" in result.stderr
+    text = (tmp_path / "draft.yaml").read_text(encoding="utf-8")
+    assert '"Adult (18 or over)": Y_GE18' in text and "# country: TODO" in text
+    with pytest.raises(LayoutFileError, match="columns.country is required"):
+        load_layout(tmp_path / "draft.yaml")  # until the country is filled in

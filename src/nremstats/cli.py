@@ -334,6 +334,32 @@ def layouts(fmt: TableFormatOption = TableFormat.text) -> None:
     report.print_rows(rows, "layouts", fmt.value, {"layouts": records})
 
 
+@app.command(name="map")
+@_guarded
+def map_command(
+    file: Annotated[Path, typer.Argument(help="A workbook or CSV of an unknown layout.")],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Layout file to write.")
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="The layout's name.")] = None,
+) -> None:
+    """Draft a layout file for an unknown workbook and list what it could not decide.
+
+    Example: nremstats map ministry_2023.xlsx -o schemas/layouts/ministry.yaml
+    """
+    from nremstats import report
+    from nremstats.draft import draft_layout
+
+    draft = draft_layout(str(file), name)
+    for item in draft.undecided:
+        report.message(f"undecided: {item}")
+    if output is None:
+        sys.stdout.write(draft.text)
+    else:
+        output.write_text(draft.text, encoding="utf-8")
+        report.message(f"Wrote the draft layout {output}: check it, then --layout {output}.")
+
+
 @app.command()
 @_guarded
 def history(
