@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nremstats.errors import StoreBusy, StoreError
+from nremstats.files import file_sha256, json_lines, replace_durably, write_bytes, write_json
 from nremstats.models import KEY_COLUMNS, OBSERVATION_COLUMNS, Finding
 
 if TYPE_CHECKING:
@@ -127,9 +128,9 @@ class Store:
         data: dict[str, Any] = {"format_version": FORMAT_VERSION, "submissions": entries}
         if compacted:
             data["compacted"] = compacted
-        raw = _json_lines(data).encode("utf-8")
-        _write_json(self.path / HEAD, _head_of(data, len(raw)))
-        _write_bytes(self.path / MANIFEST, raw)
+        raw = json_lines(data).encode("utf-8")
+        write_json(self.path / HEAD, _head_of(data, len(raw)))
+        write_bytes(self.path / MANIFEST, raw)
 
     def head(self) -> dict[str, Any] | None:
         """Return the head hint when it describes the manifest on disk, else ``None``.
@@ -300,7 +301,7 @@ class Store:
             entry[f"{prefix}file"] = f"compact/{target.name}"
             entry[f"{prefix}rows"] = rows.num_rows
             entry[f"{prefix}data_sha256"] = file_sha256(tmp)
-            _fsync_replace(tmp, target)
+            replace_durably(tmp, target)
         entry["submissions"] = sorted(s.submission_id for s in current)
         # The files this compaction replaces stay one generation (readers may hold them);
         # older ones go.
@@ -371,9 +372,7 @@ class Store:
             for sub in ("observations", "findings"):
                 (self.path / sub).mkdir(exist_ok=True)
             if not self.exists:
-                _write_json(
-                    self.path / MARKER, {"format": FORMAT, "format_version": FORMAT_VERSION}
-                )
+                write_json(self.path / MARKER, {"format": FORMAT, "format_version": FORMAT_VERSION})
         except PermissionError as exc:
             raise StoreError(f"Store path {self.path} is not writable ({exc}).") from exc
         self.check_version()
@@ -453,9 +452,9 @@ class Store:
             tmp = target.with_name(f".tmp-{os.getpid()}-{target.name}")
             pq.write_table(table, tmp, compression="zstd")
             digest = file_sha256(tmp)
-            _fsync_replace(tmp, target)
-            findings_text = _json_lines([f.to_dict() for f in findings])
-            _write_bytes(self.path / "findings" / f"{fresh[0].stem}.json",
+            replace_durably(tmp, target)
+            findings_text = json_lines([f.to_dict() for f in findings])
+            write_bytes(self.path / "findings" / f"{fresh[0].stem}.json",
                          findings_text.encode("utf-8"))  # fmt: skip
             for sub in fresh:
                 sub.data_sha256 = digest
@@ -518,54 +517,6 @@ def _parse_moment(text: str) -> dt.datetime:
             "(e.g. 2024-03-31 or 2024-03-31T12:00:00Z)."
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
-def file_sha256(path: Path) -> str:
-    """The sha256 of a file's bytes."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _fsync_replace(tmp: Path, target: Path) -> None:
-    with open(tmp, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, target)
-    directory = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)  # the rename itself survives a power cut
-    finally:
-        os.close(directory)
-
-
-def _write_bytes(path: Path, raw: bytes) -> None:
-    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
-    tmp.write_bytes(raw)
-    _fsync_replace(tmp, path)
-
-
-def _write_json(path: Path, data: Any) -> None:
-    _write_bytes(path, json.dumps(data, indent=1, ensure_ascii=False).encode("utf-8"))
-
-
-def _json_lines(data: Any) -> str:
-    """JSON with one list item a line: readable, and written by the fast C encoder
-    (``indent`` would use the slow pure-Python one, which counts at thousands of entries)."""
-
-    def dump(value: Any) -> str:
-        return json.dumps(value, ensure_ascii=False)
-
-    if isinstance(data, list):
-        return "[\n" + ",\n".join(map(dump, data)) + "\n]\n" if data else "[]\n"
-    parts = [
-        f"{dump(key)}: " + (_json_lines(value).rstrip() if isinstance(value, list) else dump(value))
-        for key, value in data.items()
-    ]
-    return "{\n" + ",\n".join(parts) + "\n}\n"
 
 
 def _head_of(manifest: dict[str, Any], size: int) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nremstats.files import file_sha256, write_json
 from nremstats.store import (
     FORMAT,
     FORMAT_VERSION,
@@ -26,9 +27,7 @@ from nremstats.store import (
     Store,
     Submission,
     _head_of,
-    _write_json,
     arrow_schema,
-    file_sha256,
 )
 
 DATA_DIRS = ("observations", "findings", "compact")
@@ -220,7 +219,7 @@ def verify_store(store: Store, repair: bool = False) -> VerifyReport:
 def _repair(store: Store, report: VerifyReport) -> None:
     with store.lock():
         if any(p.kind == "marker" for p in report.problems):
-            _write_json(store.path / MARKER, {"format": FORMAT, "format_version": FORMAT_VERSION})
+            write_json(store.path / MARKER, {"format": FORMAT, "format_version": FORMAT_VERSION})
             report.repaired.append(f"rewrote {MARKER}")
         broken_ids = {p.submission_id for p in report.problems
                       if p.severity == "error" and p.submission_id}  # fmt: skip
