@@ -37,6 +37,10 @@ _EXPORTS = {
     "FileReport": "nremstats.models",
     "RunReport": "nremstats.models",
     "NremstatsError": "nremstats.errors",
+    "load_layout": "nremstats.layout",
+    "Layout": "nremstats.layout",
+    "export_in_layout": "nremstats.export_layout",
+    "draft_layout": "nremstats.draft",
 }
 
 __all__ = [
@@ -62,12 +66,18 @@ __all__ = [
     "FileReport",
     "RunReport",
     "NremstatsError",
+    "load_layout",
+    "Layout",
+    "export_in_layout",
+    "draft_layout",
 ]
 
 if TYPE_CHECKING:
     from nremstats.demo import run_demo
+    from nremstats.draft import draft_layout
     from nremstats.errors import NremstatsError
     from nremstats.export import export_long, export_table
+    from nremstats.export_layout import export_in_layout
     from nremstats.ingest import (
         CheckOptions,
         ReturnData,
@@ -75,6 +85,7 @@ if TYPE_CHECKING:
         read_return,
         validate_files,
     )
+    from nremstats.layout import Layout, load_layout
     from nremstats.models import FileReport, Finding, RunReport
     from nremstats.query import ComparisonTable, comparison_table, observations
     from nremstats.store import Store, Submission, open_store
