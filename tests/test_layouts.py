@@ -260,7 +260,7 @@ def test_uk_nrm_quarters_are_summed_to_years_only_when_all_four_are_there():
     obs = data.observations[data.observations["readable"]]
     assert len(obs) == 42  # 2010-2023 x three ages; 2009 starts in Q2
     assert set(obs["year"]) == set(range(2010, 2024))
-    assert set(obs["provider"]) == {"GBR"} and set(obs["country"]) == {"GBR"}
+    assert set(obs["provider"]) == {"UKHO"} and set(obs["country"]) == {"GBR"}
     assert set(obs["indicator"]) == {"VICTIMS_DETECTED"} and set(obs["definition"]) == {"PRESUMED"}
     adults = obs[(obs["year"] == 2010) & (obs["age"] == "Y_GE18")].iloc[0]
     # by hand, lines 51, 66, 81 and 96 of the file: 130 + 101 + 149 + 155

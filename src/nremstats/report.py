@@ -144,9 +144,11 @@ def files_table(run: RunReport, action: str) -> Table:
 def counts_line(run: RunReport) -> str:
     counts = run.counts
     invalid = sum(r.status == "invalid" for r in run.files)
+    partly = sum(r.status == "invalid" and r.rows_stored > 0 for r in run.files)
+    stored = f" ({partly} stored in part: their unreadable rows rejected one by one)"
     return (
         f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info; "
-        f"{invalid} of {len(run.files)} file(s) invalid"
+        f"{invalid} of {len(run.files)} file(s) invalid" + (stored if partly else "")
     )
 
 
