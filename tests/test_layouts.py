@@ -545,3 +545,38 @@ def test_map_cli_on_a_table_without_country(tmp_path):
     assert '"Adult (18 or over)": Y_GE18' in text and "# country: TODO" in text
     with pytest.raises(LayoutFileError, match="columns.country is required"):
         load_layout(tmp_path / "draft.yaml")  # until the country is filled in
+
+
+# --- a ministry's own wide table: two header rows, hierarchical labels, a dimension across ---
+
+
+def test_wide_table_with_two_header_rows_and_labels_filled_down(tmp_path):
+    layout = tmp_path / "ministry.yaml"
+    layout.write_text(
+        "layout: ministry\nprovider: national\nshape: wide\n"
+        "fixed: {country: NLD, definition: PRESUMED}\n"
+        "header: {find: [Year, Indicator], rows: 2}\nfill_down: [Year]\n"
+        "columns: {year: Year, indicator: Indicator}\n"
+        "across: {field: sex, columns: [Sex - Female, Sex - Male, Sex - Total]}\n"
+        "labels:\n  sex: {Sex - Female: F, Sex - Male: M, Sex - Total: _T}\n"
+        "  indicator: {Victims: VICTIMS_DETECTED, Convicted: PERSONS_CONVICTED}\n",
+        encoding="utf-8",
+    )
+    table = write_csv(tmp_path / "ministry.csv", [
+        "Ministry of the Interior: trafficking 2022-2023,,,,",
+        "Year,Indicator,Sex,,",
+        ",,Female,Male,Total",
+        "2022,Victims,12,30,42",
+        ",Convicted,1,4,5",
+        "2023,Victims,15,28,43",
+    ])  # fmt: skip
+    data = read_return(table, CheckOptions(layout=load_layout(layout)))
+    assert data.ok and data.rows_read == 9  # filled value cells
+    obs = data.observations
+    got = {(int(r.year), r.indicator, r.sex): (int(r.value), r.cell) for r in obs.itertuples()}
+    assert got[(2022, "PERSONS_CONVICTED", "M")] == (4, "D5")  # its year filled down
+    assert got[(2023, "VICTIMS_DETECTED", "_T")] == (43, "E6")
+    assert set(obs["provider"]) == {"NLD"}
+    victims = obs[obs["indicator"] == "VICTIMS_DETECTED"]
+    assert set(victims["definition"]) == {"PRESUMED"}
+    assert obs[obs["indicator"] != "VICTIMS_DETECTED"]["definition"].isna().all()

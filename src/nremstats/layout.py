@@ -32,9 +32,9 @@ TOP_KEYS = {
     "sheet": str, "shape": str, "header": dict, "columns": dict, "breakdown": dict,
     "ignore": list, "expect": dict, "labels": dict, "rules": dict, "fixed": dict,
     "keep": dict, "period_from_name": str, "delimiter": str, "packed": dict, "flags": dict,
-    "extends": str, "cases": dict, "skip_rows": int,
+    "extends": str, "cases": dict, "skip_rows": int, "fill_down": list, "across": dict,
 }  # fmt: skip
-SHAPES = ("long", "packed", "cases")
+SHAPES = ("long", "packed", "wide", "cases")
 #: ``provider: national``: the reporting country itself provides the figures.
 NATIONAL = "NATIONAL"
 #: What a breakdown category may become: a dimension, every breakdown total, or skipped.
@@ -83,6 +83,12 @@ class Layout:
     skip_rows: int = 0
     #: Texts of a row of labels that may follow the header (skipped when it is there).
     labels_row: list[str] = field(default_factory=list)
+    #: Header rows joined into one name (``Adult - Positive``).
+    header_rows: int = 1
+    #: Columns whose blank cells take the label above (hierarchical row labels).
+    fill_down: list[str] = field(default_factory=list)
+    #: For shape ``wide``: {"field": dimension, "columns": [column names]}.
+    across: dict[str, Any] = field(default_factory=dict)
 
     def resolve(self, header: Iterable[str]) -> tuple[dict[str, str], list[str]]:
         """The column each field is read from in this header, and the required columns
@@ -208,6 +214,9 @@ def _parse(path: Path) -> Layout:
         cases=dict(data.get("cases") or {}),
         skip_rows=int(data.get("skip_rows", 0)),
         labels_row=[str(t) for t in (data.get("header") or {}).get("labels_row", [])],
+        header_rows=int((data.get("header") or {}).get("rows", 1)),
+        fill_down=[str(c) for c in data.get("fill_down", [])],
+        across=_across(data.get("across"), data.get("shape", "long"), fail),
         path=path,
         compilation=bool(data.get("compilation", False)),
         formats=[str(f) for f in data.get("formats", ["xlsx", "csv"])],
@@ -226,6 +235,10 @@ def _parse(path: Path) -> Layout:
         packed={str(k): str(v) for k, v in (data.get("packed") or {}).items()},
         flags=_flags(data.get("flags") or {}, fail),
     )
+    if layout.across:
+        layout.columns[layout.across["field"]] = {"column": ["(column)"], "codes": None,
+                                                  "optional": False}  # fmt: skip
+        layout.columns["value"] = {"column": ["(value)"], "codes": None, "optional": False}
     _check_fields(layout, fail)
     if "breakdown" in data:
         layout.breakdown = _breakdown(data["breakdown"], fail)
@@ -242,7 +255,8 @@ def _check_fields(layout: Layout, fail: Any) -> None:
     """Where each field comes from: columns (a value column), cases, fixed, the file name."""
     if not layout.header_find:
         layout.header_find = [spec["column"][0] for spec in layout.columns.values()
-                              if not spec.get("optional")]  # fmt: skip
+                              if not spec.get("optional")
+                              and spec["column"][0] not in ("(column)", "(value)")]  # fmt: skip
     if layout.shape != "cases" and "value" not in layout.columns:
         raise fail(("columns",), "columns.value is required.")
     if layout.shape == "cases":
@@ -346,6 +360,21 @@ def _columns(raw: dict[str, Any], fail: Any) -> dict[str, dict[str, Any]]:
         out[name] = {"column": [str(c) for c in names], "codes": spec.get("codes"),
                      "optional": bool(spec.get("optional", False))}  # fmt: skip
     return out
+
+
+def _across(raw: Any, shape: str, fail: Any) -> dict[str, Any]:
+    """``across: {field: sex, columns: [Female, Male, Total]}`` for a wide table: the column
+    names become the field's labels, the cells its values (read as ``columns.field: (column)``
+    and ``columns.value: (value)``)."""
+    if shape != "wide":
+        if raw:
+            raise fail(("across",), "across is for shape: wide.")
+        return {}
+    if not isinstance(raw, dict) or set(raw) != {"field", "columns"}:
+        raise fail(("across",), "shape: wide needs across: {field: ..., columns: [...]}.")
+    if raw["field"] not in FIELDS:
+        raise fail(("across", "field"), f"'{raw['field']}' is not a field ({', '.join(FIELDS)}).")
+    return {"field": str(raw["field"]), "columns": [str(c) for c in raw["columns"]]}
 
 
 def _flags(raw: dict[str, Any], fail: Any) -> dict[str, dict[str, str]]:

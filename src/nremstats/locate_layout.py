@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from nremstats.read import Source
 
 DIMENSIONS = ("indicator", "sex", "age", "exploitation", "citizenship")
+#: The columns a wide table's cells become: the name of their column, and their value.
+ACROSS, VALUE = "(column)", "(value)"
 BREAKDOWN_DIMS = ("sex", "age", "exploitation", "citizenship")
 KEY = ("country", "year", "indicator", "sex", "age", "exploitation", "citizenship")
 
@@ -85,12 +87,18 @@ def locate_layout(source: Source, layout: Layout) -> Located:
     sheet, rows = found
     head = layout.header_row([[text_of(c) for c in row] for row in rows[: layout.header_within]])
     assert head is not None
-    header = [text_of(c).strip() for c in rows[head]]
-    unpacked = (
-        _unpack(layout, header, rows[head + 1 :], head + 2) if layout.shape == "packed" else None
-    )
-    if unpacked is not None:
-        header, unpacked_body, unpacked_numbers, value_letters, key_letter = unpacked
+    header = _header(layout, rows, head)
+    sheet_letters = {text: column_letter(i) for i, text in reversed(list(enumerate(header)))}
+    value_letters: list[str] | None = None
+    if layout.shape == "packed":
+        header, body, listed, value_letters, key_letter = _unpack(layout, header, rows[head + 1 :],
+                                                                  head + 2)  # fmt: skip
+        numbers = np.asarray(listed, dtype=np.int64)
+        sheet_letters = dict.fromkeys(header, key_letter)
+    else:
+        body, numbers = _body(layout, header, rows, head)
+        if layout.shape == "wide":
+            header, body, numbers, value_letters = _unwide(layout, header, body, numbers)
     position: dict[str, int] = {}
     for index, text in enumerate(header):
         position.setdefault(text, index)
@@ -125,19 +133,14 @@ def locate_layout(source: Source, layout: Layout) -> Located:
         for text, i in position.items()
         if text and text not in wanted and text not in layout.ignore
     ]
-    if unpacked is None:
-        body, numbers = _body(layout, header, rows, head)
-        letters = {field: column_letter(position[column]) for field, column in resolved.items()}
-        value_letters = None
-    else:
-        body, numbers = unpacked_body, np.asarray(unpacked_numbers, dtype=np.int64)
-        letters = dict.fromkeys(resolved, key_letter)
-        letters["value"] = value_letters[0] if value_letters else key_letter
+    letters = {field: sheet_letters.get(column, "A") for field, column in resolved.items()}
+    if value_letters:
+        letters["value"] = value_letters[0]
     if layout.shape == "cases":
         return _locate_cases(layout, name, sheet, position, body, numbers, findings)
     texts = {column: _Column(body, position[column]) for column in wanted}
     if layout.breakdown:
-        category = column_letter(position[layout.breakdown["category"]])
+        category = sheet_letters[layout.breakdown["category"]]
         for dim in BREAKDOWN_DIMS:
             letters.setdefault(dim, category)
     table = _Table(layout, numbers, letters, _Problems(name, sheet), value_letters)
@@ -162,10 +165,47 @@ def locate_layout(source: Source, layout: Layout) -> Located:
     return located
 
 
+def _header(layout: Layout, rows: list[list[Any]], head: int) -> list[str]:
+    """The column names: one header row, or several joined with ' - ' (a blank cell of an
+    upper row takes the text on its left, as a merged cell shows it)."""
+    count = max(1, layout.header_rows)
+    levels = []
+    for row in rows[head : head + count]:
+        texts, last = [], ""
+        for cell in row:
+            text = text_of(cell).strip()
+            last = text or (last if len(levels) < count - 1 else "")
+            texts.append(last)
+        levels.append(texts)
+    width = max(len(level) for level in levels)
+    return [" - ".join(t for t in (lv[i] if i < len(lv) else "" for lv in levels) if t)
+            for i in range(width)]  # fmt: skip
+
+
+def _unwide(layout: Layout, header: list[str], body: list[list[Any]], numbers: np.ndarray
+            ) -> tuple[list[str], list[list[Any]], np.ndarray, list[str]]:  # fmt: skip
+    """A table whose columns carry a dimension (``across``) as long rows: the other columns,
+    the column's name and its value, one row per filled cell."""
+    spec = layout.across
+    across = [i for i, text in enumerate(header) if text in spec["columns"]]
+    kept = [i for i in range(len(header)) if i not in across]
+    long_body, long_numbers, letters = [], [], []
+    for number, row in zip(numbers.tolist(), body, strict=True):
+        base = [row[i] for i in kept]
+        for i in across:
+            if text_of(row[i]).strip():  # a blank cell is no observation
+                long_body.append([*base, header[i], row[i]])
+                long_numbers.append(number)
+                letters.append(column_letter(i))
+    names = [header[i] for i in kept] + [ACROSS, VALUE]
+    return names, long_body, np.asarray(long_numbers, dtype=np.int64), letters
+
+
 def _body(layout: Layout, header: list[str], rows: list[list[Any]],
           head: int) -> tuple[list[list[Any]], np.ndarray]:  # fmt: skip
-    """The filled data rows under the header (as wide as it) and their sheet rows."""
-    width, first = len(header), head + 1 + layout.skip_rows
+    """The filled data rows under the header (as wide as it) and their sheet rows; the
+    ``fill_down`` columns' blank cells take the text above (hierarchical labels)."""
+    width, first = len(header), head + max(1, layout.header_rows) + layout.skip_rows
     below = rows[first] if first < len(rows) else []
     if layout.labels_row and set(layout.labels_row) <= {text_of(c).strip() for c in below}:
         first += 1  # the row of labels under the field names
@@ -174,6 +214,13 @@ def _body(layout: Layout, header: list[str], rows: list[list[Any]],
     filled = [i for i, row in enumerate(body) if _filled(row)]
     if len(filled) < len(body):
         body = [body[i] for i in filled]
+    for i in [header.index(c) for c in layout.fill_down if c in header]:
+        last: Any = ""
+        for row in body:
+            if text_of(row[i]).strip():
+                last = row[i]
+            else:
+                row[i] = last
     return body, np.asarray(filled, dtype=np.int64) + first + 1
 
 
