@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nremstats import codes, labels
+from nremstats import codes, labels, tables
 from nremstats.layout import NATIONAL, TOTAL, Layout
 from nremstats.locate import TEXT_FIELDS, Located, column_letter, constant_column
 from nremstats.models import Finding
@@ -28,8 +28,6 @@ if TYPE_CHECKING:
     from nremstats.read import Source
 
 DIMENSIONS = ("indicator", "sex", "age", "exploitation", "citizenship")
-#: The columns a wide table's cells become: the name of their column, and their value.
-ACROSS, VALUE = "(column)", "(value)"
 BREAKDOWN_DIMS = ("sex", "age", "exploitation", "citizenship")
 KEY = ("country", "year", "indicator", "sex", "age", "exploitation", "citizenship")
 
@@ -87,18 +85,18 @@ def locate_layout(source: Source, layout: Layout) -> Located:
     sheet, rows = found
     head = layout.header_row([[text_of(c) for c in row] for row in rows[: layout.header_within]])
     assert head is not None
-    header = _header(layout, rows, head)
+    header = tables.header_names(layout, rows, head)
     sheet_letters = {text: column_letter(i) for i, text in reversed(list(enumerate(header)))}
     value_letters: list[str] | None = None
     if layout.shape == "packed":
-        header, body, listed, value_letters, key_letter = _unpack(layout, header, rows[head + 1 :],
-                                                                  head + 2)  # fmt: skip
+        unpacked = tables.unpack(layout, header, rows[head + 1 :], head + 2)
+        header, body, listed, value_letters, key_letter = unpacked
         numbers = np.asarray(listed, dtype=np.int64)
         sheet_letters = dict.fromkeys(header, key_letter)
     else:
-        body, numbers = _body(layout, header, rows, head)
+        body, numbers = tables.data_rows(layout, header, rows, head)
         if layout.shape == "wide":
-            header, body, numbers, value_letters = _unwide(layout, header, body, numbers)
+            header, body, numbers, value_letters = tables.unwide(layout, header, body, numbers)
     position: dict[str, int] = {}
     for index, text in enumerate(header):
         position.setdefault(text, index)
@@ -165,65 +163,6 @@ def locate_layout(source: Source, layout: Layout) -> Located:
     return located
 
 
-def _header(layout: Layout, rows: list[list[Any]], head: int) -> list[str]:
-    """The column names: one header row, or several joined with ' - ' (a blank cell of an
-    upper row takes the text on its left, as a merged cell shows it)."""
-    count = max(1, layout.header_rows)
-    levels = []
-    for row in rows[head : head + count]:
-        texts, last = [], ""
-        for cell in row:
-            text = text_of(cell).strip()
-            last = text or (last if len(levels) < count - 1 else "")
-            texts.append(last)
-        levels.append(texts)
-    width = max(len(level) for level in levels)
-    return [" - ".join(t for t in (lv[i] if i < len(lv) else "" for lv in levels) if t)
-            for i in range(width)]  # fmt: skip
-
-
-def _unwide(layout: Layout, header: list[str], body: list[list[Any]], numbers: np.ndarray
-            ) -> tuple[list[str], list[list[Any]], np.ndarray, list[str]]:  # fmt: skip
-    """A table whose columns carry a dimension (``across``) as long rows: the other columns,
-    the column's name and its value, one row per filled cell."""
-    spec = layout.across
-    across = [i for i, text in enumerate(header) if text in spec["columns"]]
-    kept = [i for i in range(len(header)) if i not in across]
-    long_body, long_numbers, letters = [], [], []
-    for number, row in zip(numbers.tolist(), body, strict=True):
-        base = [row[i] for i in kept]
-        for i in across:
-            if text_of(row[i]).strip():  # a blank cell is no observation
-                long_body.append([*base, header[i], row[i]])
-                long_numbers.append(number)
-                letters.append(column_letter(i))
-    names = [header[i] for i in kept] + [ACROSS, VALUE]
-    return names, long_body, np.asarray(long_numbers, dtype=np.int64), letters
-
-
-def _body(layout: Layout, header: list[str], rows: list[list[Any]],
-          head: int) -> tuple[list[list[Any]], np.ndarray]:  # fmt: skip
-    """The filled data rows under the header (as wide as it) and their sheet rows; the
-    ``fill_down`` columns' blank cells take the text above (hierarchical labels)."""
-    width, first = len(header), head + max(1, layout.header_rows) + layout.skip_rows
-    below = rows[first] if first < len(rows) else []
-    if layout.labels_row and set(layout.labels_row) <= {text_of(c).strip() for c in below}:
-        first += 1  # the row of labels under the field names
-    body = [row[:width] if len(row) >= width else [*row, *[""] * (width - len(row))]
-            for row in rows[first:]]  # fmt: skip
-    filled = [i for i, row in enumerate(body) if _filled(row)]
-    if len(filled) < len(body):
-        body = [body[i] for i in filled]
-    for i in [header.index(c) for c in layout.fill_down if c in header]:
-        last: Any = ""
-        for row in body:
-            if text_of(row[i]).strip():
-                last = row[i]
-            else:
-                row[i] = last
-    return body, np.asarray(filled, dtype=np.int64) + first + 1
-
-
 def _locate_cases(layout: Layout, name: str, sheet: str | None, position: dict[str, int],
                   body: list[list[Any]], numbers: np.ndarray,
                   findings: list[Finding]) -> Located:  # fmt: skip
@@ -264,35 +203,6 @@ def _locate_cases(layout: Layout, name: str, sheet: str | None, position: dict[s
     return located
 
 
-def _unpack(
-    layout: Layout, header: list[str], rows: list[list[Any]], first: int
-) -> tuple[list[str], list[list[str]], list[int], list[str], str]:
-    """A wide table with a packed key column (Eurostat's ``freq,unit,geo\\TIME_PERIOD``) as
-    long rows: the key's parts, the column's period and the value, one row per filled cell.
-    Returns the long header, the rows, their sheet rows, each value's column letter and the
-    key column's letter."""
-    marker = layout.packed["marker"]
-    key = next(i for i, cell in enumerate(header) if marker in cell)
-    names_text, _, across = header[key].partition("\\")
-    names = [n.strip() for n in names_text.split(",")]
-    periods = [(i, text) for i, text in enumerate(header) if i != key and text]
-    body, numbers, letters = [], [], []
-    for number, row in enumerate(rows, start=first):
-        packed = text_of(row[key]).strip() if key < len(row) else ""
-        if not packed:
-            continue
-        parts = [part.strip() for part in packed.split(",")]
-        parts = (parts + [""] * len(names))[: len(names)]  # a short key leaves labels blank
-        for i, period in periods:
-            text = text_of(row[i]).strip() if i < len(row) else ""
-            if text:  # a blank cell is no observation
-                body.append([*parts, period, text])
-                numbers.append(number)
-                letters.append(column_letter(i))
-    header = [*names, across.strip() or "TIME_PERIOD", "OBS_VALUE"]
-    return header, body, numbers, letters, column_letter(key)
-
-
 def _wanted_columns(layout: Layout, resolved: dict[str, str], header: Any) -> list[str]:
     wanted = list(resolved.values())
     if layout.breakdown:
@@ -314,14 +224,6 @@ def _period_from_name(layout: Layout, name: str, resolved: dict[str, str]) -> di
     if not match:
         return None
     return {key: value for key, value in match.groupdict().items() if value}
-
-
-def _filled(row: list[Any]) -> bool:
-    """True when a row holds anything but blanks (calamine gives '' for an empty cell)."""
-    first = row[0] if row else ""
-    if first != "" and (type(first) is not str or first.strip()):
-        return True
-    return any(cell != "" and (type(cell) is not str or cell.strip()) for cell in row)
 
 
 class _Column:
