@@ -159,7 +159,7 @@ def _map(table: Any, dim: str, values: list[Any], layout: Layout, blank: str | N
             mapping[text] = code
             if code is None and text and reject:
                 mask = np.asarray([text_of(v).strip() == text for v in values])
-                table.reject(mask, "LABEL_UNKNOWN", dim, text, table._unknown(dim, text))
+                table.reject(mask, "LABEL_UNKNOWN", dim, text, table.unknown(dim, text))
         out.append(mapping[text])
     return out
 
@@ -178,7 +178,7 @@ def _forms(table: Any, values: list[Any], layout: Layout, separator: str | None)
         if code is None:  # reject every person naming it
             mask = np.asarray([text in forms for forms in singles])
             table.reject(mask, "LABEL_UNKNOWN", "exploitation", text,
-                         table._unknown("exploitation", text))  # fmt: skip
+                         table.unknown("exploitation", text))  # fmt: skip
     out = []
     for forms in singles:
         found = {codes_of[t] for t in forms if codes_of.get(t)}

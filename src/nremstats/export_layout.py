@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from nremstats import codes
 from nremstats.errors import OptionError
 from nremstats.layout import Layout, load_layout
+from nremstats.query import status_mark
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -68,24 +69,6 @@ def _inverse(layout: Layout, dim: str) -> dict[str, str]:
     return out
 
 
-def _number(value: int, thousands: bool) -> str:
-    return f"{value:,}" if thousands else str(value)
-
-
-def written(record: dict[str, Any], thousands: bool = False) -> str:
-    """A value as the observation format writes it, read back the same by the parser."""
-    value, status = record["value"], record["obs_status"]
-    if value is not None:
-        flag = {"P": " p", "E": " e", "B": " b"}.get(status, "")
-        return _number(int(value), thousands) + flag
-    if status == "Q":
-        lower, upper = record["lower"], record["upper"]
-        if lower == 0 and upper is not None:
-            return f"<{int(upper) + 1}"
-        return "c"
-    return "z" if status == "M" else ".."
-
-
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     names = list(frame.columns)
     columns = [frame[n].to_numpy(dtype=object, na_value=None) for n in names]
@@ -103,6 +86,9 @@ def to_glotip(frame: pd.DataFrame, layout: Layout) -> LayoutExport:
     for r in _records(frame):
         if r["lower"] not in (None, 0) or (r["obs_status"] == "Q" and r["upper"] is None):
             result.leave_out(["a suppressed value other than <N"])
+            continue
+        if r["obs_status"] == "M":
+            result.leave_out(["not applicable (M), which GLOTIP cannot write"])
             continue
         exploitation, citizenship = r["exploitation"], r["citizenship"]
         if exploitation != "_T" and citizenship != "_T":
@@ -129,7 +115,8 @@ def to_glotip(frame: pd.DataFrame, layout: Layout) -> LayoutExport:
             continue
         writer.writerow([r["country"], codes.country_name(r["country"]) or "", "", "", labels[0],
                          dimension, category, labels[1], labels[2], r["year"], "Counts",
-                         written(r, thousands=True), "GLOTIP"])  # fmt: skip
+                         status_mark(r["value"], r["obs_status"], r["lower"], r["upper"]),
+                         "GLOTIP"])  # fmt: skip
         result.rows += 1
     result.text = out.getvalue()
     return result

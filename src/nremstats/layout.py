@@ -124,26 +124,39 @@ class Layout:
                 return index
         return None
 
+    def matches(self, source: Source) -> bool:
+        """True when this layout's header is found in ``source`` (reads only the top rows)."""
+        return self._sheet(source) is not False
+
     def table(self, source: Source) -> tuple[str | None, list[list[Any]]] | None:
         """The sheet (None for CSV) and rows of ``source`` this layout reads, else None.
 
         Rows of a workbook come as calamine gives them (texts and numbers): only the
         columns a layout reads are turned into text, by :mod:`nremstats.locate_layout`.
         """
-        if source.kind not in self.formats:
+        sheet = self._sheet(source)
+        if sheet is False:
             return None
         if source.kind == "csv":
             from nremstats.locate_layout import csv_rows
 
-            rows = csv_rows(source, limit=self.header_within, delimiter=self.delimiter)
-            if self.header_row(rows) is None:
-                return None
             return None, csv_rows(source, delimiter=self.delimiter)
+        return sheet, source.raw[sheet]  # type: ignore[index]
+
+    def _sheet(self, source: Source) -> str | None | bool:
+        """The sheet whose top rows hold the header (None for a CSV that does), else False."""
+        if source.kind not in self.formats:
+            return False
+        if source.kind == "csv":
+            from nremstats.locate_layout import csv_rows
+
+            rows = csv_rows(source, limit=self.header_within, delimiter=self.delimiter)
+            return None if self.header_row(rows) is not None else False
         for name in source.raw:
             if fnmatch.fnmatch(name, self.sheet):
                 if self.header_row(source.head(name, self.header_within)) is not None:
-                    return name, source.raw[name]
-        return None
+                    return name
+        return False
 
 
 def layouts_dir() -> Path:
@@ -478,4 +491,4 @@ def describe_layouts() -> list[dict[str, Any]]:
 def detect(source: Source, candidates: Iterable[Layout] | None = None) -> list[Layout]:
     """The layouts (default: the shipped ones) whose table is found in ``source``."""
     pool = shipped_layouts() if candidates is None else candidates
-    return [layout for layout in pool if layout.table(source) is not None]
+    return [layout for layout in pool if layout.matches(source)]

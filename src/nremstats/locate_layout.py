@@ -445,10 +445,11 @@ class _Table:
                                 "is neither children nor adults, and is never split by "
                                 "guess; ask for the figure in bands that stop at 17")  # fmt: skip
                 else:
-                    self.reject(mask, "LABEL_UNKNOWN", dim, text, self._unknown(dim, text))
+                    self.reject(mask, "LABEL_UNKNOWN", dim, text, self.unknown(dim, text))
         return column.map(mapping)
 
-    def _unknown(self, dim: str, text: str) -> str:
+    def unknown(self, dim: str, text: str) -> str:
+        """The message for an unknown label of ``dim``."""
         if not text:
             return f"The {dim} label is blank; the figure cannot be placed"
         known = list(self.layout.labels.get(dim, {})) + codes.ordered_codes(dim)

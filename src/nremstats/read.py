@@ -33,6 +33,7 @@ class Source:
     #: For xlsx: {sheet name: rows of cell values as calamine gives them}, in sheet order.
     raw: dict[str, list[list[object]]] = field(default_factory=dict)
     _texts: dict[str, list[list[str]]] = field(default_factory=dict, repr=False)
+    _decoded: str | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -51,8 +52,10 @@ class Source:
         return [[text_of(v) for v in row] for row in self.raw[sheet][:rows]]
 
     def text(self) -> str:
-        """Return the CSV content decoded as UTF-8 (a BOM is allowed)."""
-        return self.data.decode("utf-8-sig")
+        """Return the CSV content decoded as UTF-8 (a BOM is allowed), decoded once."""
+        if self._decoded is None:
+            self._decoded = self.data.decode("utf-8-sig")
+        return self._decoded
 
 
 class _TextSheets(Mapping[str, list[list[str]]]):
