@@ -124,16 +124,19 @@ def locate_layout(source: Source, layout: Layout) -> Located:
             name,
             f"Column '{text}' is not read by the {layout.name} layout; ignored.",
             sheet=sheet,
-            cell=f"{column_letter(i)}{head + 1}",
+            cell=f"{sheet_letters.get(text, 'A')}{head + 1}",
             row=head + 1,
             text=text,
         )  # fmt: skip
-        for text, i in position.items()
+        for text in position
         if text and text not in wanted and text not in layout.ignore
     ]
-    letters = {field: sheet_letters.get(column, "A") for field, column in resolved.items()}
+    # a field read from a wide table's column names has no column: its findings point at the
+    # value's cell, as the value's own do
+    letters = {field: sheet_letters[col] for field, col in resolved.items() if col in sheet_letters}
     if value_letters:
         letters["value"] = value_letters[0]
+    letters.setdefault("value", "A")  # a wide table without a filled cell
     if layout.shape == "cases":
         return _locate_cases(layout, name, sheet, position, body, numbers, findings)
     texts = {column: _Column(body, position[column]) for column in wanted}
@@ -152,8 +155,6 @@ def locate_layout(source: Source, layout: Layout) -> Located:
     records["readable"] = table.readable[keep]
     records["sheet"] = constant_column(sheet, index)
     cells = [f"{table.value_letter(i)}{n}" for i, n in enumerate(numbers.tolist())]
-    for position_, cell in table.cells.items():
-        cells[position_] = cell
     records["cell"] = pd.array(np.asarray(cells, dtype=object)[keep], dtype="string")
     records["row"] = numbers[keep]
     records["sources"] = table.sources[keep]
@@ -267,8 +268,6 @@ class _Table:
         self.kept = np.ones(len(numbers), dtype=bool)
         #: how many source rows each record's figure comes from
         self.sources = np.ones(len(numbers), dtype=np.int64)
-        #: records whose figure is a sum: their cell text (the cells summed)
-        self.cells: dict[int, str] = {}
 
     def value_letter(self, i: int) -> str:
         return self.value_letters[i] if self.value_letters else self.letters["value"]
@@ -381,8 +380,7 @@ class _Table:
             first = order[0]
             cells = [f"{self.value_letter(i)}{self.numbers[i]}" for i in order]
             out["value"][first] = str(sum(numbers))  # type: ignore[arg-type]
-            out["note"][first] = f"sum of Q1-Q4 ({', '.join(cells)})"
-            self.cells[first] = cells[0]
+            out["note"][first] = f"sum of Q1-Q4 ({', '.join(cells)})"  # its cell: Q1's
             self.sources[first] = len(order)
             self.kept[order[1:]] = False
             self.readable[order[1:]] = False
