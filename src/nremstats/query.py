@@ -71,6 +71,8 @@ class TableCell:
     provider: str
     submission_id: str
     notes: list[int] = field(default_factory=list)
+    #: The victim definition (IDENTIFIED, PRESUMED, REGISTERED) of a victims count.
+    definition: str | None = None
 
     @property
     def mark(self) -> str:
@@ -183,7 +185,7 @@ def _build(indicator: str, totals: pa.Table, priority: list[str]) -> ComparisonT
             notes.append(note(f"figure provided by {provider}, not the national return"))
         if len(notes) > 1:
             notes.sort()
-        cells[key] = TableCell(value, status, lower, upper, provider, sub_id, notes)
+        cells[key] = TableCell(value, status, lower, upper, provider, sub_id, notes, definition)
     countries = sorted({c for c, _ in cells})
     years = sorted({y for _, y in cells})
     return ComparisonTable(indicator, countries, years, cells, list(numbers), priority)
