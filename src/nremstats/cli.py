@@ -235,7 +235,11 @@ def export(
     long: Annotated[bool, typer.Option("--long", help="All current observations, long.")] = False,
     fmt: Annotated[
         str | None,
-        typer.Option("--format", help="Table: xlsx, csv, md [csv]. Long: csv, parquet [csv]."),
+        typer.Option(
+            "--format",
+            help="Table: xlsx, csv, md [csv]. Long: csv, parquet [csv]. "
+            "Or sdmx-csv (SDMX-CSV 2.0 of the published observations).",
+        ),
     ] = None,
     prefer: Annotated[
         str | None,
@@ -258,10 +262,20 @@ def export(
         list[str] | None,
         typer.Option("--country", help="With --layout: only this country (repeatable)."),
     ] = None,
+    sdmx_agency: Annotated[
+        str, typer.Option("--sdmx-agency", help="SDMX-CSV: the dataflow's agency.")
+    ] = "NREMSTATS",
+    sdmx_id: Annotated[
+        str, typer.Option("--sdmx-id", help="SDMX-CSV: the dataflow id.")
+    ] = "DF_TIP",
+    sdmx_version: Annotated[
+        str, typer.Option("--sdmx-version", help="SDMX-CSV: the dataflow version.")
+    ] = "1.0",
     store: StoreOption = None,
 ) -> None:
-    """Write the comparison table of an indicator, (--long) every current observation, or
-    (--layout) the national returns in an agency's layout.
+    """Write the comparison table of an indicator, (--long) every current observation,
+    (--format sdmx-csv) the published observations as SDMX-CSV 2.0, or (--layout) the
+    national returns in an agency's layout.
 
     Example: nremstats export --indicator VICTIMS_DETECTED --format md
     """
@@ -270,9 +284,22 @@ def export(
     from nremstats.query import comparison_table, observations
     from nremstats.store import open_store
 
+    if fmt == "sdmx-csv":
+        from nremstats.sdmx import Structure, to_sdmx_csv
+
+        structure = Structure(sdmx_agency, sdmx_id, sdmx_version)
+        opened = open_store(store)
+        frame = observations(opened, opened.resolve_as_of(as_of) if as_of else None)
+        if indicator:
+            frame = frame[frame["indicator"] == indicator]
+        text = to_sdmx_csv(frame, structure, prefer, output)
+        if text is not None:
+            sys.stdout.write(text)
+        return
     if long + bool(indicator) + bool(layout) != 1:
         raise OptionError(
-            "Give one of --indicator CODE (comparison table), --long, or --layout NAME."
+            "Give one of --indicator CODE (comparison table), --long, --format sdmx-csv, "
+            "or --layout NAME."
         )
     opened = open_store(store)
     upto = opened.resolve_as_of(as_of) if as_of else None

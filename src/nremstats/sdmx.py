@@ -1,0 +1,96 @@
+"""SDMX-CSV 2.0 for the observations a secretariat publishes (``export --format sdmx-csv``).
+
+One row per observation: ``STRUCTURE`` (``dataflow``), ``STRUCTURE_ID``
+(``AGENCY:ID(VERSION)``, configurable), ``ACTION`` (``I``, information), the dimensions
+``REF_AREA, TIME_PERIOD, INDICATOR, SEX, AGE, EXPLOITATION, CITIZENSHIP``, the measure
+``OBS_VALUE``, then attributes: ``OBS_STATUS``, ``CONF_STATUS``, ``LOWER_BOUND``,
+``UPPER_BOUND`` (a value known as a range), ``VICTIM_DEFINITION``, ``DATA_PROVIDER`` and
+``COMMENT`` (the country's note). A value suppressed or not available has an empty
+``OBS_VALUE`` with its ``OBS_STATUS`` (and ``CONF_STATUS``) saying why. One provider per
+country-year is published, chosen by the same priority as comparison tables (``--prefer``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from nremstats.errors import OptionError
+from nremstats.query import _rank, parse_priority
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+DIMENSIONS = {"country": "REF_AREA", "year": "TIME_PERIOD", "indicator": "INDICATOR",
+              "sex": "SEX", "age": "AGE", "exploitation": "EXPLOITATION",
+              "citizenship": "CITIZENSHIP"}  # fmt: skip
+ATTRIBUTES = {"obs_status": "OBS_STATUS", "conf_status": "CONF_STATUS",
+              "lower": "LOWER_BOUND", "upper": "UPPER_BOUND",
+              "definition": "VICTIM_DEFINITION", "provider": "DATA_PROVIDER",
+              "note": "COMMENT"}  # fmt: skip
+_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_@$-]*$")
+_VERSION = re.compile(r"^\d+(\.\d+){0,2}$")
+
+
+@dataclass(frozen=True)
+class Structure:
+    """The dataflow the rows belong to: ``AGENCY:ID(VERSION)``."""
+
+    agency: str = "NREMSTATS"
+    id: str = "DF_TIP"
+    version: str = "1.0"
+
+    def __post_init__(self) -> None:
+        for name in ("agency", "id"):
+            text = getattr(self, name)
+            if not _ID.match(text):
+                raise OptionError(f"--sdmx-{name} {text!r}: an SDMX id starts with a letter "
+                                  "and holds letters, digits and _ @ $ -.")  # fmt: skip
+        if not _VERSION.match(self.version):
+            raise OptionError(f"--sdmx-version {self.version!r}: write a version like 1.0.")
+
+    @property
+    def urn(self) -> str:
+        return f"{self.agency}:{self.id}({self.version})"
+
+
+def published(observations: pd.DataFrame, prefer: str | None = None) -> pd.DataFrame:
+    """The observations of one provider per country-year, by priority (national first)."""
+    priority = parse_priority(prefer)
+    if observations.empty:
+        return observations
+    providers = observations[["country", "year", "provider"]].drop_duplicates()
+    providers = providers.assign(
+        rank=[
+            _rank(p, c, priority)
+            for p, c in zip(providers["provider"], providers["country"], strict=True)
+        ]  # fmt: skip
+    )
+    best = providers.sort_values("rank").drop_duplicates(["country", "year"])
+    keep = observations.merge(best[["country", "year", "provider"]], how="inner")
+    return keep.sort_values(list(DIMENSIONS)).reset_index(drop=True)
+
+
+def to_sdmx_csv(observations: pd.DataFrame, structure: Structure | None = None,
+                prefer: str | None = None, output: Path | None = None) -> str | None:  # fmt: skip
+    """Write the published observations as SDMX-CSV 2.0; returns the text when no output."""
+    structure = structure or Structure()
+    rows = published(observations, prefer)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["STRUCTURE", "STRUCTURE_ID", "ACTION", *DIMENSIONS.values(), "OBS_VALUE",
+                     *ATTRIBUTES.values()])  # fmt: skip
+    names = [*DIMENSIONS, "value", *ATTRIBUTES]
+    columns = [rows[n].to_numpy(dtype=object, na_value=None) for n in names]
+    for values in zip(*columns, strict=True):
+        writer.writerow(["dataflow", structure.urn, "I",
+                         *("" if v is None else v for v in values)])  # fmt: skip
+    text = buffer.getvalue()
+    if output is None:
+        return text
+    Path(output).write_text(text, encoding="utf-8")
+    return None

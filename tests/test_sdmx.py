@@ -1,0 +1,68 @@
+"""SDMX-CSV 2.0: written for the published observations, read back by an SDMX library."""
+
+from __future__ import annotations
+
+import pytest
+
+from nremstats.errors import OptionError
+from nremstats.ingest import ingest_files
+from nremstats.sdmx import Structure, to_sdmx_csv
+from nremstats.store import open_store
+
+from .conftest import HEADER, write_csv
+
+H = HEADER + ",obs_status,provider,definition"
+
+
+@pytest.fixture
+def store(tmp_path):
+    path = write_csv(tmp_path / "r.csv", [
+        H,
+        "NLD,2022,VICTIMS_DETECTED,_T,_T,_T,_T,1334,,,PRESUMED",
+        "NLD,2022,VICTIMS_DETECTED,F,_T,_T,_T,<5,,,PRESUMED",
+        "NLD,2022,PERSONS_CONVICTED,_T,_T,_T,_T,..,,,",
+        "NLD,2022,PERSONS_CONVICTED,_T,_T,_T,_T,12,,UNODC,",
+    ])  # fmt: skip
+    assert ingest_files([path], tmp_path / "store").ok
+    return open_store(tmp_path / "store")
+
+
+def test_sdmx_csv_is_read_back_by_pysdmx(store, tmp_path):
+    pysdmx_io = pytest.importorskip("pysdmx.io")
+    out = tmp_path / "tip.csv"
+    to_sdmx_csv(store.observations(), Structure("UNODC", "DF_TIP_NREM", "2.1"), output=out)
+    message = pysdmx_io.read_sdmx(str(out))
+    (dataset,) = message.data
+    assert dataset.short_urn == "Dataflow=UNODC:DF_TIP_NREM(2.1)"
+    rows = {(r["INDICATOR"], r["SEX"]): r for r in dataset.data.to_dict("records")}
+    assert len(rows) == 3  # one provider per country-year: the national return, not UNODC's
+    total = rows[("VICTIMS_DETECTED", "_T")]
+    assert (str(total["OBS_VALUE"]), total["OBS_STATUS"], total["VICTIM_DEFINITION"]) == (
+        "1334", "A", "PRESUMED")  # fmt: skip
+    small = rows[("VICTIMS_DETECTED", "F")]  # suppressed: empty value, status and bounds say why
+    assert str(small["OBS_VALUE"]) in ("", "nan") and small["OBS_STATUS"] == "Q"
+    assert (str(small["LOWER_BOUND"]), str(small["UPPER_BOUND"])) == ("0", "4")
+    missing = rows[("PERSONS_CONVICTED", "_T")]
+    assert str(missing["OBS_VALUE"]) in ("", "nan") and missing["OBS_STATUS"] == "L"
+    assert missing["DATA_PROVIDER"] == "NLD"
+
+
+def test_sdmx_prefer_and_bad_structure_ids(store):
+    text = to_sdmx_csv(store.observations(), prefer="UNODC")
+    convicted = [line for line in text.splitlines() if "PERSONS_CONVICTED" in line]
+    assert len(convicted) == 1 and ",12,A," in convicted[0] and convicted[0].endswith(",UNODC,")
+    with pytest.raises(OptionError, match="sdmx-agency"):
+        Structure("1BAD")
+    with pytest.raises(OptionError, match="sdmx-version"):
+        Structure(version="v1")
+
+
+def test_cli_export_sdmx_csv(store):
+    from .test_cli import invoke
+
+    result = invoke("export", "--format", "sdmx-csv", "--sdmx-agency", "ESTAT",
+                    "--store", str(store.path))  # fmt: skip
+    assert result.exit_code == 0
+    header, first, *_ = result.stdout.splitlines()
+    assert header.startswith("STRUCTURE,STRUCTURE_ID,ACTION,REF_AREA,TIME_PERIOD")
+    assert first.startswith("dataflow,ESTAT:DF_TIP(1.0),I,NLD,2022,")
