@@ -127,7 +127,7 @@ def parse_priority(prefer: str | None) -> list[str]:
     return items if NATIONAL in items else [*items, NATIONAL]
 
 
-def _rank(provider: str, country: str, priority: list[str]) -> tuple[int, str]:
+def provider_rank(provider: str, country: str, priority: list[str]) -> tuple[int, str]:
     name = NATIONAL if provider == country else provider
     return (priority.index(name) if name in priority else len(priority), provider)
 
@@ -171,7 +171,8 @@ def _build(indicator: str, totals: pa.Table, priority: list[str]) -> ComparisonT
     for record in zip(*columns, strict=True):  # one pass; the best-ranked provider wins
         key = (record[0], record[1])
         held = best_of.get(key)
-        if held is None or _rank(record[2], key[0], priority) < _rank(held[2], key[0], priority):
+        rank = provider_rank(record[2], key[0], priority)
+        if held is None or rank < provider_rank(held[2], key[0], priority):
             best_of[key] = record
     cells: dict[tuple[str, int], TableCell] = {}
     for key in sorted(best_of):

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nremstats.errors import OptionError
-from nremstats.query import _rank, parse_priority
+from nremstats.query import parse_priority, provider_rank
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -66,7 +66,7 @@ def published(observations: pd.DataFrame, prefer: str | None = None) -> pd.DataF
     providers = observations[["country", "year", "provider"]].drop_duplicates()
     providers = providers.assign(
         rank=[
-            _rank(p, c, priority)
+            provider_rank(p, c, priority)
             for p, c in zip(providers["provider"], providers["country"], strict=True)
         ]  # fmt: skip
     )
