@@ -1,0 +1,119 @@
+"""Disclosure control for published tables: primary and secondary cell suppression.
+
+A published table is cells (keys with counts) and the linear relations between them that
+the table shows or implies: a total is the sum of its parts (sex, age, form, citizenship;
+a regional aggregate of its countries). Primary suppression hides every count from 1 to
+``k - 1``. Secondary suppression then hides more cells until no hidden cell can be worked out
+from the relations and the cells still published: a relation with one hidden cell gives it
+away, and so can several relations together. :func:`determined` is the attacker: it solves
+the published relations (linear algebra on the hidden cells) and names every hidden cell
+whose value follows exactly; :func:`protect` suppresses until it names none.
+
+Cells a country already suppressed (``<5``, ``c``) stay as they are and count as hidden.
+Every suppression is recorded with its reason, for the audit listing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+Key = Hashable
+#: A relation: (total, parts) meaning total = sum(parts).
+Relation = tuple[Key, tuple[Key, ...]]
+PRIMARY, SECONDARY, SENDER = "primary", "secondary", "sender"
+
+
+@dataclass
+class Protected:
+    """The result: what is hidden and why (``primary``: under k; ``secondary``: would give
+    a hidden cell away; ``sender``: suppressed by the country)."""
+
+    k: int
+    hidden: dict[Key, str] = field(default_factory=dict)
+
+    def audit(self) -> list[dict[str, object]]:
+        """One record per hidden cell, for the audit listing (sheet, html, json)."""
+        why = {
+            PRIMARY: f"a count under {self.k} (primary suppression)",
+            SECONDARY: "would let a suppressed cell be worked out from the table's totals "
+            "(secondary suppression)",
+            SENDER: "suppressed by the country that sent it",
+        }
+        return [{"cell": key, "reason": reason, "why": why[reason]}
+                for key, reason in self.hidden.items()]  # fmt: skip
+
+
+def _matrix(relations: list[Relation], hidden: list[Key]) -> np.ndarray:
+    """Each relation's coefficients on the hidden cells (total +1, parts -1)."""
+    index = {key: i for i, key in enumerate(hidden)}
+    rows = []
+    for total, parts in relations:
+        row = np.zeros(len(hidden))
+        for key, sign in ((total, 1.0), *((p, -1.0) for p in parts)):
+            if key in index:
+                row[index[key]] += sign
+        if row.any():
+            rows.append(row)
+    return np.array(rows) if rows else np.zeros((0, len(hidden)))
+
+
+def determined(relations: Iterable[Relation], hidden: Iterable[Key]) -> set[Key]:
+    """The hidden cells an attacker works out exactly from the relations and the published
+    cells: those whose unit vector lies in the row space of the relations restricted to the
+    hidden cells (the published cells are known constants)."""
+    hidden = list(dict.fromkeys(hidden))
+    matrix = _matrix(list(relations), hidden)
+    if not len(matrix):
+        return set()
+    rank = np.linalg.matrix_rank(matrix)
+    found = set()
+    for i, key in enumerate(hidden):
+        unit = np.zeros(len(hidden))
+        unit[i] = 1.0
+        if np.linalg.matrix_rank(np.vstack([matrix, unit])) == rank:
+            found.add(key)
+    return found
+
+
+def protect(cells: dict[Key, int | None], relations: list[Relation], k: int,
+            sender: Iterable[Key] = ()) -> Protected:  # fmt: skip
+    """Choose the cells to hide in a table (see module docstring).
+
+    ``cells`` maps each published cell to its count (None: not a number, e.g. not
+    available, which hides nothing); ``sender`` lists cells the country suppressed.
+    Secondary suppression hides, for a relation that gives a cell away, the smallest
+    published count of that relation (the least information lost).
+    """
+    if k < 1:
+        raise ValueError("k must be 1 or more")
+    result = Protected(k)
+    for key in sender:
+        result.hidden[key] = SENDER
+    for key, value in cells.items():
+        if value is not None and 0 < value < k and key not in result.hidden:
+            result.hidden[key] = PRIMARY
+    relations = [(t, tuple(p)) for t, p in relations if t in cells or any(q in cells for q in p)]
+    unpublished = {key for t, parts in relations for key in (t, *parts) if key not in cells}
+    while True:
+        # cells the table does not show are unknowns to the attacker too
+        exposed = determined(relations, [*result.hidden, *unpublished]) & set(result.hidden)
+        if not exposed:
+            return result
+        target = next(iter(sorted(exposed, key=str)))
+        candidates = [
+            key
+            for total, parts in relations
+            if target == total or target in parts
+            for key in (total, *parts)
+            if key in cells and key not in result.hidden and cells[key] is not None
+        ]
+        if not candidates:  # given away through a chain of relations: widen to the table
+            shown = [key for t, parts in relations for key in (t, *parts) if key in cells]
+            candidates = [k for k in shown if k not in result.hidden and cells[k] is not None]
+        if not candidates:
+            raise RuntimeError(f"cannot protect {target!r}: every cell is hidden already")
+        choice = min(candidates, key=lambda key: (cells.get(key) or 0, str(key)))
+        result.hidden[choice] = SECONDARY

@@ -1,0 +1,95 @@
+"""Disclosure control: primary and secondary suppression, and an attacker that solves the
+published table's linear relations and must recover no suppressed cell exactly."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nremstats.disclosure import PRIMARY, SECONDARY, SENDER, determined, protect
+
+
+def attacker_recovers(cells, relations, hidden) -> set:
+    """Independent of the code under test: for each hidden cell, solve for its smallest and
+    largest value with least squares over the null space; exact when both coincide."""
+    hidden = list(hidden)
+    index = {key: i for i, key in enumerate(hidden)}
+    rows, rhs = [], []
+    for total, parts in relations:
+        row, known = np.zeros(len(hidden)), 0.0
+        usable = True
+        for key, sign in ((total, 1.0), *((p, -1.0) for p in parts)):
+            if key in index:
+                row[index[key]] += sign
+            elif key in cells and cells[key] is not None:
+                known += sign * cells[key]
+            else:
+                usable = False  # an unpublished cell: the relation tells the attacker nothing
+        if usable and row.any():
+            rows.append(row)
+            rhs.append(-known)
+    if not rows:
+        return set()
+    a = np.array(rows)
+    _, singular, vt = np.linalg.svd(a)
+    null = vt[(singular > 1e-9).sum() :]  # directions the relations leave free
+    return {key for key, i in index.items() if not np.any(np.abs(null[:, i]) > 1e-9)}
+
+
+def sex_by_age_table(values):
+    """A 3x3 table (sex F, M, total x age child, adult, total) with every total published."""
+    sexes, ages = ("F", "M", "T"), ("C", "A", "T")
+    cells = {}
+    for (s, a), v in zip(itertools.product(("F", "M"), ("C", "A")), values, strict=True):
+        cells[(s, a)] = v
+    for s in ("F", "M"):
+        cells[(s, "T")] = cells[(s, "C")] + cells[(s, "A")]
+    for a in ("C", "A"):
+        cells[("T", a)] = cells[("F", a)] + cells[("M", a)]
+    cells[("T", "T")] = cells[("F", "T")] + cells[("M", "T")]
+    relations = [((s, "T"), ((s, "C"), (s, "A"))) for s in sexes]
+    relations += [(("T", a), (("F", a), ("M", a))) for a in ages]
+    return cells, relations
+
+
+def test_a_single_small_cell_gets_a_partner_in_every_relation():
+    cells, relations = sex_by_age_table([3, 40, 25, 60])  # F child = 3
+    result = protect(cells, relations, k=5)
+    assert result.hidden[("F", "C")] == PRIMARY
+    assert SECONDARY in result.hidden.values()
+    assert not attacker_recovers(cells, relations, result.hidden)
+    assert not determined(relations, result.hidden)
+    assert all(entry["why"] for entry in result.audit())
+
+
+def test_country_suppressed_cells_are_protected_too():
+    cells, relations = sex_by_age_table([30, 40, 25, 60])
+    cells[("F", "C")] = None  # the country wrote <5: its value is unknown to us as well
+    result = protect(cells, relations, k=5, sender=[("F", "C")])
+    assert result.hidden[("F", "C")] == SENDER and len(result.hidden) > 1
+    assert not attacker_recovers(cells, relations, result.hidden)
+
+
+def test_nothing_hidden_when_nothing_is_small():
+    cells, relations = sex_by_age_table([30, 40, 25, 60])
+    assert protect(cells, relations, k=5).hidden == {}
+
+
+def test_k_below_one_is_refused():
+    with pytest.raises(ValueError):
+        protect({}, [], k=0)
+
+
+@given(st.lists(st.integers(0, 12), min_size=4, max_size=4), st.integers(1, 10))
+@settings(max_examples=150, deadline=None)
+def test_attacker_recovers_no_suppressed_cell(values, k):
+    cells, relations = sex_by_age_table(values)
+    result = protect(cells, relations, k=k)
+    for key, value in cells.items():
+        if value is not None and 0 < value < k:
+            assert key in result.hidden  # every small count is hidden
+    assert not attacker_recovers(cells, relations, result.hidden)
