@@ -30,7 +30,8 @@ def store(tmp_path):
 def test_sdmx_csv_is_read_back_by_pysdmx(store, tmp_path):
     pysdmx_io = pytest.importorskip("pysdmx.io")
     out = tmp_path / "tip.csv"
-    to_sdmx_csv(store.observations(), Structure("UNODC", "DF_TIP_NREM", "2.1"), output=out)
+    to_sdmx_csv(store.observations(), Structure("UNODC", "DF_TIP_NREM", "2.1"), output=out,
+                suppress_below=1)  # fmt: skip
     message = pysdmx_io.read_sdmx(str(out))
     (dataset,) = message.data
     assert dataset.short_urn == "Dataflow=UNODC:DF_TIP_NREM(2.1)"
@@ -48,7 +49,7 @@ def test_sdmx_csv_is_read_back_by_pysdmx(store, tmp_path):
 
 
 def test_sdmx_prefer_and_bad_structure_ids(store):
-    text = to_sdmx_csv(store.observations(), prefer="UNODC")
+    text = to_sdmx_csv(store.observations(), prefer="UNODC").text
     convicted = [line for line in text.splitlines() if "PERSONS_CONVICTED" in line]
     assert len(convicted) == 1 and ",12,A," in convicted[0] and convicted[0].endswith(",UNODC,")
     with pytest.raises(OptionError, match="sdmx-agency"):
@@ -66,3 +67,31 @@ def test_cli_export_sdmx_csv(store):
     header, first, *_ = result.stdout.splitlines()
     assert header.startswith("STRUCTURE,STRUCTURE_ID,ACTION,REF_AREA,TIME_PERIOD")
     assert first.startswith("dataflow,ESTAT:DF_TIP(1.0),I,NLD,2022,")
+
+
+def test_sdmx_applies_primary_and_secondary_suppression(tmp_path):
+    from nremstats.disclosure import _relations
+
+    from .test_disclosure import attacker_recovers
+
+    path = write_csv(tmp_path / "s.csv", [
+        H,
+        *(f"NLD,2022,PERSONS_CONVICTED,{sex},_T,_T,_T,{v},,,"
+          for sex, v in (("_T", 20), ("F", 3), ("M", 17), ("_O", 0), ("_U", 0))),
+    ])  # fmt: skip
+    assert ingest_files([path], tmp_path / "store").ok
+    frame = open_store(tmp_path / "store").observations()
+    result = to_sdmx_csv(frame)  # k = 5 from schemas/publication.yaml
+    rows = {line.split(",")[6]: line.split(",") for line in result.text.splitlines()[1:]}
+    assert rows["F"][10:13] == ["", "Q", "C"]  # a count under 5: primary
+    secondary = [sex for sex, row in rows.items() if row[12] == "D"]
+    assert len(secondary) == 1  # one more, or F = 20 - 17 - 0 - 0
+    assert "suppressed under 5: 1 (primary), 1 more" in result.summary()
+    published = {i: (None if row["sex"] in ("F", *secondary) else int(row["value"]))
+                 for i, row in frame.iterrows()}  # fmt: skip
+    hidden = [i for i, v in published.items() if v is None]
+    assert not attacker_recovers(published, _relations(frame), hidden)
+    # without the secondary suppression the attacker would find F: it was needed
+    only_f = {i: (None if row["sex"] == "F" else int(row["value"])) for i, row in frame.iterrows()}
+    f_key = [i for i, v in only_f.items() if v is None]
+    assert attacker_recovers(only_f, _relations(frame), f_key) == set(f_key)

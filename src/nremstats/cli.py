@@ -271,6 +271,15 @@ def export(
     sdmx_version: Annotated[
         str, typer.Option("--sdmx-version", help="SDMX-CSV: the dataflow version.")
     ] = "1.0",
+    suppress_below: Annotated[
+        int | None,
+        typer.Option(
+            "--suppress-below",
+            min=1,
+            help="SDMX-CSV: suppress counts under K and "
+            "what would give them away [schemas/publication.yaml: 5].",
+        ),
+    ] = None,  # fmt: skip
     store: StoreOption = None,
 ) -> None:
     """Write the comparison table of an indicator, (--long) every current observation,
@@ -285,6 +294,7 @@ def export(
     from nremstats.store import open_store
 
     if fmt == "sdmx-csv":
+        from nremstats import report
         from nremstats.sdmx import Structure, to_sdmx_csv
 
         structure = Structure(sdmx_agency, sdmx_id, sdmx_version)
@@ -292,9 +302,10 @@ def export(
         frame = observations(opened, opened.resolve_as_of(as_of) if as_of else None)
         if indicator:
             frame = frame[frame["indicator"] == indicator]
-        text = to_sdmx_csv(frame, structure, prefer, output)
-        if text is not None:
-            sys.stdout.write(text)
+        result = to_sdmx_csv(frame, structure, prefer, output, suppress_below)
+        report.message(result.summary())
+        if result.text is not None:
+            sys.stdout.write(result.text)
         return
     if long + bool(indicator) + bool(layout) != 1:
         raise OptionError(

@@ -17,8 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Key = Hashable
 #: A relation: (total, parts) meaning total = sum(parts).
@@ -112,8 +116,85 @@ def protect(cells: dict[Key, int | None], relations: list[Relation], k: int,
         ]
         if not candidates:  # given away through a chain of relations: widen to the table
             shown = [key for t, parts in relations for key in (t, *parts) if key in cells]
-            candidates = [k for k in shown if k not in result.hidden and cells[k] is not None]
+            candidates = [c for c in shown if c not in result.hidden and cells[c] is not None]
         if not candidates:
             raise RuntimeError(f"cannot protect {target!r}: every cell is hidden already")
         choice = min(candidates, key=lambda key: (cells.get(key) or 0, str(key)))
         result.hidden[choice] = SECONDARY
+
+
+# --- observations: the relations of the breakdown hierarchies ----------------------------
+
+
+def _relations(group: pd.DataFrame) -> list[Relation]:
+    """Total = sum of parts, for every hierarchy of ``schemas/rules.yaml`` and every
+    combination of the other breakdowns, among the rows of one country, year and indicator
+    (keys are the frame's index). A declared part that is not published is an unknown of
+    its own (blank is not zero), and so are the citizenships not listed."""
+    from nremstats import codes
+    from nremstats.rules import hierarchies
+
+    dims = ["sex", "age", "exploitation", "citizenship"]
+    relations: list[Relation] = []
+    for name, spec in hierarchies().items():
+        dim, others = spec["dim"], [d for d in dims if d != spec["dim"]]
+        countries = spec["parts"] == "countries"
+        roll_up = spec.get("roll_up") or {}
+        if countries:
+            is_part = ~group[dim].isin(codes.codes(dim))
+        else:
+            members = [m for ms in roll_up.values() if ms != "countries" for m in ms]
+            is_part = group[dim].isin([*spec["parts"], *members])
+            if any(ms == "countries" for ms in roll_up.values()):
+                is_part |= ~group[dim].isin(codes.codes(dim))
+        totals = group[group[dim] == spec["total"]]
+        by_other: dict[tuple, dict[str, Key]] = {}
+        for index, row in group[is_part].iterrows():
+            by_other.setdefault(tuple(row[d] for d in others), {})[row[dim]] = index
+        for index, row in totals.iterrows():
+            other = tuple(row[d] for d in others)
+            found = by_other.get(other)
+            if not found:
+                continue
+            relations.append((index, _parts(found, spec, index, name, countries, roll_up)))
+    return relations
+
+
+def _parts(found: dict[str, Key], spec: dict, index: Key, name: str, countries: bool,
+           roll_up: dict) -> tuple[Key, ...]:  # fmt: skip
+    """The parts of one total: those published; for a part not published whose members are
+    (a roll-up), its members; anything else not published as an unknown of its own."""
+    if countries:
+        return (*found.values(), ("unpublished", index, name, "(other countries)"))
+    keys: list[Key] = []
+    for code in spec["parts"]:
+        if code in found:
+            keys.append(found[code])
+            continue
+        members = roll_up.get(code)
+        if members == "countries":
+            listed = [k for c, k in found.items() if c not in spec["parts"]]
+        else:
+            listed = [found[m] for m in members or () if m in found]
+        if listed:
+            keys += [*listed, ("unpublished", index, name, code, "(rest)")]
+        else:
+            keys.append(("unpublished", index, name, code))
+    return tuple(keys)
+
+
+def protect_observations(frame: pd.DataFrame, k: int) -> Protected:
+    """Suppression for published observations, one country, year and indicator at a time
+    (no relation crosses them); keys of the result are the frame's index."""
+    result = Protected(k)
+    for _, group in frame.groupby(["country", "year", "indicator"], sort=False):
+        numbers = group["value"].to_numpy(dtype=object, na_value=None)
+        values = {i: (None if v is None else int(v))
+                  for i, v in zip(group.index, numbers, strict=True)}  # fmt: skip
+        sender = [i for i, s in zip(group.index, group["obs_status"], strict=True) if s == "Q"]
+        small = any(v is not None and 0 < v < k for v in values.values())
+        if not small and not sender:
+            continue  # nothing to hide in this group
+        found = protect(values, _relations(group), k, sender)
+        result.hidden.update(found.hidden)
+    return result

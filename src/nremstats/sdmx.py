@@ -7,7 +7,8 @@ One row per observation: ``STRUCTURE`` (``dataflow``), ``STRUCTURE_ID``
 ``UPPER_BOUND`` (a value known as a range), ``VICTIM_DEFINITION``, ``DATA_PROVIDER`` and
 ``COMMENT`` (the country's note). A value suppressed or not available has an empty
 ``OBS_VALUE`` with its ``OBS_STATUS`` (and ``CONF_STATUS``) saying why. One provider per
-country-year is published, chosen by the same priority as comparison tables (``--prefer``).
+country-year is published, chosen by the same priority as comparison tables (``--prefer``),
+after disclosure control (:mod:`nremstats.disclosure`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nremstats.disclosure import PRIMARY, SECONDARY, Protected, protect_observations
 from nremstats.errors import OptionError
 from nremstats.query import parse_priority, provider_rank
 
@@ -75,11 +77,44 @@ def published(observations: pd.DataFrame, prefer: str | None = None) -> pd.DataF
     return keep.sort_values(list(DIMENSIONS)).reset_index(drop=True)
 
 
+@dataclass
+class SdmxExport:
+    """What was written (``text`` when no output file) and what disclosure control hid."""
+
+    text: str | None
+    rows: int
+    protected: Protected
+
+    def summary(self) -> str:
+        hidden = self.protected.hidden.values()
+        primary, secondary = sum(h == PRIMARY for h in hidden), sum(h == SECONDARY for h in hidden)
+        return (
+            f"{self.rows} observation(s) in SDMX-CSV; suppressed under {self.protected.k}: "
+            f"{primary} (primary), {secondary} more so that none can be worked out (secondary)."
+        )
+
+
+def default_k() -> int:
+    """The suppression threshold of ``schemas/publication.yaml``."""
+    from nremstats import codes
+
+    return int(codes.load_declaration("publication.yaml")["suppress_below"])
+
+
 def to_sdmx_csv(observations: pd.DataFrame, structure: Structure | None = None,
-                prefer: str | None = None, output: Path | None = None) -> str | None:  # fmt: skip
-    """Write the published observations as SDMX-CSV 2.0; returns the text when no output."""
+                prefer: str | None = None, output: Path | None = None,
+                suppress_below: int | None = None) -> SdmxExport:  # fmt: skip
+    """Write the published observations as SDMX-CSV 2.0, after disclosure control (counts
+    under ``suppress_below``, default from ``schemas/publication.yaml``, and the cells that
+    would give them away are written as confidential: empty value, ``OBS_STATUS`` Q,
+    ``CONF_STATUS`` C for a small count, D for a secondary suppression)."""
     structure = structure or Structure()
+    k = default_k() if suppress_below is None else suppress_below
+    if k < 1:
+        raise OptionError(f"--suppress-below {k}: write a whole number of 1 or more.")
     rows = published(observations, prefer)
+    protected = protect_observations(rows, k) if len(rows) else Protected(k)
+    rows = _suppress(rows, protected)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["STRUCTURE", "STRUCTURE_ID", "ACTION", *DIMENSIONS.values(), "OBS_VALUE",
@@ -90,7 +125,20 @@ def to_sdmx_csv(observations: pd.DataFrame, structure: Structure | None = None,
         writer.writerow(["dataflow", structure.urn, "I",
                          *("" if v is None else v for v in values)])  # fmt: skip
     text = buffer.getvalue()
-    if output is None:
-        return text
-    Path(output).write_text(text, encoding="utf-8")
-    return None
+    if output is not None:
+        Path(output).write_text(text, encoding="utf-8")
+    return SdmxExport(None if output is not None else text, len(rows), protected)
+
+
+def _suppress(rows: pd.DataFrame, protected: Protected) -> pd.DataFrame:
+    """The rows with the hidden cells written as confidential (a country's own marks kept)."""
+    ours = {i: r for i, r in protected.hidden.items() if r in (PRIMARY, SECONDARY)}
+    if not ours:
+        return rows
+    rows = rows.copy()
+    index = list(ours)
+    rows.loc[index, "value"] = None
+    rows.loc[index, ["lower", "upper"]] = None
+    rows.loc[index, "obs_status"] = "Q"
+    rows.loc[index, "conf_status"] = ["C" if ours[i] == PRIMARY else "D" for i in index]
+    return rows
