@@ -66,20 +66,17 @@ def _matrix(relations: list[Relation], hidden: list[Key]) -> np.ndarray:
 
 def determined(relations: Iterable[Relation], hidden: Iterable[Key]) -> set[Key]:
     """The hidden cells an attacker works out exactly from the relations and the published
-    cells: those whose unit vector lies in the row space of the relations restricted to the
-    hidden cells (the published cells are known constants)."""
+    cells: those the relations leave no freedom to (every solution of the relations restricted
+    to the hidden cells gives them the same value, i.e. the null space of the relations has
+    no component along them)."""
     hidden = list(dict.fromkeys(hidden))
     matrix = _matrix(list(relations), hidden)
     if not len(matrix):
         return set()
-    rank = np.linalg.matrix_rank(matrix)
-    found = set()
-    for i, key in enumerate(hidden):
-        unit = np.zeros(len(hidden))
-        unit[i] = 1.0
-        if np.linalg.matrix_rank(np.vstack([matrix, unit])) == rank:
-            found.add(key)
-    return found
+    _, singular, vt = np.linalg.svd(matrix)
+    rank = int((singular > 1e-9 * max(1.0, singular.max(initial=0.0))).sum())
+    free = vt[rank:]  # a basis of the directions the relations leave free
+    return {key for i, key in enumerate(hidden) if not np.any(np.abs(free[:, i]) > 1e-9)}
 
 
 def protect(cells: dict[Key, int | None], relations: list[Relation], k: int,
@@ -136,27 +133,30 @@ def _relations(group: pd.DataFrame) -> list[Relation]:
 
     dims = ["sex", "age", "exploitation", "citizenship"]
     relations: list[Relation] = []
+    columns = {d: group[d].to_numpy(dtype=object) for d in dims}
+    index = list(group.index)
+    special = {d: codes.codes(d) for d in dims}
     for name, spec in hierarchies().items():
         dim, others = spec["dim"], [d for d in dims if d != spec["dim"]]
         countries = spec["parts"] == "countries"
         roll_up = spec.get("roll_up") or {}
-        if countries:
-            is_part = ~group[dim].isin(codes.codes(dim))
-        else:
-            members = [m for ms in roll_up.values() if ms != "countries" for m in ms]
-            is_part = group[dim].isin([*spec["parts"], *members])
-            if any(ms == "countries" for ms in roll_up.values()):
-                is_part |= ~group[dim].isin(codes.codes(dim))
-        totals = group[group[dim] == spec["total"]]
+        wanted = set() if countries else {*spec["parts"],
+                                          *(m for ms in roll_up.values() if ms != "countries"
+                                            for m in ms)}  # fmt: skip
+        any_country = countries or any(ms == "countries" for ms in roll_up.values())
         by_other: dict[tuple, dict[str, Key]] = {}
-        for index, row in group[is_part].iterrows():
-            by_other.setdefault(tuple(row[d] for d in others), {})[row[dim]] = index
-        for index, row in totals.iterrows():
-            other = tuple(row[d] for d in others)
+        totals = []
+        for i, key in enumerate(index):
+            code = columns[dim][i]
+            other = tuple(columns[d][i] for d in others)
+            if code == spec["total"]:
+                totals.append((key, other))
+            elif code in wanted or (any_country and code not in special[dim]):
+                by_other.setdefault(other, {})[code] = key
+        for key, other in totals:
             found = by_other.get(other)
-            if not found:
-                continue
-            relations.append((index, _parts(found, spec, index, name, countries, roll_up)))
+            if found:
+                relations.append((key, _parts(found, spec, key, name, countries, roll_up)))
     return relations
 
 
