@@ -93,3 +93,22 @@ def test_attacker_recovers_no_suppressed_cell(values, k):
         if value is not None and 0 < value < k:
             assert key in result.hidden  # every small count is hidden
     assert not attacker_recovers(cells, relations, result.hidden)
+
+
+def test_comparison_table_export_shows_small_totals_as_ranges(tmp_path):
+    from nremstats.ingest import ingest_files
+
+    from .conftest import HEADER, write_csv
+    from .test_cli import invoke
+
+    path = write_csv(tmp_path / "r.csv", [HEADER, "NLD,2022,PERSONS_CONVICTED,_T,_T,_T,_T,3",
+                                          "NLD,2023,PERSONS_CONVICTED,_T,_T,_T,_T,12"])  # fmt: skip
+    assert ingest_files([path], tmp_path / "store").ok
+    args = ["export", "--indicator", "PERSONS_CONVICTED", "--store", str(tmp_path / "store")]
+    result = invoke(*args)
+    assert result.exit_code == 0 and "shown as <5" in result.stderr
+    row = result.stdout.splitlines()[1]
+    assert row.startswith("NLD,Netherlands,<5 [1],12,") and "a count under 5" in row
+    shown = invoke(*args, "--suppress-below", "1")
+    assert shown.stdout.splitlines()[1].startswith("NLD,Netherlands,3,12")
+    assert invoke(*args, "--suppress-below", "0").exit_code == 2  # K below 1: usage error

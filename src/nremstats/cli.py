@@ -327,7 +327,16 @@ def export(
     if long:
         text = export_long(observations(opened, upto), fmt or "csv", output)
     else:
+        from nremstats import report
+        from nremstats.disclosure import protect_table
+        from nremstats.sdmx import default_k
+
+        k = default_k() if suppress_below is None else suppress_below
         table = comparison_table(opened, indicator or "", prefer, upto)
+        table, hidden = protect_table(table, k)
+        if hidden.hidden:
+            report.message(f"{len(hidden.hidden)} count(s) under {k} shown as <{k} "
+                           "(--suppress-below 1 shows every count).")  # fmt: skip
         text = export_table(table, fmt or "csv", output)
     if text is not None:
         sys.stdout.write(text)

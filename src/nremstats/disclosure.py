@@ -24,6 +24,8 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
+    from nremstats.query import ComparisonTable
+
 Key = Hashable
 #: A relation: (total, parts) meaning total = sum(parts).
 Relation = tuple[Key, tuple[Key, ...]]
@@ -198,3 +200,26 @@ def protect_observations(frame: pd.DataFrame, k: int) -> Protected:
         found = protect(values, _relations(group), k, sender)
         result.hidden.update(found.hidden)
     return result
+
+
+def protect_table(table: ComparisonTable, k: int) -> tuple[ComparisonTable, Protected]:
+    """A comparison table for publication: each total from 1 to ``k - 1`` shown as ``<k``
+    (status Q, bounds 0 to k-1) with a footnote. The table publishes no sums of its cells,
+    so no other cell can give one away; a country's own marks stay as sent."""
+    from dataclasses import replace
+
+    result = Protected(k)
+    if k <= 1:
+        return table, result
+    footnotes = list(table.footnotes)
+    text = f"suppressed for confidentiality: a count under {k}"
+    cells = {}
+    for key, cell in table.cells.items():
+        if cell.value is not None and 0 < cell.value < k:
+            if text not in footnotes:
+                footnotes.append(text)
+            notes = sorted({*cell.notes, footnotes.index(text) + 1})
+            cell = replace(cell, value=None, obs_status="Q", lower=0, upper=k - 1, notes=notes)
+            result.hidden[key] = PRIMARY
+        cells[key] = cell
+    return replace(table, cells=cells, footnotes=footnotes), result
