@@ -381,6 +381,40 @@ def layouts(fmt: TableFormatOption = TableFormat.text) -> None:
     report.print_rows(rows, "layouts", fmt.value, {"layouts": records})
 
 
+@app.command(name="report")
+@_guarded
+def report_command(
+    years: Annotated[str, typer.Option("--years", help="A year or a range: 2019-2023.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The report workbook (.xlsx).")],
+    prefer: Annotated[
+        str | None,
+        typer.Option("--prefer", help="Provider priority, e.g. UNODC,NATIONAL [NATIONAL]."),
+    ] = None,
+    suppress_below: Annotated[
+        int | None,
+        typer.Option(
+            "--suppress-below", min=1, help="Suppress counts under K [schemas/publication.yaml: 5]."
+        ),
+    ] = None,  # fmt: skip
+    store: StoreOption = None,
+) -> None:
+    """Write the annual comparison report: one sheet per indicator, regions, coverage, notes
+    and the suppression audit.
+
+    Example: nremstats report --years 2019-2023 -o tip_report_2019-2023.xlsx
+    """
+    from nremstats import report
+    from nremstats.publication import build_report, parse_years, write_report_xlsx
+    from nremstats.sdmx import default_k
+    from nremstats.store import open_store
+
+    k = default_k() if suppress_below is None else suppress_below
+    publication = build_report(open_store(store), parse_years(years), prefer, k)
+    write_report_xlsx(publication, output)
+    report.message(f"Wrote {output}: {len(publication.tables)} indicator(s), "
+                   f"{len(publication.audit)} cell(s) suppressed under {k}.")  # fmt: skip
+
+
 @app.command(name="map")
 @_guarded
 def map_command(

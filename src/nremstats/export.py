@@ -10,7 +10,7 @@ import csv
 import io
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from nremstats.errors import OptionError
 from nremstats.models import OBSERVATION_COLUMNS
@@ -49,14 +49,11 @@ def table_md(table: ComparisonTable) -> str:
     return "\n".join(lines)
 
 
-def table_xlsx(table: ComparisonTable, path: Path) -> None:
-    """The comparison table as a workbook: the table sheet, then notes and legend."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+def table_sheet(ws: Any, table: ComparisonTable) -> None:
+    """Write a comparison table on a worksheet: title, header, one row per country (plain
+    numbers as numbers, formatted; marks as text), frozen header and country columns."""
+    from openpyxl.styles import Alignment, Font
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = table.indicator[:31]
     ws.append([f"{table.title} ({table.indicator})"])
     ws["A1"].font = Font(bold=True, size=13)
     header, *body = table.rows()
@@ -70,8 +67,22 @@ def table_xlsx(table: ComparisonTable, path: Path) -> None:
             exact = cell is not None and cell.text == str(cell.value)
             out.append(cell.value if exact else text)  # plain numbers stay numbers
         ws.append(out)
+        for cell in ws[ws.max_row][2:]:
+            cell.alignment = Alignment(horizontal="right")
+            if isinstance(cell.value, int):
+                cell.number_format = "#,##0"
     ws.freeze_panes = "C3"
     ws.column_dimensions["B"].width = 32
+
+
+def table_xlsx(table: ComparisonTable, path: Path) -> None:
+    """The comparison table as a workbook: the table sheet, then notes and legend."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = table.indicator[:31]
+    table_sheet(ws, table)
     notes = wb.create_sheet("Notes")
     notes.append(["Note", "Text"])
     for n, text in enumerate(table.footnotes, start=1):

@@ -1,0 +1,204 @@
+"""The annual comparison report the secretariat publishes (``nremstats report``).
+
+:func:`build_report` gathers, for a range of years, one comparison table per indicator (one
+provider per country-year by priority, status marks and footnotes kept), after disclosure
+control (:func:`nremstats.disclosure.protect_table`), the UN M49 regional aggregates of each
+(ranges where a member is ranged or suppressed, coverage "n of N", never across victim
+definitions), the submissions every figure came from, and the audit of what was suppressed.
+:func:`write_report_xlsx` writes it as a workbook readable without editing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nremstats import codes
+from nremstats.aggregates import Aggregate, regional_aggregates
+from nremstats.disclosure import protect_table
+from nremstats.errors import OptionError
+from nremstats.query import LEGEND, ComparisonTable, comparison_table
+
+if TYPE_CHECKING:
+    from nremstats.store import Store
+
+
+@dataclass
+class Publication:
+    """Everything the report shows, as data."""
+
+    years: list[int]
+    made: str
+    k: int
+    tables: list[ComparisonTable] = field(default_factory=list)
+    aggregates: dict[str, list[Aggregate]] = field(default_factory=dict)
+    audit: list[dict[str, Any]] = field(default_factory=list)
+
+    def submissions(self) -> list[tuple[str, int, str, str, str]]:
+        """(country, year, indicator, provider, submission) of every figure shown."""
+        return sorted(
+            (country, year, table.indicator, cell.provider, cell.submission_id)
+            for table in self.tables
+            for (country, year), cell in table.cells.items()
+        )
+
+
+def parse_years(text: str) -> list[int]:
+    """``2019-2023`` or ``2023`` as a list of years.
+
+    Raises:
+        OptionError: not a year or a range of years.
+    """
+    match = re.fullmatch(r"\s*(\d{4})\s*(?:-\s*(\d{4}))?\s*", text or "")
+    if not match:
+        raise OptionError(f"--years {text!r}: write a year (2023) or a range (2019-2023).")
+    first, last = int(match.group(1)), int(match.group(2) or match.group(1))
+    if last < first:
+        raise OptionError(f"--years {text}: the range ends before it starts.")
+    return list(range(first, last + 1))
+
+
+def _within(table: ComparisonTable, years: list[int]) -> ComparisonTable:
+    cells = {key: cell for key, cell in table.cells.items() if key[1] in years}
+    countries = sorted({c for c, _ in cells})
+    return replace(table, cells=cells, countries=countries,
+                   years=[y for y in years if any(k[1] == y for k in cells)])  # fmt: skip
+
+
+def build_report(store: Store, years: list[int], prefer: str | None = None,
+                 k: int = 5) -> Publication:  # fmt: skip
+    """Gather the report of ``years`` from the store's current state.
+
+    Raises:
+        OptionError: the store holds no figure for those years.
+    """
+    made = dt.datetime.now(dt.UTC).date().isoformat()
+    publication = Publication(years, made, k)
+    for indicator in codes.ordered_codes("indicator"):
+        table = _within(comparison_table(store, indicator, prefer), years)
+        if not table.cells:
+            continue
+        table, hidden = protect_table(table, k)
+        publication.tables.append(table)
+        publication.aggregates[indicator] = regional_aggregates(table, "region")
+        publication.audit += [
+            {"indicator": indicator, "country": key[0], "year": key[1], **entry}
+            for key, entry in zip(hidden.hidden, hidden.audit(), strict=True)
+        ]
+    if not publication.tables:
+        raise OptionError(
+            f"The store holds no figure for {years[0]}-{years[-1]}: ingest returns first, or "
+            "choose other --years (nremstats status shows what it holds)."
+        )
+    return publication
+
+
+def write_report_xlsx(publication: Publication, path: Path) -> None:
+    """The report as a workbook: cover, one sheet per indicator, regions, coverage, notes,
+    suppression audit; frozen headers, number formats and widths set."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    bold = Font(bold=True)
+    wb = Workbook()
+    cover = wb.active
+    cover.title = "Cover"
+    span = f"{publication.years[0]}-{publication.years[-1]}"
+    cover.append([f"Trafficking in persons: national figures compared, {span}"])
+    cover["A1"].font = Font(bold=True, size=14)
+    cover.append(["Made", publication.made])
+    cover.append(["Counts under", publication.k, "shown as a range (disclosure control)"])
+    cover.append([])
+    cover.append(["Store state used: the submission each figure comes from"])
+    cover.append(["country", "year", "indicator", "provider", "submission"])
+    for cell in cover[6]:
+        cell.font = bold
+    for row in publication.submissions():
+        cover.append(list(row))
+    cover.freeze_panes = "A7"
+    for letter, width in zip("ABCDE", (10, 8, 22, 12, 44), strict=True):
+        cover.column_dimensions[letter].width = width
+    for table in publication.tables:
+        _table_sheet(wb.create_sheet(table.indicator[:31]), table)
+    _regions_sheet(wb.create_sheet("Regions"), publication)
+    _coverage_sheet(wb.create_sheet("Coverage"), publication)
+    _notes_sheet(wb.create_sheet("Notes"), publication)
+    audit = wb.create_sheet("Suppression")
+    audit.append(["indicator", "country", "year", "reason", "why"])
+    for cell in audit[1]:
+        cell.font = bold
+    for entry in publication.audit:
+        audit.append([entry["indicator"], entry["country"], entry["year"], entry["reason"],
+                      entry["why"]])  # fmt: skip
+    audit.freeze_panes = "A2"
+    audit.column_dimensions["E"].width = 70
+    wb.save(path)
+
+
+def _table_sheet(ws: Any, table: ComparisonTable) -> None:
+    from nremstats.export import table_sheet
+
+    table_sheet(ws, table)
+    ws.append([])
+    for n, text in enumerate(table.footnotes, start=1):
+        ws.append([f"[{n}]", text])
+
+
+def _regions_sheet(ws: Any, publication: Publication) -> None:
+    from openpyxl.styles import Font
+
+    ws.append(["indicator", "region", "year", "definition", "total", "countries covered"])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for indicator, aggregates in publication.aggregates.items():
+        for agg in aggregates:
+            figure: object = agg.lower if agg.exact else agg.text.split(" (")[0]
+            ws.append([indicator, agg.name, agg.year, agg.definition or "", figure,
+                       f"{len(agg.countries)} of {agg.members}"])  # fmt: skip
+    ws.freeze_panes = "A2"
+    ws.column_dimensions["A"].width = 22
+    ws.column_dimensions["B"].width = 16
+
+
+def _coverage_sheet(ws: Any, publication: Publication) -> None:
+    from openpyxl.styles import Font
+
+    ws.append(["country", "name", *publication.years])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    reported: dict[tuple[str, int], list[str]] = {}
+    for table in publication.tables:
+        short = codes.label("indicator", table.indicator)
+        for (country, year), _ in table.cells.items():
+            reported.setdefault((country, year), []).append(short)
+    for country in sorted({c for c, _ in reported}):
+        shown = ["; ".join(reported.get((country, y), [])) for y in publication.years]
+        ws.append([country, codes.country_name(country) or country, *shown])
+    ws.freeze_panes = "C2"
+    ws.column_dimensions["B"].width = 32
+
+
+def _notes_sheet(ws: Any, publication: Publication) -> None:
+    from openpyxl.styles import Font
+
+    ws.append(["indicator", "note", "text"])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for table in publication.tables:
+        for n, text in enumerate(table.footnotes, start=1):
+            ws.append([table.indicator, n, text])
+    ws.append([])
+    ws.append(["mark", "", "meaning"])
+    for mark, meaning in LEGEND:
+        ws.append([mark, "", meaning])
+    ws.append([])
+    ws.append(["country", "", "definition of victims (VICTIMS_DETECTED)"])
+    victims = next((t for t in publication.tables if t.indicator == "VICTIMS_DETECTED"), None)
+    cells = victims.cells.items() if victims else []
+    definitions = sorted({(c, cell.definition or "not given") for (c, _), cell in cells})
+    for country, definition in definitions:
+        ws.append([country, "", definition])
+    ws.column_dimensions["C"].width = 90

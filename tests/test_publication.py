@@ -1,0 +1,71 @@
+"""The annual report workbook: built from the store, opened with openpyxl."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from nremstats.errors import OptionError
+from nremstats.ingest import ingest_files
+from nremstats.publication import build_report, parse_years, write_report_xlsx
+from nremstats.store import open_store
+
+from .conftest import HEADER, write_csv
+from .test_cli import invoke
+
+SAMPLES = Path(__file__).parent.parent / "sample_data"
+
+
+@pytest.fixture(scope="module")
+def sample_store(tmp_path_factory):
+    store = tmp_path_factory.mktemp("report") / "store"
+    assert ingest_files(sorted(SAMPLES.glob("*.xlsx")) + sorted(SAMPLES.glob("*.csv")), store).ok
+    return store
+
+
+def test_report_workbook_has_every_part_and_is_readable(sample_store, tmp_path):
+    out = tmp_path / "report.xlsx"
+    result = invoke("report", "--years", "2021-2024", "-o", str(out), "--store", str(sample_store))
+    assert result.exit_code == 0, result.stderr
+    wb = load_workbook(out)
+    assert wb.sheetnames[0] == "Cover" and wb.sheetnames[-4:] == [
+        "Regions", "Coverage", "Notes", "Suppression"]  # fmt: skip
+    assert "VICTIMS_DETECTED" in wb.sheetnames
+    victims = wb["VICTIMS_DETECTED"]
+    assert victims.freeze_panes == "C3" and victims["A2"].value == "country"
+    convicted = wb["PERSONS_CONVICTED"].iter_rows(min_row=3)
+    numbers = [c for row in convicted for c in row[2:] if isinstance(c.value, int)]
+    assert numbers and all(c.number_format == "#,##0" for c in numbers)  # numbers, formatted
+    cover = [[c.value for c in row] for row in wb["Cover"].iter_rows()]
+    assert ["country", "year", "indicator", "provider", "submission"] in cover
+    notes = [row[2].value for row in wb["Notes"].iter_rows() if len(row) > 2]
+    assert any(text and "not available" in str(text) for text in notes)  # the legend
+    regions = [[c.value for c in row] for row in wb["Regions"].iter_rows(min_row=2)]
+    assert regions and all(" of " in row[5] for row in regions)
+
+
+def test_report_suppresses_small_counts_and_lists_them(tmp_path):
+    path = write_csv(tmp_path / "r.csv", [HEADER, "NLD,2022,PERSONS_CONVICTED,_T,_T,_T,_T,3",
+                                          "BEL,2022,PERSONS_CONVICTED,_T,_T,_T,_T,40"])  # fmt: skip
+    assert ingest_files([path], tmp_path / "store").ok
+    publication = build_report(open_store(tmp_path / "store"), [2022], k=5)
+    (entry,) = publication.audit
+    assert (entry["country"], entry["reason"]) == ("NLD", "primary")
+    (agg,) = publication.aggregates["PERSONS_CONVICTED"]  # Europe: a range, not a guess
+    assert (agg.lower, agg.upper) == (40, 44)
+    out = tmp_path / "r.xlsx"
+    write_report_xlsx(publication, out)
+    audit = [[c.value for c in row] for row in load_workbook(out)["Suppression"].iter_rows()]
+    assert audit[1][:4] == ["PERSONS_CONVICTED", "NLD", 2022, "primary"]
+
+
+def test_report_bad_input(sample_store, tmp_path):
+    with pytest.raises(OptionError, match="no figure"):
+        build_report(open_store(sample_store), [1990])
+    with pytest.raises(OptionError, match="--years"):
+        parse_years("last year")
+    out = ["-o", str(tmp_path / "x.xlsx"), "--store", str(sample_store)]
+    assert invoke("report", "--years", "1990", *out).exit_code == 2
+    assert invoke("report", "--years", "2023", "--suppress-below", "0", *out).exit_code == 2
