@@ -50,7 +50,10 @@ def test_report_suppresses_small_counts_and_lists_them(tmp_path):
     path = write_csv(tmp_path / "r.csv", [HEADER, "NLD,2022,PERSONS_CONVICTED,_T,_T,_T,_T,3",
                                           "BEL,2022,PERSONS_CONVICTED,_T,_T,_T,_T,40"])  # fmt: skip
     assert ingest_files([path], tmp_path / "store").ok
-    publication = build_report(open_store(tmp_path / "store"), [2022], k=5)
+    people = {("NLD", 2022): 1_000_000, ("BEL", 2022): 1_000_000}
+    publication = build_report(open_store(tmp_path / "store"), [2022], k=5, population=people)
+    rates = {c: text for _, c, _, text in publication.rates()}
+    assert rates == {"NLD": "0.00-0.40", "BEL": "4.00"}  # suppressed: a range, never 0.30
     (entry,) = publication.audit
     assert (entry["country"], entry["reason"]) == ("NLD", "primary")
     (agg,) = publication.aggregates["PERSONS_CONVICTED"]  # Europe: a range, not a guess
@@ -69,3 +72,21 @@ def test_report_bad_input(sample_store, tmp_path):
     out = ["-o", str(tmp_path / "x.xlsx"), "--store", str(sample_store)]
     assert invoke("report", "--years", "1990", *out).exit_code == 2
     assert invoke("report", "--years", "2023", "--suppress-below", "0", *out).exit_code == 2
+
+
+def test_report_rates_per_100000_with_ranges_and_missing_populations(sample_store, tmp_path):
+    from nremstats.aggregates import load_population
+
+    people = load_population(SAMPLES / "reference" / "population.csv")
+    publication = build_report(open_store(sample_store), [2021, 2022, 2023, 2024],
+                               population=people)  # fmt: skip
+    rates = {(i, c, y): text for i, c, y, text in publication.rates()}
+    argentina = next(t for t in publication.tables if t.indicator == "VICTIMS_DETECTED")
+    value = argentina.cells[("ARG", 2021)].value
+    assert rates[("VICTIMS_DETECTED", "ARG", 2021)] == f"{value * 100_000 / 45_800_000:.2f}"
+    assert rates[("VICTIMS_DETECTED", "MEX", 2023)] == "(no population)"  # never invented
+    out = tmp_path / "r.xlsx"
+    population = str(SAMPLES / "reference" / "population.csv")
+    args = ["--population", population, "-o", str(out), "--store", str(sample_store)]
+    result = invoke("report", "--years", "2021-2024", *args)
+    assert result.exit_code == 0 and "Rates" in load_workbook(out).sheetnames

@@ -396,20 +396,26 @@ def report_command(
             "--suppress-below", min=1, help="Suppress counts under K [schemas/publication.yaml: 5]."
         ),
     ] = None,  # fmt: skip
+    population: Annotated[
+        Path | None,
+        typer.Option("--population", help="CSV country,year,population: adds rates per 100,000."),
+    ] = None,
     store: StoreOption = None,
 ) -> None:
-    """Write the annual comparison report: one sheet per indicator, regions, coverage, notes
-    and the suppression audit.
+    """Write the annual comparison report: one sheet per indicator, regions, rates, coverage,
+    notes and the suppression audit.
 
     Example: nremstats report --years 2019-2023 -o tip_report_2019-2023.xlsx
     """
     from nremstats import report
+    from nremstats.aggregates import load_population
     from nremstats.publication import build_report, parse_years, write_report_xlsx
     from nremstats.sdmx import default_k
     from nremstats.store import open_store
 
     k = default_k() if suppress_below is None else suppress_below
-    publication = build_report(open_store(store), parse_years(years), prefer, k)
+    people = load_population(population) if population is not None else None
+    publication = build_report(open_store(store), parse_years(years), prefer, k, people)
     write_report_xlsx(publication, output)
     report.message(f"Wrote {output}: {len(publication.tables)} indicator(s), "
                    f"{len(publication.audit)} cell(s) suppressed under {k}.")  # fmt: skip

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nremstats import codes
-from nremstats.aggregates import Aggregate, regional_aggregates
+from nremstats.aggregates import Aggregate, rate, regional_aggregates
 from nremstats.disclosure import protect_table
 from nremstats.errors import OptionError
 from nremstats.query import LEGEND, ComparisonTable, comparison_table
@@ -36,6 +36,26 @@ class Publication:
     tables: list[ComparisonTable] = field(default_factory=list)
     aggregates: dict[str, list[Aggregate]] = field(default_factory=dict)
     audit: list[dict[str, Any]] = field(default_factory=list)
+    #: (country, year) -> population, when rates are asked for
+    population: dict[tuple[str, int], int] | None = None
+
+    def rates(self) -> list[tuple[str, str, int, str]]:
+        """(indicator, country, year, rate per 100,000 as text): a range from a ranged count,
+        blank with the reason where no rate can be given."""
+        out = []
+        for table in self.tables:
+            for (country, year), cell in sorted(table.cells.items()):
+                people = (self.population or {}).get((country, year))
+                found = rate(cell, people)
+                if found is None:
+                    why = "no population" if people is None else "no count to divide"
+                    out.append((table.indicator, country, year, f"({why})"))
+                elif found[0] == found[1]:
+                    out.append((table.indicator, country, year, f"{found[0]:.2f}"))
+                else:
+                    high = "?" if found[1] is None else f"{found[1]:.2f}"
+                    out.append((table.indicator, country, year, f"{found[0]:.2f}-{high}"))
+        return out
 
     def submissions(self) -> list[tuple[str, int, str, str, str]]:
         """(country, year, indicator, provider, submission) of every figure shown."""
@@ -68,15 +88,15 @@ def _within(table: ComparisonTable, years: list[int]) -> ComparisonTable:
                    years=[y for y in years if any(k[1] == y for k in cells)])  # fmt: skip
 
 
-def build_report(store: Store, years: list[int], prefer: str | None = None,
-                 k: int = 5) -> Publication:  # fmt: skip
+def build_report(store: Store, years: list[int], prefer: str | None = None, k: int = 5,
+                 population: dict[tuple[str, int], int] | None = None) -> Publication:  # fmt: skip
     """Gather the report of ``years`` from the store's current state.
 
     Raises:
         OptionError: the store holds no figure for those years.
     """
     made = dt.datetime.now(dt.UTC).date().isoformat()
-    publication = Publication(years, made, k)
+    publication = Publication(years, made, k, population=population)
     for indicator in codes.ordered_codes("indicator"):
         table = _within(comparison_table(store, indicator, prefer), years)
         if not table.cells:
@@ -124,6 +144,15 @@ def write_report_xlsx(publication: Publication, path: Path) -> None:
     for table in publication.tables:
         _table_sheet(wb.create_sheet(table.indicator[:31]), table)
     _regions_sheet(wb.create_sheet("Regions"), publication)
+    if publication.population is not None:
+        rates = wb.create_sheet("Rates")
+        rates.append(["indicator", "country", "year", "per 100,000"])
+        for cell in rates[1]:
+            cell.font = bold
+        for row in publication.rates():
+            rates.append(list(row))
+        rates.freeze_panes = "A2"
+        rates.column_dimensions["A"].width = 22
     _coverage_sheet(wb.create_sheet("Coverage"), publication)
     _notes_sheet(wb.create_sheet("Notes"), publication)
     audit = wb.create_sheet("Suppression")
@@ -201,4 +230,12 @@ def _notes_sheet(ws: Any, publication: Publication) -> None:
     definitions = sorted({(c, cell.definition or "not given") for (c, _), cell in cells})
     for country, definition in definitions:
         ws.append([country, "", definition])
+    if publication.population is not None:
+        missing = sorted({f"{c} {y}" for _, c, y, text in publication.rates()
+                          if text == "(no population)"})  # fmt: skip
+        ws.append([])
+        ws.append(["rates", "", "per 100,000 from the population file; a ranged count gives a "
+                   "ranged rate, a count suppressed without bounds none"])  # fmt: skip
+        if missing:
+            ws.append(["", "", "no population given, so no rate: " + ", ".join(missing)])
     ws.column_dimensions["C"].width = 90
