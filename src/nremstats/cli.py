@@ -72,6 +72,15 @@ LayoutOption = Annotated[
     typer.Option("--layout", help="Read the files with this layout: a name from "
                  "'nremstats layouts' or a layout file [default: detected per file]."),
 ]  # fmt: skip
+PreferOption = Annotated[
+    str | None,
+    typer.Option("--prefer", help="Provider priority, e.g. UNODC,NATIONAL [NATIONAL]."),
+]
+SuppressOption = Annotated[
+    int | None,
+    typer.Option("--suppress-below", min=1, help="Publish counts under K only as ranges, and "
+                 "hide what would give them away [schemas/publication.yaml: 5]."),
+]  # fmt: skip
 IgnoreOption = Annotated[
     bool,
     typer.Option(
@@ -241,10 +250,7 @@ def export(
             "Or sdmx-csv (SDMX-CSV 2.0 of the published observations).",
         ),
     ] = None,
-    prefer: Annotated[
-        str | None,
-        typer.Option("--prefer", help="Provider priority, e.g. UNODC,NATIONAL [NATIONAL]."),
-    ] = None,
+    prefer: PreferOption = None,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write.")] = None,
     as_of: Annotated[
         str | None,
@@ -263,23 +269,16 @@ def export(
         typer.Option("--country", help="With --layout: only this country (repeatable)."),
     ] = None,
     sdmx_agency: Annotated[
-        str, typer.Option("--sdmx-agency", help="SDMX-CSV: the dataflow's agency.")
-    ] = "NREMSTATS",
+        str | None,
+        typer.Option("--sdmx-agency", help="SDMX-CSV: the dataflow's agency [NREMSTATS]."),
+    ] = None,
     sdmx_id: Annotated[
-        str, typer.Option("--sdmx-id", help="SDMX-CSV: the dataflow id.")
-    ] = "DF_TIP",
+        str | None, typer.Option("--sdmx-id", help="SDMX-CSV: the dataflow id [DF_TIP].")
+    ] = None,
     sdmx_version: Annotated[
-        str, typer.Option("--sdmx-version", help="SDMX-CSV: the dataflow version.")
-    ] = "1.0",
-    suppress_below: Annotated[
-        int | None,
-        typer.Option(
-            "--suppress-below",
-            min=1,
-            help="SDMX-CSV: suppress counts under K and "
-            "what would give them away [schemas/publication.yaml: 5].",
-        ),
-    ] = None,  # fmt: skip
+        str | None, typer.Option("--sdmx-version", help="SDMX-CSV: the version [1.0].")
+    ] = None,
+    suppress_below: SuppressOption = None,
     store: StoreOption = None,
 ) -> None:
     """Write the comparison table of an indicator, (--long) every current observation,
@@ -328,10 +327,9 @@ def export(
         text = export_long(observations(opened, upto), fmt or "csv", output)
     else:
         from nremstats import report
-        from nremstats.disclosure import protect_table
-        from nremstats.sdmx import default_k
+        from nremstats.disclosure import protect_table, threshold
 
-        k = default_k() if suppress_below is None else suppress_below
+        k = threshold(suppress_below)
         table = comparison_table(opened, indicator or "", prefer, upto)
         table, hidden = protect_table(table, k)
         if hidden.hidden:
@@ -386,16 +384,8 @@ def layouts(fmt: TableFormatOption = TableFormat.text) -> None:
 def report_command(
     years: Annotated[str, typer.Option("--years", help="A year or a range: 2019-2023.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="The report workbook (.xlsx).")],
-    prefer: Annotated[
-        str | None,
-        typer.Option("--prefer", help="Provider priority, e.g. UNODC,NATIONAL [NATIONAL]."),
-    ] = None,
-    suppress_below: Annotated[
-        int | None,
-        typer.Option(
-            "--suppress-below", min=1, help="Suppress counts under K [schemas/publication.yaml: 5]."
-        ),
-    ] = None,  # fmt: skip
+    prefer: PreferOption = None,
+    suppress_below: SuppressOption = None,
     population: Annotated[
         Path | None,
         typer.Option("--population", help="CSV country,year,population: adds rates per 100,000."),
@@ -409,11 +399,11 @@ def report_command(
     """
     from nremstats import report
     from nremstats.aggregates import load_population
+    from nremstats.disclosure import threshold
     from nremstats.publication import build_report, parse_years, write_report_xlsx
-    from nremstats.sdmx import default_k
     from nremstats.store import open_store
 
-    k = default_k() if suppress_below is None else suppress_below
+    k = threshold(suppress_below)
     people = load_population(population) if population is not None else None
     publication = build_report(open_store(store), parse_years(years), prefer, k, people)
     write_report_xlsx(publication, output)

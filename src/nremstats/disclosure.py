@@ -52,6 +52,22 @@ class Protected:
                 for key, reason in self.hidden.items()]  # fmt: skip
 
 
+def threshold(k: int | None = None) -> int:
+    """The suppression threshold: ``k``, else ``suppress_below`` of ``schemas/publication.yaml``.
+
+    Raises:
+        OptionError: a threshold below 1.
+    """
+    from nremstats import codes
+    from nremstats.errors import OptionError
+
+    if k is None:
+        k = int(codes.load_declaration("publication.yaml")["suppress_below"])
+    if k < 1:
+        raise OptionError(f"--suppress-below {k}: write a whole number of 1 or more.")
+    return k
+
+
 def _matrix(relations: list[Relation], hidden: list[Key]) -> np.ndarray:
     """Each relation's coefficients on the hidden cells (total +1, parts -1)."""
     index = {key: i for i, key in enumerate(hidden)}

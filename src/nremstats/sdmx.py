@@ -20,7 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from nremstats.disclosure import PRIMARY, SECONDARY, Protected, protect_observations
+from nremstats.disclosure import (
+    PRIMARY,
+    SECONDARY,
+    Protected,
+    protect_observations,
+    threshold,
+)
 from nremstats.errors import OptionError
 from nremstats.query import parse_priority, provider_rank
 
@@ -40,19 +46,26 @@ _VERSION = re.compile(r"^\d+(\.\d+){0,2}$")
 
 @dataclass(frozen=True)
 class Structure:
-    """The dataflow the rows belong to: ``AGENCY:ID(VERSION)``."""
+    """The dataflow the rows belong to: ``AGENCY:ID(VERSION)``; a part not given comes from
+    ``sdmx`` in ``schemas/publication.yaml``."""
 
-    agency: str = "NREMSTATS"
-    id: str = "DF_TIP"
-    version: str = "1.0"
+    agency: str | None = None
+    id: str | None = None
+    version: str | None = None
 
     def __post_init__(self) -> None:
+        from nremstats import codes
+
+        default = codes.load_declaration("publication.yaml")["sdmx"]
+        for name in ("agency", "id", "version"):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, str(default[name]))
         for name in ("agency", "id"):
             text = getattr(self, name)
-            if not _ID.match(text):
+            if not _ID.match(str(text)):
                 raise OptionError(f"--sdmx-{name} {text!r}: an SDMX id starts with a letter "
                                   "and holds letters, digits and _ @ $ -.")  # fmt: skip
-        if not _VERSION.match(self.version):
+        if not _VERSION.match(str(self.version)):
             raise OptionError(f"--sdmx-version {self.version!r}: write a version like 1.0.")
 
     @property
@@ -94,13 +107,6 @@ class SdmxExport:
         )
 
 
-def default_k() -> int:
-    """The suppression threshold of ``schemas/publication.yaml``."""
-    from nremstats import codes
-
-    return int(codes.load_declaration("publication.yaml")["suppress_below"])
-
-
 def to_sdmx_csv(observations: pd.DataFrame, structure: Structure | None = None,
                 prefer: str | None = None, output: Path | None = None,
                 suppress_below: int | None = None) -> SdmxExport:  # fmt: skip
@@ -109,9 +115,7 @@ def to_sdmx_csv(observations: pd.DataFrame, structure: Structure | None = None,
     would give them away are written as confidential: empty value, ``OBS_STATUS`` Q,
     ``CONF_STATUS`` C for a small count, D for a secondary suppression)."""
     structure = structure or Structure()
-    k = default_k() if suppress_below is None else suppress_below
-    if k < 1:
-        raise OptionError(f"--suppress-below {k}: write a whole number of 1 or more.")
+    k = threshold(suppress_below)
     rows = published(observations, prefer)
     protected = protect_observations(rows, k) if len(rows) else Protected(k)
     rows = _suppress(rows, protected)
