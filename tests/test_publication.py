@@ -61,7 +61,7 @@ def test_report_suppresses_small_counts_and_lists_them(tmp_path):
     out = tmp_path / "r.xlsx"
     write_report_xlsx(publication, out)
     audit = [[c.value for c in row] for row in load_workbook(out)["Suppression"].iter_rows()]
-    assert audit[1][:4] == ["PERSONS_CONVICTED", "NLD", 2022, "primary"]
+    assert audit[1][:5] == ["PERSONS_CONVICTED", "NLD", 2022, "total", "primary"]
 
 
 def test_report_bad_input(sample_store, tmp_path):

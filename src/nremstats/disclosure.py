@@ -98,14 +98,16 @@ def determined(relations: Iterable[Relation], hidden: Iterable[Key]) -> set[Key]
 
 
 def protect(cells: dict[Key, int | None], relations: list[Relation], k: int,
-            sender: Iterable[Key] = ()) -> Protected:  # fmt: skip
+            sender: Iterable[Key] = (), fixed: Iterable[Key] = ()) -> Protected:  # fmt: skip
     """Choose the cells to hide in a table (see module docstring).
 
     ``cells`` maps each published cell to its count (None: not a number, e.g. not
-    available, which hides nothing); ``sender`` lists cells the country suppressed.
-    Secondary suppression hides, for a relation that gives a cell away, the smallest
-    published count of that relation (the least information lost).
+    available, which hides nothing); ``sender`` lists cells the country suppressed;
+    ``fixed`` cells are published elsewhere as they are, so secondary suppression never
+    chooses them. Secondary suppression hides, for a relation that gives a cell away, the
+    smallest published count of that relation (the least information lost).
     """
+    fixed = set(fixed)
     if k < 1:
         raise ValueError("k must be 1 or more")
     result = Protected(k)
@@ -127,11 +129,15 @@ def protect(cells: dict[Key, int | None], relations: list[Relation], k: int,
             for total, parts in relations
             if target == total or target in parts
             for key in (total, *parts)
-            if key in cells and key not in result.hidden and cells[key] is not None
+            if key in cells
+            and key not in result.hidden
+            and cells[key] is not None
+            and key not in fixed
         ]
         if not candidates:  # given away through a chain of relations: widen to the table
             shown = [key for t, parts in relations for key in (t, *parts) if key in cells]
-            candidates = [c for c in shown if c not in result.hidden and cells[c] is not None]
+            candidates = [c for c in shown if c not in result.hidden and c not in fixed
+                          and cells[c] is not None]  # fmt: skip
         if not candidates:
             raise RuntimeError(f"cannot protect {target!r}: every cell is hidden already")
         choice = min(candidates, key=lambda key: (cells.get(key) or 0, str(key)))
@@ -201,9 +207,11 @@ def _parts(found: dict[str, Key], spec: dict, index: Key, name: str, countries: 
     return tuple(keys)
 
 
-def protect_observations(frame: pd.DataFrame, k: int) -> Protected:
+def protect_observations(frame: pd.DataFrame, k: int, fixed: Iterable[Key] = ()) -> Protected:
     """Suppression for published observations, one country, year and indicator at a time
-    (no relation crosses them); keys of the result are the frame's index."""
+    (no relation crosses them); keys of the result are the frame's index; ``fixed`` rows are
+    published elsewhere as they are (see :func:`protect`)."""
+    fixed = set(fixed)
     result = Protected(k)
     for _, group in frame.groupby(["country", "year", "indicator"], sort=False):
         numbers = group["value"].to_numpy(dtype=object, na_value=None)
@@ -213,7 +221,7 @@ def protect_observations(frame: pd.DataFrame, k: int) -> Protected:
         small = any(v is not None and 0 < v < k for v in values.values())
         if not small and not sender:
             continue  # nothing to hide in this group
-        found = protect(values, _relations(group), k, sender)
+        found = protect(values, _relations(group), k, sender, fixed & values.keys())
         result.hidden.update(found.hidden)
     return result
 

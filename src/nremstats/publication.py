@@ -21,6 +21,7 @@ from nremstats.aggregates import Aggregate, rate, regional_aggregates
 from nremstats.disclosure import protect_table
 from nremstats.errors import OptionError
 from nremstats.query import LEGEND, ComparisonTable, comparison_table
+from nremstats.shares import ShareTable, breakdown_shares
 
 if TYPE_CHECKING:
     from nremstats.store import Store
@@ -36,6 +37,7 @@ class Publication:
     tables: list[ComparisonTable] = field(default_factory=list)
     aggregates: dict[str, list[Aggregate]] = field(default_factory=dict)
     audit: list[dict[str, Any]] = field(default_factory=list)
+    shares: list[ShareTable] = field(default_factory=list)
     #: (country, year) -> population, when rates are asked for
     population: dict[tuple[str, int], int] | None = None
 
@@ -105,14 +107,18 @@ def build_report(store: Store, years: list[int], prefer: str | None = None, k: i
         publication.tables.append(table)
         publication.aggregates[indicator] = regional_aggregates(table, "region")
         publication.audit += [
-            {"indicator": indicator, "country": key[0], "year": key[1], **entry}
+            {"indicator": indicator, "country": key[0], "year": key[1], "breakdown": "total",
+             "reason": entry["reason"], "why": entry["why"]}
             for key, entry in zip(hidden.hidden, hidden.audit(), strict=True)
-        ]
+        ]  # fmt: skip
     if not publication.tables:
         raise OptionError(
             f"The store holds no figure for {years[0]}-{years[-1]}: ingest returns first, or "
             "choose other --years (nremstats status shows what it holds)."
         )
+    publication.shares, audit = breakdown_shares(store, publication.tables, k)
+    publication.audit += audit
+    publication.audit.sort(key=lambda e: (e["indicator"], e["country"], e["year"]))
     return publication
 
 
@@ -143,6 +149,9 @@ def write_report_xlsx(publication: Publication, path: Path) -> None:
         cover.column_dimensions[letter].width = width
     for table in publication.tables:
         _table_sheet(wb.create_sheet(table.indicator[:31]), table)
+    for spec_name in dict.fromkeys(share.spec.name for share in publication.shares):
+        group = [share for share in publication.shares if share.spec.name == spec_name]
+        _share_sheet(wb.create_sheet(group[0].spec.title[:31]), group)
     _regions_sheet(wb.create_sheet("Regions"), publication)
     if publication.population is not None:
         rates = wb.create_sheet("Rates")
@@ -156,14 +165,16 @@ def write_report_xlsx(publication: Publication, path: Path) -> None:
     _coverage_sheet(wb.create_sheet("Coverage"), publication)
     _notes_sheet(wb.create_sheet("Notes"), publication)
     audit = wb.create_sheet("Suppression")
-    audit.append(["indicator", "country", "year", "reason", "why"])
+    keys = ["indicator", "country", "year", "breakdown", "reason", "why"]
+    audit.append(keys)
     for cell in audit[1]:
         cell.font = bold
     for entry in publication.audit:
-        audit.append([entry["indicator"], entry["country"], entry["year"], entry["reason"],
-                      entry["why"]])  # fmt: skip
+        audit.append([entry[key] for key in keys])
     audit.freeze_panes = "A2"
-    audit.column_dimensions["E"].width = 70
+    audit.column_dimensions["A"].width = 22
+    audit.column_dimensions["D"].width = 24
+    audit.column_dimensions["F"].width = 70
     wb.save(path)
 
 
@@ -174,6 +185,59 @@ def _table_sheet(ws: Any, table: ComparisonTable) -> None:
     ws.append([])
     for n, text in enumerate(table.footnotes, start=1):
         ws.append([f"[{n}]", text])
+
+
+SHARE_NOTE = (
+    "Percent of the total of the same submission shown in the indicator sheet (never across "
+    "providers or definitions). A range (0.0-3.8): a count under the threshold or a count the "
+    "country gave as a range; c: hidden so that no suppressed count can be worked out; "
+    "..: not available."
+)
+
+
+def _share_sheet(ws: Any, group: list[ShareTable]) -> None:
+    """One declared share for every indicator that has it: countries x years for a single
+    part, (country, year) x parts for several."""
+    from openpyxl.styles import Font
+
+    spec = group[0].spec
+    single = len(spec.parts) == 1
+    years = sorted({y for share in group for y in share.years})
+    if single:
+        header = ["indicator", "country", "name", *years]
+    else:
+        header = ["indicator", "country", "name", "year", "total", *map(spec.label, spec.parts)]
+    ws.append(header)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for share in group:
+        title = codes.label("indicator", share.indicator)
+        for country in share.countries:
+            name = codes.country_name(country) or country
+            if single:
+                found = [share.cells.get((country, y), {}).get(spec.parts[0]) for y in years]
+                ws.append([title, country, name, *(_share_value(s) for s in found)])
+                continue
+            for year in (y for y in share.years if (country, y) in share.cells):
+                cells = share.cells[(country, year)]
+                ws.append([title, country, name, year, share.totals.get((country, year)),
+                           *(_share_value(cells.get(p)) for p in spec.parts)])  # fmt: skip
+    first = 4 if single else 6
+    for row in ws.iter_rows(min_row=2, min_col=first):
+        for cell in row:
+            if isinstance(cell.value, float):
+                cell.number_format = "0.0"
+    ws.append([])
+    ws.append([SHARE_NOTE])
+    ws.freeze_panes = ws.cell(row=2, column=first)
+    ws.column_dimensions["A"].width = 22
+    ws.column_dimensions["C"].width = 24
+
+
+def _share_value(share: Any) -> object:
+    if share is None:
+        return None
+    return round(share.low, 1) if share.exact else share.text
 
 
 def _regions_sheet(ws: Any, publication: Publication) -> None:
