@@ -80,7 +80,7 @@ def test_small_parts_are_ranges_and_no_hidden_part_can_be_worked_out(tmp_path):
     write_report_xlsx(publication, out)
     wb = load_workbook(out)
     sheet = [[c.value for c in row] for row in wb["Shares by form of exploitation"].iter_rows()]
-    assert sheet[0][3:] == ["year", "total", "Sexual", "Labour", "Other forms", "Unknown form"]
+    assert sheet[0][3:] == ["year", "total", "Sexual", "Labour", "Other forms", "Form unknown"]
     assert sheet[1][3:] == [2022, 60, 33.3, "c", 33.3, "0.0-6.7"]
     assert wb["Shares by form of exploitation"]["F2"].number_format == "0.0"
     assert wb["Share female"].freeze_panes == "D2"
@@ -111,6 +111,7 @@ def test_declared_shares_name_known_codes(spec):
     from nremstats import codes
 
     assert set(spec.parts) <= codes.codes(spec.dim)
+    assert spec.headline is None or spec.headline in spec.parts
     assert set(spec.indicators) <= codes.codes("indicator")
 
 

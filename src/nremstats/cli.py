@@ -411,6 +411,44 @@ def report_command(
                    f"{len(publication.audit)} cell(s) suppressed under {k}.")  # fmt: skip
 
 
+@app.command(name="chart")
+@_guarded
+def chart_command(
+    indicator: Annotated[str, typer.Option("--indicator", help="Indicator code to draw.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The chart: FILE.png or .svg.")],
+    countries: Annotated[
+        str | None,
+        typer.Option("--countries", help="Comma-separated ISO3 codes (default: the 10 largest)."),
+    ] = None,
+    years: Annotated[str | None, typer.Option("--years", help="A year or a range.")] = None,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="A composition instead of trends: sex, age, citizenship, forms."),
+    ] = None,
+    prefer: PreferOption = None,
+    suppress_below: SuppressOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Draw trend lines per country (ranges for suppressed counts, breaks marked) or, with --by,
+    the composition of each country's latest year.
+
+    Example: nremstats chart --indicator VICTIMS_DETECTED --countries NLD,BEL -o victims.png
+    """
+    from nremstats import report
+    from nremstats.charts import chart_from_store, check_output, write_chart
+    from nremstats.disclosure import threshold
+    from nremstats.publication import parse_years
+    from nremstats.store import open_store
+
+    check_output(output)
+    wanted = [c.strip() for c in countries.split(",") if c.strip()] if countries else None
+    chart = chart_from_store(open_store(store), indicator.upper(), wanted,
+                             parse_years(years) if years else None, prefer,
+                             threshold(suppress_below), by)  # fmt: skip
+    write_chart(chart, output)
+    report.message(f"Wrote {output}: {chart.caption}")
+
+
 @app.command(name="map")
 @_guarded
 def map_command(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -83,13 +83,6 @@ def parse_years(text: str) -> list[int]:
     return list(range(first, last + 1))
 
 
-def _within(table: ComparisonTable, years: list[int]) -> ComparisonTable:
-    cells = {key: cell for key, cell in table.cells.items() if key[1] in years}
-    countries = sorted({c for c, _ in cells})
-    return replace(table, cells=cells, countries=countries,
-                   years=[y for y in years if any(k[1] == y for k in cells)])  # fmt: skip
-
-
 def build_report(store: Store, years: list[int], prefer: str | None = None, k: int = 5,
                  population: dict[tuple[str, int], int] | None = None) -> Publication:  # fmt: skip
     """Gather the report of ``years`` from the store's current state.
@@ -100,7 +93,7 @@ def build_report(store: Store, years: list[int], prefer: str | None = None, k: i
     made = dt.datetime.now(dt.UTC).date().isoformat()
     publication = Publication(years, made, k, population=population)
     for indicator in codes.ordered_codes("indicator"):
-        table = _within(comparison_table(store, indicator, prefer), years)
+        table = comparison_table(store, indicator, prefer).within(years)
         if not table.cells:
             continue
         table, hidden = protect_table(table, k)
@@ -196,12 +189,12 @@ SHARE_NOTE = (
 
 
 def _share_sheet(ws: Any, group: list[ShareTable]) -> None:
-    """One declared share for every indicator that has it: countries x years for a single
-    part, (country, year) x parts for several."""
+    """One declared share for every indicator that has it: countries x years of its headline
+    part, or (country, year) x parts when it has none."""
     from openpyxl.styles import Font
 
     spec = group[0].spec
-    single = len(spec.parts) == 1
+    single = spec.headline is not None
     years = sorted({y for share in group for y in share.years})
     if single:
         header = ["indicator", "country", "name", *years]
@@ -215,7 +208,7 @@ def _share_sheet(ws: Any, group: list[ShareTable]) -> None:
         for country in share.countries:
             name = codes.country_name(country) or country
             if single:
-                found = [share.cells.get((country, y), {}).get(spec.parts[0]) for y in years]
+                found = [share.cells.get((country, y), {}).get(spec.headline) for y in years]
                 ws.append([title, country, name, *(_share_value(s) for s in found)])
                 continue
             for year in (y for y in share.years if (country, y) in share.cells):

@@ -7,7 +7,7 @@ national return first unless told otherwise), with its status mark and footnotes
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from nremstats import codes
@@ -98,6 +98,12 @@ class ComparisonTable:
     @property
     def title(self) -> str:
         return codes.label("indicator", self.indicator)
+
+    def within(self, years: list[int]) -> ComparisonTable:
+        """The same table for ``years`` only."""
+        cells = {key: cell for key, cell in self.cells.items() if key[1] in years}
+        shown = [y for y in years if any(k[1] == y for k in cells)]
+        return replace(self, cells=cells, countries=sorted({c for c, _ in cells}), years=shown)
 
     def row_notes(self, country: str) -> str:
         """Return the footnotes used in a country's row, as ``[n] text; ...``."""

@@ -35,8 +35,10 @@ class ShareSpec:
 
     name: str
     title: str
+    chart: str
     dim: str
     parts: tuple[str, ...]
+    headline: str | None
     labels: dict[str, str]
     indicators: tuple[str, ...]
 
@@ -50,9 +52,9 @@ def share_specs() -> list[ShareSpec]:
     for entry in codes.load_declaration("publication.yaml").get("shares") or []:
         wanted = entry.get("indicators", "all")
         indicators = codes.ordered_codes("indicator") if wanted == "all" else wanted
-        specs.append(ShareSpec(entry["name"], entry["title"], entry["dim"],
-                               tuple(entry["parts"]), dict(entry.get("labels") or {}),
-                               tuple(indicators)))  # fmt: skip
+        specs.append(ShareSpec(entry["name"], entry["title"], entry.get("chart", entry["title"]),
+                               entry["dim"], tuple(entry["parts"]), entry.get("headline"),
+                               dict(entry.get("labels") or {}), tuple(indicators)))  # fmt: skip
     return specs
 
 
