@@ -379,11 +379,29 @@ def layouts(fmt: TableFormatOption = TableFormat.text) -> None:
     report.print_rows(rows, "layouts", fmt.value, {"layouts": records})
 
 
+class PublicationFormat(StrEnum):
+    xlsx = "xlsx"
+    html = "html"
+    json = "json"
+
+
 @app.command(name="report")
 @_guarded
 def report_command(
     years: Annotated[str, typer.Option("--years", help="A year or a range: 2019-2023.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="The report workbook (.xlsx).")],
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="The report (.xlsx or .html; json: default stdout)."),
+    ] = None,
+    fmt: Annotated[
+        PublicationFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="xlsx, html, or json (the suppression audit and "
+            "the submissions used, for scripts); default from the -o suffix.",
+        ),
+    ] = None,  # fmt: skip
     prefer: PreferOption = None,
     suppress_below: SuppressOption = None,
     population: Annotated[
@@ -392,22 +410,30 @@ def report_command(
     ] = None,
     store: StoreOption = None,
 ) -> None:
-    """Write the annual comparison report: one sheet per indicator, regions, rates, coverage,
-    notes and the suppression audit.
+    """Write the annual comparison report: one table per indicator, breakdown shares, regions,
+    rates, coverage, notes and the suppression audit, after disclosure control.
 
-    Example: nremstats report --years 2019-2023 -o tip_report_2019-2023.xlsx
+    Example: nremstats report --years 2019-2023 -o tip_report_2019-2023.html
     """
     from nremstats import report
     from nremstats.aggregates import load_population
     from nremstats.disclosure import threshold
-    from nremstats.publication import build_report, parse_years, write_report_xlsx
+    from nremstats.errors import OptionError
+    from nremstats.publication import build_report, parse_years, write_report
     from nremstats.store import open_store
 
+    chosen = fmt.value if fmt else (output.suffix.lstrip(".").lower() if output else "")
+    if chosen not in ("xlsx", "html", "json") or (chosen != "json" and output is None):
+        raise OptionError("report: give -o FILE.xlsx or -o FILE.html (or --format json).")
     k = threshold(suppress_below)
     people = load_population(population) if population is not None else None
     publication = build_report(open_store(store), parse_years(years), prefer, k, people)
-    write_report_xlsx(publication, output)
+    text = write_report(publication, chosen, output)
+    if text is not None:
+        sys.stdout.write(text)
+        return
     report.message(f"Wrote {output}: {len(publication.tables)} indicator(s), "
+                   f"{len(publication.shares)} share table(s), "
                    f"{len(publication.audit)} cell(s) suppressed under {k}.")  # fmt: skip
 
 

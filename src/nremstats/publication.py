@@ -171,6 +171,24 @@ def write_report_xlsx(publication: Publication, path: Path) -> None:
     wb.save(path)
 
 
+def write_report(publication: Publication, fmt: str, output: Path | None) -> str | None:
+    """Write the report as ``xlsx`` or ``html`` to ``output``; ``json`` (the audit) to
+    ``output`` or, without one, returned as text."""
+    from nremstats import publish_html
+
+    if fmt == "xlsx":
+        write_report_xlsx(publication, output)
+    elif fmt == "html":
+        publish_html.write_report_html(publication, output)
+    elif output is None:
+        return publish_html.audit_json(publication)
+    else:
+        from nremstats.files import write_bytes
+
+        write_bytes(output, publish_html.audit_json(publication).encode("utf-8"))
+    return None
+
+
 def _table_sheet(ws: Any, table: ComparisonTable) -> None:
     from nremstats.export import table_sheet
 
