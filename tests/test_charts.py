@@ -30,9 +30,16 @@ def _table() -> ComparisonTable:
 
 
 def _segments(chart, style: str) -> set[tuple]:
-    axes = chart.figure.axes[0]
-    return {tuple(zip(*line.get_data(), strict=True)) for line in axes.lines
-            if line.get_linestyle() == style and len(line.get_xdata()) == 2}  # fmt: skip
+    """The drawn segments of the lines in ``style`` (a NaN point stops a line)."""
+    found = set()
+    for line in chart.figure.axes[0].lines:
+        if line.get_linestyle() != style:
+            continue
+        points = list(zip(*line.get_data(), strict=True))
+        for a, b in zip(points, points[1:], strict=False):
+            if a[1] == a[1] and b[1] == b[1]:  # neither is NaN
+                found.add((a, b))
+    return found
 
 
 def test_trend_lines_join_exact_figures_only_and_never_across_breaks():
@@ -50,7 +57,9 @@ def test_trend_lines_join_exact_figures_only_and_never_across_breaks():
     assert any((seg[0][1], seg[1][1]) == (0, 4) and seg[0][0] == 2022 for seg in bars)
     points = [(x, y) for line in axes.lines if line.get_marker() in ("o", "D")
               for x, y in zip(*line.get_data(), strict=True)]  # fmt: skip
-    assert (2022, 2) not in points and (2022, 0) not in points
+    assert (2022, 2) not in points and (2022, 0) not in points and (2021, 130) in points
+    breaks = [line.get_data() for line in axes.lines if line.get_marker() == "D"]
+    assert [(list(x), list(y)) for x, y in breaks] == [([2021], [130])]  # b: a diamond
     crosses = [line.get_data() for line in axes.lines if line.get_marker() == "x"]
     assert [(list(x), list(y)) for x, y in crosses] == [([2021], [0])]  # c: on the axis
     labels = [h.get_label() for h in axes.get_legend().legend_handles]

@@ -9,7 +9,8 @@ from openpyxl import load_workbook
 
 from nremstats.errors import OptionError
 from nremstats.ingest import ingest_files
-from nremstats.publication import build_report, parse_years, write_report_xlsx
+from nremstats.publication import build_report, parse_years
+from nremstats.publish_xlsx import write_report_xlsx
 from nremstats.store import open_store
 
 from .conftest import HEADER, write_csv
@@ -39,7 +40,9 @@ def test_report_workbook_has_every_part_and_is_readable(sample_store, tmp_path):
     numbers = [c for row in convicted for c in row[2:] if isinstance(c.value, int)]
     assert numbers and all(c.number_format == "#,##0" for c in numbers)  # numbers, formatted
     cover = [[c.value for c in row] for row in wb["Cover"].iter_rows()]
-    assert ["country", "year", "indicator", "provider", "submission"] in cover
+    assert ["country", "year", "provider", "submission_id", "indicators"] in cover
+    nld = next(row for row in cover if row[:2] == ["NLD", 2023])
+    assert nld[2] == "NLD" and "VICTIMS_DETECTED, PERSONS_SUSPECTED" in nld[4]
     notes = [row[2].value for row in wb["Notes"].iter_rows() if len(row) > 2]
     assert any(text and "not available" in str(text) for text in notes)  # the legend
     regions = [[c.value for c in row] for row in wb["Regions"].iter_rows(min_row=2)]

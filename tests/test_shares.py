@@ -10,7 +10,8 @@ from openpyxl import load_workbook
 
 from nremstats.disclosure import determined
 from nremstats.ingest import ingest_files
-from nremstats.publication import build_report, write_report_xlsx
+from nremstats.publication import build_report
+from nremstats.publish_xlsx import write_report_xlsx
 from nremstats.shares import Share, breakdown_shares, share_specs
 from nremstats.store import open_store
 

@@ -80,26 +80,13 @@ def trend_chart(table: ComparisonTable, countries: list[str] | None = None) -> C
     missing = [c for c in shown if c not in table.countries]
     if missing:
         raise OptionError(f"--countries: no {table.indicator} figure for {', '.join(missing)}.")
-    figure = Figure(figsize=(9, 4.8), layout="constrained")
+    figure = Figure(figsize=(9, 4.8))  # fixed margins: one drawing pass, not a layout search
+    figure.subplots_adjust(left=0.08, right=0.64, top=0.92, bottom=0.08)
     axes = figure.add_subplot()
     colours = _colours(len(shown))
     marked = {"range": False, "c": False, "break": False}
     for country, colour in zip(shown, colours, strict=True):
-        previous: TableCell | None = None
-        for year in table.years:
-            cell = table.cells.get((country, year))
-            if cell is None:
-                previous = None
-                continue
-            _draw_cell(axes, year, cell, colour, marked)
-            if cell.value is not None and previous is not None and previous.value is not None:
-                if _breaks(previous, cell):
-                    marked["break"] = True
-                    axes.plot([year - 0.5, year - 0.5], [previous.value, cell.value],
-                              color=colour, linestyle=":", linewidth=1.5)  # fmt: skip
-                else:
-                    axes.plot([year - 1, year], [previous.value, cell.value], color=colour)
-            previous = cell
+        _draw_country(axes, table, country, colour, marked)
     handles = [Line2D([], [], color=c, marker="o", label=f"{country} "
                       f"{codes.country_name(country) or ''}".strip())
                for country, c in zip(shown, colours, strict=True)]  # fmt: skip
@@ -120,19 +107,58 @@ def trend_chart(table: ComparisonTable, countries: list[str] | None = None) -> C
     return Chart(figure, caption, alt)
 
 
-def _draw_cell(axes, year: int, cell: TableCell, colour, marked: dict[str, bool]) -> None:
-    if cell.value is not None:
-        broken = cell.obs_status == "B"
-        axes.plot([year], [cell.value], marker="D" if broken else "o", color=colour,
-                  markeredgecolor="black" if broken else colour, markersize=5)  # fmt: skip
-    elif cell.obs_status == "Q" and cell.lower is not None and cell.upper is not None:
+def _draw_country(axes, table: ComparisonTable, country: str, colour,
+                  marked: dict[str, bool]) -> None:  # fmt: skip
+    """One country's series, in a few artists: the joined lines (NaN where a line stops),
+    the points, the breaks as dotted steps, the ranges as bars, c on the axis."""
+    nan = float("nan")
+    line: tuple[list[float], list[float]] = ([], [])
+    steps: tuple[list[float], list[float]] = ([], [])
+    points: dict[str, tuple[list[int], list[int]]] = {"o": ([], []), "D": ([], [])}
+    ranges: tuple[list[int], list[float], list[float]] = ([], [], [])
+    crosses: list[int] = []
+    previous: TableCell | None = None
+    for year in table.years:
+        cell = table.cells.get((country, year))
+        if cell is not None and cell.value is not None:
+            joined = previous is not None and previous.value is not None
+            if joined and _breaks(previous, cell):
+                steps[0].extend((year - 0.5, year - 0.5, nan))
+                steps[1].extend((previous.value, cell.value, nan))
+                joined = False
+            if not joined:
+                line[0].append(nan)
+                line[1].append(nan)
+            line[0].append(year)
+            line[1].append(cell.value)
+            marker = points["D" if cell.obs_status == "B" else "o"]
+            marker[0].append(year)
+            marker[1].append(cell.value)
+        elif cell is not None and cell.obs_status == "Q":
+            if cell.lower is not None and cell.upper is not None:
+                half = (cell.upper - cell.lower) / 2
+                ranges[0].append(year)
+                ranges[1].append(cell.lower + half)
+                ranges[2].append(half)
+            else:
+                crosses.append(year)
+        previous = cell
+    axes.plot(*line, color=colour)
+    axes.plot(*points["o"], marker="o", linestyle="", color=colour, markersize=5)
+    if points["D"][0]:
+        axes.plot(*points["D"], marker="D", linestyle="", color=colour, markeredgecolor="black",
+                  markersize=5)  # fmt: skip
+    if steps[0]:
+        marked["break"] = True
+        axes.plot(*steps, color=colour, linestyle=":", linewidth=1.5)
+    if ranges[0]:
         marked["range"] = True
-        half = (cell.upper - cell.lower) / 2
-        axes.errorbar([year], [cell.lower + half], yerr=[[half], [half]], color=colour,
-                      capsize=3, fmt="none", linewidth=2)  # fmt: skip
-    elif cell.obs_status == "Q":
+        axes.errorbar(ranges[0], ranges[1], yerr=ranges[2], color=colour, capsize=3,
+                      fmt="none", linewidth=2)  # fmt: skip
+    if crosses:
         marked["c"] = True
-        axes.plot([year], [0], marker="x", color=colour, markersize=7, clip_on=False)
+        axes.plot(crosses, [0] * len(crosses), marker="x", linestyle="", color=colour,
+                  markersize=7, clip_on=False)  # fmt: skip
 
 
 def _key_handles(marked: dict[str, bool]) -> list:
@@ -166,7 +192,9 @@ def composition_chart(share: ShareTable, limit: int = COMPOSITION_LIMIT) -> Char
     latest = dict(sorted(share.totals))  # each country's last year
     chosen = sorted(latest, key=lambda c: (-share.totals[(c, latest[c])], c))[:limit]
     chosen.sort(reverse=True)  # alphabetical from the top
-    figure = Figure(figsize=(9, 1.2 + 0.28 * max(len(chosen), 1)), layout="constrained")
+    height = 1.5 + 0.28 * max(len(chosen), 1)  # inches: legend and title above, axis below
+    figure = Figure(figsize=(9, height))
+    figure.subplots_adjust(left=1.75 / 9, right=0.97, top=1 - 1.0 / height, bottom=0.5 / height)
     axes = figure.add_subplot()
     colours = _colours(len(spec.parts))
     for row, country in enumerate(chosen):

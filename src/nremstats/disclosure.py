@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -147,18 +147,17 @@ def protect(cells: dict[Key, int | None], relations: list[Relation], k: int,
 # --- observations: the relations of the breakdown hierarchies ----------------------------
 
 
-def _relations(group: pd.DataFrame) -> list[Relation]:
+def _relations(columns: dict[str, Any], index: list[Key]) -> list[Relation]:
     """Total = sum of parts, for every hierarchy of ``schemas/rules.yaml`` and every
     combination of the other breakdowns, among the rows of one country, year and indicator
-    (keys are the frame's index). A declared part that is not published is an unknown of
-    its own (blank is not zero), and so are the citizenships not listed."""
+    (``columns`` holds each breakdown's codes in the order of the keys ``index``). A declared
+    part that is not published is an unknown of its own (blank is not zero), and so are the
+    citizenships not listed."""
     from nremstats import codes
     from nremstats.rules import hierarchies
 
     dims = ["sex", "age", "exploitation", "citizenship"]
     relations: list[Relation] = []
-    columns = {d: group[d].to_numpy(dtype=object) for d in dims}
-    index = list(group.index)
     special = {d: codes.codes(d) for d in dims}
     for name, spec in hierarchies().items():
         dim, others = spec["dim"], [d for d in dims if d != spec["dim"]]
@@ -210,18 +209,32 @@ def _parts(found: dict[str, Key], spec: dict, index: Key, name: str, countries: 
 def protect_observations(frame: pd.DataFrame, k: int, fixed: Iterable[Key] = ()) -> Protected:
     """Suppression for published observations, one country, year and indicator at a time
     (no relation crosses them); keys of the result are the frame's index; ``fixed`` rows are
-    published elsewhere as they are (see :func:`protect`)."""
-    fixed = set(fixed)
+    published elsewhere as they are (see :func:`protect`). Groups with no count under ``k``
+    and nothing the country suppressed have nothing to hide and are passed over."""
+    import pandas as pd
+
     result = Protected(k)
-    for _, group in frame.groupby(["country", "year", "indicator"], sort=False):
-        numbers = group["value"].to_numpy(dtype=object, na_value=None)
-        values = {i: (None if v is None else int(v))
-                  for i, v in zip(group.index, numbers, strict=True)}  # fmt: skip
-        sender = [i for i, s in zip(group.index, group["obs_status"], strict=True) if s == "Q"]
-        small = any(v is not None and 0 < v < k for v in values.values())
-        if not small and not sender:
+    if frame.empty:
+        return result
+    fixed = set(fixed)
+    numbers = pd.to_numeric(frame["value"]).to_numpy(dtype=float, na_value=np.nan)
+    sender = (frame["obs_status"] == "Q").to_numpy()
+    flagged = ((numbers > 0) & (numbers < k)) | sender
+    if not flagged.any():
+        return result
+    groups = frame.groupby(["country", "year", "indicator"], sort=False).indices
+    dims = ["sex", "age", "exploitation", "citizenship"]
+    columns = {d: frame[d].to_numpy(dtype=object) for d in dims}
+    index = frame.index.to_numpy(dtype=object)
+    for rows in groups.values():
+        if not flagged[rows].any():
             continue  # nothing to hide in this group
-        found = protect(values, _relations(group), k, sender, fixed & values.keys())
+        keys = list(index[rows])
+        values = {key: (None if v != v else int(v)) for key, v in zip(keys, numbers[rows],
+                                                                     strict=True)}  # fmt: skip
+        hidden_by_sender = [key for key, q in zip(keys, sender[rows], strict=True) if q]
+        found = protect(values, _relations({d: columns[d][rows] for d in dims}, keys), k,
+                        hidden_by_sender, fixed & values.keys())  # fmt: skip
         result.hidden.update(found.hidden)
     return result
 

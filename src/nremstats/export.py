@@ -10,7 +10,7 @@ import csv
 import io
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nremstats.errors import OptionError
 from nremstats.models import OBSERVATION_COLUMNS
@@ -18,6 +18,8 @@ from nremstats.query import LEGEND, ComparisonTable
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from nremstats.xlsx import Book, Sheet
 
 
 def table_csv(table: ComparisonTable) -> str:
@@ -49,50 +51,38 @@ def table_md(table: ComparisonTable) -> str:
     return "\n".join(lines)
 
 
-def table_sheet(ws: Any, table: ComparisonTable) -> None:
-    """Write a comparison table on a worksheet: title, header, one row per country (plain
+def table_sheet(book: Book, table: ComparisonTable, name: str | None = None) -> Sheet:
+    """Write a comparison table on a new sheet: title, header, one row per country (plain
     numbers as numbers, formatted; marks as text), frozen header and country columns."""
-    from openpyxl.styles import Alignment, Font
-
-    ws.append([f"{table.title} ({table.indicator})"])
-    ws["A1"].font = Font(bold=True, size=13)
+    sheet = book.sheet(name or table.indicator, widths={1: 32}, freeze=(2, 2))
+    sheet.append([f"{table.title} ({table.indicator})"], "title")
     header, *body = table.rows()
-    ws.append(header)
-    for cell in ws[2]:
-        cell.font = Font(bold=True)
+    sheet.append(header, "bold")
+    get = table.cells.get
     for row, country in zip(body, table.countries, strict=True):
         out: list[object] = row[:2]
         for year, text in zip(table.years, row[2:], strict=True):
-            cell = table.cells.get((country, year))
-            exact = cell is not None and cell.text == str(cell.value)
+            cell = get((country, year))
+            exact = cell is not None and cell.value is not None and text == str(cell.value)
             out.append(cell.value if exact else text)  # plain numbers stay numbers
-        ws.append(out)
-        for cell in ws[ws.max_row][2:]:
-            cell.alignment = Alignment(horizontal="right")
-            if isinstance(cell.value, int):
-                cell.number_format = "#,##0"
-    ws.freeze_panes = "C3"
-    ws.column_dimensions["B"].width = 32
+        sheet.figures(out, first=2)
+    return sheet
 
 
 def table_xlsx(table: ComparisonTable, path: Path) -> None:
     """The comparison table as a workbook: the table sheet, then notes and legend."""
-    from openpyxl import Workbook
+    from nremstats.xlsx import Book
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = table.indicator[:31]
-    table_sheet(ws, table)
-    notes = wb.create_sheet("Notes")
-    notes.append(["Note", "Text"])
-    for n, text in enumerate(table.footnotes, start=1):
-        notes.append([n, text])
-    notes.append([])
-    notes.append(["Mark", "Meaning"])
-    for mark, meaning in LEGEND:
-        notes.append([mark, meaning])
-    notes.column_dimensions["B"].width = 90
-    wb.save(path)
+    with Book(path) as book:
+        table_sheet(book, table)
+        notes = book.sheet("Notes", widths={1: 90})
+        notes.append(["Note", "Text"], "bold")
+        for n, text in enumerate(table.footnotes, start=1):
+            notes.append([n, text])
+        notes.append()
+        notes.append(["Mark", "Meaning"], "bold")
+        for mark, meaning in LEGEND:
+            notes.append([mark, meaning])
 
 
 def long_csv(frame: pd.DataFrame) -> str:

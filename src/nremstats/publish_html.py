@@ -111,7 +111,9 @@ def _share(share: ShareTable) -> str:
         rows = [[c, y, f"{share.totals[(c, y)]:,}" if (c, y) in share.totals else "..",
                  *(_text(cells.get(p)) for p in spec.parts)]
                 for (c, y), cells in sorted(share.cells.items())]  # fmt: skip
-    figure = _figure(composition_chart(share)) if share.totals else ""
+    charted = codes.load_declaration("publication.yaml").get("composition_charts") or []
+    drawn = share.totals and share.indicator in charted
+    figure = _figure(composition_chart(share)) if drawn else ""
     return f"<h3>{escape(title)} (%)</h3>" + figure + _table(header, rows, numeric_from=2)
 
 
@@ -121,7 +123,7 @@ def _text(share: Any) -> str:
 
 def render_html(publication: Publication) -> str:
     """The whole report as one html document (see module docstring)."""
-    from nremstats.publication import SHARE_NOTE
+    from nremstats.publish_xlsx import SHARE_NOTE
 
     span = f"{publication.years[0]}-{publication.years[-1]}"
     title = f"Trafficking in persons: national figures compared, {span}"
@@ -217,10 +219,12 @@ def _audit(publication: Publication) -> str:
 
 
 def _sources(publication: Publication) -> str:
+    from nremstats.publication import SUBMISSION_KEYS
+
     rows = [list(row) for row in publication.submissions()]
     return ('<section id="sources"><h2>Sources</h2><details><summary>The submission each '
             f"figure comes from ({len(rows):,})</summary>"
-            + _table(["country", "year", "indicator", "provider", "submission"], rows)
+            + _table(list(SUBMISSION_KEYS), rows)
             + "</details></section>")  # fmt: skip
 
 
@@ -233,12 +237,14 @@ def write_report_html(publication: Publication, path: Path) -> None:
 
 def audit_json(publication: Publication) -> str:
     """The suppression audit and the store state used, for scripts."""
+    from nremstats.publication import SUBMISSION_KEYS
+
     data = {
         "years": publication.years,
         "made": publication.made,
         "suppress_below": publication.k,
         "suppressed": publication.audit,
-        "submissions": [dict(zip(("country", "year", "indicator", "provider", "submission_id"),
-                                 row, strict=True)) for row in publication.submissions()],
+        "submissions": [dict(zip(SUBMISSION_KEYS, row, strict=True))
+                        for row in publication.submissions()],
     }  # fmt: skip
     return json.dumps(data, indent=1, ensure_ascii=False) + "\n"

@@ -14,14 +14,19 @@ a part the country suppressed as the range of its bounds (``c`` without bounds).
 
 from __future__ import annotations
 
+import functools
+import operator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from itertools import combinations
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
 
 from nremstats import codes
 from nremstats.disclosure import PRIMARY, SECONDARY, SENDER, protect_observations
 
 if TYPE_CHECKING:
-    import pandas as pd
+    import pyarrow as pa
 
     from nremstats.query import ComparisonTable
     from nremstats.store import Store
@@ -58,8 +63,7 @@ def share_specs() -> list[ShareSpec]:
     return specs
 
 
-@dataclass(frozen=True, slots=True)
-class Share:
+class Share(NamedTuple):
     """A share in percent: exact (``low == high``), a range, or a mark (``c``, ``..``, ``z``)."""
 
     low: float | None = None
@@ -98,47 +102,89 @@ class ShareTable:
         return sorted({y for _, y in self.cells})
 
 
-def _share(row: Any, total: int, reason: str | None, k: int) -> Share:
-    """The share of one part row (``value``, ``obs_status``, ``lower``, ``upper``)."""
+def _share(value: Any, status: Any, bounds: tuple[Any, Any], total: int, reason: str | None,
+           k: int) -> Share:  # fmt: skip
+    """The share of one part (its count, status and bounds) in a total."""
     if reason == PRIMARY:
         return Share(0.0, 100.0 * min(k - 1, total) / total)
-    if reason == SENDER and row.lower is not None and row.upper is not None:
-        return Share(100.0 * row.lower / total, 100.0 * row.upper / total)
+    if reason == SENDER and bounds[0] is not None and bounds[1] is not None:
+        return Share(100.0 * bounds[0] / total, 100.0 * bounds[1] / total)
     if reason in (SENDER, SECONDARY):
         return Share(mark="c")
-    if row.value is None:
-        return Share(mark="z" if row.obs_status == "M" else "..")
-    return Share(100.0 * row.value / total, 100.0 * row.value / total)
+    if value is None:
+        return Share(mark="z" if status == "M" else "..")
+    return Share(100.0 * value / total, 100.0 * value / total)
 
 
-def _published_rows(store: Store, table: ComparisonTable, specs: list[ShareSpec]) -> pd.DataFrame:
-    """The totals and declared parts of the submissions the table shows (one provider per
-    country-year), one breakdown at a time, as a frame."""
+_COLUMNS = ["indicator", "country", "year", "submission_id", *DIMENSIONS, "value",
+            "obs_status", "lower", "upper"]  # fmt: skip
+
+
+def _published_rows(store: Store, tables: list[ComparisonTable], specs: list[ShareSpec]) -> Any:
+    """The totals and declared parts of the submissions the tables show (one provider per
+    country-year), one breakdown at a time: one read of the store, as an Arrow table."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.dataset as ds
+
+    total = [ds.field(d) == "_T" for d in DIMENSIONS]
+    at_most_one = functools.reduce(operator.or_, (a & b & c for a, b, c in combinations(total, 3)))
+    wanted = sorted({t.indicator for t in tables})
+    condition = ds.field("indicator").isin(wanted) & at_most_one
+    rows = store.observation_table(columns=_COLUMNS, condition=condition)
+    chosen = [(t.indicator, c, y, cell.submission_id) for t in tables
+              for (c, y), cell in t.cells.items()]  # fmt: skip
+    keys = pa.table(dict(zip(_COLUMNS[:4], map(list, zip(*chosen, strict=True)), strict=True)))
+    keys = keys.cast(rows.select(_COLUMNS[:4]).schema)
+    rows = rows.join(keys, _COLUMNS[:4], join_type="inner")
+    keep = pc.and_(*(pc.equal(rows.column(d), "_T") for d in DIMENSIONS[:2]))
+    keep = pc.and_(keep, pc.and_(*(pc.equal(rows.column(d), "_T") for d in DIMENSIONS[2:])))
+    for spec in specs:
+        declared = pc.and_(pc.is_in(rows.column("indicator"), pa.array(spec.indicators)),
+                           pc.is_in(rows.column(spec.dim), pa.array(spec.parts)))  # fmt: skip
+        keep = pc.or_(keep, declared)
+    # a join's rows come in no set order: sort, so that the same store gives the same rows,
+    # the same suppression choices and the same report
+    return rows.filter(keep).select(_COLUMNS).sort_by([(c, "ascending") for c in _COLUMNS[:8]])
+
+
+def _all_totals(rows: pa.Table) -> np.ndarray:
+    import pyarrow.compute as pc
+
+    found = [pc.equal(rows.column(d), "_T") for d in DIMENSIONS]
+    both = pc.and_(pc.and_(found[0], found[1]), pc.and_(found[2], found[3]))
+    return both.to_numpy(zero_copy_only=False)
+
+
+def _protect(rows: pa.Table, is_total: np.ndarray, k: int) -> dict[int, str]:
+    """Disclosure control of the published rows (keys: row numbers), totals fixed. Only the
+    country-years with a count under ``k`` or a cell the country suppressed can hide
+    anything, so only their rows go to :func:`protect_observations`."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    chosen = [(c, y, cell.submission_id) for (c, y), cell in table.cells.items()]
-    columns = ["country", "year", "submission_id", *DIMENSIONS, "value", "obs_status",
-               "lower", "upper"]  # fmt: skip
-    rows = store.observation_table(where={"indicator": table.indicator}, columns=columns)
-    keys = pa.table({"country": [c for c, _, _ in chosen], "year": [y for _, y, _ in chosen],
-                     "submission_id": [s for _, _, s in chosen]})  # fmt: skip
-    keys = keys.cast(rows.select(["country", "year", "submission_id"]).schema)
-    rows = rows.join(keys, ["country", "year", "submission_id"], join_type="inner")
-    broken = [pc.not_equal(rows.column(d), "_T") for d in DIMENSIONS]
-    count = pc.add(pc.add(broken[0].cast("int8"), broken[1].cast("int8")),
-                   pc.add(broken[2].cast("int8"), broken[3].cast("int8")))  # fmt: skip
-    keep = pc.equal(count, 0)
-    for spec in specs:
-        keep = pc.or_(
-            keep, pc.and_(pc.equal(count, 1), pc.is_in(rows.column(spec.dim), pa.array(spec.parts)))
-        )
-    import pandas as pd
+    value = rows.column("value")
+    small = pc.and_(pc.greater(value, 0), pc.less(value, k))
+    flagged = pc.or_kleene(small, pc.equal(rows.column("obs_status"), "Q")).fill_null(False)
+    key = ["indicator", "country", "year"]
+    groups = rows.filter(flagged).select(key).group_by(key).aggregate([])
+    if not groups.num_rows:
+        return {}
+    numbered = rows.append_column("row", pa.array(np.arange(rows.num_rows)))
+    frame = numbered.join(groups, key, join_type="inner").to_pandas().set_index("row")
+    fixed = frame.index[frame.index.isin(np.flatnonzero(is_total))]
+    return protect_observations(frame, k, fixed=fixed).hidden
 
-    rows = rows.filter(keep)  # counts stay Python ints, a missing one None (never NaN)
-    frame = pd.DataFrame({name: rows.column(name).to_pylist() for name in columns}, dtype=object)
-    frame["indicator"] = table.indicator
-    return frame
+
+def _parts(rows: pa.Table) -> list[tuple[str, str]]:
+    """(dimension, code) of the one breakdown of each row (``("", "_T")`` for a total)."""
+    dim = np.full(rows.num_rows, "", dtype=object)
+    code = np.full(rows.num_rows, "_T", dtype=object)
+    for name in reversed(DIMENSIONS):  # at most one is not a total
+        values = rows.column(name).to_numpy(zero_copy_only=False).astype(object)
+        broken = values != "_T"
+        dim[broken], code[broken] = name, values[broken]
+    return list(zip(dim.tolist(), code.tolist(), strict=True))
 
 
 def breakdown_shares(
@@ -146,50 +192,57 @@ def breakdown_shares(
 ) -> tuple[list[ShareTable], list[dict[str, Any]]]:
     """The declared shares of every table (already through disclosure control), and the audit
     records of the parts suppressed for them."""
-    out: list[ShareTable] = []
-    audit: list[dict[str, Any]] = []
     specs = share_specs()
-    for table in tables:
-        wanted = [s for s in specs if table.indicator in s.indicators]
-        if not wanted or not table.cells:
-            continue
-        frame = _published_rows(store, table, wanted)
-        if frame.empty:
-            continue
-        totals_mask = (frame[list(DIMENSIONS)] == "_T").all(axis=1)
-        hidden = protect_observations(frame, k, fixed=frame.index[totals_mask]).hidden
-        totals = {(r.country, r.year): r.value for r in frame[totals_mask].itertuples()}
-        found = {spec.name: ShareTable(spec, table.indicator) for spec in wanted}
-        for i, row in zip(frame.index, frame.itertuples(), strict=True):
-            if totals_mask[i]:
-                continue
-            key = (row.country, row.year)
-            total = totals.get(key)
-            table_cell = table.cells[key]
-            for spec in wanted:
-                part = getattr(row, spec.dim)
-                if part not in spec.parts:
-                    continue
-                shares = found[spec.name]
-                if table_cell.value is None or not total:  # no exact total to divide by
-                    shares.cells.setdefault(key, {})[part] = Share(mark="..")
-                    continue
-                shares.totals[key] = total
-                shares.cells.setdefault(key, {})[part] = _share(row, total, hidden.get(i), k)
-            reason = hidden.get(i)
-            if reason in (PRIMARY, SECONDARY):
-                audit.append(_audit(table.indicator, row, reason, k))
-        out += [shares for shares in found.values() if shares.cells]
-    return out, audit
+    tables = [t for t in tables if t.cells and any(t.indicator in s.indicators for s in specs)]
+    if not tables:
+        return [], []
+    rows = _published_rows(store, tables, specs)
+    is_total = _all_totals(rows)
+    hidden = _protect(rows, is_total, k)
+    lists = {name: rows.column(name).to_pylist() for name in _COLUMNS}
+    totals = {(i, c, y): v for i, c, y, v, t in zip(lists["indicator"], lists["country"],
+              lists["year"], lists["value"], is_total, strict=True) if t}  # fmt: skip
+    exact = {key for t in tables for key, cell in t.cells.items() if cell.value is not None}
+    spec_of = {(i, s.dim): s for s in specs for i in s.indicators}
+    found: dict[tuple[str, str], ShareTable] = {}
+    audit: list[dict[str, Any]] = []
+    parts = _parts(rows)
+    for i in np.flatnonzero(~is_total).tolist():
+        indicator, country, year = lists["indicator"][i], lists["country"][i], lists["year"][i]
+        dim, part = parts[i]
+        spec = spec_of[(indicator, dim)]
+        share = found.get((spec.name, indicator))
+        if share is None:
+            share = found[(spec.name, indicator)] = ShareTable(spec, indicator)
+        key = (country, year)
+        whole = totals.get((indicator, country, year))
+        reason = hidden.get(i)
+        value = lists["value"][i]
+        if key not in exact or not whole:  # no exact total to divide by
+            found_share = Share(mark="..")
+        elif reason is None and value is not None:
+            percent = 100.0 * value / whole
+            found_share = Share(percent, percent)
+        else:
+            bounds = (lists["lower"][i], lists["upper"][i])
+            found_share = _share(value, lists["obs_status"][i], bounds, whole, reason, k)
+        if found_share.mark != "..":
+            share.totals[key] = whole
+        share.cells.setdefault(key, {})[part] = found_share
+        if reason in (PRIMARY, SECONDARY):
+            audit.append(_audit(indicator, country, year, f"{dim} {part}", reason, k))
+    order = {(s.name, t.indicator): n for n, (t, s) in enumerate(
+        (t, s) for t in tables for s in specs)}  # fmt: skip
+    return [found[key] for key in sorted(found, key=order.__getitem__)], audit
 
 
-def _audit(indicator: str, row: Any, reason: str, k: int) -> dict[str, Any]:
-    part = next(f"{d} {getattr(row, d)}" for d in DIMENSIONS if getattr(row, d) != "_T")
+def _audit(indicator: str, country: str, year: int, part: str, reason: str,
+           k: int) -> dict[str, Any]:  # fmt: skip
     why = (
         f"a count under {k} (primary suppression)"
         if reason == PRIMARY
         else "would let a suppressed part be worked out from its total and the other parts "
         "(secondary suppression)"
     )
-    return {"indicator": indicator, "country": row.country, "year": int(row.year),
-            "breakdown": part, "reason": reason, "why": why}  # fmt: skip
+    return {"indicator": indicator, "country": country, "year": year, "breakdown": part,
+            "reason": reason, "why": why}  # fmt: skip

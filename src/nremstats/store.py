@@ -190,12 +190,14 @@ class Store:
         upto: int | None = None,
         where: dict[str, str] | None = None,
         columns: list[str] | None = None,
+        condition: Any = None,
     ) -> pa.Table:
-        """Like :meth:`observations`, as an unsorted Arrow table of the given ``columns``."""
+        """Like :meth:`observations`, as an unsorted Arrow table of the given ``columns``;
+        ``where`` keeps rows equal to values, ``condition`` (a pyarrow dataset expression)
+        keeps rows it holds for."""
         import pyarrow as pa
         import pyarrow.dataset as ds
 
-        condition = None
         for column, value in (where or {}).items():
             term = ds.field(column) == value
             condition = term if condition is None else condition & term
