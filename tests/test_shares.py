@@ -120,3 +120,16 @@ def test_breakdown_shares_of_no_table_is_empty(tmp_path):
     rows = [HEADER, "NLD,2022,VICTIMS_DETECTED,_T,_T,_T,_T,100"]
     store = open_store(_store(tmp_path, rows))
     assert breakdown_shares(store, [], 5) == ([], [])
+
+
+def test_no_share_of_a_total_suppressed_in_its_own_table(tmp_path):
+    # victims exact, convicted under the threshold: the convicted shares are not given, even
+    # though the same country-year has an exact total in another table
+    rows = [HEADER, "NLD,2022,VICTIMS_DETECTED,_T,_T,_T,_T,100",
+            "NLD,2022,VICTIMS_DETECTED,F,_T,_T,_T,60",
+            "NLD,2022,PERSONS_CONVICTED,_T,_T,_T,_T,3",
+            "NLD,2022,PERSONS_CONVICTED,F,_T,_T,_T,0"]  # fmt: skip
+    shares, _ = _shares(_store(tmp_path, rows), [2022])
+    assert shares[("female", "VICTIMS_DETECTED")].cells[("NLD", 2022)]["F"].text == "60.0"
+    convicted = shares[("female", "PERSONS_CONVICTED")]
+    assert convicted.cells[("NLD", 2022)]["F"].text == ".." and not convicted.totals

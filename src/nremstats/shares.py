@@ -83,6 +83,9 @@ class Share(NamedTuple):
         return f"{self.low:.1f}-{self.high:.1f}"
 
 
+NOT_AVAILABLE = Share(mark="..")
+
+
 @dataclass
 class ShareTable:
     """One share of one indicator: (country, year) -> part -> share, with the total each
@@ -112,7 +115,7 @@ def _share(value: Any, status: Any, bounds: tuple[Any, Any], total: int, reason:
     if reason in (SENDER, SECONDARY):
         return Share(mark="c")
     if value is None:
-        return Share(mark="z" if status == "M" else "..")
+        return Share(mark="z") if status == "M" else NOT_AVAILABLE
     return Share(100.0 * value / total, 100.0 * value / total)
 
 
@@ -202,33 +205,37 @@ def breakdown_shares(
     lists = {name: rows.column(name).to_pylist() for name in _COLUMNS}
     totals = {(i, c, y): v for i, c, y, v, t in zip(lists["indicator"], lists["country"],
               lists["year"], lists["value"], is_total, strict=True) if t}  # fmt: skip
-    exact = {key for t in tables for key, cell in t.cells.items() if cell.value is not None}
+    # a share only of a total the table publishes exactly (same indicator, country, year)
+    exact = {(t.indicator, *key) for t in tables for key, cell in t.cells.items()
+             if cell.value is not None}  # fmt: skip
     spec_of = {(i, s.dim): s for s in specs for i in s.indicators}
     found: dict[tuple[str, str], ShareTable] = {}
     audit: list[dict[str, Any]] = []
-    parts = _parts(rows)
-    for i in np.flatnonzero(~is_total).tolist():
-        indicator, country, year = lists["indicator"][i], lists["country"][i], lists["year"][i]
-        dim, part = parts[i]
+    parts = [(n, *p) for n, (p, t) in enumerate(zip(_parts(rows), is_total, strict=True)) if not t]
+    columns = [lists[name] for name in ("indicator", "country", "year", "value", "obs_status",
+                                        "lower", "upper")]  # fmt: skip
+    for n, dim, part in parts:
+        indicator, country, year, value, status, lower, upper = (c[n] for c in columns)
         spec = spec_of[(indicator, dim)]
         share = found.get((spec.name, indicator))
         if share is None:
             share = found[(spec.name, indicator)] = ShareTable(spec, indicator)
         key = (country, year)
         whole = totals.get((indicator, country, year))
-        reason = hidden.get(i)
-        value = lists["value"][i]
-        if key not in exact or not whole:  # no exact total to divide by
-            found_share = Share(mark="..")
+        reason = hidden.get(n)
+        if not whole or (indicator, country, year) not in exact:  # nothing exact to divide by
+            found_share = NOT_AVAILABLE
         elif reason is None and value is not None:
             percent = 100.0 * value / whole
             found_share = Share(percent, percent)
         else:
-            bounds = (lists["lower"][i], lists["upper"][i])
-            found_share = _share(value, lists["obs_status"][i], bounds, whole, reason, k)
-        if found_share.mark != "..":
+            found_share = _share(value, status, (lower, upper), whole, reason, k)
+        if found_share is not NOT_AVAILABLE:
             share.totals[key] = whole
-        share.cells.setdefault(key, {})[part] = found_share
+        cells = share.cells.get(key)
+        if cells is None:
+            cells = share.cells[key] = {}
+        cells[part] = found_share
         if reason in (PRIMARY, SECONDARY):
             audit.append(_audit(indicator, country, year, f"{dim} {part}", reason, k))
     order = {(s.name, t.indicator): n for n, (t, s) in enumerate(
