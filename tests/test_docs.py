@@ -14,6 +14,7 @@ COMMANDS = sorted(get_command(app).commands)  # type: ignore[attr-defined]
 
 def test_commands():
     assert COMMANDS == [
+        "chart",
         "compact",
         "demo",
         "diff",

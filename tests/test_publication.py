@@ -93,3 +93,24 @@ def test_report_rates_per_100000_with_ranges_and_missing_populations(sample_stor
     args = ["--population", population, "-o", str(out), "--store", str(sample_store)]
     result = invoke("report", "--years", "2021-2024", *args)
     assert result.exit_code == 0 and "Rates" in load_workbook(out).sheetnames
+
+
+def test_report_of_the_sample_store_matches_the_golden_tables(sample_store, update_golden):
+    """The published figures of the sample store (tables, shares, regions, audit) as text;
+    a change shows in review (--update-golden rewrites it)."""
+    import json
+
+    from .test_report import _golden
+
+    publication = build_report(open_store(sample_store), [2021, 2022, 2023, 2024])
+    data = {
+        "tables": {t.indicator: t.rows() for t in publication.tables},
+        "shares": {f"{s.spec.name} {s.indicator}": {f"{c} {y}": {p: share.text
+                   for p, share in cells.items()} for (c, y), cells in sorted(s.cells.items())}
+                   for s in publication.shares},
+        "regions": {i: [f"{a.name} {a.year} {a.definition or ''}: {a.text}" for a in aggs]
+                    for i, aggs in publication.aggregates.items()},
+        "suppressed": publication.audit,
+    }  # fmt: skip
+    text = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+    assert text == _golden("report_sample.json", text, update_golden)
