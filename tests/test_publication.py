@@ -75,6 +75,10 @@ def test_report_bad_input(sample_store, tmp_path):
     out = ["-o", str(tmp_path / "x.xlsx"), "--store", str(sample_store)]
     assert invoke("report", "--years", "1990", *out).exit_code == 2
     assert invoke("report", "--years", "2023", "--suppress-below", "0", *out).exit_code == 2
+    assert invoke("report", "--years", "2023", "--suppress-below", "five", *out).exit_code == 2
+    assert invoke("report", "--years", "2023", "--population", str(tmp_path / "none.csv"),
+                  *out).exit_code == 2  # fmt: skip
+    assert not (tmp_path / "x.xlsx").exists()  # nothing half-written
 
 
 def test_report_rates_per_100000_with_ranges_and_missing_populations(sample_store, tmp_path):
