@@ -45,6 +45,11 @@ def test_report_workbook_has_every_part_and_is_readable(sample_store, tmp_path):
     assert nld[2] == "NLD" and "VICTIMS_DETECTED, PERSONS_SUSPECTED" in nld[4]
     notes = [row[2].value for row in wb["Notes"].iter_rows() if len(row) > 2]
     assert any(text and "not available" in str(text) for text in notes)  # the legend
+    coverage = {row[0]: row for row in wb["Coverage"].iter_rows(min_row=2, values_only=True)}
+    assert coverage["BEL"][5].startswith("Victims (provisional); Suspected (provisional)")
+    assert "Convicted (not available)" in coverage["DEU"][4]  # the status, not just "reported"
+    notes = [[c.value for c in row] for row in wb["Notes"].iter_rows()]
+    assert ["NLD", None, "NLD (national return)"] in notes  # the provider of each figure
     regions = [[c.value for c in row] for row in wb["Regions"].iter_rows(min_row=2)]
     assert regions and all(" of " in row[5] for row in regions)
 

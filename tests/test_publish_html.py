@@ -70,8 +70,8 @@ def test_html_report_is_self_contained_with_every_table_and_chart(html_report, s
     sheets = load_workbook(xlsx, read_only=True).sheetnames
     indicators = [s for s in sheets if s.isupper()]
     share_tables = 3 * 4 + 1  # female, children, foreign for 4 indicators; forms for victims
-    # regions, rates, coverage, marks, definitions, suppression, sources
-    assert page.tags["table"] == len(indicators) + share_tables + 7
+    # regions, rates, coverage, marks, definitions, providers, suppression, sources
+    assert page.tags["table"] == len(indicators) + share_tables + 8
     assert {i.lower().replace("_", "-") for i in indicators} <= page.ids
     # one trend chart per indicator, one composition chart per share of the indicators
     # schemas/publication.yaml names (victims: 4 shares, persons convicted: 3)

@@ -21,7 +21,7 @@ from nremstats import codes
 from nremstats.aggregates import Aggregate, rate, regional_aggregates
 from nremstats.disclosure import protect_table
 from nremstats.errors import OptionError
-from nremstats.query import ComparisonTable, comparison_table
+from nremstats.query import ComparisonTable, comparison_table, parse_priority
 from nremstats.shares import ShareTable, breakdown_shares
 
 if TYPE_CHECKING:
@@ -39,6 +39,8 @@ class Publication:
     aggregates: dict[str, list[Aggregate]] = field(default_factory=dict)
     audit: list[dict[str, Any]] = field(default_factory=list)
     shares: list[ShareTable] = field(default_factory=list)
+    #: the provider priority used (``NATIONAL`` for each country's own return)
+    priority: list[str] = field(default_factory=list)
     #: (country, year) -> population, when rates are asked for
     population: dict[tuple[str, int], int] | None = None
 
@@ -60,6 +62,28 @@ class Publication:
                     out.append((table.indicator, country, year, f"{found[0]:.2f}-{high}"))
         return out
 
+    def coverage(self) -> dict[tuple[str, int], str]:
+        """(country, year) -> the indicators reported, each with its status where it is not
+        a normal value: ``Victims; Convicted (suppressed)``."""
+        short = {i["code"]: i["short"]["en"] for i in codes.indicators()}
+        reported: dict[tuple[str, int], list[str]] = {}
+        for table in self.tables:
+            for key, cell in table.cells.items():
+                status = STATUS_WORDS.get(cell.obs_status)
+                text = short[table.indicator] + (f" ({status})" if status else "")
+                reported.setdefault(key, []).append(text)
+        return {key: "; ".join(texts) for key, texts in sorted(reported.items())}
+
+    def providers(self) -> list[tuple[str, str]]:
+        """(country, the providers its figures came from), e.g. ``NLD (national return)``."""
+        found: dict[str, set[str]] = {}
+        for table in self.tables:
+            for (country, _), cell in table.cells.items():
+                found.setdefault(country, set()).add(cell.provider)
+        return [(country, ", ".join(f"{p} (national return)" if p == country else p
+                                    for p in sorted(names)))
+                for country, names in sorted(found.items())]  # fmt: skip
+
     def submissions(self) -> list[tuple[str, int, str, str, str]]:
         """(country, year, provider, submission, indicators) behind every figure shown: the
         store state the report was made from, one row per submission and year."""
@@ -71,6 +95,9 @@ class Publication:
         return [(*key, ", ".join(used[key])) for key in sorted(used)]
 
 
+#: How the coverage names a status other than a normal value (SDMX CL_OBS_STATUS).
+STATUS_WORDS = {"P": "provisional", "E": "estimated", "B": "break", "L": "not available",
+                "M": "not applicable", "Q": "suppressed"}  # fmt: skip
 #: The columns of :meth:`Publication.submissions` (cover sheet, html sources, json).
 SUBMISSION_KEYS = ("country", "year", "provider", "submission_id", "indicators")
 
@@ -98,7 +125,8 @@ def build_report(store: Store, years: list[int], prefer: str | None = None, k: i
         OptionError: the store holds no figure for those years.
     """
     made = dt.datetime.now(dt.UTC).date().isoformat()
-    publication = Publication(years, made, k, population=population)
+    publication = Publication(years, made, k, population=population,
+                              priority=parse_priority(prefer))  # fmt: skip
     for indicator in codes.ordered_codes("indicator"):
         table = comparison_table(store, indicator, prefer).within(years)
         if not table.cells:

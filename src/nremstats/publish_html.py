@@ -173,18 +173,13 @@ def _regions(publication: Publication) -> str:
 
 
 def _coverage(publication: Publication) -> str:
-    reported: dict[tuple[str, int], list[str]] = {}
-    for table in publication.tables:
-        for country, year in table.cells:
-            reported.setdefault((country, year), []).append(table.indicator.split("_")[0][:4])
-    countries = sorted({c for c, _ in reported})
-    rows = [[c, codes.country_name(c) or c,
-             *(", ".join(reported.get((c, y), [])) for y in publication.years)]
-            for c in countries]  # fmt: skip
+    reported = publication.coverage()
+    rows = [[c, codes.country_name(c) or c, *(reported.get((c, y), "") for y in publication.years)]
+            for c in sorted({c for c, _ in reported})]  # fmt: skip
     return ('<section id="coverage"><h2>Coverage</h2><p class="note">The indicators each '
-            "country reported for each year (VICT victims, PERS persons suspected, prosecuted "
-            "or convicted, OFFE offences).</p>"
-            + _table(["country", "name", *publication.years], rows) + "</section>")  # fmt: skip
+            "country reported for each year, with their status where it is not a normal "
+            "value.</p>" + _table(["country", "name", *publication.years], rows)
+            + "</section>")  # fmt: skip
 
 
 def _notes(publication: Publication) -> str:
@@ -199,7 +194,12 @@ def _notes(publication: Publication) -> str:
     )
     out = ('<section id="notes"><h2>Notes</h2><h3>Marks</h3>' + legend
            + "<h3>Each country's definition of victims</h3>"
-           + _table(["country", "definition"], [list(d) for d in definitions]))  # fmt: skip
+           + _table(["country", "definition"], [list(d) for d in definitions])
+           + "<h3>Providers</h3><p class=\"note\">One provider per country and year, by the "
+           f"priority {escape(', '.join(publication.priority))}; the submission behind each "
+           'figure is under <a href="#sources">Sources</a>.</p>'
+           + _table(["country", "providers of the figures shown"],
+                    [list(p) for p in publication.providers()]))  # fmt: skip
     if publication.population is not None:
         missing = sorted({f"{c} {y}" for _, c, y, text in publication.rates()
                           if text == "(no population)"})  # fmt: skip

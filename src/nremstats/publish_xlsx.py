@@ -115,16 +115,16 @@ def _regions_sheet(book: Book, publication: Publication) -> None:
 
 
 def _coverage_sheet(book: Book, publication: Publication) -> None:
-    sheet = book.sheet("Coverage", widths={1: 32}, freeze=(1, 2))
+    sheet = book.sheet("Coverage", widths={1: 24, **{2 + n: 28 for n in range(len(
+        publication.years))}}, freeze=(1, 2))  # fmt: skip
     sheet.append(["country", "name", *publication.years], "bold")
-    reported: dict[tuple[str, int], list[str]] = {}
-    for table in publication.tables:
-        short = codes.label("indicator", table.indicator)
-        for country, year in table.cells:
-            reported.setdefault((country, year), []).append(short)
+    reported = publication.coverage()
     for country in sorted({c for c, _ in reported}):
-        shown = ["; ".join(reported.get((country, y), [])) for y in publication.years]
+        shown = [reported.get((country, y), "") for y in publication.years]
         sheet.append([country, codes.country_name(country) or country, *shown])
+    sheet.append()
+    sheet.append(["The indicators each country reported for each year, with their status "
+                  "where it is not a normal value."])  # fmt: skip
 
 
 def _notes_sheet(book: Book, publication: Publication) -> None:
@@ -144,6 +144,12 @@ def _notes_sheet(book: Book, publication: Publication) -> None:
     definitions = sorted({(c, cell.definition or "not given") for (c, _), cell in cells})
     for country, definition in definitions:
         sheet.append([country, "", definition])
+    sheet.append()
+    sheet.append(["country", "", "providers of the figures shown (priority: "
+                  f"{', '.join(publication.priority)}; each figure's submission on the Cover)"],
+                 "bold")  # fmt: skip
+    for country, providers in publication.providers():
+        sheet.append([country, "", providers])
     if publication.population is not None:
         missing = sorted({f"{c} {y}" for _, c, y, text in publication.rates()
                           if text == "(no population)"})  # fmt: skip

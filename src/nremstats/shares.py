@@ -175,6 +175,7 @@ def _protect(rows: pa.Table, is_total: np.ndarray, k: int) -> dict[int, str]:
         return {}
     numbered = rows.append_column("row", pa.array(np.arange(rows.num_rows)))
     frame = numbered.join(groups, key, join_type="inner").to_pandas().set_index("row")
+    frame = frame.sort_index()  # a join gives rows in no set order
     fixed = frame.index[frame.index.isin(np.flatnonzero(is_total))]
     return protect_observations(frame, k, fixed=fixed).hidden
 
