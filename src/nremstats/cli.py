@@ -22,7 +22,7 @@ from nremstats.errors import NremstatsError
 app = typer.Typer(
     name="nremstats",
     help="Consolidate national statistics on trafficking in persons: template, validate, "
-    "ingest, export.",
+    "ingest, export, report, chart.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -235,111 +235,6 @@ def ingest(
     raise typer.Exit(run.exit_code(strict))
 
 
-@app.command()
-@_guarded
-def export(
-    indicator: Annotated[
-        str | None, typer.Option("--indicator", help="Indicator code, e.g. VICTIMS_DETECTED.")
-    ] = None,
-    long: Annotated[bool, typer.Option("--long", help="All current observations, long.")] = False,
-    fmt: Annotated[
-        str | None,
-        typer.Option(
-            "--format",
-            help="Table: xlsx, csv, md [csv]. Long: csv, parquet [csv]. "
-            "Or sdmx-csv (SDMX-CSV 2.0 of the published observations).",
-        ),
-    ] = None,
-    prefer: PreferOption = None,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write.")] = None,
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", help="A past state: a submission id, or an ISO 8601 date/time."),
-    ] = None,
-    layout: Annotated[
-        str | None,
-        typer.Option(
-            "--layout",
-            help="The national returns in an agency's layout: glotip or "
-            "eurostat-tsv (read back by ingest --layout).",
-        ),
-    ] = None,  # fmt: skip
-    country: Annotated[
-        list[str] | None,
-        typer.Option("--country", help="With --layout: only this country (repeatable)."),
-    ] = None,
-    sdmx_agency: Annotated[
-        str | None,
-        typer.Option("--sdmx-agency", help="SDMX-CSV: the dataflow's agency [NREMSTATS]."),
-    ] = None,
-    sdmx_id: Annotated[
-        str | None, typer.Option("--sdmx-id", help="SDMX-CSV: the dataflow id [DF_TIP].")
-    ] = None,
-    sdmx_version: Annotated[
-        str | None, typer.Option("--sdmx-version", help="SDMX-CSV: the version [1.0].")
-    ] = None,
-    suppress_below: SuppressOption = None,
-    store: StoreOption = None,
-) -> None:
-    """Write the comparison table of an indicator, (--long) every current observation,
-    (--format sdmx-csv) the published observations as SDMX-CSV 2.0, or (--layout) the
-    national returns in an agency's layout.
-
-    Example: nremstats export --indicator VICTIMS_DETECTED --format md
-    """
-    from nremstats.errors import OptionError
-    from nremstats.export import export_long, export_table
-    from nremstats.query import comparison_table, observations
-    from nremstats.store import open_store
-
-    if fmt == "sdmx-csv":
-        from nremstats import report
-        from nremstats.sdmx import Structure, to_sdmx_csv
-
-        structure = Structure(sdmx_agency, sdmx_id, sdmx_version)
-        opened = open_store(store)
-        frame = observations(opened, opened.resolve_as_of(as_of) if as_of else None)
-        if indicator:
-            frame = frame[frame["indicator"] == indicator]
-        result = to_sdmx_csv(frame, structure, prefer, output, suppress_below)
-        report.message(result.summary())
-        if result.text is not None:
-            sys.stdout.write(result.text)
-        return
-    if long + bool(indicator) + bool(layout) != 1:
-        raise OptionError(
-            "Give one of --indicator CODE (comparison table), --long, --format sdmx-csv, "
-            "or --layout NAME."
-        )
-    opened = open_store(store)
-    upto = opened.resolve_as_of(as_of) if as_of else None
-    if layout:
-        from nremstats import report
-        from nremstats.export_layout import export_in_layout
-
-        wanted = {c.upper() for c in country} if country else None
-        result = export_in_layout(observations(opened, upto), layout, wanted, output)
-        report.message(result.summary())
-        if output is None:
-            sys.stdout.write(result.text)
-        return
-    if long:
-        text = export_long(observations(opened, upto), fmt or "csv", output)
-    else:
-        from nremstats import report
-        from nremstats.disclosure import protect_table, threshold
-
-        k = threshold(suppress_below)
-        table = comparison_table(opened, indicator or "", prefer, upto)
-        table, hidden = protect_table(table, k)
-        if hidden.hidden:
-            report.message(f"{len(hidden.hidden)} count(s) under {k} shown as <{k} "
-                           "(--suppress-below 1 shows every count).")  # fmt: skip
-        text = export_table(table, fmt or "csv", output)
-    if text is not None:
-        sys.stdout.write(text)
-
-
 YearOption = Annotated[int | None, typer.Option("--year", help="One reference year.")]
 TableFormatOption = Annotated[TableFormat, typer.Option("--format", help="Output format.")]
 
@@ -377,102 +272,6 @@ def layouts(fmt: TableFormatOption = TableFormat.text) -> None:
     keys = ["layout", "provider", "kind", "formats", "title"]
     rows = [keys] + [[", ".join(r[k]) if k == "formats" else r[k] for k in keys] for r in records]
     report.print_rows(rows, "layouts", fmt.value, {"layouts": records})
-
-
-class PublicationFormat(StrEnum):
-    xlsx = "xlsx"
-    html = "html"
-    json = "json"
-
-
-@app.command(name="report")
-@_guarded
-def report_command(
-    years: Annotated[str, typer.Option("--years", help="A year or a range: 2019-2023.")],
-    output: Annotated[
-        Path | None,
-        typer.Option("-o", "--output", help="The report (.xlsx or .html; json: default stdout)."),
-    ] = None,
-    fmt: Annotated[
-        PublicationFormat | None,
-        typer.Option(
-            "--format",
-            "-f",
-            help="xlsx, html, or json (the suppression audit and "
-            "the submissions used, for scripts); default from the -o suffix.",
-        ),
-    ] = None,  # fmt: skip
-    prefer: PreferOption = None,
-    suppress_below: SuppressOption = None,
-    population: Annotated[
-        Path | None,
-        typer.Option("--population", help="CSV country,year,population: adds rates per 100,000."),
-    ] = None,
-    store: StoreOption = None,
-) -> None:
-    """Write the annual comparison report: one table per indicator, breakdown shares, regions,
-    rates, coverage, notes and the suppression audit, after disclosure control.
-
-    Example: nremstats report --years 2019-2023 -o tip_report_2019-2023.html
-    """
-    from nremstats import report
-    from nremstats.aggregates import load_population
-    from nremstats.disclosure import threshold
-    from nremstats.errors import OptionError
-    from nremstats.publication import build_report, parse_years, write_report
-    from nremstats.store import open_store
-
-    chosen = fmt.value if fmt else (output.suffix.lstrip(".").lower() if output else "")
-    if chosen not in ("xlsx", "html", "json") or (chosen != "json" and output is None):
-        raise OptionError("report: give -o FILE.xlsx or -o FILE.html (or --format json).")
-    k = threshold(suppress_below)
-    people = load_population(population) if population is not None else None
-    publication = build_report(open_store(store), parse_years(years), prefer, k, people)
-    text = write_report(publication, chosen, output)
-    if text is not None:
-        sys.stdout.write(text)
-        return
-    report.message(f"Wrote {output}: {len(publication.tables)} indicator(s), "
-                   f"{len(publication.shares)} share table(s), "
-                   f"{len(publication.audit)} cell(s) suppressed under {k}.")  # fmt: skip
-
-
-@app.command(name="chart")
-@_guarded
-def chart_command(
-    indicator: Annotated[str, typer.Option("--indicator", help="Indicator code to draw.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="The chart: FILE.png or .svg.")],
-    countries: Annotated[
-        str | None,
-        typer.Option("--countries", help="Comma-separated ISO3 codes (default: the 10 largest)."),
-    ] = None,
-    years: Annotated[str | None, typer.Option("--years", help="A year or a range.")] = None,
-    by: Annotated[
-        str | None,
-        typer.Option("--by", help="A composition instead of trends: sex, age, citizenship, forms."),
-    ] = None,
-    prefer: PreferOption = None,
-    suppress_below: SuppressOption = None,
-    store: StoreOption = None,
-) -> None:
-    """Draw trend lines per country (ranges for suppressed counts, breaks marked) or, with --by,
-    the composition of each country's latest year.
-
-    Example: nremstats chart --indicator VICTIMS_DETECTED --countries NLD,BEL -o victims.png
-    """
-    from nremstats import report
-    from nremstats.charts import chart_from_store, check_output, write_chart
-    from nremstats.disclosure import threshold
-    from nremstats.publication import parse_years
-    from nremstats.store import open_store
-
-    check_output(output)
-    wanted = [c.strip() for c in countries.split(",") if c.strip()] if countries else None
-    chart = chart_from_store(open_store(store), indicator.upper(), wanted,
-                             parse_years(years) if years else None, prefer,
-                             threshold(suppress_below), by)  # fmt: skip
-    write_chart(chart, output)
-    report.message(f"Wrote {output}: {chart.caption}")
 
 
 @app.command(name="map")
@@ -639,6 +438,10 @@ def demo() -> None:
         raise typer.Exit(0)
     report.error("The demo did not run as designed (see the tables above).")
     raise typer.Exit(1)
+
+
+# The commands that publish (export, report, chart) live in their own module.
+from nremstats import cli_publish  # noqa: E402, F401  (registers its commands on app)
 
 
 def main() -> None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from nremstats.errors import OptionError
 from nremstats.models import OBSERVATION_COLUMNS
@@ -19,6 +20,7 @@ from nremstats.query import LEGEND, ComparisonTable
 if TYPE_CHECKING:
     import pandas as pd
 
+    from nremstats.store import Store
     from nremstats.xlsx import Book, Sheet
 
 
@@ -136,3 +138,57 @@ def export_table(table: ComparisonTable, fmt: str, output: Path | None = None) -
 def export_long(frame: pd.DataFrame, fmt: str, output: Path | None = None) -> str | None:
     """Write observations in the long format; return the text when ``output`` is None."""
     return _write(frame, fmt, output, LONG_TEXT, LONG_BINARY, "the long observations")
+
+
+@dataclass
+class Exported:
+    """What ``nremstats export`` produced: the text for standard output (None when written
+    to a file) and messages for standard error."""
+
+    text: str | None
+    messages: list[str] = field(default_factory=list)
+
+
+def run_export(store: Store, *, indicator: str | None = None, long: bool = False,
+               fmt: str | None = None, prefer: str | None = None, output: Path | None = None,
+               as_of: str | None = None, layout: str | None = None,
+               countries: list[str] | None = None, structure: Any = None,
+               suppress_below: int | None = None) -> Exported:  # fmt: skip
+    """One export: a comparison table (``indicator``, after disclosure control), every
+    current observation (``long``), SDMX-CSV (``fmt="sdmx-csv"``, with ``structure``), or the
+    national returns in an agency's layout (``layout``).
+
+    Raises:
+        OptionError: not exactly one of them, or an option they cannot take.
+    """
+    from nremstats.query import comparison_table, observations
+
+    upto = store.resolve_as_of(as_of) if as_of else None
+    if fmt == "sdmx-csv":
+        from nremstats.sdmx import to_sdmx_csv
+
+        frame = observations(store, upto)
+        if indicator:
+            frame = frame[frame["indicator"] == indicator]
+        result = to_sdmx_csv(frame, structure, prefer, output, suppress_below)
+        return Exported(result.text, [result.summary()])
+    if long + bool(indicator) + bool(layout) != 1:
+        raise OptionError(
+            "Give one of --indicator CODE (comparison table), --long, --format sdmx-csv, "
+            "or --layout NAME."
+        )
+    if layout:
+        from nremstats.export_layout import export_in_layout
+
+        wanted = {c.upper() for c in countries} if countries else None
+        found = export_in_layout(observations(store, upto), layout, wanted, output)
+        return Exported(found.text if output is None else None, [found.summary()])
+    if long:
+        return Exported(export_long(observations(store, upto), fmt or "csv", output))
+    from nremstats.disclosure import protect_table, threshold
+
+    k = threshold(suppress_below)
+    table, hidden = protect_table(comparison_table(store, indicator or "", prefer, upto), k)
+    messages = [f"{len(hidden.hidden)} count(s) under {k} shown as <{k} (--suppress-below 1 "
+                "shows every count)."] if hidden.hidden else []  # fmt: skip
+    return Exported(export_table(table, fmt or "csv", output), messages)
