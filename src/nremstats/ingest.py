@@ -7,9 +7,7 @@ return to the store in one atomic step. A national return with any error is reje
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +17,7 @@ from nremstats.layout import Layout, detect, load_layout
 from nremstats.locate import constant_column, is_canonical_csv, is_template, locate
 from nremstats.locate_layout import locate_layout
 from nremstats.mapping import map_observations
+from nremstats.memory import gc_paused
 from nremstats.models import OBSERVATION_COLUMNS, FileReport, Finding, RunReport
 from nremstats.read import Source, read_source, require_file
 from nremstats.rules import RuleSet, load_rules
@@ -110,23 +109,6 @@ def _dedupe(findings: Iterable[Finding]) -> list[Finding]:
     return list(seen.values())
 
 
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a file is read and checked.
-
-    Reading builds hundreds of thousands of small objects, which makes Python run full
-    collections that cost more than the work itself (about a quarter of a GLOTIP ingest);
-    the pipeline makes no reference cycles worth collecting meanwhile.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def read_return(path: str | Path, options: CheckOptions | None = None) -> ReturnData:
     """Read and check one return (xlsx template, canonical long CSV or a foreign layout);
     write nothing.
@@ -134,7 +116,7 @@ def read_return(path: str | Path, options: CheckOptions | None = None) -> Return
     Raises:
         InputFileNotFound: the path is not a file.
     """
-    with _gc_paused():
+    with gc_paused():
         return _read_return(Path(path), options)
 
 
@@ -349,7 +331,7 @@ def ingest_files(
         run.files.append(report)
         if data.ok and data.observations is not None:
             batch += [(report, unit) for unit in submissions_of(data, received_at)]
-    with target.lock(on_wait=on_wait), _gc_paused():
+    with target.lock(on_wait=on_wait), gc_paused():
         published = set(target.publish([unit for _, unit in batch]))
     for report, (subs, _, _) in batch:
         for submission in subs:

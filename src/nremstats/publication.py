@@ -21,6 +21,7 @@ from nremstats import codes
 from nremstats.aggregates import Aggregate, rate, regional_aggregates
 from nremstats.disclosure import protect_table
 from nremstats.errors import OptionError
+from nremstats.memory import gc_paused
 from nremstats.query import ComparisonTable, comparison_table, parse_priority
 from nremstats.shares import ShareTable, breakdown_shares
 
@@ -117,6 +118,7 @@ def parse_years(text: str) -> list[int]:
     return list(range(first, last + 1))
 
 
+@gc_paused()
 def build_report(store: Store, years: list[int], prefer: str | None = None, k: int = 5,
                  population: dict[tuple[str, int], int] | None = None) -> Publication:  # fmt: skip
     """Gather the report of ``years`` from the store's current state.
@@ -150,6 +152,7 @@ def build_report(store: Store, years: list[int], prefer: str | None = None, k: i
     return publication
 
 
+@gc_paused()
 def write_report(publication: Publication, fmt: str, output: Path | None) -> str | None:
     """Write the report as ``xlsx`` or ``html`` to ``output``; ``json`` (the audit) to
     ``output`` or, without one, returned as text."""

@@ -82,13 +82,14 @@ def _share_sheet(book: Book, group: list[ShareTable]) -> None:
                       *map(spec.label, spec.parts)], "bold")  # fmt: skip
     for share in group:
         title = codes.label("indicator", share.indicator)
+        share_years = share.years
         for country in share.countries:
             name = codes.country_name(country) or country
             if single:
                 found = [share.cells.get((country, y), {}).get(spec.headline) for y in years]
                 sheet.figures([title, country, name, *map(_share_value, found)], first)
                 continue
-            for year in (y for y in share.years if (country, y) in share.cells):
+            for year in (y for y in share_years if (country, y) in share.cells):
                 cells = share.cells[(country, year)]
                 sheet.figures([title, country, name, year, share.totals.get((country, year)),
                                *(_share_value(cells.get(p)) for p in spec.parts)],

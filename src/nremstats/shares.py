@@ -180,15 +180,16 @@ def _protect(rows: pa.Table, is_total: np.ndarray, k: int) -> dict[int, str]:
     return protect_observations(frame, k, fixed=fixed).hidden
 
 
-def _parts(rows: pa.Table) -> list[tuple[str, str]]:
-    """(dimension, code) of the one breakdown of each row (``("", "_T")`` for a total)."""
+def _parts(rows: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+    """The dimension and the code of the one breakdown of each row (``""`` and ``_T`` for a
+    total)."""
     dim = np.full(rows.num_rows, "", dtype=object)
     code = np.full(rows.num_rows, "_T", dtype=object)
     for name in reversed(DIMENSIONS):  # at most one is not a total
         values = rows.column(name).to_numpy(zero_copy_only=False).astype(object)
         broken = values != "_T"
         dim[broken], code[broken] = name, values[broken]
-    return list(zip(dim.tolist(), code.tolist(), strict=True))
+    return dim, code
 
 
 def breakdown_shares(
@@ -212,11 +213,13 @@ def breakdown_shares(
     spec_of = {(i, s.dim): s for s in specs for i in s.indicators}
     found: dict[tuple[str, str], ShareTable] = {}
     audit: list[dict[str, Any]] = []
-    parts = [(n, *p) for n, (p, t) in enumerate(zip(_parts(rows), is_total, strict=True)) if not t]
-    columns = [lists[name] for name in ("indicator", "country", "year", "value", "obs_status",
-                                        "lower", "upper")]  # fmt: skip
-    for n, dim, part in parts:
-        indicator, country, year, value, status, lower, upper = (c[n] for c in columns)
+    wanted = np.flatnonzero(~is_total)
+    names = ("indicator", "country", "year", "value", "obs_status", "lower", "upper")
+    columns = [np.asarray(lists[name], dtype=object)[wanted].tolist() for name in names]
+    dims, parts = (found[wanted].tolist() for found in _parts(rows))
+    for n, dim, part, indicator, country, year, value, status, lower, upper in zip(
+        wanted.tolist(), dims, parts, *columns, strict=True
+    ):
         spec = spec_of[(indicator, dim)]
         share = found.get((spec.name, indicator))
         if share is None:
