@@ -68,7 +68,11 @@ def test_trend_lines_join_exact_figures_only_and_never_across_breaks():
 
 def test_trend_chart_chooses_the_largest_and_checks_countries_asked_for():
     table = _table()
-    assert "every country" in trend_chart(table).caption
+    caption = trend_chart(table).caption
+    assert "every country" in caption and "as a range" in caption and "break" in caption
+    plain = ComparisonTable("VICTIMS_DETECTED", ["NLD"], [2019, 2020],
+                            {("NLD", 2019): _cell(1), ("NLD", 2020): _cell(2)}, [], [])  # fmt: skip
+    assert trend_chart(plain).caption == "Victims of trafficking detected: every country."
     with pytest.raises(OptionError, match="DEU"):
         trend_chart(table, ["NLD", "DEU"])
 

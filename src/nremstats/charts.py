@@ -100,9 +100,12 @@ def trend_chart(table: ComparisonTable, countries: list[str] | None = None) -> C
     chosen = "the countries asked for" if countries else (
         f"the {len(shown)} largest latest figures of {len(table.countries)} countries"
         if len(table.countries) > len(shown) else "every country")  # fmt: skip
-    caption = (f"{table.title}: {chosen}. Bars are counts known only as a range (suppressed "
-               "or sent as a range); x on the axis: suppressed without bounds; a dotted step "
-               "instead of a line: a break in series or another victim definition.")  # fmt: skip
+    drawn = [text for key, text in (
+        ("range", "bars are counts known only as a range (suppressed or sent as a range)"),
+        ("c", "x on the axis: suppressed without bounds"),
+        ("break", "a dotted step instead of a line: a break in series or another victim "
+                  "definition")) if marked[key]]  # fmt: skip
+    caption = f"{table.title}: {chosen}." + (f" {'; '.join(drawn).capitalize()}." if drawn else "")
     alt = f"Line chart of {table.title} by year for {', '.join(shown)}."
     return Chart(figure, caption, alt)
 
