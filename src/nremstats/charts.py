@@ -105,7 +105,8 @@ def trend_chart(table: ComparisonTable, countries: list[str] | None = None) -> C
         ("c", "x on the axis: suppressed without bounds"),
         ("break", "a dotted step instead of a line: a break in series or another victim "
                   "definition")) if marked[key]]  # fmt: skip
-    caption = f"{table.title}: {chosen}." + (f" {'; '.join(drawn).capitalize()}." if drawn else "")
+    key = "; ".join(drawn)
+    caption = f"{table.title}: {chosen}." + (f" {key[:1].upper()}{key[1:]}." if key else "")
     alt = f"Line chart of {table.title} by year for {', '.join(shown)}."
     return Chart(figure, caption, alt)
 
