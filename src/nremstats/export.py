@@ -53,10 +53,10 @@ def table_md(table: ComparisonTable) -> str:
     return "\n".join(lines)
 
 
-def table_sheet(book: Book, table: ComparisonTable, name: str | None = None) -> Sheet:
+def table_sheet(book: Book, table: ComparisonTable) -> Sheet:
     """Write a comparison table on a new sheet: title, header, one row per country (plain
     numbers as numbers, formatted; marks as text), frozen header and country columns."""
-    sheet = book.sheet(name or table.indicator, widths={1: 32}, freeze=(2, 2))
+    sheet = book.sheet(table.indicator, widths={1: 32}, freeze=(2, 2))
     sheet.append([f"{table.title} ({table.indicator})"], "title")
     header, *body = table.rows()
     sheet.append(header, "bold")

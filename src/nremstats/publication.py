@@ -75,6 +75,19 @@ class Publication:
                 reported.setdefault(key, []).append(text)
         return {key: "; ".join(texts) for key, texts in sorted(reported.items())}
 
+    def definitions(self) -> list[tuple[str, str]]:
+        """(country, its definition of victims: ``Identified (formally identified victims)``,
+        or ``not given``), one row per definition a country used in the years shown."""
+        victims = next((t for t in self.tables if t.indicator == "VICTIMS_DETECTED"), None)
+        found = {(country, cell.definition) for (country, _), cell in
+                 (victims.cells.items() if victims else [])}  # fmt: skip
+        return sorted((country, codes.label("definition", code) if code else "not given")
+                      for country, code in found)  # fmt: skip
+
+    def without_population(self) -> list[str]:
+        """``COUNTRY YEAR`` of the figures that get no rate for want of a population."""
+        return sorted({f"{c} {y}" for _, c, y, text in self.rates() if text == "(no population)"})
+
     def providers(self) -> list[tuple[str, str]]:
         """(country, the providers its figures came from), e.g. ``NLD (national return)``."""
         found: dict[str, set[str]] = {}

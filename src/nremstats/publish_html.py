@@ -184,25 +184,16 @@ def _coverage(publication: Publication) -> str:
 
 def _notes(publication: Publication) -> str:
     legend = _table(["mark", "meaning"], [list(item) for item in LEGEND])
-    victims = next((t for t in publication.tables if t.indicator == "VICTIMS_DETECTED"), None)
-    cells = victims.cells.items() if victims else []
-    definitions = sorted(
-        {
-            (c, codes.label("definition", cell.definition) if cell.definition else "not given")
-            for (c, _), cell in cells
-        }
-    )
     out = ('<section id="notes"><h2>Notes</h2><h3>Marks</h3>' + legend
            + "<h3>Each country's definition of victims</h3>"
-           + _table(["country", "definition"], [list(d) for d in definitions])
+           + _table(["country", "definition"], [list(d) for d in publication.definitions()])
            + "<h3>Providers</h3><p class=\"note\">One provider per country and year, by the "
            f"priority {escape(', '.join(publication.priority))}; the submission behind each "
            'figure is under <a href="#sources">Sources</a>.</p>'
            + _table(["country", "providers of the figures shown"],
                     [list(p) for p in publication.providers()]))  # fmt: skip
     if publication.population is not None:
-        missing = sorted({f"{c} {y}" for _, c, y, text in publication.rates()
-                          if text == "(no population)"})  # fmt: skip
+        missing = publication.without_population()
         out += ('<p class="note">Rates per 100,000 from the population file; a ranged count '
                 "gives a ranged rate, a count suppressed without bounds none."
                 + (f" No population given, so no rate: {escape(', '.join(missing))}."

@@ -140,10 +140,7 @@ def _notes_sheet(book: Book, publication: Publication) -> None:
         sheet.append([mark, "", meaning])
     sheet.append()
     sheet.append(["country", "", "definition of victims (VICTIMS_DETECTED)"], "bold")
-    victims = next((t for t in publication.tables if t.indicator == "VICTIMS_DETECTED"), None)
-    cells = victims.cells.items() if victims else []
-    definitions = sorted({(c, cell.definition or "not given") for (c, _), cell in cells})
-    for country, definition in definitions:
+    for country, definition in publication.definitions():
         sheet.append([country, "", definition])
     sheet.append()
     sheet.append(["country", "", "providers of the figures shown (priority: "
@@ -152,8 +149,7 @@ def _notes_sheet(book: Book, publication: Publication) -> None:
     for country, providers in publication.providers():
         sheet.append([country, "", providers])
     if publication.population is not None:
-        missing = sorted({f"{c} {y}" for _, c, y, text in publication.rates()
-                          if text == "(no population)"})  # fmt: skip
+        missing = publication.without_population()
         sheet.append()
         sheet.append(["rates", "", "per 100,000 from the population file; a ranged count gives "
                       "a ranged rate, a count suppressed without bounds none"])  # fmt: skip

@@ -102,7 +102,8 @@ class ComparisonTable:
     def within(self, years: list[int]) -> ComparisonTable:
         """The same table for ``years`` only."""
         cells = {key: cell for key, cell in self.cells.items() if key[1] in years}
-        shown = [y for y in years if any(k[1] == y for k in cells)]
+        held = {year for _, year in cells}
+        shown = [y for y in years if y in held]
         return replace(self, cells=cells, countries=sorted({c for c, _ in cells}), years=shown)
 
     def row_notes(self, country: str) -> str:
