@@ -105,8 +105,8 @@ def trend_chart(table: ComparisonTable, countries: list[str] | None = None) -> C
         ("c", "x on the axis: suppressed without bounds"),
         ("break", "a dotted step instead of a line: a break in series or another victim "
                   "definition")) if marked[key]]  # fmt: skip
-    key = "; ".join(drawn)
-    caption = f"{table.title}: {chosen}." + (f" {key[:1].upper()}{key[1:]}." if key else "")
+    said = "; ".join(drawn)
+    caption = f"{table.title}: {chosen}." + (f" {said[:1].upper()}{said[1:]}." if said else "")
     alt = f"Line chart of {table.title} by year for {', '.join(shown)}."
     return Chart(figure, caption, alt)
 
@@ -261,7 +261,7 @@ def chart_from_store(store: Store, indicator: str, countries: list[str] | None =
     table, _ = protect_table(table, k)
     if by is None:
         return trend_chart(table, countries)
-    specs = [s for s in share_specs() if by.lower() in (s.name, s.dim, s.dim[:4] + "s")]
+    specs = [s for s in share_specs() if by.lower() in (s.name, s.dim)]
     if not specs or indicator not in specs[0].indicators:
         known = ", ".join(f"{s.dim} ({s.name})" for s in share_specs() if indicator in s.indicators)
         raise OptionError(f"--by {by}: {indicator} has no such breakdown; choose one of {known}.")
