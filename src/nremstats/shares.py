@@ -204,7 +204,8 @@ def breakdown_shares(
     rows = _published_rows(store, tables, specs)
     is_total = _all_totals(rows)
     hidden = _protect(rows, is_total, k)
-    lists = {name: rows.column(name).to_pylist() for name in _COLUMNS}
+    names = ("indicator", "country", "year", "value", "obs_status", "lower", "upper")
+    lists = {name: rows.column(name).to_pylist() for name in names}
     totals = {(i, c, y): v for i, c, y, v, t in zip(lists["indicator"], lists["country"],
               lists["year"], lists["value"], is_total, strict=True) if t}  # fmt: skip
     # a share only of a total the table publishes exactly (same indicator, country, year)
@@ -214,7 +215,6 @@ def breakdown_shares(
     found: dict[tuple[str, str], ShareTable] = {}
     audit: list[dict[str, Any]] = []
     wanted = np.flatnonzero(~is_total)
-    names = ("indicator", "country", "year", "value", "obs_status", "lower", "upper")
     columns = [np.asarray(lists[name], dtype=object)[wanted].tolist() for name in names]
     dims, parts = (found[wanted].tolist() for found in _parts(rows))
     for n, dim, part, indicator, country, year, value, status, lower, upper in zip(
