@@ -134,7 +134,7 @@ def main_options(
     _state["debug"] = debug
 
 
-@app.command()
+@app.command(rich_help_panel="Returns")
 @_guarded
 def template(
     country: Annotated[str, typer.Option("--country", help="ISO 3166 alpha-3 code, e.g. NLD.")],
@@ -153,7 +153,7 @@ def template(
     report.message(f"Wrote {output} ({country.upper()} {year}, {lang.value}).")
 
 
-@app.command()
+@app.command(rich_help_panel="Returns")
 @_guarded
 def validate(
     files: FilesArgument,
@@ -197,7 +197,7 @@ def validate(
     raise typer.Exit(run.exit_code(strict))
 
 
-@app.command()
+@app.command(rich_help_panel="Returns")
 @_guarded
 def ingest(
     files: FilesArgument,
@@ -210,8 +210,10 @@ def ingest(
     ignore_unknown_columns: IgnoreOption = False,
     layout: LayoutOption = None,
 ) -> None:
-    """Validate returns and store the valid ones; a return with errors is rejected whole
-    (an agency compilation's unreadable rows are rejected one by one).
+    """Validate returns and store the valid ones.
+
+    A return with errors is rejected whole; an agency compilation's unreadable rows are
+    rejected one by one.
 
     Example: nremstats ingest returns/*.xlsx data_glotip.xlsx --store ./nremstats-store
     """
@@ -239,7 +241,7 @@ YearOption = Annotated[int | None, typer.Option("--year", help="One reference ye
 TableFormatOption = Annotated[TableFormat, typer.Option("--format", help="Output format.")]
 
 
-@app.command()
+@app.command(rich_help_panel="Store")
 @_guarded
 def status(
     year: YearOption = None,
@@ -258,7 +260,7 @@ def status(
     report.print_rows(result.rows(), "coverage (provider:status)", fmt.value, result.to_dict())
 
 
-@app.command()
+@app.command(rich_help_panel="Returns")
 @_guarded
 def layouts(fmt: TableFormatOption = TableFormat.text) -> None:
     """List the foreign layouts nremstats reads (for --layout), with their providers.
@@ -274,7 +276,7 @@ def layouts(fmt: TableFormatOption = TableFormat.text) -> None:
     report.print_rows(rows, "layouts", fmt.value, {"layouts": records})
 
 
-@app.command(name="map")
+@app.command(name="map", rich_help_panel="Returns")
 @_guarded
 def map_command(
     file: Annotated[Path, typer.Argument(help="A workbook or CSV of an unknown layout.")],
@@ -300,7 +302,7 @@ def map_command(
         report.message(f"Wrote the draft layout {output}: check it, then --layout {output}.")
 
 
-@app.command()
+@app.command(rich_help_panel="Store")
 @_guarded
 def history(
     country: Annotated[str, typer.Argument(help="ISO 3166 alpha-3 code.")],
@@ -324,7 +326,7 @@ def history(
     report.print_rows(rows, f"history of {country.upper()}", fmt.value, {"submissions": subs})
 
 
-@app.command()
+@app.command(rich_help_panel="Store")
 @_guarded
 def diff(
     country: Annotated[str, typer.Argument(help="ISO 3166 alpha-3 code.")],
@@ -354,7 +356,7 @@ def diff(
     report.print_rows(rows, title, fmt.value, result.to_dict())
 
 
-@app.command()
+@app.command(rich_help_panel="Store")
 @_guarded
 def verify(
     repair: Annotated[
@@ -393,7 +395,7 @@ def verify(
     raise typer.Exit(0 if result.ok else 1)
 
 
-@app.command()
+@app.command(rich_help_panel="Store")
 @_guarded
 def compact(store: StoreOption = None) -> None:
     """Rewrite the current observations as one sorted Parquet file, for fast tables at scale.
@@ -416,7 +418,7 @@ def compact(store: StoreOption = None) -> None:
         )
 
 
-@app.command()
+@app.command(rich_help_panel="Returns")
 @_guarded
 def demo() -> None:
     """Run the whole pipeline on the bundled sample returns and print a comparison table.

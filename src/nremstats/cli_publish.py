@@ -13,7 +13,7 @@ import typer
 from nremstats.cli import PreferOption, StoreOption, SuppressOption, _guarded, app
 
 
-@app.command()
+@app.command(rich_help_panel="Publish")
 @_guarded
 def export(
     indicator: Annotated[
@@ -59,9 +59,11 @@ def export(
     suppress_below: SuppressOption = None,
     store: StoreOption = None,
 ) -> None:
-    """Write the comparison table of an indicator, (--long) every current observation,
-    (--format sdmx-csv) the published observations as SDMX-CSV 2.0, or (--layout) the
-    national returns in an agency's layout.
+    """Write a comparison table, the long observations, SDMX-CSV or an agency's layout.
+
+    The comparison table of an indicator (--indicator), every current observation (--long),
+    the published observations as SDMX-CSV 2.0 (--format sdmx-csv), or the national returns
+    in an agency's layout (--layout).
 
     Example: nremstats export --indicator VICTIMS_DETECTED --format md
     """
@@ -86,7 +88,7 @@ class PublicationFormat(StrEnum):
     json = "json"
 
 
-@app.command(name="report")
+@app.command(name="report", rich_help_panel="Publish")
 @_guarded
 def report_command(
     years: Annotated[str, typer.Option("--years", help="A year or a range: 2019-2023.")],
@@ -111,8 +113,10 @@ def report_command(
     ] = None,
     store: StoreOption = None,
 ) -> None:
-    """Write the annual comparison report: one table per indicator, breakdown shares, regions,
-    rates, coverage, notes and the suppression audit, after disclosure control.
+    """Write the annual comparison report (xlsx, html) or its suppression audit (json).
+
+    One table per indicator, breakdown shares, regions, rates, coverage, notes and the
+    suppression audit, after disclosure control; the html has the charts inline.
 
     Example: nremstats report --years 2019-2023 -o tip_report_2019-2023.html
     """
@@ -138,7 +142,7 @@ def report_command(
                    f"{len(publication.audit)} cell(s) suppressed under {k}.")  # fmt: skip
 
 
-@app.command(name="chart")
+@app.command(name="chart", rich_help_panel="Publish")
 @_guarded
 def chart_command(
     indicator: Annotated[str, typer.Option("--indicator", help="Indicator code to draw.")],
@@ -156,8 +160,10 @@ def chart_command(
     suppress_below: SuppressOption = None,
     store: StoreOption = None,
 ) -> None:
-    """Draw trend lines per country (ranges for suppressed counts, breaks marked) or, with --by,
-    the composition of each country's latest year.
+    """Draw an indicator's trends per country, or (--by) its composition, as PNG or SVG.
+
+    Trend lines show ranges for suppressed counts and do not join across breaks in series or
+    changes of victim definition; --by draws each country's latest year as a 100% bar.
 
     Example: nremstats chart --indicator VICTIMS_DETECTED --countries NLD,BEL -o victims.png
     """
