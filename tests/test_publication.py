@@ -123,3 +123,36 @@ def test_report_of_the_sample_store_matches_the_golden_tables(sample_store, upda
     }  # fmt: skip
     text = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
     assert text == _golden("report_sample.json", text, update_golden)
+
+
+def test_report_as_of_reproduces_a_past_report(tmp_path):
+    first = write_csv(tmp_path / "a.csv", [HEADER, "NLD,2022,VICTIMS_DETECTED,_T,_T,_T,_T,100",
+                                           "NLD,2022,VICTIMS_DETECTED,F,_T,_T,_T,60"])  # fmt: skip
+    store = tmp_path / "store"
+    assert ingest_files([first], store).ok
+    before = build_report(open_store(store), [2022])
+    revised = write_csv(tmp_path / "b.csv", [HEADER, "NLD,2022,VICTIMS_DETECTED,_T,_T,_T,_T,120",
+                        "NLD,2022,VICTIMS_DETECTED,F,_T,_T,_T,90"])  # fmt: skip
+    assert ingest_files([revised], store).ok
+    opened = open_store(store)
+    now = build_report(opened, [2022])
+    (old_id,) = {row[3] for row in before.submissions()}
+    again = build_report(opened, [2022], upto=opened.resolve_as_of(old_id))
+
+    def figures(publication):
+        female = next(s for s in publication.shares if s.spec.name == "female")
+        return (publication.tables[0].cells[("NLD", 2022)].value,
+                female.cells[("NLD", 2022)]["F"].text, publication.submissions())  # fmt: skip
+
+    assert figures(now)[:2] == (120, "75.0")
+    assert figures(again) == figures(before) and figures(before)[:2] == (100, "60.0")
+    assert "as of submission" in again.state and "current" in now.state
+    out = tmp_path / "old.xlsx"
+    result = invoke("report", "--years", "2022", "--as-of", old_id, "-o", str(out),
+                    "--store", str(store))  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    cover = [[c.value for c in row] for row in load_workbook(out)["Cover"].iter_rows()]
+    assert cover[1][2].startswith("from the store as of submission")
+    bad = invoke("report", "--years", "2022", "--as-of", "nonsense", "-o", str(out),
+                 "--store", str(store))  # fmt: skip
+    assert bad.exit_code == 2

@@ -91,7 +91,9 @@ def test_report_audit_as_json_matches_the_workbook(sample_store, tmp_path):
                     "--store", str(sample_store))  # fmt: skip
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
-    assert set(data) == {"years", "made", "suppress_below", "suppressed", "submissions"}
+    assert set(data) == {"years", "made", "as_of", "suppress_below", "suppressed",
+                         "submissions"}  # fmt: skip
+    assert data["as_of"] is None  # the current state
     assert data["suppress_below"] == 5 and data["years"] == [2021, 2022, 2023, 2024]
     keys = ["indicator", "country", "year", "breakdown", "reason", "why"]
     assert data["suppressed"] and all(list(e) == keys for e in data["suppressed"])

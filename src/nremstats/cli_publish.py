@@ -12,6 +12,11 @@ import typer
 
 from nremstats.cli import PreferOption, StoreOption, SuppressOption, _guarded, app
 
+AsOfOption = Annotated[
+    str | None,
+    typer.Option("--as-of", help="A past state: a submission id, or an ISO 8601 date/time."),
+]
+
 
 @app.command(rich_help_panel="Publish")
 @_guarded
@@ -30,10 +35,7 @@ def export(
     ] = None,
     prefer: PreferOption = None,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write.")] = None,
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", help="A past state: a submission id, or an ISO 8601 date/time."),
-    ] = None,
+    as_of: AsOfOption = None,
     layout: Annotated[
         str | None,
         typer.Option(
@@ -111,6 +113,7 @@ def report_command(
         Path | None,
         typer.Option("--population", help="CSV country,year,population: adds rates per 100,000."),
     ] = None,
+    as_of: AsOfOption = None,
     store: StoreOption = None,
 ) -> None:
     """Write the annual comparison report (xlsx, html) or its suppression audit (json).
@@ -132,7 +135,9 @@ def report_command(
         raise OptionError("report: give -o FILE.xlsx or -o FILE.html (or --format json).")
     k = threshold(suppress_below)
     people = load_population(population) if population is not None else None
-    publication = build_report(open_store(store), parse_years(years), prefer, k, people)
+    opened = open_store(store)
+    upto = opened.resolve_as_of(as_of) if as_of else None
+    publication = build_report(opened, parse_years(years), prefer, k, people, upto)
     text = write_report(publication, chosen, output)
     if text is not None:
         sys.stdout.write(text)

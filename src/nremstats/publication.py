@@ -44,6 +44,15 @@ class Publication:
     priority: list[str] = field(default_factory=list)
     #: (country, year) -> population, when rates are asked for
     population: dict[tuple[str, int], int] | None = None
+    #: the past state used (the store's sequence number of its last submission), or None
+    upto: int | None = None
+
+    @property
+    def state(self) -> str:
+        """The store state used, in words."""
+        if self.upto is None:
+            return "the store's current state"
+        return f"the store as of submission no. {self.upto} (--as-of)"
 
     def rates(self) -> list[tuple[str, str, int, str]]:
         """(indicator, country, year, rate per 100,000 as text): a range from a ranged count,
@@ -133,17 +142,19 @@ def parse_years(text: str) -> list[int]:
 
 @gc_paused()
 def build_report(store: Store, years: list[int], prefer: str | None = None, k: int = 5,
-                 population: dict[tuple[str, int], int] | None = None) -> Publication:  # fmt: skip
-    """Gather the report of ``years`` from the store's current state.
+                 population: dict[tuple[str, int], int] | None = None,
+                 upto: int | None = None) -> Publication:  # fmt: skip
+    """Gather the report of ``years`` from the store's current state, or from a past one
+    (``upto``: ``Store.resolve_as_of``), so a published report can be made again exactly.
 
     Raises:
         OptionError: the store holds no figure for those years.
     """
     made = dt.datetime.now(dt.UTC).date().isoformat()
     publication = Publication(years, made, k, population=population,
-                              priority=parse_priority(prefer))  # fmt: skip
+                              priority=parse_priority(prefer), upto=upto)  # fmt: skip
     for indicator in codes.ordered_codes("indicator"):
-        table = comparison_table(store, indicator, prefer).within(years)
+        table = comparison_table(store, indicator, prefer, upto).within(years)
         if not table.cells:
             continue
         table, hidden = protect_table(table, k)
@@ -159,7 +170,7 @@ def build_report(store: Store, years: list[int], prefer: str | None = None, k: i
             f"The store holds no figure for {years[0]}-{years[-1]}: ingest returns first, or "
             "choose other --years (nremstats status shows what it holds)."
         )
-    publication.shares, audit = breakdown_shares(store, publication.tables, k)
+    publication.shares, audit = breakdown_shares(store, publication.tables, k, upto)
     publication.audit += audit
     publication.audit.sort(key=lambda e: (e["indicator"], e["country"], e["year"]))
     return publication

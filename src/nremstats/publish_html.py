@@ -128,7 +128,7 @@ def render_html(publication: Publication) -> str:
     span = f"{publication.years[0]}-{publication.years[-1]}"
     title = f"Trafficking in persons: national figures compared, {span}"
     parts = [f"<h1>{escape(title)}</h1>",
-             f'<p class="meta">Made {escape(publication.made)} from the nremstats store. '
+             f'<p class="meta">Made {escape(publication.made)} from {escape(publication.state)}. '
              f"Counts from 1 to {publication.k - 1} are shown as a range (disclosure control); "
              "one provider per country and year, counts on different victim definitions never "
              "added together.</p>"]  # fmt: skip
@@ -233,6 +233,7 @@ def audit_json(publication: Publication) -> str:
     data = {
         "years": publication.years,
         "made": publication.made,
+        "as_of": publication.upto,
         "suppress_below": publication.k,
         "suppressed": publication.audit,
         "submissions": [dict(zip(SUBMISSION_KEYS, row, strict=True))

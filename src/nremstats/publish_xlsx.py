@@ -39,7 +39,7 @@ def write_report_xlsx(publication: Publication, path: Path) -> None:
         cover = book.sheet("Cover", widths=dict(enumerate((10, 8, 12, 44, 90))), freeze=(6, 0))
         span = f"{publication.years[0]}-{publication.years[-1]}"
         cover.append([f"Trafficking in persons: national figures compared, {span}"], "title")
-        cover.append(["Made", publication.made])
+        cover.append(["Made", publication.made, f"from {publication.state}"])
         cover.append(["Counts under", publication.k, "shown as a range (disclosure control)"])
         cover.append()
         cover.append(["Store state used: the submission each figure comes from"])

@@ -123,7 +123,8 @@ _COLUMNS = ["indicator", "country", "year", "submission_id", *DIMENSIONS, "value
             "obs_status", "lower", "upper"]  # fmt: skip
 
 
-def _published_rows(store: Store, tables: list[ComparisonTable], specs: list[ShareSpec]) -> Any:
+def _published_rows(store: Store, tables: list[ComparisonTable], specs: list[ShareSpec],
+                    upto: int | None = None) -> Any:  # fmt: skip
     """The totals and declared parts of the submissions the tables show (one provider per
     country-year), one breakdown at a time: one read of the store, as an Arrow table."""
     import pyarrow as pa
@@ -134,7 +135,7 @@ def _published_rows(store: Store, tables: list[ComparisonTable], specs: list[Sha
     at_most_one = functools.reduce(operator.or_, (a & b & c for a, b, c in combinations(total, 3)))
     wanted = sorted({t.indicator for t in tables})
     condition = ds.field("indicator").isin(wanted) & at_most_one
-    rows = store.observation_table(columns=_COLUMNS, condition=condition)
+    rows = store.observation_table(upto=upto, columns=_COLUMNS, condition=condition)
     chosen = [(t.indicator, c, y, cell.submission_id) for t in tables
               for (c, y), cell in t.cells.items()]  # fmt: skip
     keys = pa.table(dict(zip(_COLUMNS[:4], map(list, zip(*chosen, strict=True)), strict=True)))
@@ -193,15 +194,16 @@ def _parts(rows: pa.Table) -> tuple[np.ndarray, np.ndarray]:
 
 
 def breakdown_shares(
-    store: Store, tables: list[ComparisonTable], k: int
+    store: Store, tables: list[ComparisonTable], k: int, upto: int | None = None
 ) -> tuple[list[ShareTable], list[dict[str, Any]]]:
     """The declared shares of every table (already through disclosure control), and the audit
-    records of the parts suppressed for them."""
+    records of the parts suppressed for them; ``upto`` a past state of the store, as the
+    tables were made from."""
     specs = share_specs()
     tables = [t for t in tables if t.cells and any(t.indicator in s.indicators for s in specs)]
     if not tables:
         return [], []
-    rows = _published_rows(store, tables, specs)
+    rows = _published_rows(store, tables, specs, upto)
     is_total = _all_totals(rows)
     hidden = _protect(rows, is_total, k)
     names = ("indicator", "country", "year", "value", "obs_status", "lower", "upper")
