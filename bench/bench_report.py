@@ -24,8 +24,6 @@ import functools
 import json
 import operator
 import shutil
-import statistics
-import time
 from itertools import combinations
 from pathlib import Path
 
@@ -87,24 +85,12 @@ def floor(path: Path, context: dict) -> None:
         out / "submissions.csv", index=False)  # fmt: skip
 
 
-def paired(a, b, reps: int) -> tuple[float, float, float]:
-    a(), b()  # warm both (imports, file cache)
-    ta, tb = [], []
-    for _ in range(reps):
-        start = time.perf_counter()
-        a()
-        ta.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        b()
-        tb.append(time.perf_counter() - start)
-    ratio = statistics.median(x / y for x, y in zip(ta, tb, strict=True))
-    return statistics.median(ta), statistics.median(tb), ratio
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--reps", type=int, default=3)
     args = parser.parse_args()
+    from bench_store import paired  # the same paired timing as the store bench
+
     from nremstats import codes
     from nremstats.aggregates import m49
     from nremstats.store import open_store
@@ -127,8 +113,7 @@ def main() -> None:
           "runs, medians")  # fmt: skip
     for fmt in ("xlsx", "html"):
         run = ours(fmt)
-        mine, base, ratio = paired(lambda r=run: r(STORE), lambda: floor(STORE, context),
-                                   args.reps)  # fmt: skip
+        mine, base, ratio = paired(run, lambda path: floor(path, context), STORE, args.reps)
         size = (OUT / f"report.{fmt}").stat().st_size
         print(f"report {fmt:4}: nremstats {mine:6.2f} s ({size / 1e6:.1f} MB)  plain CSV "
               f"{base:6.2f} s  ratio {ratio:.2f} (target <= 3)")  # fmt: skip
