@@ -37,8 +37,8 @@ DIMS = ["sex", "age", "exploitation", "citizenship"]
 
 def ours(fmt: str):
     def run(path: Path) -> None:
-        from nremstats.publication import build_report, write_report
-        from nremstats.store import open_store
+        from nremstats.publish.publication import build_report, write_report
+        from nremstats.store.store import open_store
 
         publication = build_report(open_store(path), YEARS)
         write_report(publication, fmt, OUT / f"report.{fmt}")
@@ -91,9 +91,9 @@ def main() -> None:
     args = parser.parse_args()
     from bench_store import paired  # the same paired timing as the store bench
 
-    from nremstats import codes
-    from nremstats.aggregates import m49
-    from nremstats.store import open_store
+    from nremstats.core import codes
+    from nremstats.publish.aggregates import m49
+    from nremstats.store.store import open_store
 
     if not (STORE / "manifest.json").exists():
         from bench_store import build

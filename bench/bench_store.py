@@ -73,7 +73,7 @@ ORDER BY country, years, provider
 def build(path: Path, countries: int, years: int) -> None:
     import pycountry
 
-    from nremstats.store import Store, Submission, now_iso
+    from nremstats.store.store import Store, Submission, now_iso
 
     store = Store(path)
     store.initialise()
@@ -107,9 +107,9 @@ def build(path: Path, countries: int, years: int) -> None:
 
 
 def ours_table(path: Path) -> str:
-    from nremstats.export import export_table
-    from nremstats.query import comparison_table
-    from nremstats.store import open_store
+    from nremstats.publish.export import export_table
+    from nremstats.publish.tables import comparison_table
+    from nremstats.store.store import open_store
 
     return export_table(comparison_table(open_store(path), "VICTIMS_DETECTED"), "csv") or ""
 
@@ -133,8 +133,8 @@ def duck_table(path: Path) -> str:
 
 
 def ours_status(path: Path) -> object:
-    from nremstats.history import coverage
-    from nremstats.store import open_store
+    from nremstats.store.history import coverage
+    from nremstats.store.store import open_store
 
     return coverage(open_store(path)).rows()
 
@@ -186,7 +186,7 @@ def main() -> None:
         print(f"built {path} in {time.perf_counter() - start:.0f} s")
     subs = args.countries * args.years
     print(f"{subs:,} submissions, {subs * 2500:,} observations; {args.reps} paired reps, medians")
-    from nremstats.store import open_store
+    from nremstats.store.store import open_store
 
     store = open_store(path)
     if "compacted" in store.manifest():

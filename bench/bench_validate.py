@@ -38,7 +38,7 @@ HIERARCHIES = {
 
 def floor(path: Path) -> int:
     """pandas read_csv plus the same checks, plain and vectorised; returns a problem count."""
-    from nremstats import codes
+    from nremstats.core import codes
 
     df = pd.read_csv(path, dtype=str, keep_default_na=False, engine="pyarrow")  # fastest
     text = df["value"].str.strip()
@@ -70,7 +70,7 @@ def floor(path: Path) -> int:
 
 
 def ours(path: Path) -> int:
-    from nremstats.ingest import validate_files
+    from nremstats.returns.pipeline import validate_files
 
     return len(validate_files([path]).findings)
 
@@ -91,7 +91,7 @@ def paired(a, b, arg, reps: int) -> tuple[float, float, object, object]:
 
 
 def table_schema(path: Path) -> Path:
-    from nremstats import codes
+    from nremstats.core import codes
 
     fields = [
         {

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
 
-from nremstats.template import fill_return, metadata_rows, write_template
+from nremstats.template.grid import fill_return, metadata_rows, write_template
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "sample_data"

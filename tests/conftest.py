@@ -44,7 +44,7 @@ def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def blank_template(tmp_path: Path) -> Path:
-    from nremstats.template import write_template
+    from nremstats.template.workbook import write_template
 
     return write_template(tmp_path / "blank.xlsx", "NLD", 2023, "en")
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from nremstats.aggregates import (
+from nremstats.core.errors import OptionError
+from nremstats.publish.aggregates import (
     load_population,
     m49,
     members,
@@ -14,8 +15,7 @@ from nremstats.aggregates import (
     region_of,
     regional_aggregates,
 )
-from nremstats.errors import OptionError
-from nremstats.query import ComparisonTable, TableCell
+from nremstats.publish.tables import ComparisonTable, TableCell
 
 DATA = Path(__file__).parent / "data"
 

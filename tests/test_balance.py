@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nremstats.ingest import CheckOptions, read_return
-from nremstats.rules import RuleSet
+from nremstats.returns.pipeline import CheckOptions, read_return
+from nremstats.returns.rules import RuleSet
 
 from .conftest import HEADER, write_csv
 
@@ -102,7 +102,7 @@ def test_tolerance_and_switching_off(tmp_path):
 
 
 def test_multiple_counting_turns_the_error_into_a_warning(tmp_path):
-    from nremstats.template import fill_return, write_template
+    from nremstats.template.workbook import fill_return, write_template
 
     path = write_template(tmp_path / "t.xlsx", "NLD", 2023)
     values = {

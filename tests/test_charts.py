@@ -6,10 +6,10 @@ import io
 
 import pytest
 
-from nremstats.charts import composition_chart, render, trend_chart
-from nremstats.errors import OptionError
-from nremstats.query import ComparisonTable, TableCell
-from nremstats.shares import Share, ShareTable, share_specs
+from nremstats.core.errors import OptionError
+from nremstats.publish.charts import composition_chart, render, trend_chart
+from nremstats.publish.shares import Share, ShareTable, share_specs
+from nremstats.publish.tables import ComparisonTable, TableCell
 
 from .test_cli import invoke
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from nremstats.cli import app
-from nremstats.ingest import validate_files
+from nremstats.cli.main import app
+from nremstats.returns.pipeline import validate_files
 
 from .conftest import HEADER, SAMPLES, copy_sample, write_csv
 
@@ -148,12 +148,12 @@ def test_ingest_into_store_path_that_is_a_file(tmp_path):
 
 
 def test_internal_failure_exits_3(monkeypatch, tmp_path):
-    import nremstats.ingest
+    import nremstats.returns.pipeline
 
     def boom(*_a, **_k):
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr(nremstats.ingest, "validate_files", boom)
+    monkeypatch.setattr(nremstats.returns.pipeline, "validate_files", boom)
     path = copy_sample("NLD_2023_en.xlsx", tmp_path)
     result = invoke("validate", str(path))
     assert result.exit_code == 3 and "internal failure" in result.stderr
@@ -202,7 +202,7 @@ def test_installed_entry_point_subprocess(tmp_path):
 
 def test_help_imports_no_heavy_library():
     code = (
-        "import sys; from nremstats.cli import app; "
+        "import sys; from nremstats.cli.main import app; "
         "from typer.testing import CliRunner; CliRunner().invoke(app, ['--help']); "
         "print(sorted(m for m in ('pandas', 'pandera', 'pyarrow', 'openpyxl', 'matplotlib', "
         "'xlsxwriter', 'numpy') "

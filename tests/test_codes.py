@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from nremstats import codes
+from nremstats.core import codes
 
 
 def test_spec_codes_are_declared():

@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 
 from nremstats.ingest import ingest_files
-from nremstats.store import MANIFEST, open_store
-from nremstats.verify import verify_store
+from nremstats.store.manifest import MANIFEST
+from nremstats.store.store import open_store
+from nremstats.store.verify import verify_store
 
 from .conftest import HEADER, SAMPLES, write_csv
 
@@ -28,8 +29,8 @@ CHILD = """
 import sys
 import pandas, pandera.pandas, pyarrow.parquet, python_calamine, pycountry  # imports first
 from nremstats.ingest import ingest_files
-from nremstats.validate import observation_schema
-from nremstats.codes import country_codes
+from nremstats.returns.validate import observation_schema
+from nremstats.core.codes import country_codes
 observation_schema(), country_codes()
 print("ready", flush=True)
 ingest_files(sys.argv[2:], sys.argv[1])

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nremstats.disclosure import PRIMARY, SECONDARY, SENDER, determined, protect
+from nremstats.publish.disclosure import PRIMARY, SECONDARY, SENDER, determined, protect
 
 
 def attacker_recovers(cells, relations, hidden) -> set:

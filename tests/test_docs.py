@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from typer.main import get_command
 
-from nremstats.cli import app
+from nremstats.cli.main import app
 
 from .conftest import ROOT
 
@@ -50,7 +50,7 @@ def test_docs_reproduce_the_contracts():
 
 
 def test_rules_in_docs():
-    from nremstats.codes import rules
+    from nremstats.core.codes import rules
 
     text = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
     for code in rules():

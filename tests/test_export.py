@@ -4,11 +4,11 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from nremstats.errors import OptionError
-from nremstats.export import export_long, export_table
-from nremstats.models import OBSERVATION_COLUMNS
-from nremstats.query import comparison_table, status_mark
-from nremstats.store import open_store
+from nremstats.core.errors import OptionError
+from nremstats.core.model import OBSERVATION_COLUMNS
+from nremstats.publish.export import export_long, export_table
+from nremstats.publish.tables import comparison_table, status_mark
+from nremstats.store.store import open_store
 
 from .conftest import GOLDEN, HEADER, write_csv
 
@@ -82,7 +82,7 @@ def test_xlsx_table(sample_store, tmp_path):
 
 
 def test_xlsx_needs_output():
-    from nremstats.query import ComparisonTable
+    from nremstats.publish.tables import ComparisonTable
 
     with pytest.raises(OptionError, match="-o FILE"):
         export_table(ComparisonTable("VICTIMS_DETECTED", [], [], {}, [], []), "xlsx")

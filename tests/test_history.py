@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from nremstats.errors import StoreError
-from nremstats.history import coverage, diff, submission_history
+from nremstats.core.errors import StoreError
 from nremstats.ingest import ingest_files
-from nremstats.query import comparison_table
-from nremstats.store import open_store
+from nremstats.publish.tables import comparison_table
+from nremstats.store.history import coverage, diff, submission_history
+from nremstats.store.store import open_store
 
 from .conftest import HEADER, write_csv
 
@@ -137,7 +137,7 @@ def test_cli_history_diff_status_export_as_of(revised):
 
 
 def test_compaction_changes_nothing_readers_see(revised, tmp_path):
-    from nremstats.verify import verify_store
+    from nremstats.store.verify import verify_store
 
     store, first, unodc, second = revised
     opened = open_store(store)
@@ -160,7 +160,7 @@ def test_compaction_changes_nothing_readers_see(revised, tmp_path):
 
 
 def test_damaged_compacted_file_is_found_and_rebuilt(revised):
-    from nremstats.verify import verify_store
+    from nremstats.store.verify import verify_store
 
     store, *_ = revised
     opened = open_store(store)
@@ -184,7 +184,7 @@ def test_cli_compact(revised):
 
 
 def test_head_hint_serves_a_fresh_compaction_and_is_never_trusted_stale(revised, tmp_path):
-    from nremstats.store import HEAD
+    from nremstats.store.manifest import HEAD
 
     store, _, unodc, second = revised
     opened = open_store(store)
@@ -205,8 +205,8 @@ def test_head_hint_serves_a_fresh_compaction_and_is_never_trusted_stale(revised,
 
 
 def test_verify_reports_and_rewrites_a_missing_head_hint(revised):
-    from nremstats.store import HEAD
-    from nremstats.verify import verify_store
+    from nremstats.store.manifest import HEAD
+    from nremstats.store.verify import verify_store
 
     store, *_ = revised
     opened = open_store(store)
@@ -224,7 +224,7 @@ def test_verify_reports_and_rewrites_a_missing_head_hint(revised):
 
 
 def test_fresh_compaction_is_read_without_the_manifest(revised, monkeypatch):
-    from nremstats.store import Store
+    from nremstats.store.store import Store
 
     store, *_ = revised
     opened = open_store(store)
@@ -255,6 +255,6 @@ def test_compaction_keeps_one_previous_generation(revised, tmp_path):
     present = {f"compact/{p.name}" for p in (store / "compact").iterdir()}
     assert present == files[2] | files[1]  # the first generation is gone
     assert set(entry["previous"]) == files[1]
-    from nremstats.verify import verify_store
+    from nremstats.store.verify import verify_store
 
     assert verify_store(open_store(store)).problems == []

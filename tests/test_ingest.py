@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from nremstats.ingest import ingest_files, validate_files
-from nremstats.store import open_store
+from nremstats.ingest import ingest_files
+from nremstats.returns.pipeline import validate_files
+from nremstats.store.store import open_store
 
 from .conftest import HEADER, copy_sample, write_csv
 

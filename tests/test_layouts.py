@@ -13,11 +13,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nremstats import labels
-from nremstats.codes import country_codes
-from nremstats.ingest import CheckOptions, ingest_files, read_return
-from nremstats.layout import LayoutFileError, describe_layouts, load_layout
-from nremstats.store import open_store
+from nremstats.core import labels
+from nremstats.core.codes import country_codes
+from nremstats.ingest import ingest_files
+from nremstats.returns.layouts.declaration import LayoutFileError, load_layout
+from nremstats.returns.layouts.detect import describe_layouts
+from nremstats.returns.pipeline import CheckOptions, read_return
+from nremstats.store.store import open_store
 
 from .conftest import HEADER, write_csv
 
@@ -181,7 +183,7 @@ def test_unknown_layout_name_is_a_usage_error_before_anything_is_written(tmp_pat
 
     data = write_csv(tmp_path / "r.csv", [HEADER, "NLD,2021,PERSONS_CONVICTED,_T,_T,_T,_T,5"])
     result = invoke("ingest", str(data), "--layout", "nope", "--store", str(tmp_path / "s"))
-    from nremstats.layout import layout_names
+    from nremstats.core.codes import layout_names
 
     assert result.exit_code == 2 and f"Known layouts: {', '.join(layout_names())}" in result.stderr
     assert not (tmp_path / "s").exists()
@@ -212,7 +214,7 @@ def test_fold_is_idempotent(text):
 def test_country_codes_map_to_themselves_and_names_to_the_code(code):
     assert labels.country_code(code) == code
     assert labels.country_code(code.lower()) == code
-    from nremstats.codes import country_name
+    from nremstats.core.codes import country_name
 
     name = country_name(code)
     if name:
@@ -388,7 +390,7 @@ def _same(left, right) -> bool:
 
 @pytest.mark.parametrize(("layout", "suffix"), [("glotip", "csv"), ("eurostat-tsv", "tsv")])
 def test_export_in_a_layout_reads_back_as_the_same_observations(tmp_path, layout, suffix):
-    from nremstats.export_layout import export_in_layout
+    from nremstats.publish.export_layout import export_in_layout
 
     national = open_store(_national_store(tmp_path)).observations()
     out = tmp_path / f"export.{suffix}"
@@ -512,7 +514,7 @@ def test_htcds_cases_are_counted_with_small_counts_as_ranges(tmp_path):
 
 
 def test_map_drafts_a_layout_and_lists_what_it_could_not_decide(tmp_path):
-    from nremstats.draft import draft_layout
+    from nremstats.returns.layouts.draft import draft_layout
 
     plain = _as_csv(tmp_path, preamble=False)
     small = tmp_path / "ministry.csv"

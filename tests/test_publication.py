@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from nremstats.errors import OptionError
+from nremstats.core.errors import OptionError
 from nremstats.ingest import ingest_files
-from nremstats.publication import build_report, parse_years
-from nremstats.publish_xlsx import write_report_xlsx
-from nremstats.store import open_store
+from nremstats.publish.publication import build_report, parse_years
+from nremstats.publish.report_xlsx import write_report_xlsx
+from nremstats.store.store import open_store
 
 from .conftest import HEADER, write_csv
 from .test_cli import invoke
@@ -87,7 +87,7 @@ def test_report_bad_input(sample_store, tmp_path):
 
 
 def test_report_rates_per_100000_with_ranges_and_missing_populations(sample_store, tmp_path):
-    from nremstats.aggregates import load_population
+    from nremstats.publish.aggregates import load_population
 
     people = load_population(SAMPLES / "reference" / "population.csv")
     publication = build_report(open_store(sample_store), [2021, 2022, 2023, 2024],

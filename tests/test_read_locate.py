@@ -5,9 +5,9 @@ import zipfile
 import pytest
 from openpyxl import load_workbook
 
-from nremstats.errors import InputFileNotFound
-from nremstats.ingest import read_return
-from nremstats.template import fill_return
+from nremstats.core.errors import InputFileNotFound
+from nremstats.returns.pipeline import read_return
+from nremstats.template.workbook import fill_return
 
 from .conftest import HEADER, write_csv
 

@@ -8,10 +8,10 @@ import xml.etree.ElementTree as ET
 import pytest
 from openpyxl import load_workbook
 
-from nremstats.codes import rules
-from nremstats.feedback import LIST_SHEET, write_feedback
-from nremstats.ingest import validate_files
-from nremstats.report import run_json, run_junit
+from nremstats.cli.render import run_json, run_junit
+from nremstats.core.codes import rules
+from nremstats.returns.feedback import LIST_SHEET, write_feedback
+from nremstats.returns.pipeline import validate_files
 
 from .conftest import GOLDEN, ROOT, copy_sample
 
@@ -88,7 +88,7 @@ def test_feedback_workbook_puts_comments_on_the_cells(tmp_path):
 
 
 def test_feedback_for_a_balance_marks_every_cell(tmp_path):
-    from nremstats.template import fill_return, write_template
+    from nremstats.template.workbook import fill_return, write_template
 
     path = write_template(tmp_path / "t.xlsx", "NLD", 2023)
     fill_return(path, {("PERSONS_CONVICTED", "_T", "_T", "_T", "_T"): 5,

@@ -11,12 +11,13 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nremstats.export import export_long
+from nremstats.core.values import parse_value
 from nremstats.ingest import ingest_files
-from nremstats.rules import RuleSet
-from nremstats.store import open_store
-from nremstats.template import sheet_layouts, write_template
-from nremstats.values import parse_value
+from nremstats.publish.export import export_long
+from nremstats.returns.rules import RuleSet
+from nremstats.store.store import open_store
+from nremstats.template.grid import sheet_layouts
+from nremstats.template.workbook import write_template
 
 CELLS = [
     (layout.indicator, grid.dims(code, col_code), grid.name)
@@ -62,7 +63,7 @@ def _expected(text: object) -> tuple:
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.dictionaries(st.sampled_from(KEYS), written_value, min_size=1, max_size=25))
 def test_template_to_export_long(values):
-    from nremstats.template import fill_return
+    from nremstats.template.workbook import fill_return
 
     folder = Path(tempfile.mkdtemp())
     try:
@@ -100,7 +101,7 @@ def test_template_to_export_long(values):
 
 
 def test_every_template_cell_round_trips_at_its_own_address(tmp_path):
-    from nremstats.template import fill_return
+    from nremstats.template.workbook import fill_return
 
     path = blank(tmp_path)
     values = {key: i for i, key in enumerate(KEYS)}

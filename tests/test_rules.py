@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from nremstats.codes import rules
-from nremstats.ingest import CheckOptions, ingest_files, read_return
-from nremstats.rules import RuleSet, RulesFileError, load_rules
-from nremstats.store import open_store
-from nremstats.template import fill_return, sheet_layouts, write_template
+from nremstats.core.codes import rules
+from nremstats.ingest import ingest_files
+from nremstats.returns.pipeline import CheckOptions, read_return
+from nremstats.returns.rules import RuleSet, RulesFileError, load_rules
+from nremstats.store.store import open_store
+from nremstats.template.grid import sheet_layouts
+from nremstats.template.workbook import fill_return, write_template
 
 from .conftest import HEADER, write_csv
 
@@ -121,7 +123,7 @@ def nrm(*rows: str) -> Fixture:
 
 
 def twin_layout():
-    from nremstats.layout import load_layout
+    from nremstats.returns.layouts.declaration import load_layout
 
     twin = load_layout("glotip")
     twin.name = "glotip-twin"

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from nremstats.demo import run_demo, sample_files
-from nremstats.ingest import read_return
+from nremstats.returns.pipeline import read_return
 
 from .conftest import SAMPLES
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from nremstats.errors import OptionError
+from nremstats.core.errors import OptionError
+from nremstats.core.model import DIMENSIONS
 from nremstats.ingest import ingest_files
-from nremstats.sdmx import Structure, to_sdmx_csv
-from nremstats.store import open_store
+from nremstats.publish.sdmx import Structure, to_sdmx_csv
+from nremstats.store.store import open_store
 
 from .conftest import HEADER, write_csv
 
@@ -70,7 +71,7 @@ def test_cli_export_sdmx_csv(store):
 
 
 def test_sdmx_applies_primary_and_secondary_suppression(tmp_path):
-    from nremstats.disclosure import _relations
+    from nremstats.publish.disclosure import hierarchy_relations
 
     from .test_disclosure import attacker_recovers
 
@@ -81,8 +82,8 @@ def test_sdmx_applies_primary_and_secondary_suppression(tmp_path):
     ])  # fmt: skip
     assert ingest_files([path], tmp_path / "store").ok
     frame = open_store(tmp_path / "store").observations()
-    dims = ["sex", "age", "exploitation", "citizenship"]
-    relations = _relations({d: frame[d].to_numpy(dtype=object) for d in dims}, list(frame.index))
+    columns = {d: frame[d].to_numpy(dtype=object) for d in DIMENSIONS}
+    relations = hierarchy_relations(columns, list(frame.index))
     result = to_sdmx_csv(frame)  # k = 5 from schemas/publication.yaml
     rows = {line.split(",")[6]: line.split(",") for line in result.text.splitlines()[1:]}
     assert rows["F"][10:13] == ["", "Q", "C"]  # a count under 5: primary

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from nremstats.disclosure import determined
 from nremstats.ingest import ingest_files
-from nremstats.publication import build_report
-from nremstats.publish_xlsx import write_report_xlsx
-from nremstats.shares import Share, breakdown_shares, share_specs
-from nremstats.store import open_store
+from nremstats.publish.disclosure import determined
+from nremstats.publish.publication import build_report
+from nremstats.publish.report_xlsx import write_report_xlsx
+from nremstats.publish.shares import Share, breakdown_shares, share_specs
+from nremstats.store.store import open_store
 
 from .conftest import HEADER, write_csv
 
@@ -109,7 +109,7 @@ def test_no_share_without_an_exact_total(tmp_path):
 
 @pytest.mark.parametrize("spec", share_specs(), ids=lambda s: s.name)
 def test_declared_shares_name_known_codes(spec):
-    from nremstats import codes
+    from nremstats.core import codes
 
     assert set(spec.parts) <= codes.codes(spec.dim)
     assert spec.headline is None or spec.headline in spec.parts

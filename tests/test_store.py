@@ -5,9 +5,10 @@ import json
 import pyarrow.dataset as ds
 import pytest
 
-from nremstats.errors import StoreError
+from nremstats.core.errors import StoreError
 from nremstats.ingest import ingest_files
-from nremstats.store import MANIFEST, MARKER, open_store
+from nremstats.store.manifest import MANIFEST, MARKER
+from nremstats.store.store import open_store
 
 from .conftest import HEADER, write_csv
 
@@ -88,7 +89,7 @@ def test_store_is_plain_parquet_readable_by_pyarrow_dataset(tmp_path, store_dir)
 
 
 def test_lock_times_out_when_held(tmp_path, store_dir):
-    from nremstats.errors import StoreBusy
+    from nremstats.core.errors import StoreBusy
 
     store = open_store(store_dir, create=True)
     waited = []

@@ -3,17 +3,16 @@ from __future__ import annotations
 import pytest
 from openpyxl import load_workbook
 
-from nremstats.errors import OptionError
-from nremstats.ingest import read_return
-from nremstats.template import (
+from nremstats.core.errors import OptionError
+from nremstats.returns.pipeline import read_return
+from nremstats.template.grid import (
     LISTS_SHEET,
     METADATA_MARKER,
-    fill_return,
     metadata_rows,
     sheet_layouts,
     template_version,
-    write_template,
 )
+from nremstats.template.workbook import fill_return, write_template
 
 SHEET_NAMES = {
     "en": [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nremstats.ingest import CheckOptions, read_return
+from nremstats.returns.pipeline import CheckOptions, read_return
 
 from .conftest import HEADER, write_csv
 

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nremstats.values import parse_series, parse_value
+from nremstats.core.values import parse_series, parse_value
 
 # The table of written forms in docs/observation-format.md.
 CASES = [

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 from nremstats.ingest import ingest_files
-from nremstats.store import MARKER, Store, open_store
-from nremstats.verify import verify_store
+from nremstats.store.manifest import MARKER
+from nremstats.store.store import Store, open_store
+from nremstats.store.verify import verify_store
 
 from .conftest import HEADER, write_csv
 

@@ -1,3 +1,3 @@
-from nremstats.cli import main
+from nremstats.cli.main import main
 
 main()

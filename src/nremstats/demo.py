@@ -6,11 +6,12 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from nremstats.errors import SchemaFileError
-from nremstats.ingest import ingest_files, validate_files
-from nremstats.models import RunReport
-from nremstats.query import ComparisonTable, comparison_table
-from nremstats.store import open_store
+from nremstats.core.errors import SchemaFileError
+from nremstats.ingest import ingest_files
+from nremstats.publish.tables import ComparisonTable, comparison_table
+from nremstats.returns.pipeline import validate_files
+from nremstats.returns.results import RunResult
+from nremstats.store.store import open_store
 
 SUFFIXES = (".xlsx", ".csv")
 
@@ -33,8 +34,8 @@ def sample_files(folder: Path) -> list[Path]:
 class DemoResult:
     """What the demo did: good returns ingested, bad ones validated, the table built."""
 
-    ingested: RunReport
-    rejected: RunReport
+    ingested: RunResult
+    rejected: RunResult
     table: ComparisonTable
     store: Path
 

@@ -1,0 +1,134 @@
+"""The ``nremstats`` Typer app, its global options and the options commands share.
+
+Every command (:mod:`~nremstats.cli.returns`, :mod:`~nremstats.cli.store`,
+:mod:`~nremstats.cli.publish`) parses its options, calls one library function, hands the
+result to :mod:`~nremstats.cli.render` and exits; :func:`guarded` maps errors to the exit
+codes of docs/cli-contract.md: 0 done, 1 error-level findings (or warnings under
+``--strict``), 2 usage error, 3 internal failure (``--debug`` shows the traceback). Heavy
+libraries are imported inside the commands, so ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from nremstats import __version__
+from nremstats.core.errors import NremstatsError
+
+app = typer.Typer(
+    name="nremstats",
+    help="Consolidate national statistics on trafficking in persons: template, validate, "
+    "ingest, export, report, chart.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+_state = {"debug": False}
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class ReportFormat(StrEnum):
+    text = "text"
+    json = "json"
+    junit = "junit"
+
+
+class TableFormat(StrEnum):
+    text = "text"
+    json = "json"
+    csv = "csv"
+
+
+StoreOption = Annotated[
+    Path | None,
+    typer.Option("--store", help="Store folder [default: $NREMSTATS_STORE or ./nremstats-store]."),
+]
+FilesArgument = Annotated[list[Path], typer.Argument(help="Returns: .xlsx templates or .csv.")]
+StrictOption = Annotated[bool, typer.Option("--strict", help="Exit 1 on warnings too.")]
+FormatOption = Annotated[ReportFormat, typer.Option("--format", help="Report format.")]
+RulesOption = Annotated[
+    Path | None,
+    typer.Option("--rules", help="YAML file switching rules off or changing severities and "
+                 "parameters (see docs/rules.md)."),
+]  # fmt: skip
+QuietOption = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No text report: the exit code says it all.")
+]
+LimitOption = Annotated[
+    int | None, typer.Option("--limit", min=1, help="Show at most N findings (with a notice).")
+]
+LayoutOption = Annotated[
+    str | None,
+    typer.Option("--layout", help="Read the files with this layout: a name from "
+                 "'nremstats layouts' or a layout file [default: detected per file]."),
+]  # fmt: skip
+PreferOption = Annotated[
+    str | None,
+    typer.Option("--prefer", help="Provider priority, e.g. UNODC,NATIONAL [NATIONAL]."),
+]
+SuppressOption = Annotated[
+    int | None,
+    typer.Option("--suppress-below", min=1, help="Publish counts under K only as ranges, and "
+                 "hide what would give them away [schemas/publication.yaml: 5]."),
+]  # fmt: skip
+IgnoreOption = Annotated[
+    bool,
+    typer.Option(
+        "--ignore-unknown-columns", help="CSV columns the format does not define: ignore them."
+    ),
+]
+
+
+def guarded(command: F) -> F:
+    """Map library errors to the contract's exit codes; a bug exits 3 with one line."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from nremstats.cli import render
+
+        try:
+            return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except NremstatsError as exc:
+            render.error(str(exc))
+            raise typer.Exit(exc.exit_code) from None
+        except Exception as exc:
+            if _state["debug"]:
+                import traceback
+
+                traceback.print_exc()
+            render.error(
+                f"internal failure ({type(exc).__name__}: {exc}). This is a bug in nremstats; "
+                "run again with --debug for the traceback and report it."
+            )
+            raise typer.Exit(3) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"nremstats {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of failures.")] = False,
+) -> None:
+    """Consolidate national statistics on trafficking in persons."""
+    _state["debug"] = debug
+
+
+YearOption = Annotated[int | None, typer.Option("--year", help="One reference year.")]
+TableFormatOption = Annotated[TableFormat, typer.Option("--format", help="Output format.")]

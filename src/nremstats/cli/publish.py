@@ -1,0 +1,187 @@
+"""The commands of the "Publish" panel: ``export``, ``report`` and ``chart``."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from nremstats.cli.app import PreferOption, StoreOption, SuppressOption, app, guarded
+
+AsOfOption = Annotated[
+    str | None,
+    typer.Option("--as-of", help="A past state: a submission id, or an ISO 8601 date/time."),
+]
+
+
+@app.command(rich_help_panel="Publish")
+@guarded
+def export(
+    indicator: Annotated[
+        str | None, typer.Option("--indicator", help="Indicator code, e.g. VICTIMS_DETECTED.")
+    ] = None,
+    long: Annotated[bool, typer.Option("--long", help="All current observations, long.")] = False,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="Table: xlsx, csv, md [csv]. Long: csv, parquet [csv]. "
+            "Or sdmx-csv (SDMX-CSV 2.0 of the published observations).",
+        ),
+    ] = None,
+    prefer: PreferOption = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write.")] = None,
+    as_of: AsOfOption = None,
+    layout: Annotated[
+        str | None,
+        typer.Option(
+            "--layout",
+            help="The national returns in an agency's layout: glotip or "
+            "eurostat-tsv (read back by ingest --layout).",
+        ),
+    ] = None,  # fmt: skip
+    country: Annotated[
+        list[str] | None,
+        typer.Option("--country", help="With --layout: only this country (repeatable)."),
+    ] = None,
+    sdmx_agency: Annotated[
+        str | None,
+        typer.Option("--sdmx-agency", help="SDMX-CSV: the dataflow's agency [NREMSTATS]."),
+    ] = None,
+    sdmx_id: Annotated[
+        str | None, typer.Option("--sdmx-id", help="SDMX-CSV: the dataflow id [DF_TIP].")
+    ] = None,
+    sdmx_version: Annotated[
+        str | None, typer.Option("--sdmx-version", help="SDMX-CSV: the version [1.0].")
+    ] = None,
+    suppress_below: SuppressOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Write a comparison table, the long observations, SDMX-CSV or an agency's layout.
+
+    The comparison table of an indicator (--indicator), every current observation (--long),
+    the published observations as SDMX-CSV 2.0 (--format sdmx-csv), or the national returns
+    in an agency's layout (--layout).
+
+    Example: nremstats export --indicator VICTIMS_DETECTED --format md
+    """
+    from nremstats.cli import render
+    from nremstats.publish.export import run_export
+    from nremstats.publish.sdmx import Structure
+    from nremstats.store.store import open_store
+
+    done = run_export(open_store(store), indicator=indicator, long=long, fmt=fmt, prefer=prefer,
+                      output=output, as_of=as_of, layout=layout, countries=country,
+                      structure=Structure(sdmx_agency, sdmx_id, sdmx_version),
+                      suppress_below=suppress_below)  # fmt: skip
+    for text in done.messages:
+        render.message(text)
+    if done.text is not None:
+        sys.stdout.write(done.text)
+
+
+class PublicationFormat(StrEnum):
+    xlsx = "xlsx"
+    html = "html"
+    json = "json"
+
+
+@app.command(name="report", rich_help_panel="Publish")
+@guarded
+def report_command(
+    years: Annotated[str, typer.Option("--years", help="A year or a range: 2019-2023.")],
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="The report (.xlsx or .html; json: default stdout)."),
+    ] = None,
+    fmt: Annotated[
+        PublicationFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="xlsx, html, or json (the suppression audit and "
+            "the submissions used, for scripts); default from the -o suffix.",
+        ),
+    ] = None,  # fmt: skip
+    prefer: PreferOption = None,
+    suppress_below: SuppressOption = None,
+    population: Annotated[
+        Path | None,
+        typer.Option("--population", help="CSV country,year,population: adds rates per 100,000."),
+    ] = None,
+    as_of: AsOfOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Write the annual comparison report (xlsx, html) or its suppression audit (json).
+
+    One table per indicator, breakdown shares, regions, rates, coverage, notes and the
+    suppression audit, after disclosure control; the html has the charts inline.
+
+    Example: nremstats report --years 2019-2023 -o tip_report_2019-2023.html
+    """
+    from nremstats.cli import render
+    from nremstats.core.errors import OptionError
+    from nremstats.publish.aggregates import load_population
+    from nremstats.publish.disclosure import threshold
+    from nremstats.publish.publication import build_report, parse_years
+    from nremstats.publish.report import FORMATS, write_report
+    from nremstats.store.store import open_store
+
+    chosen = fmt.value if fmt else (output.suffix.lstrip(".").lower() if output else "")
+    if chosen not in FORMATS or (chosen != "json" and output is None):
+        raise OptionError("report: give -o FILE.xlsx or -o FILE.html (or --format json).")
+    k = threshold(suppress_below)
+    people = load_population(population) if population is not None else None
+    opened = open_store(store)
+    upto = opened.resolve_as_of(as_of) if as_of else None
+    publication = build_report(opened, parse_years(years), prefer, k, people, upto)
+    text = write_report(publication, chosen, output)
+    if text is not None:
+        sys.stdout.write(text)
+        return
+    render.message(f"Wrote {output}: {len(publication.tables)} indicator(s), "
+                   f"{len(publication.shares)} share table(s), "
+                   f"{len(publication.audit)} cell(s) suppressed under {k}.")  # fmt: skip
+
+
+@app.command(name="chart", rich_help_panel="Publish")
+@guarded
+def chart_command(
+    indicator: Annotated[str, typer.Option("--indicator", help="Indicator code to draw.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The chart: FILE.png or .svg.")],
+    countries: Annotated[
+        str | None,
+        typer.Option("--countries", help="Comma-separated ISO3 codes (default: the 10 largest)."),
+    ] = None,
+    years: Annotated[str | None, typer.Option("--years", help="A year or a range.")] = None,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="A composition instead of trends: sex, age, citizenship, forms."),
+    ] = None,
+    prefer: PreferOption = None,
+    suppress_below: SuppressOption = None,
+    store: StoreOption = None,
+) -> None:
+    """Draw an indicator's trends per country, or (--by) its composition, as PNG or SVG.
+
+    Trend lines show ranges for suppressed counts and do not join across breaks in series or
+    changes of victim definition; --by draws each country's latest year as a 100% bar.
+
+    Example: nremstats chart --indicator VICTIMS_DETECTED --countries NLD,BEL -o victims.png
+    """
+    from nremstats.cli import render
+    from nremstats.publish.charts import chart_from_store, check_output, write_chart
+    from nremstats.publish.disclosure import threshold
+    from nremstats.publish.publication import parse_years
+    from nremstats.store.store import open_store
+
+    check_output(output)
+    wanted = [c.strip() for c in countries.split(",") if c.strip()] if countries else None
+    chart = chart_from_store(open_store(store), indicator.upper(), wanted,
+                             parse_years(years) if years else None, prefer,
+                             threshold(suppress_below), by)  # fmt: skip
+    write_chart(chart, output)
+    render.message(f"Wrote {output}: {chart.caption}")

@@ -1,0 +1,271 @@
+"""The one terminal renderer: rich text, JSON, JUnit, progress. The only rich importer.
+
+The library returns data (:class:`~nremstats.returns.results.RunResult`,
+:class:`~nremstats.publish.tables.ComparisonTable`, rows); this module turns it into text.
+Colour follows ``NO_COLOR``; progress bars appear only when standard error is a terminal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from itertools import groupby
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.table import Table
+
+from nremstats.core import codes
+from nremstats.core.findings import SEVERITY_RANK, Finding
+from nremstats.returns.results import RunResult
+
+if TYPE_CHECKING:
+    from nremstats.publish.tables import ComparisonTable
+
+SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+STATUS_STYLE = {"valid": "green", "warnings": "yellow", "invalid": "bold red"}
+
+
+def stdout() -> Console:
+    return Console(soft_wrap=False)
+
+
+def stderr() -> Console:
+    return Console(stderr=True)
+
+
+def _cut(run: RunResult, limit: int | None) -> tuple[list[Finding], int]:
+    """The findings a report shows: all, or the ``limit`` most severe (in report order)."""
+    findings = run.findings
+    if limit is None or len(findings) <= limit:
+        return findings, len(findings)
+    rank = SEVERITY_RANK
+    chosen = sorted(range(len(findings)), key=lambda i: (rank[findings[i].severity], i))[:limit]
+    return [findings[i] for i in sorted(chosen)], len(findings)
+
+
+def cut_notice(shown: int, total: int) -> str:
+    return (
+        f"Report cut: {shown} of {total} findings shown (--limit {shown}). "
+        "Raise --limit or drop it to see them all."
+    )
+
+
+def run_json(run: RunResult, limit: int | None = None) -> str:
+    """The contract's JSON object for ``validate``/``ingest`` (``truncated`` when cut)."""
+    data = run.to_dict()
+    shown, total = _cut(run, limit)
+    if len(shown) < total:
+        data["findings"] = [f.to_dict() for f in shown]
+        data["truncated"] = {"shown": len(shown), "total": total}
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def run_junit(run: RunResult, rules: list[str], limit: int | None = None) -> str:
+    """JUnit XML: one testsuite per file, one testcase per rule, a failure per error."""
+    import xml.etree.ElementTree as ET
+
+    shown = set(map(id, _cut(run, limit)[0]))
+    root = ET.Element("testsuites", name="nremstats")
+    total_failures = 0
+    for result in run.files:
+        by_rule: dict[str, list[Finding]] = {}
+        for finding in result.findings:
+            if id(finding) in shown:
+                by_rule.setdefault(finding.rule, []).append(finding)
+        names = sorted(set(rules) | set(by_rule))
+        failures = sum(f.severity == "error" for f in result.findings if id(f) in shown)
+        total_failures += failures
+        suite = ET.SubElement(root, "testsuite", name=result.file, tests=str(len(names)),
+                              failures=str(failures), errors="0")  # fmt: skip
+        for rule in names:
+            case = ET.SubElement(suite, "testcase", classname=result.file, name=rule)
+            notes = []
+            for finding in by_rule.get(rule, []):
+                place = "!".join(filter(None, [finding.sheet, finding.cell])) or result.file
+                if finding.severity == "error":
+                    failure = ET.SubElement(case, "failure", type=rule,
+                                            message=f"{place}: {finding.message}")  # fmt: skip
+                    failure.text = f"{place} {finding.text or ''}".strip()
+                else:
+                    notes.append(f"{finding.severity}: {place}: {finding.message}")
+            if notes:
+                ET.SubElement(case, "system-out").text = "\n".join(notes)
+    root.set("tests", str(sum(int(s.get("tests", "0")) for s in root)))
+    root.set("failures", str(total_failures))
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def findings_tables(run: RunResult, limit: int | None = None) -> list[Table]:
+    """One rich table per file and sheet with findings (severity, rule, cell, text, message)."""
+    shown = set(map(id, _cut(run, limit)[0]))
+    tables = []
+    for result in run.files:
+        findings = [f for f in result.findings if id(f) in shown]
+        for sheet, group in groupby(findings, key=lambda f: f.sheet or ""):
+            title = f"{Path(result.file).name}" + (f" — sheet {sheet}" if sheet else "")
+            table = Table(title=title, title_justify="left", expand=False)
+            for column in ("severity", "rule", "cell", "text", "message"):
+                table.add_column(column, overflow="fold")
+            for finding in group:
+                table.add_row(
+                    f"[{SEVERITY_STYLE[finding.severity]}]{finding.severity}[/]",
+                    finding.rule,
+                    finding.cell or "",
+                    finding.text or "",
+                    finding.message,
+                )
+            tables.append(table)
+    return tables
+
+
+def files_table(run: RunResult, action: str) -> Table:
+    """Summary of each file: status, rows read, stored and rejected, submissions."""
+    table = Table(title=f"{action}: {len(run.files)} file(s)", title_justify="left")
+    for column in ("file", "status", "rows read", "stored", "rejected", "submissions"):
+        numeric = column in ("rows read", "stored", "rejected")
+        table.add_column(column, justify="right" if numeric else "left")
+    for result in run.files:
+        subs = ", ".join(result.submissions)
+        if result.already_stored:
+            subs += " (already stored: nothing new written)"
+        table.add_row(
+            Path(result.file).name,
+            f"[{STATUS_STYLE[result.status]}]{result.status}[/]",
+            str(result.rows_read),
+            str(result.rows_stored),
+            str(result.rows_rejected),
+            subs,
+        )
+    return table
+
+
+def counts_line(run: RunResult) -> str:
+    counts = run.counts
+    invalid = sum(r.status == "invalid" for r in run.files)
+    partly = sum(r.status == "invalid" and r.rows_stored > 0 for r in run.files)
+    stored = f" ({partly} stored in part: their unreadable rows rejected one by one)"
+    return (
+        f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info; "
+        f"{invalid} of {len(run.files)} file(s) invalid" + (stored if partly else "")
+    )
+
+
+def print_run(
+    run: RunResult,
+    action: str,
+    fmt: str,
+    *,
+    limit: int | None = None,
+    quiet: bool = False,
+    console: Console | None = None,
+) -> None:
+    """Print a validate/ingest report on standard output (text, json or junit).
+
+    ``limit`` cuts the findings shown, with a notice in the report and on standard error;
+    ``quiet`` drops the text report (json and junit are data and always printed).
+    """
+    console = console or stdout()
+    shown, total = _cut(run, limit)
+    if len(shown) < total:
+        message(cut_notice(len(shown), total), style="yellow")
+    if fmt == "json":
+        console.file.write(run_json(run, limit) + "\n")
+        return
+    if fmt == "junit":
+        console.file.write(run_junit(run, sorted(codes.rules()), limit))
+        return
+    if quiet:
+        return
+    console.print(files_table(run, action))
+    for table in findings_tables(run, limit):
+        console.print(table)
+    if len(shown) < total:
+        console.print(cut_notice(len(shown), total))
+    console.print(counts_line(run))
+
+
+def rows_table(rows: list[list[str]], title: str) -> Table:
+    """A plain rich table from text rows (header first)."""
+    header, *body = rows
+    out = Table(title=title, title_justify="left")
+    for name in header:
+        out.add_column(str(name), overflow="fold")
+    for row in body:
+        out.add_row(*(str(c) for c in row))
+    return out
+
+
+def rows_csv(rows: list[list[Any]]) -> str:
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue()
+
+
+def print_rows(rows: list[list[Any]], title: str, fmt: str, data: Any) -> None:
+    """Print a table as text (rich), csv, or ``data`` as JSON, on standard output."""
+    console = stdout()
+    if fmt == "json":
+        console.file.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    elif fmt == "csv":
+        console.file.write(rows_csv(rows))
+    else:
+        console.print(rows_table(rows, title))
+
+
+def comparison(table: ComparisonTable) -> Table:
+    """A comparison table as a rich table, with footnotes as its caption."""
+    out = Table(
+        title=f"{table.title} ({table.indicator})",
+        title_justify="left",
+        caption="\n".join(f"[{n}] {text}" for n, text in enumerate(table.footnotes, start=1))
+        or None,
+        caption_justify="left",
+    )
+    header, *body = table.rows()
+    for i, name in enumerate(header):
+        out.add_column(name, justify="right" if i >= 2 else "left")
+    for row in body:
+        out.add_row(*row)
+    return out
+
+
+def print_comparison(table: ComparisonTable, console: Console | None = None) -> None:
+    (console or stdout()).print(comparison(table))
+
+
+def message(text: str, style: str = "", quiet: bool = False) -> None:
+    """A message for people, on standard error (dropped under ``quiet``)."""
+    if not quiet:
+        stderr().print(text, style=style or None, highlight=False)
+
+
+def error(text: str) -> None:
+    stderr().print(f"[bold red]Error:[/] {text}", highlight=False)
+
+
+@contextlib.contextmanager
+def progress(total: int, label: str, quiet: bool = False) -> Iterator[object]:
+    """Yield a callback advancing a progress bar on a terminal; a no-op elsewhere."""
+    console = stderr()
+    if quiet or not console.is_terminal or total < 2:
+        yield lambda _path: None
+        return
+    from rich.progress import Progress
+
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task(label, total=total)
+
+        def advance(path: Path) -> None:
+            bar.update(task, advance=1, description=f"{label} {Path(path).name}")
+
+        yield advance
+
+
+__all__ = ["print_comparison", "print_run", "progress", "run_json", "run_junit"]

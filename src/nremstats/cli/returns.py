@@ -1,0 +1,203 @@
+"""The commands of the "Returns" panel: ``template``, ``validate``, ``ingest``, ``layouts``,
+``map`` and ``demo``."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from nremstats.cli.app import (
+    FilesArgument,
+    FormatOption,
+    IgnoreOption,
+    LayoutOption,
+    LimitOption,
+    QuietOption,
+    ReportFormat,
+    RulesOption,
+    StoreOption,
+    StrictOption,
+    TableFormat,
+    TableFormatOption,
+    app,
+    guarded,
+)
+
+
+class Lang(StrEnum):
+    en = "en"
+    fr = "fr"
+    es = "es"
+
+
+@app.command(rich_help_panel="Returns")
+@guarded
+def template(
+    country: Annotated[str, typer.Option("--country", help="ISO 3166 alpha-3 code, e.g. NLD.")],
+    year: Annotated[int, typer.Option("--year", help="Reference year.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Workbook to write (.xlsx).")],
+    lang: Annotated[Lang, typer.Option("--lang", help="Language of the workbook.")] = Lang.en,
+) -> None:
+    """Write the return workbook a country fills.
+
+    Example: nremstats template --country NLD --year 2024 --lang fr -o NLD_2024.xlsx
+    """
+    from nremstats.cli import render
+    from nremstats.template.workbook import write_template
+
+    write_template(output, country, year, lang.value)
+    render.message(f"Wrote {output} ({country.upper()} {year}, {lang.value}).")
+
+
+@app.command(rich_help_panel="Returns")
+@guarded
+def validate(
+    files: FilesArgument,
+    fmt: FormatOption = ReportFormat.text,
+    feedback: Annotated[
+        Path | None,
+        typer.Option("--feedback", help="Folder for feedback workbooks (one per xlsx return)."),
+    ] = None,
+    rules: RulesOption = None,
+    store: Annotated[
+        Path | None,
+        typer.Option(
+            "--store",
+            help="Store to compare with earlier years [default: "
+            "$NREMSTATS_STORE, or ./nremstats-store if there].",
+        ),
+    ] = None,  # fmt: skip
+    strict: StrictOption = False,
+    quiet: QuietOption = False,
+    limit: LimitOption = None,
+    ignore_unknown_columns: IgnoreOption = False,
+    layout: LayoutOption = None,
+) -> None:
+    """Check returns and report findings at the cell; write nothing to the store.
+
+    Example: nremstats validate returns/*.xlsx --feedback feedback/ --format junit
+    """
+    from nremstats.cli import render
+    from nremstats.returns.pipeline import check_options, validate_files
+    from nremstats.store.store import existing_store
+
+    options = check_options(rules, existing_store(store), ignore_unknown_columns, layout)
+    with render.progress(len(files), "validating", quiet) as advance:
+        run = validate_files(files, on_file=advance, options=options)
+    if feedback is not None:
+        from nremstats.returns.feedback import write_feedback_all
+
+        written = write_feedback_all(run.files, feedback)
+        render.message(f"Wrote {len(written)} feedback workbook(s) in {feedback}.", quiet=quiet)
+    render.print_run(run, "validate", fmt.value, limit=limit, quiet=quiet)
+    raise typer.Exit(run.exit_code(strict))
+
+
+@app.command(rich_help_panel="Returns")
+@guarded
+def ingest(
+    files: FilesArgument,
+    store: StoreOption = None,
+    fmt: FormatOption = ReportFormat.text,
+    rules: RulesOption = None,
+    strict: StrictOption = False,
+    quiet: QuietOption = False,
+    limit: LimitOption = None,
+    ignore_unknown_columns: IgnoreOption = False,
+    layout: LayoutOption = None,
+) -> None:
+    """Validate returns and store the valid ones.
+
+    A return with errors is rejected whole; an agency compilation's unreadable rows are
+    rejected one by one.
+
+    Example: nremstats ingest returns/*.xlsx data_glotip.xlsx --store ./nremstats-store
+    """
+    from nremstats.cli import render
+    from nremstats.ingest import ingest_files
+
+    def waiting() -> None:
+        render.message("Store busy (another nremstats is writing): waiting...")
+
+    with render.progress(len(files), "ingesting", quiet) as advance:
+        run = ingest_files(
+            files,
+            store,
+            on_file=advance,
+            on_wait=waiting,
+            rules=rules,
+            ignore_unknown_columns=ignore_unknown_columns,
+            layout=layout,
+        )
+    render.print_run(run, "ingest", fmt.value, limit=limit, quiet=quiet)
+    raise typer.Exit(run.exit_code(strict))
+
+
+@app.command(rich_help_panel="Returns")
+@guarded
+def layouts(fmt: TableFormatOption = TableFormat.text) -> None:
+    """List the foreign layouts nremstats reads (for --layout), with their providers.
+
+    Example: nremstats layouts --format json
+    """
+    from nremstats.cli import render
+    from nremstats.returns.layouts.detect import describe_layouts
+
+    records = describe_layouts()
+    keys = ["layout", "provider", "kind", "formats", "title"]
+    rows = [keys] + [[", ".join(r[k]) if k == "formats" else r[k] for k in keys] for r in records]
+    render.print_rows(rows, "layouts", fmt.value, {"layouts": records})
+
+
+@app.command(name="map", rich_help_panel="Returns")
+@guarded
+def map_command(
+    file: Annotated[Path, typer.Argument(help="A workbook or CSV of an unknown layout.")],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Layout file to write.")
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="The layout's name.")] = None,
+) -> None:
+    """Draft a layout file for an unknown workbook and list what it could not decide.
+
+    Example: nremstats map ministry_2023.xlsx -o schemas/layouts/ministry.yaml
+    """
+    from nremstats.cli import render
+    from nremstats.returns.layouts.draft import draft_layout
+
+    draft = draft_layout(str(file), name)
+    for item in draft.undecided:
+        render.message(f"undecided: {item}")
+    if output is None:
+        sys.stdout.write(draft.text)
+    else:
+        output.write_text(draft.text, encoding="utf-8")
+        render.message(f"Wrote the draft layout {output}: check it, then --layout {output}.")
+
+
+@app.command(rich_help_panel="Returns")
+@guarded
+def demo() -> None:
+    """Run the whole pipeline on the bundled sample returns and print a comparison table.
+
+    Example: nremstats demo
+    """
+    from nremstats.cli import render
+    from nremstats.demo import run_demo
+
+    result = run_demo()
+    console = render.stdout()
+    console.print(render.files_table(result.ingested, "ingest (sample returns)"))
+    console.print(render.files_table(result.rejected, "validate (sample error returns)"))
+    for table in render.findings_tables(result.rejected):
+        console.print(table)
+    render.print_comparison(result.table, console)
+    if result.as_designed:
+        render.message("Demo ran as designed: good returns stored, error returns rejected.")
+        raise typer.Exit(0)
+    render.error("The demo did not run as designed (see the tables above).")
+    raise typer.Exit(1)

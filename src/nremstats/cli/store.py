@@ -1,0 +1,153 @@
+"""The commands of the "Store" panel: ``status``, ``history``, ``diff``, ``verify`` and
+``compact``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from nremstats.cli.app import (
+    ReportFormat,
+    StoreOption,
+    TableFormat,
+    TableFormatOption,
+    YearOption,
+    app,
+    guarded,
+)
+
+
+@app.command(rich_help_panel="Store")
+@guarded
+def status(
+    year: YearOption = None,
+    fmt: TableFormatOption = TableFormat.text,
+    store: StoreOption = None,
+) -> None:
+    """Show coverage: countries x years, the current submission of each provider and its state.
+
+    Example: nremstats status --year 2023 --format csv
+    """
+    from nremstats.cli import render
+    from nremstats.store.history import coverage
+    from nremstats.store.store import open_store
+
+    result = coverage(open_store(store), year)
+    render.print_rows(result.rows(), "coverage (provider:status)", fmt.value, result.to_dict())
+
+
+@app.command(rich_help_panel="Store")
+@guarded
+def history(
+    country: Annotated[str, typer.Argument(help="ISO 3166 alpha-3 code.")],
+    year: YearOption = None,
+    fmt: TableFormatOption = TableFormat.text,
+    store: StoreOption = None,
+) -> None:
+    """List a country's submissions, oldest first, and which are current.
+
+    Example: nremstats history NLD --year 2023 --format json
+    """
+    from nremstats.cli import render
+    from nremstats.store.history import submission_history
+    from nremstats.store.store import open_store
+
+    subs = submission_history(open_store(store), country, year)
+    columns = ["submission_id", "provider", "years", "file", "received_at", "status", "current"]
+    rows = [columns] + [
+        [";".join(map(str, s[c])) if c == "years" else s[c] for c in columns] for s in subs
+    ]
+    render.print_rows(rows, f"history of {country.upper()}", fmt.value, {"submissions": subs})
+
+
+@app.command(rich_help_panel="Store")
+@guarded
+def diff(
+    country: Annotated[str, typer.Argument(help="ISO 3166 alpha-3 code.")],
+    year: Annotated[int, typer.Argument(help="Reference year.")],
+    from_id: Annotated[str | None, typer.Option("--from", help="Older submission id.")] = None,
+    to_id: Annotated[str | None, typer.Option("--to", help="Newer submission id.")] = None,
+    fmt: TableFormatOption = TableFormat.text,
+    store: StoreOption = None,
+) -> None:
+    """Show values added, removed and changed between two submissions (default: the latest two).
+
+    Example: nremstats diff NLD 2023 --format json
+    """
+    from nremstats.cli import render
+    from nremstats.store.history import DIFF_KEYS
+    from nremstats.store.history import diff as diff_submissions
+    from nremstats.store.store import open_store
+
+    result = diff_submissions(open_store(store), country, year, from_id, to_id)
+    header = [*DIFF_KEYS, "change", "old value", "old status", "new value", "new status"]
+    rows = [header]
+    for c in result.changes:
+        old, new = c["old"] or {}, c["new"] or {}
+        rows.append([*(c[k] for k in DIFF_KEYS), c["change"], old.get("value"),
+                     old.get("obs_status"), new.get("value"), new.get("obs_status")])  # fmt: skip
+    title = f"{country.upper()} {year}: {result.from_id} -> {result.to_id}"
+    render.print_rows(rows, title, fmt.value, result.to_dict())
+
+
+@app.command(rich_help_panel="Store")
+@guarded
+def verify(
+    repair: Annotated[
+        bool, typer.Option("--repair", help="Remove debris; quarantine broken submissions.")
+    ] = False,
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="text or json.")] = (
+        ReportFormat.text
+    ),
+    store: StoreOption = None,
+) -> None:
+    """Check the store's integrity: every file readable, manifest consistent, hashes.
+
+    Example: nremstats verify --store ./nremstats-store --repair
+    """
+    from nremstats.cli import render
+    from nremstats.core.errors import StoreError
+    from nremstats.store.manifest import default_store_path
+    from nremstats.store.store import Store
+    from nremstats.store.verify import verify_store
+
+    path = default_store_path(store)
+    if not path.is_dir():
+        raise StoreError(f"No store folder at {path}.")
+    result = verify_store(Store(path), repair)
+    rows = [["severity", "path", "problem", "how to repair"]] + [
+        [p.severity, p.path, p.message, p.fix] for p in result.problems
+    ]
+    if result.problems or fmt.value == "json":
+        title = f"verify {path}: {'ok' if result.ok else 'PROBLEMS'}"
+        render.print_rows(rows, title, fmt.value if fmt.value == "json" else "text",
+                          result.to_dict())  # fmt: skip
+    else:
+        render.stdout().print(f"verify {path}: ok, {result.submissions} submission(s), no problem")
+    for line in result.repaired:
+        render.message(f"repaired: {line}")
+    raise typer.Exit(0 if result.ok else 1)
+
+
+@app.command(rich_help_panel="Store")
+@guarded
+def compact(store: StoreOption = None) -> None:
+    """Rewrite the current observations as one sorted Parquet file, for fast tables at scale.
+
+    Example: nremstats compact --store ./nremstats-store
+    """
+    from nremstats.cli import render
+    from nremstats.store.store import open_store
+
+    opened = open_store(store)
+    with opened.lock(on_wait=lambda: render.message("Store busy: waiting...")):
+        entry = opened.compact()
+    if entry is None:
+        render.message("Nothing to compact: the store is empty.")
+    else:
+        render.message(
+            f"Compacted {len(entry['submissions'])} submission(s), "
+            f"{entry['rows'] + entry['totals_rows']} rows, into {entry['file']} and "
+            f"{entry['totals_file']} (totals)."
+        )

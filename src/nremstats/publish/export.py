@@ -1,0 +1,186 @@
+"""Write comparison tables (csv, md, xlsx) and the long observations (csv, parquet).
+
+Registries map a format name to its writer; the CLI builds its choices from them. A writer
+returns the text for standard output when no path is given (binary formats need one).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from nremstats.core.errors import OptionError
+from nremstats.core.model import OBSERVATION_COLUMNS
+from nremstats.publish.disclosure import protect_table, threshold
+from nremstats.publish.export_layout import export_in_layout
+from nremstats.publish.sdmx import Structure, to_sdmx_csv
+from nremstats.publish.tables import LEGEND, ComparisonTable, comparison_table, observations
+from nremstats.publish.xlsx import Book, Sheet
+from nremstats.store.manifest import arrow_schema
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from nremstats.store.store import Store
+
+
+def table_csv(table: ComparisonTable) -> str:
+    """The comparison table as CSV; a last ``notes`` column spells out each row's footnotes."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    header, *body = table.rows()
+    writer.writerow([*header, "notes"])
+    for row in body:
+        writer.writerow([*row, table.row_notes(row[0])])
+    return buffer.getvalue()
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def table_md(table: ComparisonTable) -> str:
+    """The comparison table as Markdown, with numbered footnotes and the legend of marks."""
+    header, *body = table.rows()
+    lines = [f"## {table.title} ({table.indicator})", ""]
+    lines.append("| " + " | ".join(header) + " |")
+    lines.append("|" + "|".join(["---", "---", *["---:"] * (len(header) - 2)]) + "|")
+    lines += ["| " + " | ".join(_md_escape(c) for c in row) + " |" for row in body]
+    if table.footnotes:
+        lines += ["", "Notes:", ""]
+        lines += [f"{n}. {_md_escape(text)}" for n, text in enumerate(table.footnotes, start=1)]
+    lines += ["", "Marks: " + "; ".join(f"`{m}` {meaning}" for m, meaning in LEGEND), ""]
+    return "\n".join(lines)
+
+
+def table_sheet(book: Book, table: ComparisonTable) -> Sheet:
+    """Write a comparison table on a new sheet: title, header, one row per country (plain
+    numbers as numbers, formatted; marks as text), frozen header and country columns."""
+    sheet = book.sheet(table.indicator, widths={1: 32}, freeze=(2, 2))
+    sheet.append([f"{table.title} ({table.indicator})"], "title")
+    header, *body = table.rows()
+    sheet.append(header, "bold")
+    get = table.cells.get
+    for row, country in zip(body, table.countries, strict=True):
+        out: list[object] = row[:2]
+        for year, text in zip(table.years, row[2:], strict=True):
+            cell = get((country, year))
+            exact = cell is not None and cell.value is not None and text == str(cell.value)
+            out.append(cell.value if exact else text)  # plain numbers stay numbers
+        sheet.figures(out, first=2)
+    return sheet
+
+
+def table_xlsx(table: ComparisonTable, path: Path) -> None:
+    """The comparison table as a workbook: the table sheet, then notes and legend."""
+    with Book(path) as book:
+        table_sheet(book, table)
+        notes = book.sheet("Notes", widths={1: 90})
+        notes.append(["Note", "Text"], "bold")
+        for n, text in enumerate(table.footnotes, start=1):
+            notes.append([n, text])
+        notes.append()
+        notes.append(["Mark", "Meaning"], "bold")
+        for mark, meaning in LEGEND:
+            notes.append([mark, meaning])
+
+
+def long_csv(frame: pd.DataFrame) -> str:
+    """The observations in the columns of the observation format, as CSV."""
+    return frame[list(OBSERVATION_COLUMNS)].to_csv(index=False, lineterminator="\n")
+
+
+def long_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """The observations as one Parquet file with the store's schema."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(
+        frame[list(OBSERVATION_COLUMNS)], schema=arrow_schema(), preserve_index=False
+    )
+    pq.write_table(table, path, compression="zstd")
+
+
+TextWriter = Callable[..., str]
+TABLE_TEXT: dict[str, Callable[[ComparisonTable], str]] = {"csv": table_csv, "md": table_md}
+TABLE_BINARY: dict[str, Callable[[ComparisonTable, Path], None]] = {"xlsx": table_xlsx}
+LONG_TEXT: dict[str, Callable[[pd.DataFrame], str]] = {"csv": long_csv}
+LONG_BINARY: dict[str, Callable[[pd.DataFrame, Path], None]] = {"parquet": long_parquet}
+TABLE_FORMATS = (*TABLE_TEXT, *TABLE_BINARY)
+LONG_FORMATS = (*LONG_TEXT, *LONG_BINARY)
+
+
+def _write(obj, fmt: str, output: Path | None, text: dict, binary: dict, what: str) -> str | None:
+    if fmt in text:
+        content = text[fmt](obj)
+        if output is None:
+            return content
+        Path(output).write_text(content, encoding="utf-8")
+        return None
+    if fmt in binary:
+        if output is None:
+            raise OptionError(f"--format {fmt} writes a binary file: give -o FILE.{fmt}.")
+        binary[fmt](obj, Path(output))
+        return None
+    known = ", ".join((*text, *binary))
+    raise OptionError(f"--format {fmt}: {what} can be written as {known}.")
+
+
+def export_table(table: ComparisonTable, fmt: str, output: Path | None = None) -> str | None:
+    """Write a comparison table; return the text when ``output`` is None (csv, md)."""
+    return _write(table, fmt, output, TABLE_TEXT, TABLE_BINARY, "a comparison table")
+
+
+def export_long(frame: pd.DataFrame, fmt: str, output: Path | None = None) -> str | None:
+    """Write observations in the long format; return the text when ``output`` is None."""
+    return _write(frame, fmt, output, LONG_TEXT, LONG_BINARY, "the long observations")
+
+
+@dataclass
+class Exported:
+    """What ``nremstats export`` produced: the text for standard output (None when written
+    to a file) and messages for standard error."""
+
+    text: str | None
+    messages: list[str] = field(default_factory=list)
+
+
+def run_export(store: Store, *, indicator: str | None = None, long: bool = False,
+               fmt: str | None = None, prefer: str | None = None, output: Path | None = None,
+               as_of: str | None = None, layout: str | None = None,
+               countries: list[str] | None = None, structure: Structure | None = None,
+               suppress_below: int | None = None) -> Exported:  # fmt: skip
+    """One export: a comparison table (``indicator``, after disclosure control), every
+    current observation (``long``), SDMX-CSV (``fmt="sdmx-csv"``, with ``structure``), or the
+    national returns in an agency's layout (``layout``).
+
+    Raises:
+        OptionError: not exactly one of them, or an option they cannot take.
+    """
+    upto = store.resolve_as_of(as_of) if as_of else None
+    if fmt == "sdmx-csv":
+        frame = observations(store, upto)
+        if indicator:
+            frame = frame[frame["indicator"] == indicator]
+        result = to_sdmx_csv(frame, structure, prefer, output, suppress_below)
+        return Exported(result.text, [result.summary()])
+    if long + bool(indicator) + bool(layout) != 1:
+        raise OptionError(
+            "Give one of --indicator CODE (comparison table), --long, --format sdmx-csv, "
+            "or --layout NAME."
+        )
+    if layout:
+        wanted = {c.upper() for c in countries} if countries else None
+        found = export_in_layout(observations(store, upto), layout, wanted, output)
+        return Exported(found.text if output is None else None, [found.summary()])
+    if long:
+        return Exported(export_long(observations(store, upto), fmt or "csv", output))
+    k = threshold(suppress_below)
+    table, hidden = protect_table(comparison_table(store, indicator or "", prefer, upto), k)
+    messages = [f"{len(hidden.hidden)} count(s) under {k} shown as <{k} (--suppress-below 1 "
+                "shows every count)."] if hidden.hidden else []  # fmt: skip
+    return Exported(export_table(table, fmt or "csv", output), messages)

@@ -1,0 +1,184 @@
+"""The annual comparison report the secretariat publishes (``nremstats report``).
+
+:func:`build_report` gathers, for a range of years, one comparison table per indicator (one
+provider per country-year by priority, status marks and footnotes kept), after disclosure
+control (:func:`nremstats.publish.disclosure.protect_table`), the UN M49 regional aggregates of each
+(ranges where a member is ranged or suppressed, coverage "n of N", never across victim
+definitions), the submissions every figure came from, and the audit of what was suppressed.
+:func:`nremstats.publish.report.write_report` writes it as a workbook, one html file or the
+audit as JSON.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from nremstats.core import codes
+from nremstats.core.errors import OptionError
+from nremstats.core.memory import gc_paused
+from nremstats.publish.aggregates import Aggregate, rate, regional_aggregates
+from nremstats.publish.disclosure import protect_table
+from nremstats.publish.shares import ShareTable, breakdown_shares
+from nremstats.publish.tables import ComparisonTable, comparison_table, parse_priority
+
+if TYPE_CHECKING:
+    from nremstats.store.store import Store
+
+
+@dataclass
+class Publication:
+    """Everything the report shows, as data."""
+
+    years: list[int]
+    made: str
+    k: int
+    tables: list[ComparisonTable] = field(default_factory=list)
+    aggregates: dict[str, list[Aggregate]] = field(default_factory=dict)
+    audit: list[dict[str, Any]] = field(default_factory=list)
+    shares: list[ShareTable] = field(default_factory=list)
+    #: the provider priority used (``NATIONAL`` for each country's own return)
+    priority: list[str] = field(default_factory=list)
+    #: (country, year) -> population, when rates are asked for
+    population: dict[tuple[str, int], int] | None = None
+    #: the past state used (the store's sequence number of its last submission), or None
+    upto: int | None = None
+
+    @property
+    def state(self) -> str:
+        """The store state used, in words."""
+        if self.upto is None:
+            return "the store's current state"
+        return f"the store as of submission no. {self.upto} (--as-of)"
+
+    def rates(self) -> list[tuple[str, str, int, str]]:
+        """(indicator, country, year, rate per 100,000 as text): a range from a ranged count,
+        blank with the reason where no rate can be given."""
+        out = []
+        for table in self.tables:
+            for (country, year), cell in sorted(table.cells.items()):
+                people = (self.population or {}).get((country, year))
+                found = rate(cell, people)
+                if found is None:
+                    why = "no population" if people is None else "no count to divide"
+                    out.append((table.indicator, country, year, f"({why})"))
+                elif found[0] == found[1]:
+                    out.append((table.indicator, country, year, f"{found[0]:.2f}"))
+                else:
+                    high = "?" if found[1] is None else f"{found[1]:.2f}"
+                    out.append((table.indicator, country, year, f"{found[0]:.2f}-{high}"))
+        return out
+
+    def coverage(self) -> dict[tuple[str, int], str]:
+        """(country, year) -> the indicators reported, each with its status where it is not
+        a normal value: ``Victims; Convicted (suppressed)``."""
+        short = {i["code"]: i["short"]["en"] for i in codes.indicators()}
+        reported: dict[tuple[str, int], list[str]] = {}
+        for table in self.tables:
+            for key, cell in table.cells.items():
+                status = STATUS_WORDS.get(cell.obs_status)
+                text = short[table.indicator] + (f" ({status})" if status else "")
+                reported.setdefault(key, []).append(text)
+        return {key: "; ".join(texts) for key, texts in sorted(reported.items())}
+
+    def definitions(self) -> list[tuple[str, str]]:
+        """(country, its definition of victims: ``Identified (formally identified victims)``,
+        or ``not given``), one row per definition a country used in the years shown."""
+        victims = next((t for t in self.tables if t.indicator == "VICTIMS_DETECTED"), None)
+        found = {(country, cell.definition) for (country, _), cell in
+                 (victims.cells.items() if victims else [])}  # fmt: skip
+        return sorted((country, codes.label("definition", code) if code else "not given")
+                      for country, code in found)  # fmt: skip
+
+    def without_population(self) -> list[str]:
+        """``COUNTRY YEAR`` of the figures that get no rate for want of a population."""
+        return sorted({f"{c} {y}" for _, c, y, text in self.rates() if text == "(no population)"})
+
+    def providers(self) -> list[tuple[str, str]]:
+        """(country, the providers its figures came from), e.g. ``NLD (national return)``."""
+        found: dict[str, set[str]] = {}
+        for table in self.tables:
+            for (country, _), cell in table.cells.items():
+                found.setdefault(country, set()).add(cell.provider)
+        return [(country, ", ".join(f"{p} (national return)" if p == country else p
+                                    for p in sorted(names)))
+                for country, names in sorted(found.items())]  # fmt: skip
+
+    def submissions(self) -> list[tuple[str, int, str, str, str]]:
+        """(country, year, provider, submission, indicators) behind every figure shown: the
+        store state the report was made from, one row per submission and year."""
+        used: dict[tuple[str, int, str, str], list[str]] = {}
+        for table in self.tables:
+            for (country, year), cell in table.cells.items():
+                key = (country, year, cell.provider, cell.submission_id)
+                used.setdefault(key, []).append(table.indicator)
+        return [(*key, ", ".join(used[key])) for key in sorted(used)]
+
+
+#: How the coverage names a status other than a normal value (SDMX CL_OBS_STATUS).
+STATUS_WORDS = {"P": "provisional", "E": "estimated", "B": "break", "L": "not available",
+                "M": "not applicable", "Q": "suppressed"}  # fmt: skip
+#: The columns of :meth:`Publication.submissions` (cover sheet, html sources, json).
+SUBMISSION_KEYS = ("country", "year", "provider", "submission_id", "indicators")
+#: The columns of the suppression audit (:attr:`Publication.audit`).
+AUDIT_KEYS = ("indicator", "country", "year", "breakdown", "reason", "why")
+#: What a share table's marks mean (under the share tables of the workbook and the html).
+SHARE_NOTE = (
+    "Percent of the total of the same submission shown in the indicator sheet (never across "
+    "providers or definitions). A range (0.0-3.8): a count under the threshold or a count the "
+    "country gave as a range; c: hidden so that no suppressed count can be worked out; "
+    "..: not available."
+)
+
+
+def parse_years(text: str) -> list[int]:
+    """``2019-2023`` or ``2023`` as a list of years.
+
+    Raises:
+        OptionError: not a year or a range of years.
+    """
+    match = re.fullmatch(r"\s*(\d{4})\s*(?:-\s*(\d{4}))?\s*", text or "")
+    if not match:
+        raise OptionError(f"--years {text!r}: write a year (2023) or a range (2019-2023).")
+    first, last = int(match.group(1)), int(match.group(2) or match.group(1))
+    if last < first:
+        raise OptionError(f"--years {text}: the range ends before it starts.")
+    return list(range(first, last + 1))
+
+
+@gc_paused()
+def build_report(store: Store, years: list[int], prefer: str | None = None, k: int = 5,
+                 population: dict[tuple[str, int], int] | None = None,
+                 upto: int | None = None) -> Publication:  # fmt: skip
+    """Gather the report of ``years`` from the store's current state, or from a past one
+    (``upto``: ``Store.resolve_as_of``), so a published report can be made again exactly.
+
+    Raises:
+        OptionError: the store holds no figure for those years.
+    """
+    made = dt.datetime.now(dt.UTC).date().isoformat()
+    publication = Publication(years, made, k, population=population,
+                              priority=parse_priority(prefer), upto=upto)  # fmt: skip
+    for indicator in codes.ordered_codes("indicator"):
+        table = comparison_table(store, indicator, prefer, upto).within(years)
+        if not table.cells:
+            continue
+        table, hidden = protect_table(table, k)
+        publication.tables.append(table)
+        publication.aggregates[indicator] = regional_aggregates(table, "region")
+        publication.audit += [
+            {"indicator": indicator, "country": key[0], "year": key[1], "breakdown": "total",
+             "reason": entry["reason"], "why": entry["why"]}
+            for key, entry in zip(hidden.hidden, hidden.audit(), strict=True)
+        ]  # fmt: skip
+    if not publication.tables:
+        raise OptionError(
+            f"The store holds no figure for {years[0]}-{years[-1]}: ingest returns first, or "
+            "choose other --years (nremstats status shows what it holds)."
+        )
+    publication.shares, audit = breakdown_shares(store, publication.tables, k, upto)
+    publication.audit += audit
+    publication.audit.sort(key=lambda e: (e["indicator"], e["country"], e["year"]))
+    return publication

@@ -1,0 +1,212 @@
+"""The annual comparison report as one self-contained html file.
+
+The html holds the same tables as the workbook (:mod:`nremstats.publish.publication`) and
+the charts of :mod:`nremstats.publish.charts` inline (SVG as ``data:`` URIs): no network, no
+JavaScript, no file beside it. It reads on a laptop and on a phone (tables scroll sideways
+within the page).
+"""
+
+from __future__ import annotations
+
+import base64
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from nremstats.core import codes
+from nremstats.core.files import write_bytes
+from nremstats.publish.charts import composition_chart, render, trend_chart
+from nremstats.publish.publication import AUDIT_KEYS, SHARE_NOTE, SUBMISSION_KEYS, Publication
+from nremstats.publish.shares import ShareTable
+from nremstats.publish.tables import LEGEND, ComparisonTable
+
+CSS = """
+:root { color-scheme: light; --line: #d0d4da; --muted: #5b6470; --head: #eef1f5; }
+* { box-sizing: border-box; }
+body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0;
+       color: #1d232b; background: #fff; }
+header, main, footer { max-width: 72rem; margin: 0 auto; padding: 0 1rem; }
+h1 { font-size: 1.6rem; margin: 1.2rem 0 .3rem; }
+h2 { font-size: 1.25rem; margin-top: 2.2rem; border-bottom: 2px solid var(--line); }
+h3 { font-size: 1.05rem; margin-top: 1.6rem; }
+nav ol { columns: 2 16rem; padding-left: 1.2rem; }
+.meta, figcaption, .note { color: var(--muted); font-size: .9rem; }
+.scroll { overflow-x: auto; margin: .6rem 0; border: 1px solid var(--line); }
+table { border-collapse: collapse; font-size: .88rem; min-width: 100%; }
+th, td { padding: .25rem .5rem; border-bottom: 1px solid var(--line); white-space: nowrap; }
+th { background: var(--head); text-align: left; position: sticky; top: 0; }
+td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
+td.wrap { white-space: normal; min-width: 16rem; }
+figure { margin: 1rem 0; }
+figure img { max-width: 100%; height: auto; display: block; }
+details { margin: .8rem 0; }
+@media (max-width: 40rem) { body { font-size: 14px; } th, td { padding: .2rem .35rem; } }
+@media print { .scroll { overflow: visible; border: 0; } h2 { break-before: page; } }
+"""
+
+
+def _anchor(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")
+
+
+def _table(header: list[Any], rows: list[list[Any]], numeric_from: int = 0) -> str:
+    """An html table; cells from ``numeric_from`` on are right-aligned figures."""
+    kind = [' class="n"' if numeric_from and i >= numeric_from else "" for i in range(len(header))]
+    head = "".join(f"<th{kind[i]}>{escape(str(h))}</th>" for i, h in enumerate(header))
+    body = []
+    for row in rows:
+        cells = []
+        for i, value in enumerate(row):
+            text = "" if value is None else escape(str(value))
+            cells.append(f"<td{kind[i]}>{text}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table></div>")  # fmt: skip
+
+
+def _figure(chart: Any) -> str:
+    data = base64.b64encode(render(chart, "svg")).decode("ascii")
+    chart.figure.clear()
+    return (f'<figure><img src="data:image/svg+xml;base64,{data}" alt="{escape(chart.alt)}">'
+            f"<figcaption>{escape(chart.caption)}</figcaption></figure>")  # fmt: skip
+
+
+def _indicator(table: ComparisonTable) -> str:
+    rows = [[c, codes.country_name(c) or c, *(_figure_text(table.cells.get((c, y)))
+                                               for y in table.years)]
+            for c in table.countries]  # fmt: skip
+    notes = "".join(f"<li>{escape(text)}</li>" for text in table.footnotes)
+    return (f'<section id="{_anchor(table.indicator)}"><h2>{escape(table.title)}</h2>'
+            + _figure(trend_chart(table))
+            + _table(table.rows()[0], rows, numeric_from=2)
+            + (f'<ol class="note">{notes}</ol>' if notes else "") + "</section>")  # fmt: skip
+
+
+def _figure_text(cell: Any) -> str:
+    """A table cell's text with thousands separated (``1,042 [2]``)."""
+    if cell is None:
+        return ""
+    text = cell.text
+    return text.replace(str(cell.value), f"{cell.value:,}", 1) if cell.value else text
+
+
+def _share(share: ShareTable) -> str:
+    spec = share.spec
+    title = f"{codes.label('indicator', share.indicator)}: {spec.title.lower()}"
+    if spec.headline is not None:
+        years = share.years
+        header = ["country", "name", *years]
+        rows = [[c, codes.country_name(c) or c,
+                 *(_text(share.cells.get((c, y), {}).get(spec.headline)) for y in years)]
+                for c in share.countries]  # fmt: skip
+    else:
+        header = ["country", "year", "total", *map(spec.label, spec.parts)]
+        rows = [[c, y, f"{share.totals[(c, y)]:,}" if (c, y) in share.totals else "..",
+                 *(_text(cells.get(p)) for p in spec.parts)]
+                for (c, y), cells in sorted(share.cells.items())]  # fmt: skip
+    charted = codes.load_declaration("publication.yaml").get("composition_charts") or []
+    drawn = share.totals and share.indicator in charted
+    figure = _figure(composition_chart(share)) if drawn else ""
+    return f"<h3>{escape(title)} (%)</h3>" + figure + _table(header, rows, numeric_from=2)
+
+
+def _text(share: Any) -> str:
+    return "" if share is None else share.text
+
+
+def render_html(publication: Publication) -> str:
+    """The whole report as one html document (see module docstring)."""
+    span = f"{publication.years[0]}-{publication.years[-1]}"
+    title = f"Trafficking in persons: national figures compared, {span}"
+    parts = [f"<h1>{escape(title)}</h1>",
+             f'<p class="meta">Made {escape(publication.made)} from {escape(publication.state)}. '
+             f"Counts from 1 to {publication.k - 1} are shown as a range (disclosure control); "
+             "one provider per country and year, counts on different victim definitions never "
+             "added together.</p>"]  # fmt: skip
+    sections = [(t.title, _anchor(t.indicator)) for t in publication.tables]
+    sections += [("Breakdown shares", "shares"), ("Regions", "regions")]
+    if publication.population is not None:
+        sections.append(("Rates per 100,000", "rates"))
+    sections += [("Coverage", "coverage"), ("Notes", "notes"),
+                 ("Suppression", "suppression"), ("Sources", "sources")]  # fmt: skip
+    toc = "".join(f'<li><a href="#{a}">{escape(name)}</a></li>' for name, a in sections)
+    body = [f"<nav><ol>{toc}</ol></nav>"]
+    body += [_indicator(table) for table in publication.tables]
+    body.append('<section id="shares"><h2>Breakdown shares</h2>'
+                f'<p class="note">{escape(SHARE_NOTE)}</p>'
+                + "".join(_share(s) for s in publication.shares) + "</section>")  # fmt: skip
+    body.append(_regions(publication))
+    if publication.population is not None:
+        rows = [[codes.label("indicator", i), c, y, text] for i, c, y, text in publication.rates()]
+        body.append('<section id="rates"><h2>Rates per 100,000</h2>'
+                    + _table(["indicator", "country", "year", "per 100,000"], rows, 3)
+                    + "</section>")  # fmt: skip
+    body += [_coverage(publication), _notes(publication), _audit(publication),
+             _sources(publication)]  # fmt: skip
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
+        f"<header>{''.join(parts)}</header><main>{''.join(body)}</main>"
+        '<footer class="note"><p>Made with nremstats.</p></footer></body></html>\n'
+    )
+
+
+def _regions(publication: Publication) -> str:
+    rows = [[codes.label("indicator", indicator), agg.name, agg.year, agg.definition or "",
+             agg.text.split(" (")[0], f"{len(agg.countries)} of {agg.members}"]
+            for indicator, aggregates in publication.aggregates.items()
+            for agg in aggregates]  # fmt: skip
+    header = ["indicator", "region (UN M49)", "year", "definition", "total", "countries"]
+    return ('<section id="regions"><h2>Regions</h2><p class="note">Sums of the countries '
+            "that reported; a range where a member is suppressed or ranged (? where one has no "
+            "bounds).</p>" + _table(header, rows, 4) + "</section>")  # fmt: skip
+
+
+def _coverage(publication: Publication) -> str:
+    reported = publication.coverage()
+    rows = [[c, codes.country_name(c) or c, *(reported.get((c, y), "") for y in publication.years)]
+            for c in sorted({c for c, _ in reported})]  # fmt: skip
+    return ('<section id="coverage"><h2>Coverage</h2><p class="note">The indicators each '
+            "country reported for each year, with their status where it is not a normal "
+            "value.</p>" + _table(["country", "name", *publication.years], rows)
+            + "</section>")  # fmt: skip
+
+
+def _notes(publication: Publication) -> str:
+    legend = _table(["mark", "meaning"], [list(item) for item in LEGEND])
+    out = ('<section id="notes"><h2>Notes</h2><h3>Marks</h3>' + legend
+           + "<h3>Each country's definition of victims</h3>"
+           + _table(["country", "definition"], [list(d) for d in publication.definitions()])
+           + "<h3>Providers</h3><p class=\"note\">One provider per country and year, by the "
+           f"priority {escape(', '.join(publication.priority))}; the submission behind each "
+           'figure is under <a href="#sources">Sources</a>.</p>'
+           + _table(["country", "providers of the figures shown"],
+                    [list(p) for p in publication.providers()]))  # fmt: skip
+    if publication.population is not None:
+        missing = publication.without_population()
+        out += ('<p class="note">Rates per 100,000 from the population file; a ranged count '
+                "gives a ranged rate, a count suppressed without bounds none."
+                + (f" No population given, so no rate: {escape(', '.join(missing))}."
+                   if missing else "") + "</p>")  # fmt: skip
+    return out + "</section>"
+
+
+def _audit(publication: Publication) -> str:
+    rows = [[entry[key] for key in AUDIT_KEYS] for entry in publication.audit]
+    text = f"{len(rows)} cell(s) suppressed." if rows else "No cell needed suppressing."
+    return (f'<section id="suppression"><h2>Suppression</h2><p class="note">{text}</p>'
+            + (_table(list(AUDIT_KEYS), rows) if rows else "") + "</section>")  # fmt: skip
+
+
+def _sources(publication: Publication) -> str:
+    rows = [list(row) for row in publication.submissions()]
+    return ('<section id="sources"><h2>Sources</h2><details><summary>The submission each '
+            f"figure comes from ({len(rows):,})</summary>"
+            + _table(list(SUBMISSION_KEYS), rows)
+            + "</details></section>")  # fmt: skip
+
+
+def write_report_html(publication: Publication, path: Path) -> None:
+    """Write the html report durably."""
+    write_bytes(path, render_html(publication).encode("utf-8"))

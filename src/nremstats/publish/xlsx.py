@@ -1,0 +1,104 @@
+"""Workbooks written row by row with XlsxWriter (tables and the report): fast, streamed
+(constant memory), and safe with text as it came (never turned into formulas or links).
+
+The file is written beside its target and renamed over it when complete, so a failure never
+leaves half a workbook where the previous one was.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from nremstats.core.files import replace_durably
+
+#: Cell styles by name (XlsxWriter format properties).
+STYLES: dict[str, dict[str, Any]] = {
+    "bold": {"bold": True},
+    "title": {"bold": True, "font_size": 13},
+    "number": {"num_format": "#,##0", "align": "right"},
+    "percent": {"num_format": "0.0", "align": "right"},
+    "right": {"align": "right"},
+}
+
+
+class Sheet:
+    """One worksheet, written a row at a time from the top."""
+
+    def __init__(self, ws: Any, styles: dict[str, Any]) -> None:
+        self._ws = ws
+        self._styles = styles
+        self.row = 0  # the next row to write, from 0
+
+    def append(self, values: Sequence[Any] = (), style: str | None = None) -> None:
+        """Write a row; ``style`` for every cell of it (``bold`` for a header)."""
+        fmt = self._styles[style] if style else None
+        for column, value in enumerate(values):
+            if value is not None:
+                self._ws.write(self.row, column, value, fmt)
+        self.row += 1
+
+    def figures(self, values: Sequence[Any], first: int, number: str = "number") -> None:
+        """Write a row of labels then figures from column ``first``: whole numbers in the
+        ``number`` style, other floats as ``percent``, text (marks) aligned right."""
+        ws, styles = self._ws, self._styles
+        for column, value in enumerate(values):
+            if value is None:
+                continue
+            if column < first:
+                ws.write(self.row, column, value)
+            elif isinstance(value, bool) or not isinstance(value, int | float):
+                ws.write_string(self.row, column, str(value), styles["right"])
+            else:
+                style = number if isinstance(value, int) else "percent"
+                ws.write_number(self.row, column, value, styles[style])
+        self.row += 1
+
+    def freeze(self, row: int, column: int) -> None:
+        """Keep rows above ``row`` and columns left of ``column`` (0-based) in view."""
+        self._ws.freeze_panes(row, column)
+
+    def widths(self, widths: dict[int, float]) -> None:
+        for column, width in widths.items():
+            self._ws.set_column(column, column, width)
+
+
+class Book:
+    """A workbook being written to ``path`` (use as a context manager)."""
+
+    def __init__(self, path: Path) -> None:
+        import xlsxwriter
+
+        self.path = Path(path)
+        self._tmp = self.path.with_name(f".tmp-{os.getpid()}-{self.path.name}")
+        self._wb = xlsxwriter.Workbook(str(self._tmp), {
+            "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+            "strings_to_numbers": False,
+        })  # fmt: skip
+        self._styles = {name: self._wb.add_format(spec) for name, spec in STYLES.items()}
+
+    def sheet(self, name: str, widths: dict[int, float] | None = None,
+              freeze: tuple[int, int] | None = None) -> Sheet:  # fmt: skip
+        """A new sheet (name cut to Excel's 31 characters), its column widths and panes set
+        before any row (the rows are streamed)."""
+        sheet = Sheet(self._wb.add_worksheet(name[:31]), self._styles)
+        if widths:
+            sheet.widths(widths)
+        if freeze:
+            sheet.freeze(*freeze)
+        return sheet
+
+    def __enter__(self) -> Book:
+        return self
+
+    def __exit__(self, kind: object, *_: object) -> None:
+        if kind is not None:  # failed: leave nothing behind, keep what was there
+            try:
+                self._wb.close()
+            finally:
+                self._tmp.unlink(missing_ok=True)
+            return
+        self._wb.close()
+        replace_durably(self._tmp, self.path)

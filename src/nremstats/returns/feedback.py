@@ -1,0 +1,94 @@
+"""Feedback workbooks: a copy of a country's own xlsx with every finding on its cell.
+
+Each offending cell is filled (red error, amber warning, blue info) and carries a comment
+with the findings; a first sheet lists every finding with a link to its cell. The received
+file is never modified: the copy is written to the feedback folder.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from nremstats.core.findings import Finding, most_severe
+from nremstats.returns.results import FileResult
+
+FILLS = {"error": "F4CCCC", "warning": "FCE5CD", "info": "CFE2F3"}
+LIST_SHEET = "Findings"
+
+
+def feedback_path(out_dir: Path, source: Path) -> Path:
+    return Path(out_dir) / f"{source.stem}_feedback.xlsx"
+
+
+def _quote(sheet: str) -> str:
+    return "'" + sheet.replace("'", "''") + "'"
+
+
+def write_feedback(result: FileResult, source: Path, out_dir: Path) -> Path | None:
+    """Write the feedback workbook of one xlsx return; ``None`` for other files.
+
+    Args:
+        result: the file's result (its findings are placed on their cells).
+        source: the received file (read only, never changed).
+        out_dir: the feedback folder (created if needed).
+    """
+    from openpyxl import load_workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.worksheet.hyperlink import Hyperlink
+
+    if source.suffix.lower() not in (".xlsx", ".xlsm"):
+        return None
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = feedback_path(out_dir, source)
+    shutil.copyfile(source, target)
+    try:
+        wb = load_workbook(target)
+    except Exception:  # not a workbook openpyxl can open: the list alone says it all
+        target.unlink()
+        return None
+    wb.security = None  # the copy may get a new first sheet
+    by_cell: dict[tuple[str, str], list[Finding]] = {}
+    for finding in result.findings:
+        if finding.sheet in wb.sheetnames:
+            for cell in finding.cells or ((finding.cell,) if finding.cell else ()):
+                by_cell.setdefault((finding.sheet, cell), []).append(finding)
+    for (sheet, cell), findings in by_cell.items():
+        worst = most_severe(findings)
+        target_cell = wb[sheet][cell]
+        target_cell.fill = PatternFill("solid", fgColor=FILLS[worst or "info"])
+        text = "\n\n".join(f"{f.rule} ({f.severity}): {f.message}" for f in findings)
+        target_cell.comment = Comment(text[:30000], "nremstats", width=420, height=220)
+    ws = wb.create_sheet(LIST_SHEET, 0)
+    ws.append(["severity", "rule", "sheet", "cell", "text", "message"])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for finding in result.findings:
+        ws.append([finding.severity, finding.rule, finding.sheet, finding.cell, finding.text,
+                   finding.message])  # fmt: skip
+        if finding.sheet in wb.sheetnames and finding.cell:
+            link = ws.cell(ws.max_row, 4)
+            link.hyperlink = Hyperlink(
+                ref=link.coordinate, location=f"{_quote(finding.sheet)}!{finding.cell}"
+            )
+            link.style = "Hyperlink"
+        ws.cell(ws.max_row, 1).fill = PatternFill("solid", fgColor=FILLS[finding.severity])
+    for column, width in zip("ABCDEF", (10, 30, 14, 8, 14, 110), strict=True):
+        ws.column_dimensions[column].width = width
+    ws.freeze_panes = "A2"
+    wb.active = 0
+    for sheet in wb.worksheets:
+        sheet.sheet_view.tabSelected = sheet is ws
+    wb.save(target)
+    return target
+
+
+def write_feedback_all(results: list[FileResult], out_dir: Path) -> list[Path]:
+    """Write a feedback workbook for every xlsx return of a run; return the paths written."""
+    written = []
+    for result in results:
+        path = write_feedback(result, Path(result.file), Path(out_dir))
+        if path is not None:
+            written.append(path)
+    return written

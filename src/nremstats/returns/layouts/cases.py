@@ -1,0 +1,212 @@
+"""Count case-level records (one row per person, HTCDS field names) into observations.
+
+A layout of shape ``cases`` (``schemas/layouts/htcds.yaml``) names the columns of the year
+(a date or a year), the birth date or age, the sex, citizenship, forms of exploitation and
+trafficking status. Each person is mapped once; persons are then counted by year and
+definition in the template's breakdowns (sex x age, form x sex, citizenship x sex, with
+their totals). A person with several forms counts as ``MIXED``; a foreign citizen counts in
+``FOR`` and in their own citizenship. A count below ``min_count`` (default 5) is stored as
+status ``Q`` with bounds 1 to min_count - 1, never as the number. A person who cannot be
+placed (an unknown label, no year) is rejected with a finding and counted nowhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from nremstats.core import labels
+from nremstats.core.model import DIMENSIONS
+from nremstats.returns.layouts.declaration import Layout
+from nremstats.returns.layouts.rows import RowMapper
+from nremstats.returns.located import TEXT_FIELDS
+from nremstats.returns.read import text_of
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: The breakdowns persons are counted in, as the template asks for them.
+FAMILIES = (("sex", "age"), ("exploitation", "sex"), ("citizenship", "sex"))
+DEFAULT_MIN_COUNT = 5
+
+
+def min_count(layout: Layout) -> int:
+    return int(layout.cases.get("min_count", DEFAULT_MIN_COUNT))
+
+
+def count_cases(layout: Layout, header: dict[str, int], body: list[list[Any]],
+                numbers: np.ndarray, table: RowMapper) -> dict[str, Any]:  # fmt: skip
+    """Map each person and count them; returns the record columns (``TEXT_FIELDS`` plus
+    ``readable``, ``cell``, ``row``) with rejected persons as unreadable records."""
+    import pandas as pd
+
+    spec = layout.cases
+    country = layout.fixed["country"]
+
+    def column(name: str) -> list[Any]:
+        key = spec.get(name)
+        if key is None or key not in header:
+            return [""] * len(body)
+        i = header[key]
+        return [row[i] for row in body]
+
+    persons = pd.DataFrame({
+        "year": [_year(v) for v in column("year")],
+        "sex": _map(table, "sex", column("sex"), layout, "_U"),
+        "age": _ages(table, column("birthdate"), column("age"), column("year"), layout),
+        "exploitation": _forms(table, column("exploitation"), layout, spec.get("separator")),
+        "definition": _map(table, "definition", column("status"), layout, None),
+    })  # fmt: skip
+    citizenship = _map(table, "citizenship", column("citizenship"), layout, "_U")
+    citizenship = [("NAT" if c == country else c) for c in citizenship]
+    persons["citizenship"] = citizenship
+    no_year = persons["year"].isna().to_numpy() & table.readable
+    if no_year.any():
+        message = "The case has no year (no date in the year column); it is not counted"
+        table.reject(no_year, "YEAR_RANGE", "year", "", message)
+    persons["row"] = numbers
+    counted = persons[table.readable]
+    groups = _group(counted)
+    return _records(groups, persons, table, layout, numbers)
+
+
+def _group(persons: pd.DataFrame) -> pd.DataFrame:
+    """One row per (person, key) in every breakdown; duplicates across breakdowns dropped."""
+    import pandas as pd
+
+    frames = []
+    detail = persons.assign(person=range(len(persons)))
+    foreign = detail[~detail["citizenship"].isin(["NAT", "_U", "_T"])]
+    detail = pd.concat([detail, foreign.assign(citizenship="FOR")], ignore_index=True)
+    for a, b in FAMILIES:
+        for keep_a in (True, False):
+            for keep_b in (True, False):
+                part = detail.copy()
+                for dim in DIMENSIONS:
+                    if not ((dim == a and keep_a) or (dim == b and keep_b)):
+                        part[dim] = "_T"
+                frames.append(part)
+    every = pd.concat(frames, ignore_index=True)
+    keys = ["year", "definition", *DIMENSIONS]
+    every = every.drop_duplicates(["person", *keys])
+    return every.groupby(keys, dropna=False).agg(count=("person", "size"), row=("row", "min"))
+
+
+def _records(groups: pd.DataFrame, persons: pd.DataFrame, table: RowMapper, layout: Layout,
+             numbers: np.ndarray) -> dict[str, Any]:  # fmt: skip
+    k = min_count(layout)
+    out: dict[str, list[Any]] = {f: [] for f in (*TEXT_FIELDS, "readable", "cell", "row")}
+    letter = table.letters["value"]
+    for (year, definition, *dims), (count, row) in groups.iterrows():
+        record = dict.fromkeys(TEXT_FIELDS)
+        record.update(zip(DIMENSIONS, dims, strict=True))
+        small = count < k
+        record.update(
+            country=layout.fixed["country"], year=str(int(year)), indicator="VICTIMS_DETECTED",
+            definition=None if definition is None or definition != definition else definition,
+            value="" if small else str(count), obs_status="Q" if small else None,
+            lower="1" if small else None, upper=str(k - 1) if small else None,
+            note=f"count of case records (counts under {k} are shown as a range)",
+        )  # fmt: skip
+        for name in TEXT_FIELDS:
+            out[name].append(record[name])
+        out["readable"].append(True)
+        out["cell"].append(f"{letter}{row}")
+        out["row"].append(int(row))
+    for i in np.flatnonzero(~table.readable).tolist():  # rejected persons: counted nowhere
+        for name in TEXT_FIELDS:
+            out[name].append(layout.fixed.get("country") if name == "country" else None)
+        out["readable"].append(False)
+        out["cell"].append(f"{letter}{numbers[i]}")
+        out["row"].append(int(numbers[i]))
+    return out
+
+
+def _year(value: Any) -> int | None:
+    if isinstance(value, dt.date | dt.datetime):
+        return value.year
+    match = re.search(r"(19|20)\d\d", text_of(value))
+    return int(match.group(0)) if match else None
+
+
+def _date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = text_of(value).strip()
+    try:
+        return dt.date.fromisoformat(text[:10]) if text else None
+    except ValueError:
+        return None
+
+
+def _map(table: RowMapper, dim: str, values: list[Any], layout: Layout, blank: str | None,
+         reject: bool = True) -> list:  # fmt: skip
+    """Map one field's labels, each distinct text once; unknown texts reject their persons."""
+    index = labels.dimension_index(dim, layout.labels.get(dim)) if dim != "citizenship" else {
+        labels.fold(k): v for k, v in layout.labels.get(dim, {}).items()}  # fmt: skip
+    mapping: dict[str, str | None] = {}
+    out = []
+    for value in values:
+        text = text_of(value).strip()
+        if text not in mapping:
+            code = blank if not text else index.get(labels.fold(text))
+            if code is None and text and dim == "citizenship":
+                code = labels.iso2_code(text) if len(text) == 2 else labels.country_code(text)
+            mapping[text] = code
+            if code is None and text and reject:
+                mask = np.asarray([text_of(v).strip() == text for v in values])
+                table.reject(mask, "LABEL_UNKNOWN", dim, text, table.unknown(dim, text))
+        out.append(mapping[text])
+    return out
+
+
+def _forms(table: RowMapper, values: list[Any], layout: Layout, separator: str | None) -> list:
+    """One form -> its code; several -> MIXED; none -> unknown."""
+    singles: list[list[str]] = [
+        [t.strip() for t in (text_of(v).split(separator) if separator else [text_of(v)])
+         if t.strip()]
+        for v in values
+    ]  # fmt: skip
+    flat = sorted({t for forms in singles for t in forms})
+    found_codes = _map(table, "exploitation", flat, layout, "_U", reject=False)
+    codes_of = dict(zip(flat, found_codes, strict=True))
+    for text, code in codes_of.items():
+        if code is None:  # reject every person naming it
+            mask = np.asarray([text in forms for forms in singles])
+            table.reject(mask, "LABEL_UNKNOWN", "exploitation", text,
+                         table.unknown("exploitation", text))  # fmt: skip
+    out = []
+    for forms in singles:
+        found = {codes_of[t] for t in forms if codes_of.get(t)}
+        out.append("_U" if not found else found.pop() if len(found) == 1 else "MIXED")
+    return out
+
+
+def _ages(table: RowMapper, births: list[Any], ages: list[Any], years: list[Any],
+          layout: Layout) -> list[str]:  # fmt: skip
+    """Age at the case's date from the birth date, or an age (or band) column; else _U."""
+    out = []
+    for birth, age, when in zip(births, ages, years, strict=True):
+        born, seen = _date(birth), _date(when)
+        if born is not None and seen is not None:
+            years_old = seen.year - born.year - ((seen.month, seen.day) < (born.month, born.day))
+            out.append("Y_LT18" if years_old < 18 else "Y_GE18")
+            continue
+        text = text_of(age).strip()
+        if text.isdigit():
+            out.append("Y_LT18" if int(text) < 18 else "Y_GE18")
+        else:
+            out.append(labels.age_code(text) or ("_U" if labels.age_band(text) is None else ""))
+    for band in sorted({a for a in ages if labels.age_band(text_of(a)) and not labels.age_code(
+            text_of(a))}, key=text_of):  # fmt: skip
+        mask = np.asarray([text_of(a) == text_of(band) for a in ages])
+        table.reject(mask, "AGE_BAND_STRADDLES", "age", text_of(band),
+                     f"The age band '{text_of(band)}' straddles 18: the person is neither a "
+                     "child nor an adult by it, and is not counted")  # fmt: skip
+    del layout
+    return out

@@ -1,0 +1,366 @@
+"""The rows of a foreign table mapped to codes, each row read or rejected with a reason.
+
+:class:`Column` holds one column's distinct texts (each mapped once, however many rows
+repeat it); :class:`RowMapper` maps the columns a layout reads to codes (labels, countries,
+age bands, breakdown pairs, flags, quarters) and rejects a row for its first problem;
+:class:`Problems` gathers the rejected rows into one finding per (rule, field, text) that
+lists every cell, with the closest known labels and the line to add.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+from nremstats.core import codes, labels
+from nremstats.core.findings import Finding, finding
+from nremstats.core.model import DIMENSIONS, NATIONAL
+from nremstats.core.values import parse_value
+from nremstats.returns.layouts.declaration import AS_TOTAL, Layout
+from nremstats.returns.located import TEXT_FIELDS
+from nremstats.returns.read import text_of
+
+#: The fields mapped by labels.
+MAPPED = ("indicator", *DIMENSIONS)
+#: The key of a figure within one file (the provider is the layout's).
+KEY = ("country", "year", "indicator", *DIMENSIONS)
+
+
+class Problems:
+    """Collects rejected rows, one finding per (rule, field, text) listing every cell."""
+
+    def __init__(self, file: str, sheet: str | None) -> None:
+        self.file, self.sheet = file, sheet
+        self.groups: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+    def add(self, rule: str, field: str, text: str, message: str, cells: list[str],
+            rows: list[int]) -> None:  # fmt: skip
+        group = self.groups.setdefault(
+            (rule, field, text), {"message": message, "cells": [], "rows": []}
+        )
+        group["cells"] += cells
+        group["rows"] += rows
+
+    def findings(self) -> list[Finding]:
+        out = []
+        for (rule, _, text), group in self.groups.items():
+            cells = tuple(group["cells"])
+            count = len(cells)
+            rows = "row" if count == 1 else f"{count} rows"
+            message = f"{group['message']} ({rows}, first at {cells[0]}; not stored)."
+            out.append(
+                finding(
+                    rule,
+                    self.file,
+                    message,
+                    sheet=self.sheet,
+                    cell=cells[0],
+                    cells=cells,
+                    row=group["rows"][0],
+                    text=text,
+                )
+            )
+        return out
+
+
+class Column:
+    """One column's texts as integer codes into its distinct (stripped) texts; a workbook's
+    numbers become text here, each distinct value once."""
+
+    def __init__(self, rows: list[list[Any]], index: int) -> None:
+        seen: dict[Any, int] = {}
+        positions = [seen.setdefault(row[index], len(seen)) for row in rows]  # beats numpy
+        values = list(seen)
+        if any(type(value) is bool or value == 1 for value in values):
+            # True == 1.0 as dict keys: keep booleans apart from numbers
+            typed: dict[tuple[type, Any], int] = {}
+            positions = [typed.setdefault((type(r[index]), r[index]), len(typed)) for r in rows]
+            values = [value for _, value in typed]
+        stripped: dict[str, int] = {}
+        remap = [stripped.setdefault(text_of(value).strip(), len(stripped)) for value in values]
+        self.codes: np.ndarray = (
+            np.asarray(remap, dtype=np.int64)[positions] if rows else (np.zeros(0, dtype=np.int64))
+        )  # ' Total' and 'Total' are one text
+        self.texts: list[str] = list(stripped)
+
+    def where(self, k: int) -> np.ndarray:
+        return self.codes == k
+
+    def map(self, mapping: list[str | None]) -> np.ndarray:
+        """Each row's code under ``mapping`` (one entry per distinct text)."""
+        return np.asarray(mapping, dtype=object)[self.codes] if len(self.codes) else self.codes
+
+
+class RowMapper:
+    """Maps the columns of one foreign table to codes, rejecting rows with a finding."""
+
+    def __init__(self, layout: Layout, numbers: np.ndarray, letters: dict[str, str],
+                 problems: Problems, value_letters: list[str] | None = None) -> None:  # fmt: skip
+        self.layout, self.numbers, self.letters, self.problems = layout, numbers, letters, problems
+        #: for a wide table, the column letter of each record's value
+        self.value_letters = value_letters
+        self.readable = np.ones(len(numbers), dtype=bool)
+        #: rows that remain records (false: summed into another row's figure)
+        self.kept = np.ones(len(numbers), dtype=bool)
+        #: how many source rows each record's figure comes from
+        self.sources = np.ones(len(numbers), dtype=np.int64)
+
+    def value_letter(self, i: int) -> str:
+        return self.value_letters[i] if self.value_letters else self.letters["value"]
+
+    def reject(self, mask: np.ndarray, rule: str, field: str, text: str, message: str) -> None:
+        mask = mask & self.readable  # a row is rejected for its first problem only
+        positions = np.flatnonzero(mask).tolist()
+        if positions:
+            rows = self.numbers[mask].tolist()
+            if field == "value" or field not in self.letters:
+                cells = [f"{self.value_letter(i)}{n}" for i, n in zip(positions, rows, strict=True)]
+            else:
+                cells = [f"{self.letters[field]}{n}" for n in rows]
+            self.problems.add(rule, field, text, message, cells, rows)
+            self.readable &= ~mask
+
+    def build(self, texts: dict[str, Column], resolved: dict[str, str],
+              period: dict[str, str]) -> dict[str, np.ndarray]:  # fmt: skip
+        """The text fields of the records (codes where mapped, None where rejected)."""
+        layout, size = self.layout, len(self.numbers)
+        out: dict[str, Any] = {f: np.full(size, layout.fixed.get(f, period.get(f)), dtype=object)
+                               for f in (*TEXT_FIELDS, "quarter")}  # fmt: skip
+        provider = None if layout.provider == NATIONAL else layout.provider  # None: the country
+        out["provider"] = np.full(size, provider, dtype=object)
+        self._expected(texts)
+        self.keep_rows(texts)
+        for field, name in resolved.items():
+            column, spec = texts[name], layout.columns[field]
+            if field == "country":
+                out[field] = self._countries(column, spec.get("codes"))
+            elif field in MAPPED or field == "definition":
+                out[field] = self._mapped(field, column)
+            elif field == "value" and layout.flags:
+                out[field] = self._flagged(column, out)
+            else:
+                out[field] = column.map(column.texts)
+        targets = _targets(layout) if layout.breakdown else set()
+        for dim in DIMENSIONS:
+            if dim not in resolved and dim not in targets:
+                out[dim] = np.full(size, layout.fixed.get(dim, "_T"), dtype=object)
+        if layout.breakdown:
+            self._breakdown(texts, out)
+        out["definition"][out["indicator"] != "VICTIMS_DETECTED"] = None  # victims only
+        own = out["citizenship"] == out["country"]  # the reporting country's own citizens
+        out["citizenship"][own & (out["citizenship"] != None)] = "NAT"  # noqa: E711
+        if any(q is not None for q in out["quarter"]):
+            self._quarters(out)
+        self._repeats(out)
+        return out
+
+    def _flagged(self, column: Column, out: dict[str, Any]) -> np.ndarray:
+        """Values with the layout's flag letters (``123 d``, ``: z``): the letters it declares
+        become a note or a status; p, e, b and c stay for the value parser."""
+        flags = self.layout.flags
+        texts, notes, statuses = [], [], []
+        for text in column.texts:
+            match = _FLAGGED.match(text)
+            note = status = None
+            if match and set(match["flags"]) <= set(flags) | set("pebc"):
+                kept = "".join(c for c in match["flags"] if c not in flags)
+                declared = [flags[c] for c in match["flags"] if c in flags]
+                note = "; ".join(d["note"] for d in declared if "note" in d) or None
+                status = next((d["status"] for d in declared if "status" in d), None)
+                body = match["body"]
+                text = f"{body} {kept}" if kept else ("" if body == ":" and status else body)
+            texts.append(text)
+            notes.append(note)
+            statuses.append(status)
+        if any(notes):
+            out["note"] = column.map(notes)
+        if any(statuses):
+            out["obs_status"] = column.map(statuses)
+            self.letters.setdefault("obs_status", self.letters["value"])
+        return column.map(texts)
+
+    def keep_rows(self, texts: dict[str, Column]) -> None:
+        for column, (values, reason) in self.layout.keep.items():
+            if column not in texts:
+                continue
+            col = texts[column]
+            for k, text in enumerate(col.texts):
+                if text not in values:
+                    self.reject(col.where(k), "LAYOUT_ROW_SKIPPED", "value", text,
+                                f"{reason.capitalize()} ({column} '{text}')")  # fmt: skip
+
+    def _quarters(self, out: dict[str, Any]) -> None:
+        """Sum the four quarters of a year into the year's figure, only when all four are
+        there with exact values; a key with the year's own total keeps that total."""
+        groups: dict[tuple, list[int]] = {}
+        for i in np.flatnonzero(self.readable).tolist():
+            groups.setdefault(tuple(out[k][i] for k in KEY), []).append(i)
+        for rows in groups.values():
+            quarters = [_quarter(out["quarter"][i]) for i in rows]
+            if 0 in quarters:  # the year's total is given: quarters are not stored
+                mask = self._mask([i for i, q in zip(rows, quarters, strict=True) if q])
+                why = "A quarter of a year whose total is given: the total is stored"
+                self.reject(mask, "LAYOUT_ROW_SKIPPED", "value", "quarter", why)
+                continue
+            present = sorted(quarters)
+            numbers = [_whole(out["value"][i]) for i in rows]
+            if present != [1, 2, 3, 4] or None in numbers:
+                year = out["year"][rows[0]]
+                have = ", ".join(f"Q{q}" for q in present)
+                why = "not all exact numbers" if present == [1, 2, 3, 4] else f"only {have}"
+                self.reject(self._mask(rows), "QUARTERS_INCOMPLETE", "value", have,
+                            f"The figure for {year} comes by quarter ({why}): a year is the sum "
+                            "of its four quarters, so it is not stored")  # fmt: skip
+                continue
+            order = [i for _, i in sorted(zip(quarters, rows, strict=True))]
+            first = order[0]
+            cells = [f"{self.value_letter(i)}{self.numbers[i]}" for i in order]
+            out["value"][first] = str(sum(numbers))  # type: ignore[arg-type]
+            out["note"][first] = f"sum of Q1-Q4 ({', '.join(cells)})"  # its cell: Q1's
+            self.sources[first] = len(order)
+            self.kept[order[1:]] = False
+            self.readable[order[1:]] = False
+
+    def _mask(self, rows: list[int]) -> np.ndarray:
+        mask = np.zeros(len(self.numbers), dtype=bool)
+        mask[rows] = True
+        return mask
+
+    def _expected(self, texts: dict[str, Column]) -> None:
+        for column, expected in self.layout.expect.items():
+            col = texts[column]
+            for k, text in enumerate(col.texts):
+                if text != expected:
+                    self.reject(col.where(k), "LAYOUT_UNEXPECTED", "value", text,
+                                f"Column '{column}' holds '{text}' where the "
+                                f"{self.layout.name} layout expects '{expected}'")  # fmt: skip
+
+    def _countries(self, column: Column, kind: str | None) -> np.ndarray:
+        known = codes.country_codes()
+        declared = {labels.fold(k): v for k, v in self.layout.labels.get("country", {}).items()}
+        mapping: list[str | None] = []
+        for k, text in enumerate(column.texts):
+            code = declared.get(labels.fold(text))
+            if code is None and kind == "iso3":
+                code = text.upper() if text.upper() in known else None
+            elif code is None and kind == "iso2":
+                code = labels.iso2_code(text)
+            elif code is None:
+                code = labels.country_code(text)
+            mapping.append(code)
+            if code is None:
+                what = f"'{text}' is not" if text else "A blank country is not"
+                system = "alpha-2" if kind == "iso2" else "alpha-3"
+                self.reject(column.where(k), "COUNTRY_NOT_ISO3", "country", text,
+                            f"{what} an ISO 3166-1 {system} country code; a figure needs one "
+                            "reporting country")  # fmt: skip
+        return column.map(mapping)
+
+    def _mapped(self, dim: str, column: Column, rows: np.ndarray | None = None) -> np.ndarray:
+        """Map one column's labels to codes, each distinct text once (within ``rows``)."""
+        layout = self.layout
+        index = labels.dimension_index(dim, layout.labels.get(dim))
+        present = set(column.codes[rows].tolist()) if rows is not None else None
+        mapping: list[str | None] = []
+        for k, text in enumerate(column.texts):
+            code = index.get(labels.fold(text))
+            if code is None and dim == "citizenship":
+                code = labels.country_code(text)
+            if code is None and dim == "age":
+                code = labels.age_code(text)
+            mapping.append(code)
+            if code is None and (present is None or k in present):
+                mask = column.where(k) if rows is None else column.where(k) & rows
+                band = labels.age_band(text) if dim == "age" else None
+                if band is not None:
+                    high = "and over" if band[1] is None else f"to {band[1]}"
+                    self.reject(mask, "AGE_BAND_STRADDLES", dim, text,
+                                f"The age band '{text}' ({band[0]} {high}) straddles 18: it "
+                                "is neither children nor adults, and is never split by "
+                                "guess; ask for the figure in bands that stop at 17")  # fmt: skip
+                else:
+                    self.reject(mask, "LABEL_UNKNOWN", dim, text, self.unknown(dim, text))
+        return column.map(mapping)
+
+    def unknown(self, dim: str, text: str) -> str:
+        """The message for an unknown label of ``dim``."""
+        if not text:
+            return f"The {dim} label is blank; the figure cannot be placed"
+        known = list(self.layout.labels.get(dim, {})) + codes.ordered_codes(dim)
+        if dim == "citizenship":
+            known += list(labels.country_labels())
+        return labels.unknown_message(dim, text, known, str(self.layout.path)).rstrip(".")
+
+    def _breakdown(self, texts: dict[str, Column], out: dict[str, Any]) -> None:
+        """Apply the (dimension, category) pair of columns: each row's category goes to the
+        dimension its breakdown names; the other breakdown dimensions are totals."""
+        spec = self.layout.breakdown
+        assert spec is not None
+        dimension, category = texts[spec["dimension"]], texts[spec["category"]]
+        by = {labels.fold(text): target for text, target in spec["by"].items()}
+        targets = _targets(self.layout)
+        for k, text in enumerate(dimension.texts):
+            rows = dimension.where(k)
+            target = by.get(labels.fold(text))
+            if target is None:
+                self.reject(rows, "LABEL_UNKNOWN", "value", text,
+                            f"Breakdown '{text}' (column {spec['dimension']}) is not declared "
+                            f"in {self.layout.path} under breakdown: by:")  # fmt: skip
+            elif isinstance(target, dict):
+                self.reject(rows, "LAYOUT_ROW_SKIPPED", "value", text, target["skip"].capitalize())
+            elif target == AS_TOTAL:
+                for dim in targets:
+                    out[dim][rows] = "_T"
+                for c, cat in enumerate(category.texts):
+                    mask = rows & category.where(c)
+                    if labels.fold(cat) != "total" and mask.any():
+                        message = f"A row of breakdown '{text}' has category '{cat}', not Total"
+                        self.reject(mask, "LAYOUT_UNEXPECTED", "value", cat, message)
+            else:
+                for dim in targets - {target}:
+                    out[dim][rows] = "_T"
+                out[target][rows] = self._mapped(target, category, rows)[rows]
+
+    def _repeats(self, out: dict[str, Any]) -> None:
+        """A row repeating an earlier row's key and value is not stored twice (rows with the
+        same key and different values are left to the duplicate-key rule, which rejects them
+        all)."""
+        import pandas as pd
+
+        names = [*KEY, "value"]
+        keep = self.readable
+        frame = pd.DataFrame({n: out[n][keep] for n in names})
+        repeated = frame.duplicated(keep="first").to_numpy()
+        if repeated.any():
+            mask = np.zeros(len(keep), dtype=bool)
+            mask[np.flatnonzero(keep)[repeated]] = True
+            self.reject(
+                mask,
+                "KEY_REPEATED",
+                "value",
+                "",
+                "The row repeats the key and value of an earlier row",
+            )
+
+
+#: A value followed by flag letters: ``123 p``, ``1 234 bd``, ``: c``.
+_FLAGGED = re.compile(r"^(?P<body>:|[\d.,\s]*\d)\s*(?P<flags>[a-z]+)$")
+
+
+def _quarter(text: object) -> int:
+    """1-4 for a quarter (``Q2``, ``2``), 0 for the year's total (``Total`` or blank)."""
+    folded = labels.fold(str(text or ""))
+    digits = folded.removeprefix("q").strip()
+    return int(digits) if digits in ("1", "2", "3", "4") else 0
+
+
+def _whole(text: object) -> int | None:
+    """A plain count (``1,282`` too), else None."""
+    parsed = parse_value(text)
+    return parsed.value if parsed.obs_status == "A" and parsed.value is not None else None
+
+
+def _targets(layout: Layout) -> set[str]:
+    return {t for t in layout.breakdown["by"].values() if isinstance(t, str) and t != AS_TOTAL}  # type: ignore[index]

@@ -1,0 +1,248 @@
+"""One received file through the stages: read -> locate -> map -> validate.
+
+:func:`read_return` gives one file's observations and findings (a template, a canonical CSV
+or a foreign layout, chosen by :func:`choose_layout`); :func:`validate_files` runs it over
+many files and writes nothing. A national return with any error is rejected whole; an
+agency compilation's unreadable rows are rejected one by one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from nremstats.core.findings import Finding, finding, report_order
+from nremstats.core.memory import gc_paused
+from nremstats.core.model import OBSERVATION_COLUMNS
+from nremstats.returns.layouts.declaration import Layout, load_layout
+from nremstats.returns.layouts.detect import detect
+from nremstats.returns.layouts.locate import locate_layout
+from nremstats.returns.locate import is_canonical_csv, is_template, locate
+from nremstats.returns.located import constant_column
+from nremstats.returns.mapping import map_observations
+from nremstats.returns.read import Source, read_source, require_file
+from nremstats.returns.results import FileResult, RunResult
+from nremstats.returns.rules import RuleSet, load_rules
+from nremstats.returns.validate import check_completeness, check_observations
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+ProgressCallback = Callable[[Path], None]
+HistoryLoader = Callable[[set[str]], "pd.DataFrame"]
+
+
+class History(Protocol):
+    """What returns are compared with for the year-on-year rules (a store)."""
+
+    def observations(self, countries: set[str]) -> pd.DataFrame: ...
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """How returns are checked.
+
+    Attributes:
+        ruleset: the rule catalogue with a user's changes (default: the catalogue).
+        history: gives the store's current observations of some countries, for the
+            year-on-year rules (``None``: no store to compare with).
+        ignore_unknown_columns: a CSV column the format does not define is ignored.
+        layout: read every file with this layout; ``None`` detects each file's layout.
+        layouts: the layouts detection chooses from (default: the shipped ones).
+    """
+
+    ruleset: RuleSet | None = None
+    history: HistoryLoader | None = None
+    ignore_unknown_columns: bool = False
+    #: Read every file with this layout (``--layout``); else each file is detected.
+    layout: Layout | None = None
+    #: The layouts detection chooses from (default: the shipped ones).
+    layouts: tuple[Layout, ...] | None = None
+
+
+def check_options(
+    rules: str | Path | RuleSet | None = None,
+    store: History | None = None,
+    ignore_unknown_columns: bool = False,
+    layout: str | Path | Layout | None = None,
+) -> CheckOptions:
+    """Build :class:`CheckOptions` from a rules file (or set), an optional store and layout.
+
+    Raises:
+        RulesFileError, LayoutFileError: a rules or layout file is wrong (usage errors).
+    """
+    ruleset = rules if isinstance(rules, RuleSet) else load_rules(rules)
+    history = store.observations if store is not None else None
+    if layout is not None and not isinstance(layout, Layout):
+        layout = load_layout(layout)
+    return CheckOptions(ruleset, history, ignore_unknown_columns, layout)
+
+
+@dataclass
+class ReturnData:
+    """One received file after reading and checking.
+
+    ``observations`` has the columns of the observation format (provenance except
+    ``submission_id``) or is ``None`` when nothing could be read; ``findings`` holds every
+    finding; ``rows_read`` counts the source rows or filled value cells.
+    """
+
+    file: Path
+    sha256: str | None
+    kind: str | None
+    observations: pd.DataFrame | None
+    findings: list[Finding]
+    rows_read: int
+    template_version: str | None = None
+    #: The foreign layout the file was read with (None: template or canonical CSV).
+    layout: Layout | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the return can be stored: no error, or (for an agency compilation,
+        whose unreadable rows are rejected one by one) some rows could be read."""
+        if self.layout is not None and self.layout.compilation:
+            return self.observations is not None and bool(self.observations["readable"].any())
+        return not any(f.severity == "error" for f in self.findings)
+
+
+def _dedupe(findings: Iterable[Finding]) -> list[Finding]:
+    seen: dict[tuple, Finding] = {}
+    for f in findings:
+        seen.setdefault((f.rule, f.sheet, f.cell, f.message), f)
+    return list(seen.values())
+
+
+def read_return(path: str | Path, options: CheckOptions | None = None) -> ReturnData:
+    """Read and check one return (xlsx template, canonical long CSV or a foreign layout);
+    write nothing.
+
+    Raises:
+        InputFileNotFound: the path is not a file.
+    """
+    with gc_paused():
+        return _read_return(Path(path), options)
+
+
+def _read_return(path: Path, options: CheckOptions | None) -> ReturnData:
+    options = options or CheckOptions()
+    ruleset = options.ruleset or RuleSet.default()
+    source, findings = read_source(path)
+    if source is None:
+        return ReturnData(path, None, None, None, ruleset.apply(findings), 0)
+    layout, problem = choose_layout(source, options)
+    if problem is not None:
+        return ReturnData(path, source.sha256, source.kind, None, [problem], 0)
+    if layout is not None:
+        ruleset = layout.ruleset(ruleset)
+        located = locate_layout(source, layout)
+    else:
+        located = locate(source, ignore_unknown_columns=options.ignore_unknown_columns)
+    row_level = layout is not None and layout.compilation
+    blocking = any(f.severity == "error" for f in located.findings) and not row_level
+    if located.records is None or blocking:
+        findings = [*located.findings, *check_completeness(located, ruleset)]
+        return ReturnData(
+            path, source.sha256, source.kind, None, ruleset.apply(_dedupe(findings)),
+            located.rows_read, located.template_version, layout,
+        )  # fmt: skip
+    mapped = map_observations(located)
+    frame = mapped.frame
+    history = None
+    if options.history is not None:
+        history = options.history(set(frame["country"].dropna().astype(str)))
+    checks = check_observations(
+        frame,
+        located,
+        ruleset,
+        history=history,
+        multiple_counting=mapped.multiple_counting,
+        row_level=row_level,
+    )
+    frame["source_file"] = constant_column(source.name, frame.index)
+    frame["source_sha256"] = constant_column(source.sha256, frame.index)
+    if located.kind == "csv" or source.kind == "csv":
+        frame["sheet"] = constant_column(None, frame.index)
+    frame["submission_id"] = constant_column(None, frame.index)
+    findings = ruleset.apply(_dedupe([*located.findings, *mapped.findings, *checks]))
+    if row_level:  # an agency compilation: a row with an error is never stored
+        _reject_error_rows(frame, findings)
+    extra = ["sources"] if "sources" in frame else []
+    return ReturnData(
+        file=path,
+        sha256=source.sha256,
+        kind=source.kind,
+        observations=frame[[*OBSERVATION_COLUMNS, "row", "readable", *extra]],
+        findings=findings,
+        rows_read=located.rows_read,
+        template_version=located.template_version,
+        layout=layout,
+    )
+
+
+def _reject_error_rows(frame: pd.DataFrame, findings: list[Finding]) -> None:
+    """Mark unreadable every row whose cell an error finding names (after the rules file and
+    the layout set the severities): in a compilation, errors reject rows, not the file."""
+    cells = {(f.sheet, c) for f in findings if f.severity == "error" for c in f.cells}
+    if not cells:
+        return
+    sheets = frame["sheet"].astype(object).where(frame["sheet"].notna(), None)
+    hit = [(s, c) in cells for s, c in zip(sheets, frame["cell"], strict=True)]
+    frame.loc[hit, "readable"] = False
+
+
+def choose_layout(source: Source, options: CheckOptions) -> tuple[Layout | None, Finding | None]:
+    """The layout to read ``source`` with: the one asked for; none for the template and the
+    canonical CSV; else the one known layout that matches. Several matches are a finding
+    that lists them (no match is left to the template and CSV readers, which say so)."""
+    if options.layout is not None:
+        return options.layout, None
+    if source.kind == "xlsx" and is_template(source):
+        return None, None
+    if source.kind == "csv" and is_canonical_csv(source):
+        return None, None
+    matches = detect(source, options.layouts)
+    if len(matches) == 1:
+        return matches[0], None
+    if not matches:
+        return None, None
+    names = ", ".join(layout.name for layout in matches)
+    message = (
+        f"{source.name} matches several layouts ({names}). Choose one: "
+        f"nremstats ingest {source.name} --layout {matches[0].name}"
+    )
+    return None, finding("STRUCTURE_LAYOUT_AMBIGUOUS", source.name, message)
+
+
+def file_result(data: ReturnData) -> FileResult:
+    """The file's result; rows rejected are all rows when the return has an error, else the
+    rows that could not be read (one by one in a compilation, or where a rules file relaxed
+    a reading rule)."""
+    result = FileResult(
+        file=str(data.file),
+        rows_read=data.rows_read,
+        findings=sorted(data.findings, key=report_order),
+    )
+    if not data.ok or data.observations is None:
+        result.rows_rejected = data.rows_read
+    else:
+        result.rows_rejected = int((~data.observations["readable"]).sum())
+    return result
+
+
+def validate_files(
+    paths: Iterable[str | Path],
+    on_file: ProgressCallback | None = None,
+    *,
+    options: CheckOptions | None = None,
+) -> RunResult:
+    """Check returns without writing anything; the result says what ingest would do."""
+    paths = [require_file(p) for p in paths]  # all checked before anything is done
+    run = RunResult()
+    for path in paths:
+        if on_file:
+            on_file(path)
+        run.files.append(file_result(read_return(path, options)))
+    return run

@@ -1,0 +1,84 @@
+"""The results of ``validate`` and ``ingest``: what happened to each file, as data.
+
+The terminal renderer, the JSON and JUnit reports and the feedback workbooks all read these;
+nothing here prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from nremstats.core.findings import SEVERITIES, Finding, most_severe
+
+FileStatus = Literal["valid", "warnings", "invalid"]
+_STATUS: dict[str | None, FileStatus] = {"error": "invalid", "warning": "warnings"}
+
+
+@dataclass
+class FileResult:
+    """What happened to one received file."""
+
+    file: str
+    rows_read: int = 0
+    rows_stored: int = 0
+    rows_rejected: int = 0
+    submissions: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    #: True when ingest found the same bytes already stored (nothing new was written).
+    already_stored: bool = False
+
+    @property
+    def status(self) -> FileStatus:
+        """``invalid`` with an error, ``warnings`` with a warning, else ``valid``."""
+        return _STATUS.get(most_severe(self.findings), "valid")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "rows_read": self.rows_read,
+            "rows_stored": self.rows_stored,
+            "rows_rejected": self.rows_rejected,
+            "submissions": list(self.submissions),
+            "status": self.status,
+            **({"already_stored": True} if self.already_stored else {}),
+        }
+
+
+@dataclass
+class RunResult:
+    """The result of ``validate`` or ``ingest`` over many files: data, never printed here."""
+
+    files: list[FileResult] = field(default_factory=list)
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for result in self.files for f in result.findings]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(SEVERITIES, 0)
+        for finding in self.findings:
+            counts[finding.severity] += 1
+        return counts
+
+    @property
+    def ok(self) -> bool:
+        """True when no file has an error-level finding."""
+        return self.counts["error"] == 0
+
+    def exit_code(self, strict: bool = False) -> int:
+        """The contract's exit code: 1 on errors (or on warnings when ``strict``), else 0."""
+        counts = self.counts
+        if counts["error"] or (strict and counts["warning"]):
+            return 1
+        return 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the result as the contract's JSON object."""
+        return {
+            "format_version": 1,
+            "files": [result.to_dict() for result in self.files],
+            "findings": [finding.to_dict() for finding in self.findings],
+            "counts": self.counts,
+        }

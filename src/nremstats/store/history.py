@@ -1,0 +1,181 @@
+"""What the store holds over time: coverage, a country's submissions, and what changed.
+
+Everything here reads the manifest (and, for a diff, two submissions' files); nothing writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from nremstats.core.errors import StoreError
+from nremstats.core.model import DIMENSIONS
+
+if TYPE_CHECKING:
+    from nremstats.store.manifest import Submission
+    from nremstats.store.store import Store
+
+DIFF_KEYS = ("provider", "indicator", *DIMENSIONS)
+
+
+def _public(sub: Submission, current: set[str]) -> dict[str, Any]:
+    """A submission as scripts see it (the CLI contract's keys first)."""
+    data = dict(vars(sub))  # shallow: these dicts are only read
+    data["current"] = sub.submission_id in current
+    order = ["submission_id", "provider", "country", "years", "file", "sha256", "received_at",
+             "status", "current"]  # fmt: skip
+    return {**{k: data[k] for k in order}, **{k: v for k, v in data.items() if k not in order}}
+
+
+@dataclass
+class Coverage:
+    """Country x year: the current submissions of each cell (one per provider)."""
+
+    countries: list[str]
+    years: list[int]
+    cells: dict[tuple[str, int], list[dict[str, Any]]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "countries": self.countries,
+            "years": self.years,
+            "cells": [
+                {"country": c, "year": y, "submissions": subs}
+                for (c, y), subs in sorted(self.cells.items())
+            ],
+        }
+
+    def rows(self) -> list[list[str]]:
+        """Text rows: header, then one row per country; a cell lists provider:status."""
+        out = [["country", *map(str, self.years)]]
+        for country in self.countries:
+            row = [country]
+            for year in self.years:
+                subs = self.cells.get((country, year), [])
+                row.append(" ".join(f"{s['provider']}:{s['status']}" for s in subs))
+            out.append(row)
+        return out
+
+
+def coverage(store: Store, year: int | None = None) -> Coverage:
+    """Which country-years the store covers, by whom, in what state (``status`` command)."""
+    current = store.current_submissions()
+    ids = {sub.submission_id for sub in current}
+    cells: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for sub in current:
+        for y in sub.years:
+            if year is None or y == year:
+                cells.setdefault((sub.country, y), []).append(_public(sub, ids))
+    for subs in cells.values():
+        subs.sort(key=lambda s: (s["provider"] != s["country"], s["provider"]))
+    return Coverage(
+        countries=sorted({c for c, _ in cells}), years=sorted({y for _, y in cells}), cells=cells
+    )
+
+
+def submission_history(store: Store, country: str, year: int | None = None) -> list[dict]:
+    """Every submission of a country (optionally one year), oldest first, with ``current``.
+
+    Raises:
+        StoreError: the store has no submission for this country (or year).
+    """
+    country = country.upper()
+    ids = {sub.submission_id for sub in store.current_submissions()}
+    subs = [
+        _public(sub, ids)
+        for sub in store.submissions()
+        if sub.country == country and (year is None or year in sub.years)
+    ]
+    if not subs:
+        what = f"{country} {year}" if year is not None else country
+        raise StoreError(f"The store {store.path} has no submission for {what}.")
+    return subs
+
+
+@dataclass
+class Diff:
+    """Values added, removed and changed between two submissions of a country-year."""
+
+    from_id: str
+    to_id: str
+    changes: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"from": self.from_id, "to": self.to_id, "changes": self.changes}
+
+
+def _values(store: Store, sub: Submission, year: int) -> dict[tuple, dict[str, Any]]:
+    import pandas as pd
+
+    frame = store.read_submissions([sub]).to_pandas()
+    frame = frame[frame["year"] == year]
+    out = {}
+    for record in frame.to_dict("records"):
+        value = record["value"]
+        out[tuple(record[k] for k in DIFF_KEYS)] = {
+            "value": None if pd.isna(value) else int(value),
+            "obs_status": record["obs_status"],
+            "lower": None if pd.isna(record["lower"]) else int(record["lower"]),
+            "upper": None if pd.isna(record["upper"]) else int(record["upper"]),
+            "cell": record["cell"],
+        }
+    return out
+
+
+def diff(
+    store: Store,
+    country: str,
+    year: int,
+    from_id: str | None = None,
+    to_id: str | None = None,
+) -> Diff:
+    """Compare two submissions of a country-year (default: the two latest).
+
+    Raises:
+        StoreError: unknown submission ids, submissions not covering this country-year, or
+            fewer than two submissions to compare.
+    """
+    country = country.upper()
+    subs = [s for s in store.submissions() if s.country == country and year in s.years]
+    if not subs:
+        raise StoreError(f"The store {store.path} has no submission for {country} {year}.")
+    new = store.submission(to_id) if to_id else subs[-1]
+    if from_id:
+        old = store.submission(from_id)
+    else:
+        earlier = [s for s in subs if s.seq < new.seq]
+        if not earlier:
+            raise StoreError(
+                f"Nothing to compare for {country} {year}: {new.submission_id} is its first "
+                "submission. 'nremstats history' lists them."
+            )
+        old = earlier[-1]
+    for sub in (old, new):
+        if sub.country != country or year not in sub.years:
+            raise StoreError(
+                f"Submission {sub.submission_id} is for {sub.country} {sub.years}, not "
+                f"{country} {year}."
+            )
+    before, after = _values(store, old, year), _values(store, new, year)
+    changes = []
+    for key in sorted(set(before) | set(after)):
+        a, b = before.get(key), after.get(key)
+        if (
+            a is not None
+            and b is not None
+            and (a["value"], a["obs_status"])
+            == (
+                b["value"],
+                b["obs_status"],
+            )
+        ):
+            continue
+        kind = "added" if a is None else "removed" if b is None else "changed"
+        entry: dict[str, Any] = {"country": country, "year": year}
+        entry.update(dict(zip(DIFF_KEYS, key, strict=True)))
+        entry["change"] = kind
+        entry["old"] = None if a is None else {"value": a["value"], "obs_status": a["obs_status"]}
+        entry["new"] = None if b is None else {"value": b["value"], "obs_status": b["obs_status"]}
+        entry["cell"] = (b or a or {}).get("cell")
+        changes.append(entry)
+    return Diff(old.submission_id, new.submission_id, changes)

@@ -1,0 +1,123 @@
+"""The store's manifest: what a submission is, and which submissions are current.
+
+A submission is the figures of one received file for one provider, country and year. The
+manifest lists every submission in the order received; the newest of a provider for a
+country-year is current (:func:`current_of`). A small head hint, written just before each
+manifest, lets readers of a freshly compacted store skip parsing it (:func:`head_of`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nremstats.core.errors import StoreError
+from nremstats.core.model import OBSERVATION_COLUMNS
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+FORMAT = "nremstats-store"
+FORMAT_VERSION = 1
+MARKER = "nremstats-store.json"
+MANIFEST = "manifest.json"
+#: A small hint written just before each manifest: the last sequence number and the
+#: compaction, so that a reader of a freshly compacted store need not parse the manifest.
+HEAD = "head.json"
+DEFAULT_STORE = "nremstats-store"
+LOCK_TIMEOUT = 60.0
+
+
+def default_store_path(option: str | os.PathLike[str] | None = None) -> Path:
+    """Resolve the store location: the option, else ``NREMSTATS_STORE``, else ./nremstats-store."""
+    if option:
+        return Path(option)
+    return Path(os.environ.get("NREMSTATS_STORE") or DEFAULT_STORE)
+
+
+@dataclass
+class Submission:
+    """One submission as recorded in the manifest."""
+
+    submission_id: str
+    provider: str
+    country: str
+    years: list[int]
+    file: str
+    sha256: str
+    received_at: str
+    status: str
+    template_version: str | None
+    layout: str
+    rows: int
+    counts: dict[str, int] = field(default_factory=dict)
+    seq: int = 0
+    #: sha256 of the stored Parquet file, checked by ``verify``.
+    data_sha256: str | None = None
+    #: The stem of the data files when several submissions share them (the country-years of
+    #: one agency compilation): ``observations/<data>.parquet``, ``findings/<data>.json``.
+    data: str | None = None
+
+    @property
+    def stem(self) -> str:
+        """The name (without suffix) of this submission's Parquet and findings files."""
+        return self.data or self.submission_id
+
+
+def arrow_schema() -> pa.Schema:
+    """The one Arrow schema of stored observations (column order of the format)."""
+    import pyarrow as pa
+
+    types: dict[str, pa.DataType] = {name: pa.string() for name in OBSERVATION_COLUMNS}
+    for name in ("year", "value", "lower", "upper"):
+        types[name] = pa.int64()
+    return pa.schema([(name, types[name]) for name in OBSERVATION_COLUMNS])
+
+
+def current_of(subs: list[Submission], upto: int | None) -> list[Submission]:
+    """The newest submission of each (provider, country, year), up to a sequence number."""
+    latest: dict[tuple[str, str, int], Submission] = {}
+    for sub in subs:
+        if upto is not None and sub.seq > upto:
+            continue
+        for year in sub.years:
+            key = (sub.provider, sub.country, year)
+            if key not in latest or sub.seq > latest[key].seq:
+                latest[key] = sub
+    unique = {sub.submission_id: sub for sub in latest.values()}
+    return sorted(unique.values(), key=lambda s: s.seq)
+
+
+def parse_moment(text: str) -> dt.datetime:
+    try:
+        if len(text) == 10:  # a date: the end of that day
+            day = dt.date.fromisoformat(text)
+            return dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise StoreError(
+            f"--as-of {text}: neither a submission id nor an ISO 8601 date or time "
+            "(e.g. 2024-03-31 or 2024-03-31T12:00:00Z)."
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def head_of(manifest: dict[str, Any], size: int) -> dict[str, Any]:
+    """The head hint of a manifest whose serialised form has ``size`` bytes."""
+    compacted = manifest.get("compacted")
+    return {
+        "format_version": FORMAT_VERSION,
+        "last_seq": max((e["seq"] for e in manifest["submissions"]), default=0),
+        "manifest_bytes": size,
+        "compacted": {k: compacted[k] for k in ("upto", "file", "totals_file")}
+        if compacted
+        else None,
+    }
+
+
+def now_iso() -> str:
+    """The current UTC time in ISO 8601, to the second."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
