@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from nremstats.core import codes
 from nremstats.core.errors import OptionError
+from nremstats.core.model import DIMENSIONS
 from nremstats.publish.tables import status_mark
 from nremstats.returns.layouts.declaration import Layout, load_layout
 
@@ -77,8 +78,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 def to_glotip(frame: pd.DataFrame, layout: Layout) -> LayoutExport:
     """Long rows in the GLOTIP export's 13 columns (header first, no preamble)."""
-    inverse = {dim: _inverse(layout, dim) for dim in ("indicator", "sex", "age", "exploitation",
-                                                      "citizenship")}  # fmt: skip
+    inverse = {dim: _inverse(layout, dim) for dim in ("indicator", *DIMENSIONS)}
     result = LayoutExport(layout.name, 0, "")
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")

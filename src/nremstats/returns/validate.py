@@ -50,10 +50,8 @@ def observation_schema() -> pa.DataFrameSchema:
             "country": pa.Column("string", pa.Check.isin(countries)),
             "year": pa.Column("Int64", pa.Check.in_range(1990, 2100)),
             "indicator": coded("indicator"),
-            "sex": coded("sex"),
-            "age": coded("age"),
-            "exploitation": coded("exploitation"),
-            "citizenship": coded("citizenship", countries),
+            # a citizenship is a special code (NAT, FOR, ...) or a country
+            **{dim: coded(dim, countries if dim == "citizenship" else None) for dim in DIMENSIONS},
             "conf_status": coded("conf_status", nullable=True),
             "definition": coded("definition", nullable=True),
         },

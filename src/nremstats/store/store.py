@@ -445,7 +445,7 @@ def _cluster_order(table: pa.Table) -> pa.Array:
     import pyarrow.compute as pc
 
     key = None
-    for name in ("indicator", "citizenship", "exploitation", "age", "sex", "country"):
+    for name in ("indicator", *reversed(DIMENSIONS), "country"):
         codes = pc.dictionary_encode(table.column(name).combine_chunks())
         size = len(codes.dictionary) + 1
         part = pc.cast(codes.indices, pa.int64())

@@ -20,6 +20,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from nremstats.core import codes
 from nremstats.core.errors import OptionError
+from nremstats.core.model import DIMENSIONS
 from nremstats.template.grid import (
     FIRST_COL,
     LISTS_SHEET,
@@ -195,8 +196,7 @@ def _sheet_by_marker(wb: Workbook, marker: str) -> Worksheet:
 
 
 def _place(layout: SheetLayout, key: tuple[str, str, str, str], used: dict) -> tuple[int, int]:
-    sex, age, exploitation, citizenship = key
-    wanted = {"sex": sex, "age": age, "exploitation": exploitation, "citizenship": citizenship}
+    wanted = dict(zip(DIMENSIONS, key, strict=True))
     for grid in layout.grids:
         fixed = {d: c for d, c in wanted.items() if d not in (grid.row_dim, grid.col_dim)}
         if any(c != "_T" for c in fixed.values()):

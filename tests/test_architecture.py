@@ -1,0 +1,251 @@
+"""The package's shape: layers imported one way, no import cycle, no private name used across
+modules, small modules, one declaration of what must be declared once.
+
+Every import counts: at the top of a module, inside a function, under ``TYPE_CHECKING``.
+The layer order is read from the package docstring, where it is stated (once).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from functools import cache
+from pathlib import Path
+
+import nremstats
+
+PACKAGE = Path(nremstats.__file__).resolve().parent
+MAX_LINES = 600
+MAX_TOP_LEVEL = 12
+DIMENSIONS = {"sex", "age", "exploitation", "citizenship"}
+
+
+def module_name(path: Path) -> str:
+    parts = ["nremstats", *path.relative_to(PACKAGE).with_suffix("").parts]
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+@cache
+def modules() -> dict[str, tuple[Path, ast.Module]]:
+    found = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        found[module_name(path)] = (path, ast.parse(path.read_text(encoding="utf-8")))
+    return found
+
+
+def imported(name: str, tree: ast.Module) -> list[tuple[int, str, list[str]]]:
+    """(line, module imported, names taken from it) for every import of a nremstats module."""
+    known = modules()
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("nremstats"):
+                    out.append((node.lineno, alias.name, []))
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("nremstats"):
+            assert node.level == 0, f"{name}: a relative import at line {node.lineno}"
+            base = node.module or ""
+            names = [alias.name for alias in node.names]
+            submodules = [f"{base}.{n}" for n in names if f"{base}.{n}" in known]
+            out.append((node.lineno, base, [n for n in names if f"{base}.{n}" not in known]))
+            out += [(node.lineno, sub, []) for sub in submodules]
+    return out
+
+
+def graph() -> dict[str, set[str]]:
+    edges: dict[str, set[str]] = {name: set() for name in modules()}
+    for name, (_, tree) in modules().items():
+        for _, target, _ in imported(name, tree):
+            if target in modules() and target != name:
+                edges[name].add(target)
+    return edges
+
+
+def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for other in sorted(edges[node]):
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                other = stack.pop()
+                component.append(other)
+                if other == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(edges):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def layers() -> list[set[str]]:
+    """The layer order of the package docstring: ``core -> template -> ... -> cli``."""
+    line = next(text for text in (nremstats.__doc__ or "").splitlines() if " -> " in text)
+    return [{name.strip() for name in part.split(",")} for part in line.split("->")]
+
+
+def layer_of(name: str) -> int | None:
+    parts = name.split(".")
+    if len(parts) == 1 or parts[1] == "__main__":
+        return None  # the package's facade and the entry point stand outside the layers
+    return next(i for i, members in enumerate(layers()) if parts[1] in members)
+
+
+def test_the_test_sees_a_cycle():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycle():
+    assert cycles(graph()) == []
+
+
+def test_layers_are_stated_and_cover_every_subpackage():
+    named = set().union(*layers())
+    assert len(layers()) >= 5, layers()
+    top = {p.stem for p in PACKAGE.iterdir() if p.suffix == ".py" or p.is_dir()}
+    top -= {"__init__", "__main__", "__pycache__"}
+    assert top == named, f"stated {sorted(named)}, found {sorted(top)}"
+
+
+def test_each_layer_imports_only_itself_and_the_layers_before_it():
+    wrong = []
+    for name, (_, tree) in modules().items():
+        mine = layer_of(name)
+        if mine is None:
+            continue
+        for line, target, _ in imported(name, tree):
+            theirs = layer_of(target)
+            if theirs is not None and theirs > mine:
+                wrong.append(f"{name}:{line} imports {target}")
+    assert wrong == []
+
+
+def test_no_private_name_used_across_modules():
+    wrong = [place for name, (_, tree) in modules().items() for place in private_uses(name, tree)]
+    assert wrong == []
+
+
+def test_the_test_sees_a_private_name_used_across_modules():
+    tree = ast.parse(
+        "from nremstats.store.store import _parse\n"
+        "import nremstats.core.codes as codes\n"
+        "class A:\n"
+        "    def __init__(self):\n"
+        "        self._mine = 1\n"
+        "    def f(self, other):\n"
+        "        return self._mine, other._mine, codes._hidden, other._theirs\n"
+    )
+    found = private_uses("nremstats.example", tree)
+    assert found == [
+        "nremstats.example:1 imports nremstats.store.store._parse",
+        "nremstats.example:7 uses ._hidden",
+        "nremstats.example:7 uses ._theirs",
+    ]
+
+
+def private_uses(name: str, tree: ast.Module) -> list[str]:
+    """``from x import _name``, and ``obj._name`` where the module itself defines no name,
+    method or attribute ``_name`` (so it belongs to another module)."""
+    own = private_names(tree)
+    wrong = []
+    for line, target, names in imported(name, tree):
+        wrong += [f"{name}:{line} imports {target}.{n}" for n in names if is_private(n)]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and is_private(node.attr) and node.attr not in own:
+            wrong.append(f"{name}:{node.lineno} uses .{node.attr}")
+    return sorted(wrong, key=lambda text: int(text.split(":")[1].split()[0]))
+
+
+def is_private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def private_names(tree: ast.Module) -> set[str]:
+    """Private names a module defines: functions, classes, assignments, attributes."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            found.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            found.add(node.id)
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+            found.add(node.attr)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            found.add(node.target.id)
+    return {n for n in found if is_private(n)}
+
+
+def test_modules_are_small_and_the_top_level_is_short():
+    long = {name: n for name, (path, _) in modules().items()
+            if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES}  # fmt: skip
+    assert long == {}
+    entries = [p.name for p in PACKAGE.iterdir() if p.name != "__pycache__"]
+    assert len(entries) <= MAX_TOP_LEVEL, sorted(entries)
+
+
+def literals(tree: ast.Module) -> list[tuple[int, set[object], ast.AST]]:
+    """Every collection literal with its constant items (a dict: its keys)."""
+    out = []
+    for node in ast.walk(tree):
+        items = node.keys if isinstance(node, ast.Dict) else getattr(node, "elts", None)
+        if isinstance(node, ast.Tuple | ast.List | ast.Set | ast.Dict) and items:
+            values = {item.value for item in items if isinstance(item, ast.Constant)}
+            out.append((node.lineno, values, node))
+    return out
+
+
+def test_the_dimensions_are_declared_once():
+    places = [f"{name}:{line}" for name, (_, tree) in modules().items()
+              for line, values, _ in literals(tree) if DIMENSIONS <= values]  # fmt: skip
+    assert places == ["nremstats.core.model:" + str(declaration_line())]
+
+
+def declaration_line() -> int:
+    path = PACKAGE / "core" / "model.py"
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if re.match(r"DIMENSIONS\b.*=", line):
+            return number
+    raise AssertionError("core/model.py declares no DIMENSIONS")
+
+
+def test_findings_are_made_by_one_factory_and_ranked_in_one_place():
+    made, ranked = [], []
+    for name, (_, tree) in modules().items():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                callee = node.func
+                called = callee.id if isinstance(callee, ast.Name) else getattr(callee, "attr", "")
+                if called == "Finding":
+                    made.append(f"{name}:{node.lineno}")
+        for line, values, node in literals(tree):
+            numbers = isinstance(node, ast.Dict) and all(
+                isinstance(v, ast.Constant) and isinstance(v.value, int) for v in node.values
+            )
+            if {"error", "warning", "info"} <= values and numbers:
+                ranked.append(f"{name}:{line}")
+    assert {m.rsplit(":", 1)[0] for m in made} == {"nremstats.core.findings"}
+    assert ranked == []  # the ranking is derived from SEVERITIES, in core.findings
+
+
+def test_subpackage_inits_import_nothing():
+    """``--help`` stays fast when importing a subpackage costs nothing."""
+    for name, (path, tree) in modules().items():
+        if path.name == "__init__.py" and name != "nremstats":
+            body = [n for n in tree.body if not isinstance(n, ast.Expr)]
+            assert body == [], f"{name} does more than hold a docstring"
