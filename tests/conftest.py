@@ -61,3 +61,21 @@ def copy_sample(name: str, tmp_path: Path) -> Path:
 
 
 HEADER = "country,year,indicator,sex,age,exploitation,citizenship,value"
+
+
+def invoke(*args: str, env: dict | None = None):
+    """Run the command line in-process (Typer's CliRunner), stdout and stderr apart."""
+    from typer.testing import CliRunner
+
+    from nremstats.cli.main import app
+
+    environment = {"NO_COLOR": "1", "COLUMNS": "200", **(env or {})}
+    return CliRunner().invoke(app, list(args), env=environment)
+
+
+def golden(name: str, text: str, update: bool) -> str:
+    """The golden file ``name`` (rewritten with ``text`` under ``--update-golden``)."""
+    path = GOLDEN / name
+    if update:
+        path.write_text(text, encoding="utf-8")
+    return path.read_text(encoding="utf-8")

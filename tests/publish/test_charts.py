@@ -10,8 +10,7 @@ from nremstats.core.errors import OptionError
 from nremstats.publish.charts import composition_chart, render, trend_chart
 from nremstats.publish.shares import Share, ShareTable, share_specs
 from nremstats.publish.tables import ComparisonTable, TableCell
-
-from .test_cli import invoke
+from tests.conftest import invoke
 
 
 def _cell(value, status="A", lower=None, upper=None, definition=None) -> TableCell:

@@ -97,9 +97,7 @@ def test_attacker_recovers_no_suppressed_cell(values, k):
 
 def test_comparison_table_export_shows_small_totals_as_ranges(tmp_path):
     from nremstats.ingest import ingest_files
-
-    from .conftest import HEADER, write_csv
-    from .test_cli import invoke
+    from tests.conftest import HEADER, invoke, write_csv
 
     path = write_csv(tmp_path / "r.csv", [HEADER, "NLD,2022,PERSONS_CONVICTED,_T,_T,_T,_T,3",
                                           "NLD,2023,PERSONS_CONVICTED,_T,_T,_T,_T,12"])  # fmt: skip

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from openpyxl import load_workbook
 
@@ -12,11 +10,7 @@ from nremstats.ingest import ingest_files
 from nremstats.publish.publication import build_report, parse_years
 from nremstats.publish.report_xlsx import write_report_xlsx
 from nremstats.store.store import open_store
-
-from .conftest import HEADER, write_csv
-from .test_cli import invoke
-
-SAMPLES = Path(__file__).parent.parent / "sample_data"
+from tests.conftest import HEADER, SAMPLES, invoke, write_csv
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +103,7 @@ def test_report_of_the_sample_store_matches_the_golden_tables(sample_store, upda
     a change shows in review (--update-golden rewrites it)."""
     import json
 
-    from .test_report import _golden
+    from tests.conftest import golden
 
     publication = build_report(open_store(sample_store), [2021, 2022, 2023, 2024])
     data = {
@@ -122,7 +116,7 @@ def test_report_of_the_sample_store_matches_the_golden_tables(sample_store, upda
         "suppressed": publication.audit,
     }  # fmt: skip
     text = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
-    assert text == _golden("report_sample.json", text, update_golden)
+    assert text == golden("report_sample.json", text, update_golden)
 
 
 def test_report_as_of_reproduces_a_past_report(tmp_path):

@@ -14,10 +14,7 @@ from nremstats.publish.publication import build_report
 from nremstats.publish.report_xlsx import write_report_xlsx
 from nremstats.publish.shares import Share, breakdown_shares, share_specs
 from nremstats.store.store import open_store
-
-from .conftest import HEADER, write_csv
-
-SAMPLES = Path(__file__).parent.parent / "sample_data"
+from tests.conftest import HEADER, SAMPLES, write_csv
 
 
 def _store(tmp_path: Path, *files: list[str]) -> Path:

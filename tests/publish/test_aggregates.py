@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from nremstats.core.errors import OptionError
@@ -16,8 +14,7 @@ from nremstats.publish.aggregates import (
     regional_aggregates,
 )
 from nremstats.publish.tables import ComparisonTable, TableCell
-
-DATA = Path(__file__).parent / "data"
+from tests.conftest import DATA
 
 
 def cell(value=None, status="A", lower=None, upper=None, definition=None) -> TableCell:

@@ -6,8 +6,7 @@ import pytest
 from typer.main import get_command
 
 from nremstats.cli.main import app
-
-from .conftest import ROOT
+from tests.conftest import ROOT
 
 COMMANDS = sorted(get_command(app).commands)  # type: ignore[attr-defined]
 

@@ -8,8 +8,7 @@ from openpyxl import load_workbook
 from nremstats.core.errors import InputFileNotFound
 from nremstats.returns.pipeline import read_return
 from nremstats.template.workbook import fill_return
-
-from .conftest import HEADER, write_csv
+from tests.conftest import HEADER, write_csv
 
 
 def rules(data):

@@ -15,8 +15,7 @@ from nremstats.returns.rules import RuleSet, RulesFileError, load_rules
 from nremstats.store.store import open_store
 from nremstats.template.grid import sheet_layouts
 from nremstats.template.workbook import fill_return, write_template
-
-from .conftest import HEADER, write_csv
+from tests.conftest import HEADER, write_csv
 
 FULL = HEADER + ",obs_status,lower,upper,definition"
 GOOD = "NLD,2021,PERSONS_CONVICTED,_T,_T,_T,_T,5"

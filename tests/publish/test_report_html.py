@@ -13,9 +13,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from .test_cli import invoke
-
-SAMPLES = Path(__file__).parent.parent / "sample_data"
+from tests.conftest import SAMPLES, invoke
 
 
 class _Page(HTMLParser):

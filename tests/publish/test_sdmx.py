@@ -9,8 +9,7 @@ from nremstats.core.model import DIMENSIONS
 from nremstats.ingest import ingest_files
 from nremstats.publish.sdmx import Structure, to_sdmx_csv
 from nremstats.store.store import open_store
-
-from .conftest import HEADER, write_csv
+from tests.conftest import HEADER, write_csv
 
 H = HEADER + ",obs_status,provider,definition"
 
@@ -60,7 +59,7 @@ def test_sdmx_prefer_and_bad_structure_ids(store):
 
 
 def test_cli_export_sdmx_csv(store):
-    from .test_cli import invoke
+    from tests.conftest import invoke
 
     result = invoke("export", "--format", "sdmx-csv", "--sdmx-agency", "ESTAT",
                     "--store", str(store.path))  # fmt: skip

@@ -11,8 +11,7 @@ from nremstats.ingest import ingest_files
 from nremstats.publish.tables import comparison_table
 from nremstats.store.history import coverage, diff, submission_history
 from nremstats.store.store import open_store
-
-from .conftest import HEADER, write_csv
+from tests.conftest import HEADER, write_csv
 
 H = HEADER + ",obs_status,provider"
 
@@ -117,7 +116,7 @@ def test_coverage(revised, tmp_path):
 
 
 def test_cli_history_diff_status_export_as_of(revised):
-    from .test_cli import invoke
+    from tests.conftest import invoke
 
     store, first, unodc, second = revised
     out = invoke("history", "NLD", "--store", str(store), "--format", "json")
@@ -176,7 +175,7 @@ def test_damaged_compacted_file_is_found_and_rebuilt(revised):
 
 
 def test_cli_compact(revised):
-    from .test_cli import invoke
+    from tests.conftest import invoke
 
     store, *_ = revised
     result = invoke("compact", "--store", str(store))

@@ -12,8 +12,7 @@ from nremstats.cli.render import run_json, run_junit
 from nremstats.core.codes import rules
 from nremstats.returns.feedback import LIST_SHEET, write_feedback
 from nremstats.returns.pipeline import validate_files
-
-from .conftest import GOLDEN, ROOT, copy_sample
+from tests.conftest import ROOT, copy_sample, golden
 
 ERRORS = sorted(p.name for p in (ROOT / "sample_data" / "errors").iterdir()
                 if p.suffix in (".xlsx", ".csv"))  # fmt: skip
@@ -25,16 +24,9 @@ def error_run(monkeypatch):
     return validate_files([f"sample_data/errors/{name}" for name in ERRORS])
 
 
-def _golden(name: str, text: str, update: bool) -> str:
-    path = GOLDEN / name
-    if update:
-        path.write_text(text, encoding="utf-8")
-    return path.read_text(encoding="utf-8")
-
-
 def test_golden_json(error_run, update_golden):
     text = run_json(error_run) + "\n"
-    assert text == _golden("sample_errors.json", text, update_golden)
+    assert text == golden("sample_errors.json", text, update_golden)
     data = json.loads(text)
     for entry in data["files"]:
         assert entry["rows_stored"] == 0 and entry["status"] == "invalid"
@@ -42,7 +34,7 @@ def test_golden_json(error_run, update_golden):
 
 def test_golden_junit(error_run, update_golden):
     text = run_junit(error_run, sorted(rules()))
-    assert text == _golden("sample_errors.junit.xml", text, update_golden)
+    assert text == golden("sample_errors.junit.xml", text, update_golden)
     root = ET.fromstring(text)
     suites = root.findall("testsuite")
     assert len(suites) == len(ERRORS)

@@ -22,8 +22,7 @@ from nremstats.ingest import ingest_files
 from nremstats.store.manifest import MANIFEST
 from nremstats.store.store import open_store
 from nremstats.store.verify import verify_store
-
-from .conftest import HEADER, SAMPLES, write_csv
+from tests.conftest import HEADER, SAMPLES, write_csv
 
 CHILD = """
 import sys

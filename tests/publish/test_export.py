@@ -9,8 +9,7 @@ from nremstats.core.model import OBSERVATION_COLUMNS
 from nremstats.publish.export import export_long, export_table
 from nremstats.publish.tables import comparison_table, status_mark
 from nremstats.store.store import open_store
-
-from .conftest import GOLDEN, HEADER, write_csv
+from tests.conftest import GOLDEN, HEADER, write_csv
 
 
 @pytest.mark.parametrize("fmt", ["csv", "md"])

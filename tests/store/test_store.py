@@ -9,8 +9,7 @@ from nremstats.core.errors import StoreError
 from nremstats.ingest import ingest_files
 from nremstats.store.manifest import MANIFEST, MARKER
 from nremstats.store.store import open_store
-
-from .conftest import HEADER, write_csv
+from tests.conftest import HEADER, write_csv
 
 
 def _csv(tmp_path, name="r.csv", value=5, country="NLD", year=2021):

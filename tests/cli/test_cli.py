@@ -8,18 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from nremstats.cli.main import app
 from nremstats.returns.pipeline import validate_files
-
-from .conftest import HEADER, SAMPLES, copy_sample, write_csv
-
-runner = CliRunner()
-
-
-def invoke(*args: str, env: dict | None = None):
-    return runner.invoke(app, list(args), env={"NO_COLOR": "1", "COLUMNS": "200", **(env or {})})
+from tests.conftest import HEADER, SAMPLES, copy_sample, invoke, write_csv
 
 
 def test_version():
@@ -158,7 +149,7 @@ def test_internal_failure_exits_3(monkeypatch, tmp_path):
     result = invoke("validate", str(path))
     assert result.exit_code == 3 and "internal failure" in result.stderr
     assert "Traceback" not in result.stderr
-    debug = runner.invoke(app, ["--debug", "validate", str(path)])
+    debug = invoke("--debug", "validate", str(path))
     assert debug.exit_code == 3 and "Traceback" in debug.stderr
 
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from nremstats.returns.pipeline import CheckOptions, read_return
-
-from .conftest import HEADER, write_csv
+from tests.conftest import HEADER, write_csv
 
 FULL = HEADER + ",obs_status,lower,upper,conf_status,definition,note,provider"
 

@@ -8,8 +8,7 @@ from nremstats.ingest import ingest_files
 from nremstats.store.manifest import MARKER
 from nremstats.store.store import Store, open_store
 from nremstats.store.verify import verify_store
-
-from .conftest import HEADER, write_csv
+from tests.conftest import HEADER, write_csv
 
 
 def two_revisions(tmp_path):
@@ -85,7 +84,7 @@ def test_debris_is_reported_invisible_and_cleaned(tmp_path):
 
 
 def test_cli_verify(tmp_path):
-    from .test_cli import invoke
+    from tests.conftest import invoke
 
     store, _, second = two_revisions(tmp_path)
     ok = invoke("verify", "--store", str(store))

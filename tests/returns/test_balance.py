@@ -7,8 +7,7 @@ from hypothesis import strategies as st
 
 from nremstats.returns.pipeline import CheckOptions, read_return
 from nremstats.returns.rules import RuleSet
-
-from .conftest import HEADER, write_csv
+from tests.conftest import HEADER, write_csv
 
 OVER, UNDER = "BALANCE_PARTS_EXCEED_TOTAL", "BALANCE_TOTAL_EXCEEDS_PARTS"
 

@@ -20,10 +20,8 @@ from nremstats.returns.layouts.declaration import LayoutFileError, load_layout
 from nremstats.returns.layouts.detect import describe_layouts
 from nremstats.returns.pipeline import CheckOptions, read_return
 from nremstats.store.store import open_store
+from tests.conftest import DATA, HEADER, SAMPLES, write_csv
 
-from .conftest import HEADER, write_csv
-
-DATA = Path(__file__).parent / "data"
 GLOTIP = DATA / "unodc_data_glotip_2023-05-30.xlsx"
 ROW_RULES = {"COUNTRY_NOT_ISO3", "LABEL_UNKNOWN", "LAYOUT_UNEXPECTED", "LAYOUT_ROW_SKIPPED",
              "KEY_REPEATED", "KEY_DUPLICATE", "VALUE_UNPARSEABLE", "QUARTERS_INCOMPLETE",
@@ -179,7 +177,7 @@ def test_bad_layout_files_name_the_line(tmp_path, text, line, words):
 
 
 def test_unknown_layout_name_is_a_usage_error_before_anything_is_written(tmp_path):
-    from .test_cli import invoke
+    from tests.conftest import invoke
 
     data = write_csv(tmp_path / "r.csv", [HEADER, "NLD,2021,PERSONS_CONVICTED,_T,_T,_T,_T,5"])
     result = invoke("ingest", str(data), "--layout", "nope", "--store", str(tmp_path / "s"))
@@ -190,7 +188,7 @@ def test_unknown_layout_name_is_a_usage_error_before_anything_is_written(tmp_pat
 
 
 def test_cli_layouts_and_layout_mismatch(tmp_path):
-    from .test_cli import invoke
+    from tests.conftest import invoke
 
     listed = json.loads(invoke("layouts", "--format", "json").stdout)
     assert {e["layout"]: e["provider"] for e in listed["layouts"]}["glotip"] == "UNODC"
@@ -225,7 +223,7 @@ def test_country_codes_map_to_themselves_and_names_to_the_code(code):
 @settings(max_examples=40, deadline=None)
 def test_no_citizenship_label_is_silently_dropped(tmp_path_factory, texts):
     """Whatever the labels, every row is stored or rejected with a finding on its row."""
-    from .test_rules import GLOTIP_HEADER, g
+    from tests.returns.test_rules import GLOTIP_HEADER, g
 
     path = tmp_path_factory.mktemp("labels") / "g.csv"
     with path.open("w", newline="", encoding="utf-8") as handle:
@@ -366,7 +364,7 @@ def test_eurostat_tsv_packed_keys_iso2_codes_and_flags():
 
 def _national_store(tmp_path):
     store = tmp_path / "national"
-    samples = Path(__file__).parent.parent / "sample_data"
+    samples = SAMPLES
     assert ingest_files(sorted(samples.glob("*.xlsx")) + sorted(samples.glob("*.csv")), store).ok
     return store
 
@@ -409,7 +407,7 @@ def test_export_in_a_layout_reads_back_as_the_same_observations(tmp_path, layout
 
 
 def test_export_layout_cli(tmp_path):
-    from .test_cli import invoke
+    from tests.conftest import invoke
 
     store = _national_store(tmp_path)
     result = invoke("export", "--layout", "eurostat-tsv", "--country", "NLD", "--store", str(store))
@@ -536,7 +534,7 @@ def test_map_drafts_a_layout_and_lists_what_it_could_not_decide(tmp_path):
 
 
 def test_map_cli_on_a_table_without_country(tmp_path):
-    from .test_cli import invoke
+    from tests.conftest import invoke
 
     lines = NRM.read_text(encoding="utf-8").splitlines()[:40]
     table = write_csv(tmp_path / "referrals.csv", lines)
