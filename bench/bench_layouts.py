@@ -60,8 +60,10 @@ def main() -> None:
         floor(args.file)
         tb.append(time.perf_counter() - start)
     ratio = statistics.median(a / b for a, b in zip(ta, tb, strict=True))
-    print(f"ingest (nremstats) {statistics.median(ta):6.2f} s   calamine -> DataFrame "
-          f"{statistics.median(tb):6.2f} s   ratio {ratio:.2f} (target <= 2)")  # fmt: skip
+    print(
+        f"ingest (nremstats) {statistics.median(ta):6.2f} s   calamine -> DataFrame "
+        f"{statistics.median(tb):6.2f} s   ratio {ratio:.2f} (target <= 2)"
+    )
 
 
 if __name__ == "__main__":

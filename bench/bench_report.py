@@ -52,8 +52,18 @@ def floor(path: Path, context: dict) -> None:
     total = [ds.field(d) == "_T" for d in DIMS]
     at_most_one = functools.reduce(operator.or_, (a & b & c for a, b, c in combinations(total, 3)))
     files = [str(path / head["totals_file"]), str(path / head["file"])]
-    columns = ["provider", "indicator", "country", "year", *DIMS, "value", "obs_status",
-               "lower", "upper", "submission_id"]  # fmt: skip
+    columns = [
+        "provider",
+        "indicator",
+        "country",
+        "year",
+        *DIMS,
+        "value",
+        "obs_status",
+        "lower",
+        "upper",
+        "submission_id",
+    ]
     table = ds.dataset(files, format="parquet").to_table(
         columns=columns, filter=ds.field("year").isin(YEARS) & at_most_one
     )
@@ -65,24 +75,31 @@ def floor(path: Path, context: dict) -> None:
     out = OUT / "floor"
     out.mkdir(exist_ok=True)
     for indicator, part in chosen.groupby("indicator"):
-        part.pivot(index="country", columns="year", values="value").to_csv(
-            out / f"{indicator}.csv")  # fmt: skip
-    parts = rows.merge(chosen[[*key, "submission_id", "value"]],
-                       on=[*key, "submission_id"], suffixes=("", "_total"))  # fmt: skip
+        part.pivot(index="country", columns="year", values="value").to_csv(out / f"{indicator}.csv")
+    parts = rows.merge(
+        chosen[[*key, "submission_id", "value"]],
+        on=[*key, "submission_id"],
+        suffixes=("", "_total"),
+    )
     parts["share"] = (100 * parts["value"] / parts["value_total"]).round(1)
     for spec in context["shares"]:
-        wanted = parts[parts["indicator"].isin(spec["indicators"]) & parts[spec["dim"]].isin(
-            spec["parts"])]  # fmt: skip
-        wide = wanted.pivot_table(index=["indicator", "country", "year"], columns=spec["dim"],
-                                  values="share")  # fmt: skip
+        wanted = parts[
+            parts["indicator"].isin(spec["indicators"]) & parts[spec["dim"]].isin(spec["parts"])
+        ]
+        wide = wanted.pivot_table(
+            index=["indicator", "country", "year"], columns=spec["dim"], values="share"
+        )
         wide.to_csv(out / f"share_{spec['name']}.csv")
     chosen = chosen.assign(region=chosen["country"].map(context["regions"]))
     chosen.groupby(["indicator", "region", "year"])["value"].agg(["sum", "count"]).to_csv(
-        out / "regions.csv")  # fmt: skip
-    chosen.pivot_table(index="country", columns="year", values="indicator",
-                       aggfunc=", ".join).to_csv(out / "coverage.csv")  # fmt: skip
+        out / "regions.csv"
+    )
+    chosen.pivot_table(
+        index="country", columns="year", values="indicator", aggfunc=", ".join
+    ).to_csv(out / "coverage.csv")
     chosen[["country", "year", "provider", "submission_id", "indicator"]].to_csv(
-        out / "submissions.csv", index=False)  # fmt: skip
+        out / "submissions.csv", index=False
+    )
 
 
 def main() -> None:
@@ -107,16 +124,19 @@ def main() -> None:
     for spec in shares:
         if spec["indicators"] == "all":
             spec["indicators"] = codes.ordered_codes("indicator")
-    context = {"shares": shares,
-               "regions": {c: e["region"] for c, e in m49()["countries"].items()}}  # fmt: skip
-    print(f"store {STORE.name}: 4,000 submissions, 10,000,000 observations; {args.reps} paired "
-          "runs, medians")  # fmt: skip
+    context = {"shares": shares, "regions": {c: e["region"] for c, e in m49()["countries"].items()}}
+    print(
+        f"store {STORE.name}: 4,000 submissions, 10,000,000 observations; {args.reps} paired "
+        "runs, medians"
+    )
     for fmt in ("xlsx", "html"):
         run = ours(fmt)
         mine, base, ratio = paired(run, lambda path: floor(path, context), STORE, args.reps)
         size = (OUT / f"report.{fmt}").stat().st_size
-        print(f"report {fmt:4}: nremstats {mine:6.2f} s ({size / 1e6:.1f} MB)  plain CSV "
-              f"{base:6.2f} s  ratio {ratio:.2f} (target <= 3)")  # fmt: skip
+        print(
+            f"report {fmt:4}: nremstats {mine:6.2f} s ({size / 1e6:.1f} MB)  plain CSV "
+            f"{base:6.2f} s  ratio {ratio:.2f} (target <= 3)"
+        )
     shutil.rmtree(OUT / "floor", ignore_errors=True)
 
 

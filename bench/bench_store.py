@@ -27,13 +27,18 @@ import pandas as pd
 
 OUT = Path(__file__).resolve().parent / "out"
 DIMS = {
-    "indicator": ["VICTIMS_DETECTED", "PERSONS_SUSPECTED", "PERSONS_PROSECUTED",
-                  "PERSONS_CONVICTED", "OFFENCES_RECORDED"],
+    "indicator": [
+        "VICTIMS_DETECTED",
+        "PERSONS_SUSPECTED",
+        "PERSONS_PROSECUTED",
+        "PERSONS_CONVICTED",
+        "OFFENCES_RECORDED",
+    ],
     "sex": ["_T", "F", "M", "_O", "_U"],
     "age": ["_T", "Y_LT18", "Y_GE18", "_U"],
     "exploitation": ["_T", "SEXUAL", "LABOUR", "OTHER_FORMS", "_U"],
     "citizenship": ["_T", "NAT", "FOR", "_U", "ROU"],
-}  # fmt: skip
+}
 
 # The same table as nremstats writes: one provider per country-year (national first), the
 # value with its status mark (see query.status_mark), countries x years.
@@ -87,17 +92,36 @@ def build(path: Path, countries: int, years: int) -> None:
             sub_id = f"{country}-{country}-{year}-{rng.integers(1 << 40):012x}"
             values = rng.integers(0, 500, len(frame))
             frame = frame.assign(
-                provider=country, country=country, year=year,
-                value=pd.array(values, dtype="Int64"), obs_status="A",
+                provider=country,
+                country=country,
+                year=year,
+                value=pd.array(values, dtype="Int64"),
+                obs_status="A",
                 lower=pd.array([None] * len(frame), dtype="Int64"),
                 upper=pd.array([None] * len(frame), dtype="Int64"),
-                conf_status=None, definition=None, note=None, submission_id=sub_id,
-                source_file=f"{country}_{year}.xlsx", source_sha256="0" * 64, sheet="Victims",
+                conf_status=None,
+                definition=None,
+                note=None,
+                submission_id=sub_id,
+                source_file=f"{country}_{year}.xlsx",
+                source_sha256="0" * 64,
+                sheet="Victims",
                 cell="C5",
-            )  # fmt: skip
+            )
             name = f"{country}_{year}.xlsx"
-            sub = Submission(sub_id, country, country, [year], name, "0" * 64, now_iso(),
-                             "valid", "1.0", "template", len(frame))  # fmt: skip
+            sub = Submission(
+                sub_id,
+                country,
+                country,
+                [year],
+                name,
+                "0" * 64,
+                now_iso(),
+                "valid",
+                "1.0",
+                "template",
+                len(frame),
+            )
             batch.append(([sub], frame, []))
             if len(batch) == 500:
                 store.publish(batch)
@@ -193,19 +217,25 @@ def main() -> None:
         store.write_manifest(store.submissions(), None)  # start from the per-submission files
     same_table(path)
     ours, duck, ratio = paired(ours_table, duck_table, path, args.reps)
-    print(f"comparison table, {subs:,} files: nremstats {ours * 1000:7.1f} ms  duckdb "
-          f"{duck * 1000:7.1f} ms  ratio {ratio:.2f}")  # fmt: skip
+    print(
+        f"comparison table, {subs:,} files: nremstats {ours * 1000:7.1f} ms  duckdb "
+        f"{duck * 1000:7.1f} ms  ratio {ratio:.2f}"
+    )
     start = time.perf_counter()
     with store.lock():
         store.compact()
     print(f"nremstats compact: {time.perf_counter() - start:.1f} s")
     same_table(path)
     ours, duck, ratio = paired(ours_table, duck_table, path, args.reps * 5)
-    print(f"comparison table, compacted:   nremstats {ours * 1000:7.1f} ms  duckdb "
-          f"{duck * 1000:7.1f} ms  ratio {ratio:.2f} (target <= 1.5)")  # fmt: skip
+    print(
+        f"comparison table, compacted:   nremstats {ours * 1000:7.1f} ms  duckdb "
+        f"{duck * 1000:7.1f} ms  ratio {ratio:.2f} (target <= 1.5)"
+    )
     ours, duck, ratio = paired(ours_status, duck_status, path, args.reps * 5)
-    print(f"status:                        nremstats {ours * 1000:7.1f} ms  duckdb "
-          f"{duck * 1000:7.1f} ms  ratio {ratio:.2f} (target <= 1.5)")  # fmt: skip
+    print(
+        f"status:                        nremstats {ours * 1000:7.1f} ms  duckdb "
+        f"{duck * 1000:7.1f} ms  ratio {ratio:.2f} (target <= 1.5)"
+    )
 
 
 if __name__ == "__main__":

@@ -102,8 +102,9 @@ def table_schema(path: Path) -> Path:
         {"name": "year", "type": "integer", "constraints": {"minimum": 1990, "maximum": 2100}},
     ]
     for dim in ("indicator", "sex", "age", "exploitation", "citizenship"):
-        fields.append({"name": dim, "type": "string",
-                       "constraints": {"enum": sorted(codes.codes(dim))}})  # fmt: skip
+        fields.append(
+            {"name": dim, "type": "string", "constraints": {"enum": sorted(codes.codes(dim))}}
+        )
     fields += [
         {"name": "value", "type": "string", "constraints": {"pattern": r"\d+|<\d+|\.\.|:|x|c"}},
         {"name": "definition", "type": "string"},
@@ -144,8 +145,9 @@ def main() -> None:
 
     def fl(path: Path) -> bool:
         descriptor = json.loads(schema_path.read_text())
-        resource = Resource(path=path.name, basepath=str(path.parent),
-                            schema=Schema.from_descriptor(descriptor))  # fmt: skip
+        resource = Resource(
+            path=path.name, basepath=str(path.parent), schema=Schema.from_descriptor(descriptor)
+        )
         report = resource.validate()
         assert not [e for e in report.flatten(["type"]) if e[0] == "resource-error"], report
         return report.valid

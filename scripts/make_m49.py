@@ -17,31 +17,54 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 REGIONS = {  # M49 region and sub-region codes and names
-    "002": "Africa", "019": "Americas", "142": "Asia", "150": "Europe", "009": "Oceania",
-    "015": "Northern Africa", "202": "Sub-Saharan Africa",
-    "419": "Latin America and the Caribbean", "021": "Northern America",
-    "143": "Central Asia", "030": "Eastern Asia", "035": "South-eastern Asia",
-    "034": "Southern Asia", "145": "Western Asia",
-    "151": "Eastern Europe", "154": "Northern Europe", "039": "Southern Europe",
+    "002": "Africa",
+    "019": "Americas",
+    "142": "Asia",
+    "150": "Europe",
+    "009": "Oceania",
+    "015": "Northern Africa",
+    "202": "Sub-Saharan Africa",
+    "419": "Latin America and the Caribbean",
+    "021": "Northern America",
+    "143": "Central Asia",
+    "030": "Eastern Asia",
+    "035": "South-eastern Asia",
+    "034": "Southern Asia",
+    "145": "Western Asia",
+    "151": "Eastern Europe",
+    "154": "Northern Europe",
+    "039": "Southern Europe",
     "155": "Western Europe",
-    "053": "Australia and New Zealand", "054": "Melanesia", "057": "Micronesia",
+    "053": "Australia and New Zealand",
+    "054": "Melanesia",
+    "057": "Micronesia",
     "061": "Polynesia",
-}  # fmt: skip
+}
 #: intermediate region (as country_converter names it) -> (region code, sub-region code)
 ABOVE = {
-    "Caribbean": ("019", "419"), "Central America": ("019", "419"),
-    "South America": ("019", "419"), "Northern America": ("019", "021"),
-    "Eastern Africa": ("002", "202"), "Middle Africa": ("002", "202"),
-    "Southern Africa": ("002", "202"), "Western Africa": ("002", "202"),
+    "Caribbean": ("019", "419"),
+    "Central America": ("019", "419"),
+    "South America": ("019", "419"),
+    "Northern America": ("019", "021"),
+    "Eastern Africa": ("002", "202"),
+    "Middle Africa": ("002", "202"),
+    "Southern Africa": ("002", "202"),
+    "Western Africa": ("002", "202"),
     "Northern Africa": ("002", "015"),
-    "Central Asia": ("142", "143"), "Eastern Asia": ("142", "030"),
-    "South-eastern Asia": ("142", "035"), "Southern Asia": ("142", "034"),
+    "Central Asia": ("142", "143"),
+    "Eastern Asia": ("142", "030"),
+    "South-eastern Asia": ("142", "035"),
+    "Southern Asia": ("142", "034"),
     "Western Asia": ("142", "145"),
-    "Eastern Europe": ("150", "151"), "Northern Europe": ("150", "154"),
-    "Southern Europe": ("150", "039"), "Western Europe": ("150", "155"),
-    "Australia and New Zealand": ("009", "053"), "Melanesia": ("009", "054"),
-    "Micronesia": ("009", "057"), "Polynesia": ("009", "061"),
-}  # fmt: skip
+    "Eastern Europe": ("150", "151"),
+    "Northern Europe": ("150", "154"),
+    "Southern Europe": ("150", "039"),
+    "Western Europe": ("150", "155"),
+    "Australia and New Zealand": ("009", "053"),
+    "Melanesia": ("009", "054"),
+    "Micronesia": ("009", "057"),
+    "Polynesia": ("009", "061"),
+}
 #: Where country_converter's data differs from M49 (checked against the GLOTIP export).
 FIXES = {"NRU": "Micronesia"}
 
@@ -71,8 +94,10 @@ def main() -> None:
         if not code:
             continue  # historical entries
         region, subregion = above
-        lines.append(f'  {row["ISO3"]}: {{m49: "{int(code):03d}", region: "{region}", '
-                     f'subregion: "{subregion}"}}')  # fmt: skip
+        lines.append(
+            f'  {row["ISO3"]}: {{m49: "{int(code):03d}", region: "{region}", '
+            f'subregion: "{subregion}"}}'
+        )
     (ROOT / "schemas" / "m49.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

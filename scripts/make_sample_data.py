@@ -144,13 +144,37 @@ def make_return(country, year, lang, victims, definition, foreign, opts, folder:
 
 
 def write_canonical_csv(path: Path) -> None:
-    header = ("provider", "country", "year", "indicator", "sex", "age", "exploitation",
-              "citizenship", "value", "obs_status", "definition", "note")  # fmt: skip
+    header = (
+        "provider",
+        "country",
+        "year",
+        "indicator",
+        "sex",
+        "age",
+        "exploitation",
+        "citizenship",
+        "value",
+        "obs_status",
+        "definition",
+        "note",
+    )
 
     def row(year, indicator, value, sex="_T", age="_T", status="", note=""):
         definition = "IDENTIFIED" if indicator == "VICTIMS_DETECTED" else ""
-        return ("DEU", "DEU", year, indicator, sex, age, "_T", "_T", value, status, definition,
-                note)  # fmt: skip
+        return (
+            "DEU",
+            "DEU",
+            year,
+            indicator,
+            sex,
+            age,
+            "_T",
+            "_T",
+            value,
+            status,
+            definition,
+            note,
+        )
 
     rows = [header]
     for year, total, f in ((2021, 710, 488), (2022, 768, 532), (2023, 801, 549)):

@@ -192,8 +192,11 @@ def private_names(tree: ast.Module) -> set[str]:
 
 
 def test_modules_are_small_and_the_top_level_is_short():
-    long = {name: n for name, (path, _) in modules().items()
-            if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES}  # fmt: skip
+    long = {
+        name: n
+        for name, (path, _) in modules().items()
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
     assert long == {}
     entries = [p.name for p in PACKAGE.iterdir() if p.name != "__pycache__"]
     assert len(entries) <= MAX_TOP_LEVEL, sorted(entries)
@@ -211,8 +214,12 @@ def literals(tree: ast.Module) -> list[tuple[int, set[object], ast.AST]]:
 
 
 def test_the_dimensions_are_declared_once():
-    places = [f"{name}:{line}" for name, (_, tree) in modules().items()
-              for line, values, _ in literals(tree) if DIMENSIONS <= values]  # fmt: skip
+    places = [
+        f"{name}:{line}"
+        for name, (_, tree) in modules().items()
+        for line, values, _ in literals(tree)
+        if DIMENSIONS <= values
+    ]
     assert places == ["nremstats.core.model:" + str(declaration_line())]
 
 

@@ -53,19 +53,35 @@ def submissions_of(data: ReturnData, received_at: str) -> list[DataUnit]:
         layout_name = "template" if data.kind == "xlsx" else "canonical-csv"
     shared = f"{layout_name}-{data.sha256[:12]}" if data.layout is not None else None
     keys = ["provider", "country", "year"]
-    ids = (frame["provider"] + "-" + frame["country"] + "-" + frame["year"].astype("string")
-           + "-" + data.sha256[:12])  # fmt: skip
+    ids = (
+        frame["provider"]
+        + "-"
+        + frame["country"]
+        + "-"
+        + frame["year"].astype("string")
+        + "-"
+        + data.sha256[:12]
+    )
     frame = frame.assign(submission_id=ids.astype("string"))
     subs = []
     for (provider, country, year), rows in frame.groupby(keys, sort=True).size().items():
-        subs.append(Submission(
-            submission_id=f"{provider}-{country}-{year}-{data.sha256[:12]}",
-            provider=str(provider), country=str(country), years=[int(year)],
-            file=data.file.name, sha256=data.sha256, received_at=received_at,
-            status="warnings" if counts["warning"] else "valid",
-            template_version=data.template_version, layout=layout_name, rows=int(rows),
-            counts=counts, data=shared,
-        ))  # fmt: skip
+        subs.append(
+            Submission(
+                submission_id=f"{provider}-{country}-{year}-{data.sha256[:12]}",
+                provider=str(provider),
+                country=str(country),
+                years=[int(year)],
+                file=data.file.name,
+                sha256=data.sha256,
+                received_at=received_at,
+                status="warnings" if counts["warning"] else "valid",
+                template_version=data.template_version,
+                layout=layout_name,
+                rows=int(rows),
+                counts=counts,
+                data=shared,
+            )
+        )
     if shared:
         return [(subs, frame, data.findings)]
     parts = dict(tuple(frame.groupby("submission_id", sort=False)))

@@ -14,8 +14,9 @@ from nremstats.returns.feedback import LIST_SHEET, write_feedback
 from nremstats.returns.pipeline import validate_files
 from tests.conftest import ROOT, copy_sample, golden
 
-ERRORS = sorted(p.name for p in (ROOT / "sample_data" / "errors").iterdir()
-                if p.suffix in (".xlsx", ".csv"))  # fmt: skip
+ERRORS = sorted(
+    p.name for p in (ROOT / "sample_data" / "errors").iterdir() if p.suffix in (".xlsx", ".csv")
+)
 
 
 @pytest.fixture
@@ -63,9 +64,12 @@ def test_feedback_workbook_puts_comments_on_the_cells(tmp_path):
     assert source.read_bytes() == before  # the received file is never modified
     wb = load_workbook(out)
     assert wb.sheetnames[0] == LIST_SHEET
-    expected = {("Victims", "C6"): "VALUE_UNPARSEABLE", ("Suspected", "C5"): "VALUE_NEGATIVE",
-                ("Victims", "B29"): "COUNTRY_NOT_ISO3",
-                ("Victims", "B31"): "CITIZENSHIP_CODE_MISSING"}  # fmt: skip
+    expected = {
+        ("Victims", "C6"): "VALUE_UNPARSEABLE",
+        ("Suspected", "C5"): "VALUE_NEGATIVE",
+        ("Victims", "B29"): "COUNTRY_NOT_ISO3",
+        ("Victims", "B31"): "CITIZENSHIP_CODE_MISSING",
+    }
     for (sheet, cell), rule in expected.items():
         comment = wb[sheet][cell].comment
         assert comment is not None and rule in comment.text, (sheet, cell)
@@ -74,8 +78,11 @@ def test_feedback_workbook_puts_comments_on_the_cells(tmp_path):
     listing = wb[LIST_SHEET]
     rows = list(listing.iter_rows(min_row=2, values_only=True))
     assert len(rows) == len(report.findings)
-    links = {listing.cell(r, 4).hyperlink.location for r in range(2, listing.max_row + 1)
-             if listing.cell(r, 4).hyperlink}  # fmt: skip
+    links = {
+        listing.cell(r, 4).hyperlink.location
+        for r in range(2, listing.max_row + 1)
+        if listing.cell(r, 4).hyperlink
+    }
     assert "'Victims'!C6" in links
 
 
@@ -83,9 +90,14 @@ def test_feedback_for_a_balance_marks_every_cell(tmp_path):
     from nremstats.template.workbook import fill_return, write_template
 
     path = write_template(tmp_path / "t.xlsx", "NLD", 2023)
-    fill_return(path, {("PERSONS_CONVICTED", "_T", "_T", "_T", "_T"): 5,
-                       ("PERSONS_CONVICTED", "F", "_T", "_T", "_T"): 4,
-                       ("PERSONS_CONVICTED", "M", "_T", "_T", "_T"): 3})  # fmt: skip
+    fill_return(
+        path,
+        {
+            ("PERSONS_CONVICTED", "_T", "_T", "_T", "_T"): 5,
+            ("PERSONS_CONVICTED", "F", "_T", "_T", "_T"): 4,
+            ("PERSONS_CONVICTED", "M", "_T", "_T", "_T"): 3,
+        },
+    )
     report = validate_files([path]).files[0]
     out = write_feedback(report, path, tmp_path / "fb")
     ws = load_workbook(out)["Convicted"]

@@ -69,8 +69,10 @@ def test_suppressed_member_without_bounds_leaves_the_upper_end_unknown():
 
 
 def test_counts_on_different_definitions_are_never_added():
-    cells = {("NLD", 2022): cell(100, definition="PRESUMED"),
-             ("BEL", 2022): cell(50, definition="IDENTIFIED")}  # fmt: skip
+    cells = {
+        ("NLD", 2022): cell(100, definition="PRESUMED"),
+        ("BEL", 2022): cell(50, definition="IDENTIFIED"),
+    }
     aggs = regional_aggregates(table(cells), "subregion")
     assert sorted((a.definition, a.lower) for a in aggs) == [("IDENTIFIED", 50), ("PRESUMED", 100)]
 

@@ -19,13 +19,18 @@ def _cell(value, status="A", lower=None, upper=None, definition=None) -> TableCe
 
 def _table() -> ComparisonTable:
     cells = {
-        ("NLD", 2019): _cell(100), ("NLD", 2020): _cell(120), ("NLD", 2021): _cell(130, "B"),
-        ("NLD", 2022): _cell(None, "Q", 0, 4), ("NLD", 2023): _cell(90),
+        ("NLD", 2019): _cell(100),
+        ("NLD", 2020): _cell(120),
+        ("NLD", 2021): _cell(130, "B"),
+        ("NLD", 2022): _cell(None, "Q", 0, 4),
+        ("NLD", 2023): _cell(90),
         ("BEL", 2019): _cell(50, definition="IDENTIFIED"),
-        ("BEL", 2020): _cell(60, definition="PRESUMED"), ("BEL", 2021): _cell(None, "Q"),
-    }  # fmt: skip
-    return ComparisonTable("VICTIMS_DETECTED", ["BEL", "NLD"], [2019, 2020, 2021, 2022, 2023],
-                           cells, [], ["NATIONAL"])  # fmt: skip
+        ("BEL", 2020): _cell(60, definition="PRESUMED"),
+        ("BEL", 2021): _cell(None, "Q"),
+    }
+    return ComparisonTable(
+        "VICTIMS_DETECTED", ["BEL", "NLD"], [2019, 2020, 2021, 2022, 2023], cells, [], ["NATIONAL"]
+    )
 
 
 def _segments(chart, style: str) -> set[tuple]:
@@ -54,8 +59,12 @@ def test_trend_lines_join_exact_figures_only_and_never_across_breaks():
     axes = chart.figure.axes[0]
     bars = [seg for coll in axes.collections for seg in coll.get_segments()]
     assert any((seg[0][1], seg[1][1]) == (0, 4) and seg[0][0] == 2022 for seg in bars)
-    points = [(x, y) for line in axes.lines if line.get_marker() in ("o", "D")
-              for x, y in zip(*line.get_data(), strict=True)]  # fmt: skip
+    points = [
+        (x, y)
+        for line in axes.lines
+        if line.get_marker() in ("o", "D")
+        for x, y in zip(*line.get_data(), strict=True)
+    ]
     assert (2022, 2) not in points and (2022, 0) not in points and (2021, 130) in points
     breaks = [line.get_data() for line in axes.lines if line.get_marker() == "D"]
     assert [(list(x), list(y)) for x, y in breaks] == [([2021], [130])]  # b: a diamond
@@ -69,8 +78,14 @@ def test_trend_chart_chooses_the_largest_and_checks_countries_asked_for():
     table = _table()
     caption = trend_chart(table).caption
     assert "every country" in caption and "as a range" in caption and "break" in caption
-    plain = ComparisonTable("VICTIMS_DETECTED", ["NLD"], [2019, 2020],
-                            {("NLD", 2019): _cell(1), ("NLD", 2020): _cell(2)}, [], [])  # fmt: skip
+    plain = ComparisonTable(
+        "VICTIMS_DETECTED",
+        ["NLD"],
+        [2019, 2020],
+        {("NLD", 2019): _cell(1), ("NLD", 2020): _cell(2)},
+        [],
+        [],
+    )
     assert trend_chart(plain).caption == "Victims of trafficking detected: every country."
     with pytest.raises(OptionError, match="DEU"):
         trend_chart(table, ["NLD", "DEU"])
@@ -115,8 +130,18 @@ def test_chart_command(sample_store, tmp_path):
     result = invoke("chart", "--indicator", "victims_detected", "-o", str(out), *args)
     assert result.exit_code == 0, result.stderr
     assert out.read_bytes().startswith(b"\x89PNG")
-    by = invoke("chart", "--indicator", "VICTIMS_DETECTED", "--by", "sex", "--countries",
-                "NLD,BEL", "-o", str(tmp_path / "sex.svg"), *args)  # fmt: skip
+    by = invoke(
+        "chart",
+        "--indicator",
+        "VICTIMS_DETECTED",
+        "--by",
+        "sex",
+        "--countries",
+        "NLD,BEL",
+        "-o",
+        str(tmp_path / "sex.svg"),
+        *args,
+    )
     assert by.exit_code == 0, by.stderr
     assert b"NLD 2023" in (tmp_path / "sex.svg").read_bytes()
     for bad in (

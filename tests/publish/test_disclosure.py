@@ -99,8 +99,14 @@ def test_comparison_table_export_shows_small_totals_as_ranges(tmp_path):
     from nremstats.ingest import ingest_files
     from tests.conftest import HEADER, invoke, write_csv
 
-    path = write_csv(tmp_path / "r.csv", [HEADER, "NLD,2022,PERSONS_CONVICTED,_T,_T,_T,_T,3",
-                                          "NLD,2023,PERSONS_CONVICTED,_T,_T,_T,_T,12"])  # fmt: skip
+    path = write_csv(
+        tmp_path / "r.csv",
+        [
+            HEADER,
+            "NLD,2022,PERSONS_CONVICTED,_T,_T,_T,_T,3",
+            "NLD,2023,PERSONS_CONVICTED,_T,_T,_T,_T,12",
+        ],
+    )
     assert ingest_files([path], tmp_path / "store").ok
     args = ["export", "--indicator", "PERSONS_CONVICTED", "--store", str(tmp_path / "store")]
     result = invoke(*args)

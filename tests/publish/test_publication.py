@@ -26,7 +26,11 @@ def test_report_workbook_has_every_part_and_is_readable(sample_store, tmp_path):
     assert result.exit_code == 0, result.stderr
     wb = load_workbook(out)
     assert wb.sheetnames[0] == "Cover" and wb.sheetnames[-4:] == [
-        "Regions", "Coverage", "Notes", "Suppression"]  # fmt: skip
+        "Regions",
+        "Coverage",
+        "Notes",
+        "Suppression",
+    ]
     assert "VICTIMS_DETECTED" in wb.sheetnames
     victims = wb["VICTIMS_DETECTED"]
     assert victims.freeze_panes == "C3" and victims["A2"].value == "country"
@@ -49,8 +53,14 @@ def test_report_workbook_has_every_part_and_is_readable(sample_store, tmp_path):
 
 
 def test_report_suppresses_small_counts_and_lists_them(tmp_path):
-    path = write_csv(tmp_path / "r.csv", [HEADER, "NLD,2022,PERSONS_CONVICTED,_T,_T,_T,_T,3",
-                                          "BEL,2022,PERSONS_CONVICTED,_T,_T,_T,_T,40"])  # fmt: skip
+    path = write_csv(
+        tmp_path / "r.csv",
+        [
+            HEADER,
+            "NLD,2022,PERSONS_CONVICTED,_T,_T,_T,_T,3",
+            "BEL,2022,PERSONS_CONVICTED,_T,_T,_T,_T,40",
+        ],
+    )
     assert ingest_files([path], tmp_path / "store").ok
     people = {("NLD", 2022): 1_000_000, ("BEL", 2022): 1_000_000}
     publication = build_report(open_store(tmp_path / "store"), [2022], k=5, population=people)
@@ -75,8 +85,12 @@ def test_report_bad_input(sample_store, tmp_path):
     assert invoke("report", "--years", "1990", *out).exit_code == 2
     assert invoke("report", "--years", "2023", "--suppress-below", "0", *out).exit_code == 2
     assert invoke("report", "--years", "2023", "--suppress-below", "five", *out).exit_code == 2
-    assert invoke("report", "--years", "2023", "--population", str(tmp_path / "none.csv"),
-                  *out).exit_code == 2  # fmt: skip
+    assert (
+        invoke(
+            "report", "--years", "2023", "--population", str(tmp_path / "none.csv"), *out
+        ).exit_code
+        == 2
+    )
     assert not (tmp_path / "x.xlsx").exists()  # nothing half-written
 
 
@@ -84,8 +98,9 @@ def test_report_rates_per_100000_with_ranges_and_missing_populations(sample_stor
     from nremstats.publish.aggregates import load_population
 
     people = load_population(SAMPLES / "reference" / "population.csv")
-    publication = build_report(open_store(sample_store), [2021, 2022, 2023, 2024],
-                               population=people)  # fmt: skip
+    publication = build_report(
+        open_store(sample_store), [2021, 2022, 2023, 2024], population=people
+    )
     rates = {(i, c, y): text for i, c, y, text in publication.rates()}
     argentina = next(t for t in publication.tables if t.indicator == "VICTIMS_DETECTED")
     value = argentina.cells[("ARG", 2021)].value
@@ -108,25 +123,43 @@ def test_report_of_the_sample_store_matches_the_golden_tables(sample_store, upda
     publication = build_report(open_store(sample_store), [2021, 2022, 2023, 2024])
     data = {
         "tables": {t.indicator: t.rows() for t in publication.tables},
-        "shares": {f"{s.spec.name} {s.indicator}": {f"{c} {y}": {p: share.text
-                   for p, share in cells.items()} for (c, y), cells in sorted(s.cells.items())}
-                   for s in publication.shares},
-        "regions": {i: [f"{a.name} {a.year} {a.definition or ''}: {a.text}" for a in aggs]
-                    for i, aggs in publication.aggregates.items()},
+        "shares": {
+            f"{s.spec.name} {s.indicator}": {
+                f"{c} {y}": {p: share.text for p, share in cells.items()}
+                for (c, y), cells in sorted(s.cells.items())
+            }
+            for s in publication.shares
+        },
+        "regions": {
+            i: [f"{a.name} {a.year} {a.definition or ''}: {a.text}" for a in aggs]
+            for i, aggs in publication.aggregates.items()
+        },
         "suppressed": publication.audit,
-    }  # fmt: skip
+    }
     text = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
     assert text == golden("report_sample.json", text, update_golden)
 
 
 def test_report_as_of_reproduces_a_past_report(tmp_path):
-    first = write_csv(tmp_path / "a.csv", [HEADER, "NLD,2022,VICTIMS_DETECTED,_T,_T,_T,_T,100",
-                                           "NLD,2022,VICTIMS_DETECTED,F,_T,_T,_T,60"])  # fmt: skip
+    first = write_csv(
+        tmp_path / "a.csv",
+        [
+            HEADER,
+            "NLD,2022,VICTIMS_DETECTED,_T,_T,_T,_T,100",
+            "NLD,2022,VICTIMS_DETECTED,F,_T,_T,_T,60",
+        ],
+    )
     store = tmp_path / "store"
     assert ingest_files([first], store).ok
     before = build_report(open_store(store), [2022])
-    revised = write_csv(tmp_path / "b.csv", [HEADER, "NLD,2022,VICTIMS_DETECTED,_T,_T,_T,_T,120",
-                        "NLD,2022,VICTIMS_DETECTED,F,_T,_T,_T,90"])  # fmt: skip
+    revised = write_csv(
+        tmp_path / "b.csv",
+        [
+            HEADER,
+            "NLD,2022,VICTIMS_DETECTED,_T,_T,_T,_T,120",
+            "NLD,2022,VICTIMS_DETECTED,F,_T,_T,_T,90",
+        ],
+    )
     assert ingest_files([revised], store).ok
     opened = open_store(store)
     now = build_report(opened, [2022])
@@ -135,18 +168,23 @@ def test_report_as_of_reproduces_a_past_report(tmp_path):
 
     def figures(publication):
         female = next(s for s in publication.shares if s.spec.name == "female")
-        return (publication.tables[0].cells[("NLD", 2022)].value,
-                female.cells[("NLD", 2022)]["F"].text, publication.submissions())  # fmt: skip
+        return (
+            publication.tables[0].cells[("NLD", 2022)].value,
+            female.cells[("NLD", 2022)]["F"].text,
+            publication.submissions(),
+        )
 
     assert figures(now)[:2] == (120, "75.0")
     assert figures(again) == figures(before) and figures(before)[:2] == (100, "60.0")
     assert "as of submission" in again.state and "current" in now.state
     out = tmp_path / "old.xlsx"
-    result = invoke("report", "--years", "2022", "--as-of", old_id, "-o", str(out),
-                    "--store", str(store))  # fmt: skip
+    result = invoke(
+        "report", "--years", "2022", "--as-of", old_id, "-o", str(out), "--store", str(store)
+    )
     assert result.exit_code == 0, result.stderr
     cover = [[c.value for c in row] for row in load_workbook(out)["Cover"].iter_rows()]
     assert cover[1][2].startswith("from the store as of submission")
-    bad = invoke("report", "--years", "2022", "--as-of", "nonsense", "-o", str(out),
-                 "--store", str(store))  # fmt: skip
+    bad = invoke(
+        "report", "--years", "2022", "--as-of", "nonsense", "-o", str(out), "--store", str(store)
+    )
     assert bad.exit_code == 2

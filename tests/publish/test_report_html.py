@@ -50,21 +50,42 @@ class _Page(HTMLParser):
 def html_report(sample_store, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("html") / "report.html"
     population = str(SAMPLES / "reference" / "population.csv")
-    result = invoke("report", "--years", "2021-2024", "-o", str(out), "--population",
-                    population, "--store", str(sample_store))  # fmt: skip
+    result = invoke(
+        "report",
+        "--years",
+        "2021-2024",
+        "-o",
+        str(out),
+        "--population",
+        population,
+        "--store",
+        str(sample_store),
+    )
     assert result.exit_code == 0, result.stderr
     return out
 
 
-def test_html_report_is_self_contained_with_every_table_and_chart(html_report, sample_store,
-                                                                  tmp_path):  # fmt: skip
+def test_html_report_is_self_contained_with_every_table_and_chart(
+    html_report, sample_store, tmp_path
+):
     page = _Page()
     page.feed(html_report.read_text(encoding="utf-8"))
     # the same tables as the workbook: one per indicator, per share, and the rest
     xlsx = tmp_path / "report.xlsx"
-    assert invoke("report", "--years", "2021-2024", "-o", str(xlsx), "--population",
-                  str(SAMPLES / "reference" / "population.csv"),
-                  "--store", str(sample_store)).exit_code == 0  # fmt: skip
+    assert (
+        invoke(
+            "report",
+            "--years",
+            "2021-2024",
+            "-o",
+            str(xlsx),
+            "--population",
+            str(SAMPLES / "reference" / "population.csv"),
+            "--store",
+            str(sample_store),
+        ).exit_code
+        == 0
+    )
     sheets = load_workbook(xlsx, read_only=True).sheetnames
     indicators = [s for s in sheets if s.isupper()]
     share_tables = 3 * 4 + 1  # female, children, foreign for 4 indicators; forms for victims
@@ -85,12 +106,12 @@ def test_html_report_is_self_contained_with_every_table_and_chart(html_report, s
 
 
 def test_report_audit_as_json_matches_the_workbook(sample_store, tmp_path):
-    result = invoke("report", "--years", "2021-2024", "--format", "json",
-                    "--store", str(sample_store))  # fmt: skip
+    result = invoke(
+        "report", "--years", "2021-2024", "--format", "json", "--store", str(sample_store)
+    )
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
-    assert set(data) == {"years", "made", "as_of", "suppress_below", "suppressed",
-                         "submissions"}  # fmt: skip
+    assert set(data) == {"years", "made", "as_of", "suppress_below", "suppressed", "submissions"}
     assert data["as_of"] is None  # the current state
     assert data["suppress_below"] == 5 and data["years"] == [2021, 2022, 2023, 2024]
     keys = ["indicator", "country", "year", "breakdown", "reason", "why"]
@@ -99,11 +120,28 @@ def test_report_audit_as_json_matches_the_workbook(sample_store, tmp_path):
     invoke("report", "--years", "2021-2024", "-o", str(xlsx), "--store", str(sample_store))
     rows = list(load_workbook(xlsx)["Suppression"].iter_rows(min_row=2, values_only=True))
     assert [list(row) for row in rows] == [[e[k] for k in keys] for e in data["suppressed"]]
-    assert list(data["submissions"][0]) == ["country", "year", "provider", "submission_id",
-                                            "indicators"]  # fmt: skip
+    assert list(data["submissions"][0]) == [
+        "country",
+        "year",
+        "provider",
+        "submission_id",
+        "indicators",
+    ]
     out = tmp_path / "audit.json"
-    assert invoke("report", "--years", "2021-2024", "-f", "json", "-o", str(out),
-                  "--store", str(sample_store)).exit_code == 0  # fmt: skip
+    assert (
+        invoke(
+            "report",
+            "--years",
+            "2021-2024",
+            "-f",
+            "json",
+            "-o",
+            str(out),
+            "--store",
+            str(sample_store),
+        ).exit_code
+        == 0
+    )
     assert json.loads(out.read_text()) == data
 
 
@@ -120,9 +158,18 @@ CHROMIUM = shutil.which("chromium")
 def test_html_report_renders_in_headless_chromium(html_report, tmp_path):
     from PIL import Image
 
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={tmp_path / 'profile'}", "--hide-scrollbars"]  # fmt: skip
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--hide-scrollbars",
+    ]
     shot = tmp_path / "phone.png"
     done = subprocess.run(
         [CHROMIUM, *flags, "--window-size=390,1600", f"--screenshot={shot}", html_report.as_uri()],
@@ -134,7 +181,11 @@ def test_html_report_renders_in_headless_chromium(html_report, tmp_path):
     image = Image.open(shot).convert("L")
     assert image.size == (390, 1600)
     assert image.getextrema()[0] < 100  # text and charts drawn, not a blank page
-    dom = subprocess.run([CHROMIUM, *flags, "--dump-dom", html_report.as_uri()],
-                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    dom = subprocess.run(
+        [CHROMIUM, *flags, "--dump-dom", html_report.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert dom.returncode == 0 and dom.stdout.count("<table") >= 20
     assert "Victims of trafficking detected" in dom.stdout

@@ -16,13 +16,16 @@ H = HEADER + ",obs_status,provider,definition"
 
 @pytest.fixture
 def store(tmp_path):
-    path = write_csv(tmp_path / "r.csv", [
-        H,
-        "NLD,2022,VICTIMS_DETECTED,_T,_T,_T,_T,1334,,,PRESUMED",
-        "NLD,2022,VICTIMS_DETECTED,F,_T,_T,_T,<5,,,PRESUMED",
-        "NLD,2022,PERSONS_CONVICTED,_T,_T,_T,_T,..,,,",
-        "NLD,2022,PERSONS_CONVICTED,_T,_T,_T,_T,12,,UNODC,",
-    ])  # fmt: skip
+    path = write_csv(
+        tmp_path / "r.csv",
+        [
+            H,
+            "NLD,2022,VICTIMS_DETECTED,_T,_T,_T,_T,1334,,,PRESUMED",
+            "NLD,2022,VICTIMS_DETECTED,F,_T,_T,_T,<5,,,PRESUMED",
+            "NLD,2022,PERSONS_CONVICTED,_T,_T,_T,_T,..,,,",
+            "NLD,2022,PERSONS_CONVICTED,_T,_T,_T,_T,12,,UNODC,",
+        ],
+    )
     assert ingest_files([path], tmp_path / "store").ok
     return open_store(tmp_path / "store")
 
@@ -30,8 +33,9 @@ def store(tmp_path):
 def test_sdmx_csv_is_read_back_by_pysdmx(store, tmp_path):
     pysdmx_io = pytest.importorskip("pysdmx.io")
     out = tmp_path / "tip.csv"
-    to_sdmx_csv(store.observations(), Structure("UNODC", "DF_TIP_NREM", "2.1"), output=out,
-                suppress_below=1)  # fmt: skip
+    to_sdmx_csv(
+        store.observations(), Structure("UNODC", "DF_TIP_NREM", "2.1"), output=out, suppress_below=1
+    )
     message = pysdmx_io.read_sdmx(str(out))
     (dataset,) = message.data
     assert dataset.short_urn == "Dataflow=UNODC:DF_TIP_NREM(2.1)"
@@ -39,7 +43,10 @@ def test_sdmx_csv_is_read_back_by_pysdmx(store, tmp_path):
     assert len(rows) == 3  # one provider per country-year: the national return, not UNODC's
     total = rows[("VICTIMS_DETECTED", "_T")]
     assert (str(total["OBS_VALUE"]), total["OBS_STATUS"], total["VICTIM_DEFINITION"]) == (
-        "1334", "A", "PRESUMED")  # fmt: skip
+        "1334",
+        "A",
+        "PRESUMED",
+    )
     small = rows[("VICTIMS_DETECTED", "F")]  # suppressed: empty value, status and bounds say why
     assert str(small["OBS_VALUE"]) in ("", "nan") and small["OBS_STATUS"] == "Q"
     assert (str(small["LOWER_BOUND"]), str(small["UPPER_BOUND"])) == ("0", "4")
@@ -61,8 +68,9 @@ def test_sdmx_prefer_and_bad_structure_ids(store):
 def test_cli_export_sdmx_csv(store):
     from tests.conftest import invoke
 
-    result = invoke("export", "--format", "sdmx-csv", "--sdmx-agency", "ESTAT",
-                    "--store", str(store.path))  # fmt: skip
+    result = invoke(
+        "export", "--format", "sdmx-csv", "--sdmx-agency", "ESTAT", "--store", str(store.path)
+    )
     assert result.exit_code == 0
     header, first, *_ = result.stdout.splitlines()
     assert header.startswith("STRUCTURE,STRUCTURE_ID,ACTION,REF_AREA,TIME_PERIOD")
@@ -74,11 +82,16 @@ def test_sdmx_applies_primary_and_secondary_suppression(tmp_path):
 
     from .test_disclosure import attacker_recovers
 
-    path = write_csv(tmp_path / "s.csv", [
-        H,
-        *(f"NLD,2022,PERSONS_CONVICTED,{sex},_T,_T,_T,{v},,,"
-          for sex, v in (("_T", 20), ("F", 3), ("M", 17), ("_O", 0), ("_U", 0))),
-    ])  # fmt: skip
+    path = write_csv(
+        tmp_path / "s.csv",
+        [
+            H,
+            *(
+                f"NLD,2022,PERSONS_CONVICTED,{sex},_T,_T,_T,{v},,,"
+                for sex, v in (("_T", 20), ("F", 3), ("M", 17), ("_O", 0), ("_U", 0))
+            ),
+        ],
+    )
     assert ingest_files([path], tmp_path / "store").ok
     frame = open_store(tmp_path / "store").observations()
     columns = {d: frame[d].to_numpy(dtype=object) for d in DIMENSIONS}
@@ -89,8 +102,10 @@ def test_sdmx_applies_primary_and_secondary_suppression(tmp_path):
     secondary = [sex for sex, row in rows.items() if row[12] == "D"]
     assert len(secondary) == 1  # one more, or F = 20 - 17 - 0 - 0
     assert "suppressed under 5: 1 (primary), 1 more" in result.summary()
-    published = {i: (None if row["sex"] in ("F", *secondary) else int(row["value"]))
-                 for i, row in frame.iterrows()}  # fmt: skip
+    published = {
+        i: (None if row["sex"] in ("F", *secondary) else int(row["value"]))
+        for i, row in frame.iterrows()
+    }
     hidden = [i for i, v in published.items() if v is None]
     assert not attacker_recovers(published, relations, hidden)
     # without the secondary suppression the attacker would find F: it was needed

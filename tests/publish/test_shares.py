@@ -36,8 +36,9 @@ def test_shares_of_the_sample_store_match_the_observations():
         assert ingest_files(sorted(SAMPLES.glob("*.xlsx")), store).ok
         shares, _ = _shares(store, [2022, 2023])
         frame = open_store(store).observations()
-    nld = frame[(frame.country == "NLD") & (frame.year == 2023)
-                & (frame.indicator == "VICTIMS_DETECTED")]  # fmt: skip
+    nld = frame[
+        (frame.country == "NLD") & (frame.year == 2023) & (frame.indicator == "VICTIMS_DETECTED")
+    ]
 
     def count(**dims: str) -> int:
         where = {"sex": "_T", "age": "_T", "exploitation": "_T", "citizenship": "_T", **dims}
@@ -56,12 +57,15 @@ def test_shares_of_the_sample_store_match_the_observations():
 
 
 def test_small_parts_are_ranges_and_no_hidden_part_can_be_worked_out(tmp_path):
-    rows = [HEADER, "NLD,2022,VICTIMS_DETECTED,_T,_T,_T,_T,60",
-            "NLD,2022,VICTIMS_DETECTED,F,_T,_T,_T,3",
-            "NLD,2022,VICTIMS_DETECTED,_T,_T,SEXUAL,_T,20",
-            "NLD,2022,VICTIMS_DETECTED,_T,_T,LABOUR,_T,17",
-            "NLD,2022,VICTIMS_DETECTED,_T,_T,OTHER_FORMS,_T,20",
-            "NLD,2022,VICTIMS_DETECTED,_T,_T,_U,_T,3"]  # fmt: skip
+    rows = [
+        HEADER,
+        "NLD,2022,VICTIMS_DETECTED,_T,_T,_T,_T,60",
+        "NLD,2022,VICTIMS_DETECTED,F,_T,_T,_T,3",
+        "NLD,2022,VICTIMS_DETECTED,_T,_T,SEXUAL,_T,20",
+        "NLD,2022,VICTIMS_DETECTED,_T,_T,LABOUR,_T,17",
+        "NLD,2022,VICTIMS_DETECTED,_T,_T,OTHER_FORMS,_T,20",
+        "NLD,2022,VICTIMS_DETECTED,_T,_T,_U,_T,3",
+    ]
     shares, publication = _shares(_store(tmp_path, rows), [2022])
     female = shares[("female", "VICTIMS_DETECTED")].cells[("NLD", 2022)]["F"]
     assert female.text == "0.0-6.7"  # <5 of 60: never 5.0
@@ -72,8 +76,11 @@ def test_small_parts_are_ranges_and_no_hidden_part_can_be_worked_out(tmp_path):
     relation = [("total", ("SEXUAL", "LABOUR", "OTHER_FORMS", "_U"))]
     assert determined(relation, ["LABOUR", "_U"]) == set()
     reasons = {(e["breakdown"], e["reason"]) for e in publication.audit}
-    assert reasons == {("sex F", "primary"), ("exploitation _U", "primary"),
-                       ("exploitation LABOUR", "secondary")}  # fmt: skip
+    assert reasons == {
+        ("sex F", "primary"),
+        ("exploitation _U", "primary"),
+        ("exploitation LABOUR", "secondary"),
+    }
     out = tmp_path / "r.xlsx"
     write_report_xlsx(publication, out)
     wb = load_workbook(out)
@@ -85,10 +92,16 @@ def test_small_parts_are_ranges_and_no_hidden_part_can_be_worked_out(tmp_path):
 
 
 def test_shares_come_from_the_provider_the_table_shows(tmp_path):
-    national = [HEADER, "NLD,2022,VICTIMS_DETECTED,_T,_T,_T,_T,100",
-                "NLD,2022,VICTIMS_DETECTED,F,_T,_T,_T,60"]  # fmt: skip
-    unodc = ["provider," + HEADER, "UNODC,NLD,2022,VICTIMS_DETECTED,_T,_T,_T,_T,80",
-             "UNODC,NLD,2022,VICTIMS_DETECTED,F,_T,_T,_T,20"]  # fmt: skip
+    national = [
+        HEADER,
+        "NLD,2022,VICTIMS_DETECTED,_T,_T,_T,_T,100",
+        "NLD,2022,VICTIMS_DETECTED,F,_T,_T,_T,60",
+    ]
+    unodc = [
+        "provider," + HEADER,
+        "UNODC,NLD,2022,VICTIMS_DETECTED,_T,_T,_T,_T,80",
+        "UNODC,NLD,2022,VICTIMS_DETECTED,F,_T,_T,_T,20",
+    ]
     store = _store(tmp_path, national, unodc)
     female = ("female", "VICTIMS_DETECTED")
     assert _shares(store, [2022])[0][female].cells[("NLD", 2022)]["F"].text == "60.0"
@@ -98,8 +111,11 @@ def test_shares_come_from_the_provider_the_table_shows(tmp_path):
 
 
 def test_no_share_without_an_exact_total(tmp_path):
-    rows = [HEADER, "NLD,2022,PERSONS_CONVICTED,_T,_T,_T,_T,4",
-            "NLD,2022,PERSONS_CONVICTED,F,_T,_T,_T,2"]  # fmt: skip
+    rows = [
+        HEADER,
+        "NLD,2022,PERSONS_CONVICTED,_T,_T,_T,_T,4",
+        "NLD,2022,PERSONS_CONVICTED,F,_T,_T,_T,2",
+    ]
     shares, _ = _shares(_store(tmp_path, rows), [2022])
     assert shares[("female", "PERSONS_CONVICTED")].cells[("NLD", 2022)]["F"].text == ".."
 
@@ -122,10 +138,13 @@ def test_breakdown_shares_of_no_table_is_empty(tmp_path):
 def test_no_share_of_a_total_suppressed_in_its_own_table(tmp_path):
     # victims exact, convicted under the threshold: the convicted shares are not given, even
     # though the same country-year has an exact total in another table
-    rows = [HEADER, "NLD,2022,VICTIMS_DETECTED,_T,_T,_T,_T,100",
-            "NLD,2022,VICTIMS_DETECTED,F,_T,_T,_T,60",
-            "NLD,2022,PERSONS_CONVICTED,_T,_T,_T,_T,3",
-            "NLD,2022,PERSONS_CONVICTED,F,_T,_T,_T,0"]  # fmt: skip
+    rows = [
+        HEADER,
+        "NLD,2022,VICTIMS_DETECTED,_T,_T,_T,_T,100",
+        "NLD,2022,VICTIMS_DETECTED,F,_T,_T,_T,60",
+        "NLD,2022,PERSONS_CONVICTED,_T,_T,_T,_T,3",
+        "NLD,2022,PERSONS_CONVICTED,F,_T,_T,_T,0",
+    ]
     shares, _ = _shares(_store(tmp_path, rows), [2022])
     assert shares[("female", "VICTIMS_DETECTED")].cells[("NLD", 2022)]["F"].text == "60.0"
     convicted = shares[("female", "PERSONS_CONVICTED")]

@@ -61,11 +61,13 @@ def test_every_hierarchy(tmp_path):
 
 def test_roll_up_when_a_middle_level_is_missing(tmp_path):
     # OTHER_FORMS not reported: its members stand for it in the total's balance.
-    _, found = check(tmp_path, ["_T,_T,_T,_T,10", "_T,_T,SEXUAL,_T,5", "_T,_T,LABOUR,_T,3",
-                                "_T,_T,BEGGING,_T,2"])  # fmt: skip
+    _, found = check(
+        tmp_path, ["_T,_T,_T,_T,10", "_T,_T,SEXUAL,_T,5", "_T,_T,LABOUR,_T,3", "_T,_T,BEGGING,_T,2"]
+    )
     assert found == set()
-    _, found = check(tmp_path, ["_T,_T,_T,_T,10", "_T,_T,SEXUAL,_T,5", "_T,_T,LABOUR,_T,3",
-                                "_T,_T,BEGGING,_T,4"])  # fmt: skip
+    _, found = check(
+        tmp_path, ["_T,_T,_T,_T,10", "_T,_T,SEXUAL,_T,5", "_T,_T,LABOUR,_T,3", "_T,_T,BEGGING,_T,4"]
+    )
     assert found == {(OVER, "H2")}
 
 

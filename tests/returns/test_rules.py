@@ -37,8 +37,11 @@ def raw(name: str, data: bytes) -> Fixture:
 def template(values=None, metadata=None, edit=None) -> Fixture:
     def make(tmp: Path):
         path = write_template(tmp / "t.xlsx", "NLD", 2023)
-        fill_return(path, values or {("PERSONS_CONVICTED", "_T", "_T", "_T", "_T"): 5},
-                    metadata={"definition": "PRESUMED", **(metadata or {})})  # fmt: skip
+        fill_return(
+            path,
+            values or {("PERSONS_CONVICTED", "_T", "_T", "_T", "_T"): 5},
+            metadata={"definition": "PRESUMED", **(metadata or {})},
+        )
         if edit:
             wb = load_workbook(path)
             edit(wb)
@@ -71,8 +74,13 @@ def complete_template() -> Fixture:
                 for col_index, (_, col_code) in enumerate(grid.cols):
                     if col_index == 0 or (index == 0 and code == "_T"):
                         dims = grid.dims(code, col_code)
-                        key = (layout.indicator, dims["sex"], dims["age"],
-                               dims["exploitation"], dims["citizenship"])  # fmt: skip
+                        key = (
+                            layout.indicator,
+                            dims["sex"],
+                            dims["age"],
+                            dims["exploitation"],
+                            dims["citizenship"],
+                        )
                         values[key] = ".."
             assert first_row is not None
     return template(values)
@@ -90,15 +98,18 @@ def blank_code_row(wb) -> None:
 
 V = "NLD,{year},VICTIMS_DETECTED,_T,_T,_T,_T,{value},,,,{definition}"
 
-GLOTIP_HEADER = ["Iso3_code", "Country", "Region", "Subregion", "Indicator", "Dimension",
-                 "Category", "Sex", "Age", "Year", "Unit of measurement", "txtVALUE",
-                 "Source"]  # fmt: skip
+GLOTIP_HEADER = [
+    "Iso3_code", "Country", "Region", "Subregion", "Indicator", "Dimension", "Category", "Sex",
+    "Age", "Year", "Unit of measurement", "txtVALUE", "Source",
+]  # fmt: skip
 
 
 def g(dim="Total", cat="Total", value="5", ind="Persons convicted", unit="Counts") -> list[str]:
     """One row of a GLOTIP export (Netherlands, 2021, totals unless told)."""
-    return ["NLD", "Netherlands", "Europe", "Western Europe", ind, dim, cat, "Total", "Total",
-            "2021", unit, value, "GLOTIP"]  # fmt: skip
+    return [
+        "NLD", "Netherlands", "Europe", "Western Europe", ind, dim, cat, "Total", "Total",
+        "2021", unit, value, "GLOTIP",
+    ]  # fmt: skip
 
 
 def glotip(*rows: list[str], **options) -> Fixture:
@@ -188,12 +199,12 @@ FIXTURES: dict[str, tuple[Fixture, Fixture]] = {
             V.format(year=2021, value=5, definition="PRESUMED"),
             V.format(year=2022, value=6, definition="PRESUMED"),
             header=FULL,
-        ),  # fmt: skip
+        ),
         csv(
             V.format(year=2021, value=5, definition="PRESUMED"),
             V.format(year=2022, value=6, definition="IDENTIFIED"),
             header=FULL,
-        ),  # fmt: skip
+        ),
     ),
     "COMPLETENESS_BLANK": (complete_template(), template()),
     "STRUCTURE_LAYOUT_AMBIGUOUS": (
@@ -207,13 +218,13 @@ FIXTURES: dict[str, tuple[Fixture, Fixture]] = {
     "LABEL_UNKNOWN": (
         glotip(g(dim="by citizenship", cat="Romanian")),
         glotip(g(dim="by citizenship", cat="Atlantis")),
-    ),  # fmt: skip
+    ),
     "LAYOUT_UNEXPECTED": (glotip(), glotip(g(unit="Rate per 100,000 population"))),
     "LAYOUT_ROW_SKIPPED": (
         glotip(),
         glotip(
             g(ind="Detected trafficking victims", dim="by country of repatriation", cat="Abroad")
-        ),  # fmt: skip
+        ),
     ),
     "KEY_REPEATED": (glotip(g(), g(dim="by citizenship", cat="Nationals")), glotip(g(), g())),
     "QUARTERS_INCOMPLETE": (
@@ -280,9 +291,12 @@ def rules_file(tmp_path, text: str) -> Path:
 
 
 def test_rules_file_changes_severity_params_and_switches_off(tmp_path):
-    path = rules_file(tmp_path, "rules:\n  COMPLETENESS_BLANK: off\n"
-                      "  BALANCE_TOTAL_EXCEEDS_PARTS: {severity: info, tolerance: 2}\n"
-                      "  PLAUSIBILITY_YEAR_CHANGE:\n    factor: 10\n")  # fmt: skip
+    path = rules_file(
+        tmp_path,
+        "rules:\n  COMPLETENESS_BLANK: off\n"
+        "  BALANCE_TOTAL_EXCEEDS_PARTS: {severity: info, tolerance: 2}\n"
+        "  PLAUSIBILITY_YEAR_CHANGE:\n    factor: 10\n",
+    )
     ruleset = load_rules(path)
     assert not ruleset.enabled("COMPLETENESS_BLANK")
     assert ruleset.severity("BALANCE_TOTAL_EXCEEDS_PARTS") == "info"
@@ -292,8 +306,9 @@ def test_rules_file_changes_severity_params_and_switches_off(tmp_path):
         *csv(GOOD, "NLD,2021,PERSONS_CONVICTED,F,_T,_T,_T,1")(tmp_path),
     )
     assert [f.severity for f in data.findings] == ["warning"]
-    relaxed = read_return(csv(GOOD, "NLD,2021,PERSONS_CONVICTED,F,_T,_T,_T,1")(tmp_path)[0],
-                          CheckOptions(ruleset))  # fmt: skip
+    relaxed = read_return(
+        csv(GOOD, "NLD,2021,PERSONS_CONVICTED,F,_T,_T,_T,1")(tmp_path)[0], CheckOptions(ruleset)
+    )
     assert [(f.rule, f.severity) for f in relaxed.findings] == [
         ("BALANCE_TOTAL_EXCEEDS_PARTS", "info")
     ]

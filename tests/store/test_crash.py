@@ -57,8 +57,9 @@ def _ingest_seconds(base_store: Path, tmp_path: Path, files: list[str]) -> float
     """How long the child's ingest takes after 'ready' (the window to kill in)."""
     store = tmp_path / "timing"
     shutil.copytree(base_store, store)
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(store), *files],
-                             stdout=subprocess.PIPE, text=True)  # fmt: skip
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(store), *files], stdout=subprocess.PIPE, text=True
+    )
     assert child.stdout.readline().strip() == "ready"
     start = time.perf_counter()
     assert child.stdout.readline().strip() == "done"
@@ -77,8 +78,9 @@ def test_sigkill_at_random_moments_leaves_before_or_after(base_store, tmp_path):
     for attempt in range(KILLS):
         store = tmp_path / f"s{attempt}"
         shutil.copytree(base_store, store)
-        child = subprocess.Popen([sys.executable, "-c", CHILD, str(store), *files],
-                                 stdout=subprocess.PIPE, text=True)  # fmt: skip
+        child = subprocess.Popen(
+            [sys.executable, "-c", CHILD, str(store), *files], stdout=subprocess.PIPE, text=True
+        )
         assert child.stdout.readline().strip() == "ready"
         time.sleep(rng.uniform(0, window))
         os.kill(child.pid, signal.SIGKILL)

@@ -26,19 +26,28 @@ def revision(tmp_path, name, rows, store):
 @pytest.fixture
 def revised(tmp_path):
     store = tmp_path / "store"
-    first = revision(tmp_path, "v1.csv", [
-        "NLD,2023,PERSONS_CONVICTED,_T,_T,_T,_T,20,,",
-        "NLD,2023,PERSONS_CONVICTED,F,_T,_T,_T,5,,",
-        "NLD,2023,PERSONS_CONVICTED,M,_T,_T,_T,15,,",
-    ], store)  # fmt: skip
-    unodc = revision(tmp_path, "u.csv", ["NLD,2023,PERSONS_CONVICTED,_T,_T,_T,_T,<5,,UNODC"],
-                     store)  # fmt: skip
-    second = revision(tmp_path, "v2.csv", [
-        "NLD,2023,PERSONS_CONVICTED,_T,_T,_T,_T,22,P,",
-        "NLD,2023,PERSONS_CONVICTED,F,_T,_T,_T,5,,",
-        "NLD,2023,PERSONS_CONVICTED,M,_T,_T,_T,..,,",
-        "NLD,2023,PERSONS_CONVICTED,_U,_T,_T,_T,2,,",
-    ], store)  # fmt: skip
+    first = revision(
+        tmp_path,
+        "v1.csv",
+        [
+            "NLD,2023,PERSONS_CONVICTED,_T,_T,_T,_T,20,,",
+            "NLD,2023,PERSONS_CONVICTED,F,_T,_T,_T,5,,",
+            "NLD,2023,PERSONS_CONVICTED,M,_T,_T,_T,15,,",
+        ],
+        store,
+    )
+    unodc = revision(tmp_path, "u.csv", ["NLD,2023,PERSONS_CONVICTED,_T,_T,_T,_T,<5,,UNODC"], store)
+    second = revision(
+        tmp_path,
+        "v2.csv",
+        [
+            "NLD,2023,PERSONS_CONVICTED,_T,_T,_T,_T,22,P,",
+            "NLD,2023,PERSONS_CONVICTED,F,_T,_T,_T,5,,",
+            "NLD,2023,PERSONS_CONVICTED,M,_T,_T,_T,..,,",
+            "NLD,2023,PERSONS_CONVICTED,_U,_T,_T,_T,2,,",
+        ],
+        store,
+    )
     return store, first[0], unodc[0], second[0]
 
 
@@ -48,8 +57,17 @@ def test_supersede_keeps_history_and_other_providers(revised):
     assert list(subs) == [first, unodc, second]
     assert [subs[i]["current"] for i in (first, unodc, second)] == [False, True, True]
     for entry in subs.values():
-        assert {"submission_id", "provider", "country", "years", "file", "sha256",
-                "received_at", "status", "current"} <= set(entry)  # fmt: skip
+        assert {
+            "submission_id",
+            "provider",
+            "country",
+            "years",
+            "file",
+            "sha256",
+            "received_at",
+            "status",
+            "current",
+        } <= set(entry)
     obs = open_store(store).observations()
     assert sorted(set(obs["submission_id"])) == sorted([unodc, second])
 
@@ -122,8 +140,19 @@ def test_cli_history_diff_status_export_as_of(revised):
     out = invoke("history", "NLD", "--store", str(store), "--format", "json")
     assert out.exit_code == 0
     assert [s["current"] for s in json.loads(out.stdout)["submissions"]] == [False, True, True]
-    out = invoke("diff", "NLD", "2023", "--from", first, "--to", second, "--store", str(store),
-                 "--format", "json")  # fmt: skip
+    out = invoke(
+        "diff",
+        "NLD",
+        "2023",
+        "--from",
+        first,
+        "--to",
+        second,
+        "--store",
+        str(store),
+        "--format",
+        "json",
+    )
     data = json.loads(out.stdout)
     assert data["from"] == first and data["to"] == second and len(data["changes"]) == 3
     out = invoke("status", "--store", str(store), "--format", "csv")
@@ -245,8 +274,9 @@ def test_compaction_keeps_one_previous_generation(revised, tmp_path):
     files = []
     for n in range(3):
         if n:
-            revision(tmp_path, f"r{n}.csv", [f"NLD,2023,PERSONS_CONVICTED,_T,_T,_T,_T,{40 + n},,"],
-                     store)  # fmt: skip
+            revision(
+                tmp_path, f"r{n}.csv", [f"NLD,2023,PERSONS_CONVICTED,_T,_T,_T,_T,{40 + n},,"], store
+            )
         opened = open_store(store)
         with opened.lock():
             entry = opened.compact()

@@ -54,9 +54,12 @@ StrictOption = Annotated[bool, typer.Option("--strict", help="Exit 1 on warnings
 FormatOption = Annotated[ReportFormat, typer.Option("--format", help="Report format.")]
 RulesOption = Annotated[
     Path | None,
-    typer.Option("--rules", help="YAML file switching rules off or changing severities and "
-                 "parameters (see docs/rules.md)."),
-]  # fmt: skip
+    typer.Option(
+        "--rules",
+        help="YAML file switching rules off or changing severities and "
+        "parameters (see docs/rules.md).",
+    ),
+]
 QuietOption = Annotated[
     bool, typer.Option("--quiet", "-q", help="No text report: the exit code says it all.")
 ]
@@ -65,18 +68,25 @@ LimitOption = Annotated[
 ]
 LayoutOption = Annotated[
     str | None,
-    typer.Option("--layout", help="Read the files with this layout: a name from "
-                 "'nremstats layouts' or a layout file [default: detected per file]."),
-]  # fmt: skip
+    typer.Option(
+        "--layout",
+        help="Read the files with this layout: a name from "
+        "'nremstats layouts' or a layout file [default: detected per file].",
+    ),
+]
 PreferOption = Annotated[
     str | None,
     typer.Option("--prefer", help="Provider priority, e.g. UNODC,NATIONAL [NATIONAL]."),
 ]
 SuppressOption = Annotated[
     int | None,
-    typer.Option("--suppress-below", min=1, help="Publish counts under K only as ranges, and "
-                 "hide what would give them away [schemas/publication.yaml: 5]."),
-]  # fmt: skip
+    typer.Option(
+        "--suppress-below",
+        min=1,
+        help="Publish counts under K only as ranges, and "
+        "hide what would give them away [schemas/publication.yaml: 5].",
+    ),
+]
 IgnoreOption = Annotated[
     bool,
     typer.Option(

@@ -42,7 +42,7 @@ def export(
             help="The national returns in an agency's layout: glotip or "
             "eurostat-tsv (read back by ingest --layout).",
         ),
-    ] = None,  # fmt: skip
+    ] = None,
     country: Annotated[
         list[str] | None,
         typer.Option("--country", help="With --layout: only this country (repeatable)."),
@@ -73,10 +73,19 @@ def export(
     from nremstats.publish.sdmx import Structure
     from nremstats.store.store import open_store
 
-    done = run_export(open_store(store), indicator=indicator, long=long, fmt=fmt, prefer=prefer,
-                      output=output, as_of=as_of, layout=layout, countries=country,
-                      structure=Structure(sdmx_agency, sdmx_id, sdmx_version),
-                      suppress_below=suppress_below)  # fmt: skip
+    done = run_export(
+        open_store(store),
+        indicator=indicator,
+        long=long,
+        fmt=fmt,
+        prefer=prefer,
+        output=output,
+        as_of=as_of,
+        layout=layout,
+        countries=country,
+        structure=Structure(sdmx_agency, sdmx_id, sdmx_version),
+        suppress_below=suppress_below,
+    )
     for text in done.messages:
         render.message(text)
     if done.text is not None:
@@ -105,7 +114,7 @@ def report_command(
             help="xlsx, html, or json (the suppression audit and "
             "the submissions used, for scripts); default from the -o suffix.",
         ),
-    ] = None,  # fmt: skip
+    ] = None,
     prefer: PreferOption = None,
     suppress_below: SuppressOption = None,
     population: Annotated[
@@ -142,9 +151,11 @@ def report_command(
     if text is not None:
         sys.stdout.write(text)
         return
-    render.message(f"Wrote {output}: {len(publication.tables)} indicator(s), "
-                   f"{len(publication.shares)} share table(s), "
-                   f"{len(publication.audit)} cell(s) suppressed under {k}.")  # fmt: skip
+    render.message(
+        f"Wrote {output}: {len(publication.tables)} indicator(s), "
+        f"{len(publication.shares)} share table(s), "
+        f"{len(publication.audit)} cell(s) suppressed under {k}."
+    )
 
 
 @app.command(name="chart", rich_help_panel="Publish")
@@ -180,8 +191,14 @@ def chart_command(
 
     check_output(output)
     wanted = [c.strip() for c in countries.split(",") if c.strip()] if countries else None
-    chart = chart_from_store(open_store(store), indicator.upper(), wanted,
-                             parse_years(years) if years else None, prefer,
-                             threshold(suppress_below), by)  # fmt: skip
+    chart = chart_from_store(
+        open_store(store),
+        indicator.upper(),
+        wanted,
+        parse_years(years) if years else None,
+        prefer,
+        threshold(suppress_below),
+        by,
+    )
     write_chart(chart, output)
     render.message(f"Wrote {output}: {chart.caption}")

@@ -78,16 +78,23 @@ def run_junit(run: RunResult, rules: list[str], limit: int | None = None) -> str
         names = sorted(set(rules) | set(by_rule))
         failures = sum(f.severity == "error" for f in result.findings if id(f) in shown)
         total_failures += failures
-        suite = ET.SubElement(root, "testsuite", name=result.file, tests=str(len(names)),
-                              failures=str(failures), errors="0")  # fmt: skip
+        suite = ET.SubElement(
+            root,
+            "testsuite",
+            name=result.file,
+            tests=str(len(names)),
+            failures=str(failures),
+            errors="0",
+        )
         for rule in names:
             case = ET.SubElement(suite, "testcase", classname=result.file, name=rule)
             notes = []
             for finding in by_rule.get(rule, []):
                 place = "!".join(filter(None, [finding.sheet, finding.cell])) or result.file
                 if finding.severity == "error":
-                    failure = ET.SubElement(case, "failure", type=rule,
-                                            message=f"{place}: {finding.message}")  # fmt: skip
+                    failure = ET.SubElement(
+                        case, "failure", type=rule, message=f"{place}: {finding.message}"
+                    )
                     failure.text = f"{place} {finding.text or ''}".strip()
                 else:
                     notes.append(f"{finding.severity}: {place}: {finding.message}")

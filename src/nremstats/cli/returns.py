@@ -70,7 +70,7 @@ def validate(
             help="Store to compare with earlier years [default: "
             "$NREMSTATS_STORE, or ./nremstats-store if there].",
         ),
-    ] = None,  # fmt: skip
+    ] = None,
     strict: StrictOption = False,
     quiet: QuietOption = False,
     limit: LimitOption = None,

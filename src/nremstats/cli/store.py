@@ -85,8 +85,16 @@ def diff(
     rows = [header]
     for c in result.changes:
         old, new = c["old"] or {}, c["new"] or {}
-        rows.append([*(c[k] for k in DIFF_KEYS), c["change"], old.get("value"),
-                     old.get("obs_status"), new.get("value"), new.get("obs_status")])  # fmt: skip
+        rows.append(
+            [
+                *(c[k] for k in DIFF_KEYS),
+                c["change"],
+                old.get("value"),
+                old.get("obs_status"),
+                new.get("value"),
+                new.get("obs_status"),
+            ]
+        )
     title = f"{country.upper()} {year}: {result.from_id} -> {result.to_id}"
     render.print_rows(rows, title, fmt.value, result.to_dict())
 
@@ -121,8 +129,9 @@ def verify(
     ]
     if result.problems or fmt.value == "json":
         title = f"verify {path}: {'ok' if result.ok else 'PROBLEMS'}"
-        render.print_rows(rows, title, fmt.value if fmt.value == "json" else "text",
-                          result.to_dict())  # fmt: skip
+        render.print_rows(
+            rows, title, fmt.value if fmt.value == "json" else "text", result.to_dict()
+        )
     else:
         render.stdout().print(f"verify {path}: ok, {result.submissions} submission(s), no problem")
     for line in result.repaired:

@@ -33,7 +33,7 @@ def m49() -> dict[str, Any]:
         "regions": {str(k): str(v) for k, v in data["regions"].items()},
         "countries": {
             str(k): {n: str(v) for n, v in c.items()} for k, c in data["countries"].items()
-        },  # fmt: skip
+        },
     }
 
 
@@ -102,8 +102,15 @@ def regional_aggregates(table: ComparisonTable, level: str = "region") -> list[A
             continue
         key = (region, year, cell.definition)
         if key not in groups:
-            groups[key] = Aggregate(region, names[region], year, cell.definition, 0, 0,
-                                    members=len(members(region, level)))  # fmt: skip
+            groups[key] = Aggregate(
+                region,
+                names[region],
+                year,
+                cell.definition,
+                0,
+                0,
+                members=len(members(region, level)),
+            )
         agg = groups[key]
         agg.countries.append(country)
         agg.lower += adds[0]

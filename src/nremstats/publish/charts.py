@@ -89,9 +89,16 @@ def trend_chart(table: ComparisonTable, countries: list[str] | None = None) -> C
     marked = {"range": False, "c": False, "break": False}
     for country, colour in zip(shown, colours, strict=True):
         _draw_country(axes, table, country, colour, marked)
-    handles = [Line2D([], [], color=c, marker="o", label=f"{country} "
-                      f"{codes.country_name(country) or ''}".strip())
-               for country, c in zip(shown, colours, strict=True)]  # fmt: skip
+    handles = [
+        Line2D(
+            [],
+            [],
+            color=c,
+            marker="o",
+            label=f"{country} {codes.country_name(country) or ''}".strip(),
+        )
+        for country, c in zip(shown, colours, strict=True)
+    ]
     handles += _key_handles(marked)
     axes.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     axes.set_title(f"{table.title}, {table.years[0]}-{table.years[-1]}", loc="left")
@@ -99,22 +106,36 @@ def trend_chart(table: ComparisonTable, countries: list[str] | None = None) -> C
     axes.set_ylim(bottom=0)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.grid(axis="y", linewidth=0.4, alpha=0.6)
-    chosen = "the countries asked for" if countries else (
-        f"the {len(shown)} largest latest figures of {len(table.countries)} countries"
-        if len(table.countries) > len(shown) else "every country")  # fmt: skip
-    drawn = [text for key, text in (
-        ("range", "bars are counts known only as a range (suppressed or sent as a range)"),
-        ("c", "x on the axis: suppressed without bounds"),
-        ("break", "a dotted step instead of a line: a break in series or another victim "
-                  "definition")) if marked[key]]  # fmt: skip
+    chosen = (
+        "the countries asked for"
+        if countries
+        else (
+            f"the {len(shown)} largest latest figures of {len(table.countries)} countries"
+            if len(table.countries) > len(shown)
+            else "every country"
+        )
+    )
+    drawn = [
+        text
+        for key, text in (
+            ("range", "bars are counts known only as a range (suppressed or sent as a range)"),
+            ("c", "x on the axis: suppressed without bounds"),
+            (
+                "break",
+                "a dotted step instead of a line: a break in series or another victim definition",
+            ),
+        )
+        if marked[key]
+    ]
     said = "; ".join(drawn)
     caption = f"{table.title}: {chosen}." + (f" {said[:1].upper()}{said[1:]}." if said else "")
     alt = f"Line chart of {table.title} by year for {', '.join(shown)}."
     return Chart(figure, caption, alt)
 
 
-def _draw_country(axes, table: ComparisonTable, country: str, colour,
-                  marked: dict[str, bool]) -> None:  # fmt: skip
+def _draw_country(
+    axes, table: ComparisonTable, country: str, colour, marked: dict[str, bool]
+) -> None:
     """One country's series, in a few artists: the joined lines (NaN where a line stops),
     the points, the breaks as dotted steps, the ranges as bars, c on the axis."""
     nan = float("nan")
@@ -152,19 +173,33 @@ def _draw_country(axes, table: ComparisonTable, country: str, colour,
     axes.plot(*line, color=colour)
     axes.plot(*points["o"], marker="o", linestyle="", color=colour, markersize=5)
     if points["D"][0]:
-        axes.plot(*points["D"], marker="D", linestyle="", color=colour, markeredgecolor="black",
-                  markersize=5)  # fmt: skip
+        axes.plot(
+            *points["D"],
+            marker="D",
+            linestyle="",
+            color=colour,
+            markeredgecolor="black",
+            markersize=5,
+        )
     if steps[0]:
         marked["break"] = True
         axes.plot(*steps, color=colour, linestyle=":", linewidth=1.5)
     if ranges[0]:
         marked["range"] = True
-        axes.errorbar(ranges[0], ranges[1], yerr=ranges[2], color=colour, capsize=3,
-                      fmt="none", linewidth=2)  # fmt: skip
+        axes.errorbar(
+            ranges[0], ranges[1], yerr=ranges[2], color=colour, capsize=3, fmt="none", linewidth=2
+        )
     if crosses:
         marked["c"] = True
-        axes.plot(crosses, [0] * len(crosses), marker="x", linestyle="", color=colour,
-                  markersize=7, clip_on=False)  # fmt: skip
+        axes.plot(
+            crosses,
+            [0] * len(crosses),
+            marker="x",
+            linestyle="",
+            color=colour,
+            markersize=7,
+            clip_on=False,
+        )
 
 
 def _key_handles(marked: dict[str, bool]) -> list:
@@ -172,13 +207,31 @@ def _key_handles(marked: dict[str, bool]) -> list:
 
     key = []
     if marked["range"]:
-        key.append(Line2D([], [], color=GREY, marker="_", markersize=8, linewidth=2,
-                          label="range (suppressed or sent as a range)"))  # fmt: skip
+        key.append(
+            Line2D(
+                [],
+                [],
+                color=GREY,
+                marker="_",
+                markersize=8,
+                linewidth=2,
+                label="range (suppressed or sent as a range)",
+            )
+        )
     if marked["c"]:
         key.append(Line2D([], [], color=GREY, marker="x", linestyle="", label="c: no bounds"))
     if marked["break"]:
-        key.append(Line2D([], [], color=GREY, linestyle=":", marker="D", markeredgecolor="black",
-                          label="break in series (b) or other definition"))  # fmt: skip
+        key.append(
+            Line2D(
+                [],
+                [],
+                color=GREY,
+                linestyle=":",
+                marker="D",
+                markeredgecolor="black",
+                label="break in series (b) or other definition",
+            )
+        )
     return key
 
 
@@ -218,30 +271,52 @@ def composition_chart(share: ShareTable, limit: int = COMPOSITION_LIMIT) -> Char
     hidden = [row for row, start in enumerate(left) if start < 99.95]
     if hidden:  # the hidden or unreported parts of each bar, together
         starts = [left[row] for row in hidden]
-        axes.barh(hidden, [100 - start for start in starts], left=starts, color="white",
-                  edgecolor=GREY, hatch="///", height=0.7, linewidth=0.5)  # fmt: skip
+        axes.barh(
+            hidden,
+            [100 - start for start in starts],
+            left=starts,
+            color="white",
+            edgecolor=GREY,
+            hatch="///",
+            height=0.7,
+            linewidth=0.5,
+        )
     labels = [f"{c} {latest[c]} (n={share.totals[(c, latest[c])]:,})" for c in chosen]
     axes.set_yticks(range(len(chosen)), labels)
     axes.set_xlim(0, 100)
     axes.set_xlabel("% of the total")
-    handles = [Patch(color=c, label=spec.label(p)) for p, c in zip(spec.parts, colours,
-                                                                    strict=True)]  # fmt: skip
-    handles.append(Patch(facecolor="white", edgecolor=GREY, hatch="///",
-                         label="suppressed or not reported"))  # fmt: skip
-    axes.legend(handles=handles, loc="lower left", bbox_to_anchor=(0, 1.0), ncols=3,
-                frameon=False)  # fmt: skip
+    handles = [
+        Patch(color=c, label=spec.label(p)) for p, c in zip(spec.parts, colours, strict=True)
+    ]
+    handles.append(
+        Patch(facecolor="white", edgecolor=GREY, hatch="///", label="suppressed or not reported")
+    )
+    axes.legend(handles=handles, loc="lower left", bbox_to_anchor=(0, 1.0), ncols=3, frameon=False)
     title = f"{codes.label('indicator', share.indicator)}: {spec.chart.lower()}"
     axes.set_title(title, loc="left", pad=28 + 12 * ((len(handles) - 1) // 3))
     more = len(latest) - len(chosen)
-    caption = (f"{title}, each country's latest year" + (f"; the {len(chosen)} largest totals "
-               f"shown, {more} more in the tables" if more > 0 else "") + ".")  # fmt: skip
+    caption = (
+        f"{title}, each country's latest year"
+        + (
+            f"; the {len(chosen)} largest totals shown, {more} more in the tables"
+            if more > 0
+            else ""
+        )
+        + "."
+    )
     alt = f"Bar chart of {title} for {len(chosen)} countries."
     return Chart(figure, caption, alt)
 
 
-def chart_from_store(store: Store, indicator: str, countries: list[str] | None = None,
-                     years: list[int] | None = None, prefer: str | None = None, k: int = 5,
-                     by: str | None = None) -> Chart:  # fmt: skip
+def chart_from_store(
+    store: Store,
+    indicator: str,
+    countries: list[str] | None = None,
+    years: list[int] | None = None,
+    prefer: str | None = None,
+    k: int = 5,
+    by: str | None = None,
+) -> Chart:
     """The chart of one indicator as the report publishes it (one provider per country-year,
     after disclosure control): trend lines, or with ``by`` (a share's name or dimension:
     ``sex``, ``age``, ``citizenship``, ``forms`` ...) the composition of each country's latest
@@ -270,11 +345,14 @@ def chart_from_store(store: Store, indicator: str, countries: list[str] | None =
         found.totals = {key: n for key, n in found.totals.items() if key[0] in wanted}
         missing = sorted(wanted - {c for c, _ in found.totals})
         if missing:
-            raise OptionError(f"--countries: no {indicator} figure broken down "
-                              f"{specs[0].chart.lower()} for {', '.join(missing)}.")  # fmt: skip
+            raise OptionError(
+                f"--countries: no {indicator} figure broken down "
+                f"{specs[0].chart.lower()} for {', '.join(missing)}."
+            )
     if found is None or not found.totals:
-        raise OptionError(f"No {indicator} figure broken down {specs[0].chart.lower()}: "
-                          "nothing to draw.")  # fmt: skip
+        raise OptionError(
+            f"No {indicator} figure broken down {specs[0].chart.lower()}: nothing to draw."
+        )
     return composition_chart(found, limit=len(countries) if countries else COMPOSITION_LIMIT)
 
 

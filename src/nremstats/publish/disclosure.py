@@ -51,8 +51,10 @@ class Protected:
             "(secondary suppression)",
             SENDER: "suppressed by the country that sent it",
         }
-        return [{"cell": key, "reason": reason, "why": why[reason]}
-                for key, reason in self.hidden.items()]  # fmt: skip
+        return [
+            {"cell": key, "reason": reason, "why": why[reason]}
+            for key, reason in self.hidden.items()
+        ]
 
 
 def threshold(k: int | None = None) -> int:
@@ -97,8 +99,13 @@ def determined(relations: Iterable[Relation], hidden: Iterable[Key]) -> set[Key]
     return {key for i, key in enumerate(hidden) if not np.any(np.abs(free[:, i]) > 1e-9)}
 
 
-def protect(cells: dict[Key, int | None], relations: list[Relation], k: int,
-            sender: Iterable[Key] = (), fixed: Iterable[Key] = ()) -> Protected:  # fmt: skip
+def protect(
+    cells: dict[Key, int | None],
+    relations: list[Relation],
+    k: int,
+    sender: Iterable[Key] = (),
+    fixed: Iterable[Key] = (),
+) -> Protected:
     """Choose the cells to hide in a table (see module docstring).
 
     ``cells`` maps each published cell to its count (None: not a number, e.g. not
@@ -136,8 +143,11 @@ def protect(cells: dict[Key, int | None], relations: list[Relation], k: int,
         ]
         if not candidates:  # given away through a chain of relations: widen to the table
             shown = [key for t, parts in relations for key in (t, *parts) if key in cells]
-            candidates = [c for c in shown if c not in result.hidden and c not in fixed
-                          and cells[c] is not None]  # fmt: skip
+            candidates = [
+                c
+                for c in shown
+                if c not in result.hidden and c not in fixed and cells[c] is not None
+            ]
         if not candidates:
             raise RuntimeError(f"cannot protect {target!r}: every cell is hidden already")
         choice = min(candidates, key=lambda key: (cells.get(key) or 0, str(key)))
@@ -160,9 +170,11 @@ def hierarchy_relations(columns: dict[str, Any], index: list[Key]) -> list[Relat
         dim, others = spec["dim"], [d for d in dims if d != spec["dim"]]
         countries = spec["parts"] == "countries"
         roll_up = spec.get("roll_up") or {}
-        wanted = set() if countries else {*spec["parts"],
-                                          *(m for ms in roll_up.values() if ms != "countries"
-                                            for m in ms)}  # fmt: skip
+        wanted = (
+            set()
+            if countries
+            else {*spec["parts"], *(m for ms in roll_up.values() if ms != "countries" for m in ms)}
+        )
         any_country = countries or any(ms == "countries" for ms in roll_up.values())
         by_other: dict[tuple, dict[str, Key]] = {}
         totals = []
@@ -180,8 +192,9 @@ def hierarchy_relations(columns: dict[str, Any], index: list[Key]) -> list[Relat
     return relations
 
 
-def _parts(found: dict[str, Key], spec: dict, index: Key, name: str, countries: bool,
-           roll_up: dict) -> tuple[Key, ...]:  # fmt: skip
+def _parts(
+    found: dict[str, Key], spec: dict, index: Key, name: str, countries: bool, roll_up: dict
+) -> tuple[Key, ...]:
     """The parts of one total: those published; for a part not published whose members are
     (a roll-up), its members; anything else not published as an unknown of its own."""
     if countries:
@@ -227,11 +240,17 @@ def protect_observations(frame: pd.DataFrame, k: int, fixed: Iterable[Key] = ())
         if not flagged[rows].any():
             continue  # nothing to hide in this group
         keys = list(index[rows])
-        values = {key: (None if v != v else int(v)) for key, v in zip(keys, numbers[rows],
-                                                                     strict=True)}  # fmt: skip
+        values = {
+            key: (None if v != v else int(v)) for key, v in zip(keys, numbers[rows], strict=True)
+        }
         hidden_by_sender = [key for key, q in zip(keys, sender[rows], strict=True) if q]
-        found = protect(values, hierarchy_relations({d: columns[d][rows] for d in dims}, keys), k,
-                        hidden_by_sender, fixed & values.keys())  # fmt: skip
+        found = protect(
+            values,
+            hierarchy_relations({d: columns[d][rows] for d in dims}, keys),
+            k,
+            hidden_by_sender,
+            fixed & values.keys(),
+        )
         result.hidden.update(found.hidden)
     return result
 

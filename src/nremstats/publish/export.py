@@ -149,11 +149,20 @@ class Exported:
     messages: list[str] = field(default_factory=list)
 
 
-def run_export(store: Store, *, indicator: str | None = None, long: bool = False,
-               fmt: str | None = None, prefer: str | None = None, output: Path | None = None,
-               as_of: str | None = None, layout: str | None = None,
-               countries: list[str] | None = None, structure: Structure | None = None,
-               suppress_below: int | None = None) -> Exported:  # fmt: skip
+def run_export(
+    store: Store,
+    *,
+    indicator: str | None = None,
+    long: bool = False,
+    fmt: str | None = None,
+    prefer: str | None = None,
+    output: Path | None = None,
+    as_of: str | None = None,
+    layout: str | None = None,
+    countries: list[str] | None = None,
+    structure: Structure | None = None,
+    suppress_below: int | None = None,
+) -> Exported:
     """One export: a comparison table (``indicator``, after disclosure control), every
     current observation (``long``), SDMX-CSV (``fmt="sdmx-csv"``, with ``structure``), or the
     national returns in an agency's layout (``layout``).
@@ -181,6 +190,12 @@ def run_export(store: Store, *, indicator: str | None = None, long: bool = False
         return Exported(export_long(observations(store, upto), fmt or "csv", output))
     k = threshold(suppress_below)
     table, hidden = protect_table(comparison_table(store, indicator or "", prefer, upto), k)
-    messages = [f"{len(hidden.hidden)} count(s) under {k} shown as <{k} (--suppress-below 1 "
-                "shows every count)."] if hidden.hidden else []  # fmt: skip
+    messages = (
+        [
+            f"{len(hidden.hidden)} count(s) under {k} shown as <{k} (--suppress-below 1 "
+            "shows every count)."
+        ]
+        if hidden.hidden
+        else []
+    )
     return Exported(export_table(table, fmt or "csv", output), messages)

@@ -27,9 +27,10 @@ from nremstats.returns.layouts.declaration import Layout, load_layout
 if TYPE_CHECKING:
     import pandas as pd
 
-GLOTIP_COLUMNS = ["Iso3_code", "Country", "Region", "Subregion", "Indicator", "Dimension",
-                  "Category", "Sex", "Age", "Year", "Unit of measurement", "txtVALUE",
-                  "Source"]  # fmt: skip
+GLOTIP_COLUMNS = [
+    "Iso3_code", "Country", "Region", "Subregion", "Indicator", "Dimension", "Category", "Sex",
+    "Age", "Year", "Unit of measurement", "txtVALUE", "Source",
+]  # fmt: skip
 
 
 @dataclass
@@ -58,8 +59,12 @@ class LayoutExport:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"layout": self.layout, "rows": self.rows, "skipped": self.skipped,
-                "left_out": dict(self.left_out)}  # fmt: skip
+        return {
+            "layout": self.layout,
+            "rows": self.rows,
+            "skipped": self.skipped,
+            "left_out": dict(self.left_out),
+        }
 
 
 def _inverse(layout: Layout, dim: str) -> dict[str, str]:
@@ -105,18 +110,37 @@ def to_glotip(frame: pd.DataFrame, layout: Layout) -> LayoutExport:
         else:
             dimension, category = "Total", "Total"
         labels = [inverse[d].get(r[d]) for d in ("indicator", "sex", "age")]
-        missing = [f"{d} {r[d]}" for d, text in zip(("indicator", "sex", "age"), labels,
-                                                     strict=True) if text is None]  # fmt: skip
+        missing = [
+            f"{d} {r[d]}"
+            for d, text in zip(("indicator", "sex", "age"), labels, strict=True)
+            if text is None
+        ]
         if category is None:
-            missing.append(f"exploitation {exploitation}" if exploitation != "_T"
-                           else f"citizenship {citizenship}")  # fmt: skip
+            missing.append(
+                f"exploitation {exploitation}"
+                if exploitation != "_T"
+                else f"citizenship {citizenship}"
+            )
         if missing:
             result.leave_out(missing)
             continue
-        writer.writerow([r["country"], codes.country_name(r["country"]) or "", "", "", labels[0],
-                         dimension, category, labels[1], labels[2], r["year"], "Counts",
-                         status_mark(r["value"], r["obs_status"], r["lower"], r["upper"]),
-                         "GLOTIP"])  # fmt: skip
+        writer.writerow(
+            [
+                r["country"],
+                codes.country_name(r["country"]) or "",
+                "",
+                "",
+                labels[0],
+                dimension,
+                category,
+                labels[1],
+                labels[2],
+                r["year"],
+                "Counts",
+                status_mark(r["value"], r["obs_status"], r["lower"], r["upper"]),
+                "GLOTIP",
+            ]
+        )
         result.rows += 1
     result.text = out.getvalue()
     return result
@@ -124,8 +148,13 @@ def to_glotip(frame: pd.DataFrame, layout: Layout) -> LayoutExport:
 
 def to_eurostat_tsv(frame: pd.DataFrame, layout: Layout) -> LayoutExport:
     """Eurostat's TSV: packed key ``freq,unit,leg_stat,sex,age,citizen,iccs,geo``, years."""
-    dims = [("leg_stat", "indicator"), ("sex", "sex"), ("age", "age"), ("citizen", "citizenship"),
-            ("iccs", "exploitation")]  # fmt: skip
+    dims = [
+        ("leg_stat", "indicator"),
+        ("sex", "sex"),
+        ("age", "age"),
+        ("citizen", "citizenship"),
+        ("iccs", "exploitation"),
+    ]
     inverse = {ours: _inverse(layout, ours) for _, ours in dims}
     geo = {code: text for text, code in layout.labels.get("country", {}).items()}
     alpha2 = _alpha2()
@@ -139,8 +168,11 @@ def to_eurostat_tsv(frame: pd.DataFrame, layout: Layout) -> LayoutExport:
         key = [inverse[ours].get(r[ours]) for _, ours in dims]
         country = geo.get(r["country"]) or alpha2.get(r["country"])
         if None in key or country is None:
-            missing = [f"{ours} {r[ours]}" for (_, ours), text in zip(dims, key, strict=True)
-                       if text is None]  # fmt: skip
+            missing = [
+                f"{ours} {r[ours]}"
+                for (_, ours), text in zip(dims, key, strict=True)
+                if text is None
+            ]
             result.leave_out(missing or [f"country {r['country']}"])
             continue
         cells.setdefault(("A", "NR", *key, country), {})[int(r["year"])] = _eurostat_value(r, notes)

@@ -87,10 +87,14 @@ class Publication:
         """(country, its definition of victims: ``Identified (formally identified victims)``,
         or ``not given``), one row per definition a country used in the years shown."""
         victims = next((t for t in self.tables if t.indicator == "VICTIMS_DETECTED"), None)
-        found = {(country, cell.definition) for (country, _), cell in
-                 (victims.cells.items() if victims else [])}  # fmt: skip
-        return sorted((country, codes.label("definition", code) if code else "not given")
-                      for country, code in found)  # fmt: skip
+        found = {
+            (country, cell.definition)
+            for (country, _), cell in (victims.cells.items() if victims else [])
+        }
+        return sorted(
+            (country, codes.label("definition", code) if code else "not given")
+            for country, code in found
+        )
 
     def without_population(self) -> list[str]:
         """``COUNTRY YEAR`` of the figures that get no rate for want of a population."""
@@ -102,9 +106,13 @@ class Publication:
         for table in self.tables:
             for (country, _), cell in table.cells.items():
                 found.setdefault(country, set()).add(cell.provider)
-        return [(country, ", ".join(f"{p} (national return)" if p == country else p
-                                    for p in sorted(names)))
-                for country, names in sorted(found.items())]  # fmt: skip
+        return [
+            (
+                country,
+                ", ".join(f"{p} (national return)" if p == country else p for p in sorted(names)),
+            )
+            for country, names in sorted(found.items())
+        ]
 
     def submissions(self) -> list[tuple[str, int, str, str, str]]:
         """(country, year, provider, submission, indicators) behind every figure shown: the
@@ -118,8 +126,14 @@ class Publication:
 
 
 #: How the coverage names a status other than a normal value (SDMX CL_OBS_STATUS).
-STATUS_WORDS = {"P": "provisional", "E": "estimated", "B": "break", "L": "not available",
-                "M": "not applicable", "Q": "suppressed"}  # fmt: skip
+STATUS_WORDS = {
+    "P": "provisional",
+    "E": "estimated",
+    "B": "break",
+    "L": "not available",
+    "M": "not applicable",
+    "Q": "suppressed",
+}
 #: The columns of :meth:`Publication.submissions` (cover sheet, html sources, json).
 SUBMISSION_KEYS = ("country", "year", "provider", "submission_id", "indicators")
 #: The columns of the suppression audit (:attr:`Publication.audit`).
@@ -149,9 +163,14 @@ def parse_years(text: str) -> list[int]:
 
 
 @gc_paused()
-def build_report(store: Store, years: list[int], prefer: str | None = None, k: int = 5,
-                 population: dict[tuple[str, int], int] | None = None,
-                 upto: int | None = None) -> Publication:  # fmt: skip
+def build_report(
+    store: Store,
+    years: list[int],
+    prefer: str | None = None,
+    k: int = 5,
+    population: dict[tuple[str, int], int] | None = None,
+    upto: int | None = None,
+) -> Publication:
     """Gather the report of ``years`` from the store's current state, or from a past one
     (``upto``: ``Store.resolve_as_of``), so a published report can be made again exactly.
 
@@ -159,8 +178,9 @@ def build_report(store: Store, years: list[int], prefer: str | None = None, k: i
         OptionError: the store holds no figure for those years.
     """
     made = dt.datetime.now(dt.UTC).date().isoformat()
-    publication = Publication(years, made, k, population=population,
-                              priority=parse_priority(prefer), upto=upto)  # fmt: skip
+    publication = Publication(
+        years, made, k, population=population, priority=parse_priority(prefer), upto=upto
+    )
     for indicator in codes.ordered_codes("indicator"):
         table = comparison_table(store, indicator, prefer, upto).within(years)
         if not table.cells:
@@ -169,10 +189,16 @@ def build_report(store: Store, years: list[int], prefer: str | None = None, k: i
         publication.tables.append(table)
         publication.aggregates[indicator] = regional_aggregates(table, "region")
         publication.audit += [
-            {"indicator": indicator, "country": key[0], "year": key[1], "breakdown": "total",
-             "reason": entry["reason"], "why": entry["why"]}
+            {
+                "indicator": indicator,
+                "country": key[0],
+                "year": key[1],
+                "breakdown": "total",
+                "reason": entry["reason"],
+                "why": entry["why"],
+            }
             for key, entry in zip(hidden.hidden, hidden.audit(), strict=True)
-        ]  # fmt: skip
+        ]
     if not publication.tables:
         raise OptionError(
             f"The store holds no figure for {years[0]}-{years[-1]}: ingest returns first, or "

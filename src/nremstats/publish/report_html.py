@@ -60,26 +60,38 @@ def _table(header: list[Any], rows: list[list[Any]], numeric_from: int = 0) -> s
             text = "" if value is None else escape(str(value))
             cells.append(f"<td{kind[i]}>{text}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return (f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(body)}</tbody></table></div>")  # fmt: skip
+    return (
+        f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
 
 
 def _figure(chart: Any) -> str:
     data = base64.b64encode(render(chart, "svg")).decode("ascii")
     chart.figure.clear()
-    return (f'<figure><img src="data:image/svg+xml;base64,{data}" alt="{escape(chart.alt)}">'
-            f"<figcaption>{escape(chart.caption)}</figcaption></figure>")  # fmt: skip
+    return (
+        f'<figure><img src="data:image/svg+xml;base64,{data}" alt="{escape(chart.alt)}">'
+        f"<figcaption>{escape(chart.caption)}</figcaption></figure>"
+    )
 
 
 def _indicator(table: ComparisonTable) -> str:
-    rows = [[c, codes.country_name(c) or c, *(_figure_text(table.cells.get((c, y)))
-                                               for y in table.years)]
-            for c in table.countries]  # fmt: skip
+    rows = [
+        [
+            c,
+            codes.country_name(c) or c,
+            *(_figure_text(table.cells.get((c, y))) for y in table.years),
+        ]
+        for c in table.countries
+    ]
     notes = "".join(f"<li>{escape(text)}</li>" for text in table.footnotes)
-    return (f'<section id="{_anchor(table.indicator)}"><h2>{escape(table.title)}</h2>'
-            + _figure(trend_chart(table))
-            + _table(table.rows()[0], rows, numeric_from=2)
-            + (f'<ol class="note">{notes}</ol>' if notes else "") + "</section>")  # fmt: skip
+    return (
+        f'<section id="{_anchor(table.indicator)}"><h2>{escape(table.title)}</h2>'
+        + _figure(trend_chart(table))
+        + _table(table.rows()[0], rows, numeric_from=2)
+        + (f'<ol class="note">{notes}</ol>' if notes else "")
+        + "</section>"
+    )
 
 
 def _figure_text(cell: Any) -> str:
@@ -96,14 +108,25 @@ def _share(share: ShareTable) -> str:
     if spec.headline is not None:
         years = share.years
         header = ["country", "name", *years]
-        rows = [[c, codes.country_name(c) or c,
-                 *(_text(share.cells.get((c, y), {}).get(spec.headline)) for y in years)]
-                for c in share.countries]  # fmt: skip
+        rows = [
+            [
+                c,
+                codes.country_name(c) or c,
+                *(_text(share.cells.get((c, y), {}).get(spec.headline)) for y in years),
+            ]
+            for c in share.countries
+        ]
     else:
         header = ["country", "year", "total", *map(spec.label, spec.parts)]
-        rows = [[c, y, f"{share.totals[(c, y)]:,}" if (c, y) in share.totals else "..",
-                 *(_text(cells.get(p)) for p in spec.parts)]
-                for (c, y), cells in sorted(share.cells.items())]  # fmt: skip
+        rows = [
+            [
+                c,
+                y,
+                f"{share.totals[(c, y)]:,}" if (c, y) in share.totals else "..",
+                *(_text(cells.get(p)) for p in spec.parts),
+            ]
+            for (c, y), cells in sorted(share.cells.items())
+        ]
     charted = codes.load_declaration("publication.yaml").get("composition_charts") or []
     drawn = share.totals and share.indicator in charted
     figure = _figure(composition_chart(share)) if drawn else ""
@@ -118,31 +141,46 @@ def render_html(publication: Publication) -> str:
     """The whole report as one html document (see module docstring)."""
     span = f"{publication.years[0]}-{publication.years[-1]}"
     title = f"Trafficking in persons: national figures compared, {span}"
-    parts = [f"<h1>{escape(title)}</h1>",
-             f'<p class="meta">Made {escape(publication.made)} from {escape(publication.state)}. '
-             f"Counts from 1 to {publication.k - 1} are shown as a range (disclosure control); "
-             "one provider per country and year, counts on different victim definitions never "
-             "added together.</p>"]  # fmt: skip
+    parts = [
+        f"<h1>{escape(title)}</h1>",
+        f'<p class="meta">Made {escape(publication.made)} from {escape(publication.state)}. '
+        f"Counts from 1 to {publication.k - 1} are shown as a range (disclosure control); "
+        "one provider per country and year, counts on different victim definitions never "
+        "added together.</p>",
+    ]
     sections = [(t.title, _anchor(t.indicator)) for t in publication.tables]
     sections += [("Breakdown shares", "shares"), ("Regions", "regions")]
     if publication.population is not None:
         sections.append(("Rates per 100,000", "rates"))
-    sections += [("Coverage", "coverage"), ("Notes", "notes"),
-                 ("Suppression", "suppression"), ("Sources", "sources")]  # fmt: skip
+    sections += [
+        ("Coverage", "coverage"),
+        ("Notes", "notes"),
+        ("Suppression", "suppression"),
+        ("Sources", "sources"),
+    ]
     toc = "".join(f'<li><a href="#{a}">{escape(name)}</a></li>' for name, a in sections)
     body = [f"<nav><ol>{toc}</ol></nav>"]
     body += [_indicator(table) for table in publication.tables]
-    body.append('<section id="shares"><h2>Breakdown shares</h2>'
-                f'<p class="note">{escape(SHARE_NOTE)}</p>'
-                + "".join(_share(s) for s in publication.shares) + "</section>")  # fmt: skip
+    body.append(
+        '<section id="shares"><h2>Breakdown shares</h2>'
+        f'<p class="note">{escape(SHARE_NOTE)}</p>'
+        + "".join(_share(s) for s in publication.shares)
+        + "</section>"
+    )
     body.append(_regions(publication))
     if publication.population is not None:
         rows = [[codes.label("indicator", i), c, y, text] for i, c, y, text in publication.rates()]
-        body.append('<section id="rates"><h2>Rates per 100,000</h2>'
-                    + _table(["indicator", "country", "year", "per 100,000"], rows, 3)
-                    + "</section>")  # fmt: skip
-    body += [_coverage(publication), _notes(publication), _audit(publication),
-             _sources(publication)]  # fmt: skip
+        body.append(
+            '<section id="rates"><h2>Rates per 100,000</h2>'
+            + _table(["indicator", "country", "year", "per 100,000"], rows, 3)
+            + "</section>"
+        )
+    body += [
+        _coverage(publication),
+        _notes(publication),
+        _audit(publication),
+        _sources(publication),
+    ]
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -153,58 +191,87 @@ def render_html(publication: Publication) -> str:
 
 
 def _regions(publication: Publication) -> str:
-    rows = [[codes.label("indicator", indicator), agg.name, agg.year, agg.definition or "",
-             agg.text.split(" (")[0], f"{len(agg.countries)} of {agg.members}"]
-            for indicator, aggregates in publication.aggregates.items()
-            for agg in aggregates]  # fmt: skip
+    rows = [
+        [
+            codes.label("indicator", indicator),
+            agg.name,
+            agg.year,
+            agg.definition or "",
+            agg.text.split(" (")[0],
+            f"{len(agg.countries)} of {agg.members}",
+        ]
+        for indicator, aggregates in publication.aggregates.items()
+        for agg in aggregates
+    ]
     header = ["indicator", "region (UN M49)", "year", "definition", "total", "countries"]
-    return ('<section id="regions"><h2>Regions</h2><p class="note">Sums of the countries '
-            "that reported; a range where a member is suppressed or ranged (? where one has no "
-            "bounds).</p>" + _table(header, rows, 4) + "</section>")  # fmt: skip
+    return (
+        '<section id="regions"><h2>Regions</h2><p class="note">Sums of the countries '
+        "that reported; a range where a member is suppressed or ranged (? where one has no "
+        "bounds).</p>" + _table(header, rows, 4) + "</section>"
+    )
 
 
 def _coverage(publication: Publication) -> str:
     reported = publication.coverage()
-    rows = [[c, codes.country_name(c) or c, *(reported.get((c, y), "") for y in publication.years)]
-            for c in sorted({c for c, _ in reported})]  # fmt: skip
-    return ('<section id="coverage"><h2>Coverage</h2><p class="note">The indicators each '
-            "country reported for each year, with their status where it is not a normal "
-            "value.</p>" + _table(["country", "name", *publication.years], rows)
-            + "</section>")  # fmt: skip
+    rows = [
+        [c, codes.country_name(c) or c, *(reported.get((c, y), "") for y in publication.years)]
+        for c in sorted({c for c, _ in reported})
+    ]
+    return (
+        '<section id="coverage"><h2>Coverage</h2><p class="note">The indicators each '
+        "country reported for each year, with their status where it is not a normal "
+        "value.</p>" + _table(["country", "name", *publication.years], rows) + "</section>"
+    )
 
 
 def _notes(publication: Publication) -> str:
     legend = _table(["mark", "meaning"], [list(item) for item in LEGEND])
-    out = ('<section id="notes"><h2>Notes</h2><h3>Marks</h3>' + legend
-           + "<h3>Each country's definition of victims</h3>"
-           + _table(["country", "definition"], [list(d) for d in publication.definitions()])
-           + "<h3>Providers</h3><p class=\"note\">One provider per country and year, by the "
-           f"priority {escape(', '.join(publication.priority))}; the submission behind each "
-           'figure is under <a href="#sources">Sources</a>.</p>'
-           + _table(["country", "providers of the figures shown"],
-                    [list(p) for p in publication.providers()]))  # fmt: skip
+    out = (
+        '<section id="notes"><h2>Notes</h2><h3>Marks</h3>'
+        + legend
+        + "<h3>Each country's definition of victims</h3>"
+        + _table(["country", "definition"], [list(d) for d in publication.definitions()])
+        + '<h3>Providers</h3><p class="note">One provider per country and year, by the '
+        f"priority {escape(', '.join(publication.priority))}; the submission behind each "
+        'figure is under <a href="#sources">Sources</a>.</p>'
+        + _table(
+            ["country", "providers of the figures shown"],
+            [list(p) for p in publication.providers()],
+        )
+    )
     if publication.population is not None:
         missing = publication.without_population()
-        out += ('<p class="note">Rates per 100,000 from the population file; a ranged count '
-                "gives a ranged rate, a count suppressed without bounds none."
-                + (f" No population given, so no rate: {escape(', '.join(missing))}."
-                   if missing else "") + "</p>")  # fmt: skip
+        out += (
+            '<p class="note">Rates per 100,000 from the population file; a ranged count '
+            "gives a ranged rate, a count suppressed without bounds none."
+            + (
+                f" No population given, so no rate: {escape(', '.join(missing))}."
+                if missing
+                else ""
+            )
+            + "</p>"
+        )
     return out + "</section>"
 
 
 def _audit(publication: Publication) -> str:
     rows = [[entry[key] for key in AUDIT_KEYS] for entry in publication.audit]
     text = f"{len(rows)} cell(s) suppressed." if rows else "No cell needed suppressing."
-    return (f'<section id="suppression"><h2>Suppression</h2><p class="note">{text}</p>'
-            + (_table(list(AUDIT_KEYS), rows) if rows else "") + "</section>")  # fmt: skip
+    return (
+        f'<section id="suppression"><h2>Suppression</h2><p class="note">{text}</p>'
+        + (_table(list(AUDIT_KEYS), rows) if rows else "")
+        + "</section>"
+    )
 
 
 def _sources(publication: Publication) -> str:
     rows = [list(row) for row in publication.submissions()]
-    return ('<section id="sources"><h2>Sources</h2><details><summary>The submission each '
-            f"figure comes from ({len(rows):,})</summary>"
-            + _table(list(SUBMISSION_KEYS), rows)
-            + "</details></section>")  # fmt: skip
+    return (
+        '<section id="sources"><h2>Sources</h2><details><summary>The submission each '
+        f"figure comes from ({len(rows):,})</summary>"
+        + _table(list(SUBMISSION_KEYS), rows)
+        + "</details></section>"
+    )
 
 
 def write_report_html(publication: Publication, path: Path) -> None:

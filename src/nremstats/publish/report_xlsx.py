@@ -67,8 +67,9 @@ def _share_sheet(book: Book, group: list[ShareTable]) -> None:
     if single:
         sheet.append(["indicator", "country", "name", *years], "bold")
     else:
-        sheet.append(["indicator", "country", "name", "year", "total",
-                      *map(spec.label, spec.parts)], "bold")  # fmt: skip
+        sheet.append(
+            ["indicator", "country", "name", "year", "total", *map(spec.label, spec.parts)], "bold"
+        )
     for share in group:
         title = codes.label("indicator", share.indicator)
         share_years = share.years
@@ -80,9 +81,17 @@ def _share_sheet(book: Book, group: list[ShareTable]) -> None:
                 continue
             for year in (y for y in share_years if (country, y) in share.cells):
                 cells = share.cells[(country, year)]
-                sheet.figures([title, country, name, year, share.totals.get((country, year)),
-                               *(_share_value(cells.get(p)) for p in spec.parts)],
-                              first - 1)  # fmt: skip
+                sheet.figures(
+                    [
+                        title,
+                        country,
+                        name,
+                        year,
+                        share.totals.get((country, year)),
+                        *(_share_value(cells.get(p)) for p in spec.parts),
+                    ],
+                    first - 1,
+                )
     sheet.append()
     sheet.append([SHARE_NOTE])
 
@@ -95,26 +104,43 @@ def _share_value(share: Any) -> object:
 
 def _regions_sheet(book: Book, publication: Publication) -> None:
     sheet = book.sheet("Regions", widths={0: 22, 1: 16, 5: 18}, freeze=(1, 0))
-    sheet.append(["indicator", "region", "year", "definition", "total", "countries covered"],
-                 "bold")  # fmt: skip
+    sheet.append(
+        ["indicator", "region", "year", "definition", "total", "countries covered"], "bold"
+    )
     for indicator, aggregates in publication.aggregates.items():
         for agg in aggregates:
             figure: object = agg.lower if agg.exact else agg.text.split(" (")[0]
-            sheet.figures([indicator, agg.name, agg.year, agg.definition or "", figure,
-                           f"{len(agg.countries)} of {agg.members}"], 4)  # fmt: skip
+            sheet.figures(
+                [
+                    indicator,
+                    agg.name,
+                    agg.year,
+                    agg.definition or "",
+                    figure,
+                    f"{len(agg.countries)} of {agg.members}",
+                ],
+                4,
+            )
 
 
 def _coverage_sheet(book: Book, publication: Publication) -> None:
-    sheet = book.sheet("Coverage", widths={1: 24, **{2 + n: 28 for n in range(len(
-        publication.years))}}, freeze=(1, 2))  # fmt: skip
+    sheet = book.sheet(
+        "Coverage",
+        widths={1: 24, **{2 + n: 28 for n in range(len(publication.years))}},
+        freeze=(1, 2),
+    )
     sheet.append(["country", "name", *publication.years], "bold")
     reported = publication.coverage()
     for country in sorted({c for c, _ in reported}):
         shown = [reported.get((country, y), "") for y in publication.years]
         sheet.append([country, codes.country_name(country) or country, *shown])
     sheet.append()
-    sheet.append(["The indicators each country reported for each year, with their status "
-                  "where it is not a normal value."])  # fmt: skip
+    sheet.append(
+        [
+            "The indicators each country reported for each year, with their status "
+            "where it is not a normal value."
+        ]
+    )
 
 
 def _notes_sheet(book: Book, publication: Publication) -> None:
@@ -132,15 +158,27 @@ def _notes_sheet(book: Book, publication: Publication) -> None:
     for country, definition in publication.definitions():
         sheet.append([country, "", definition])
     sheet.append()
-    sheet.append(["country", "", "providers of the figures shown (priority: "
-                  f"{', '.join(publication.priority)}; each figure's submission on the Cover)"],
-                 "bold")  # fmt: skip
+    sheet.append(
+        [
+            "country",
+            "",
+            "providers of the figures shown (priority: "
+            f"{', '.join(publication.priority)}; each figure's submission on the Cover)",
+        ],
+        "bold",
+    )
     for country, providers in publication.providers():
         sheet.append([country, "", providers])
     if publication.population is not None:
         missing = publication.without_population()
         sheet.append()
-        sheet.append(["rates", "", "per 100,000 from the population file; a ranged count gives "
-                      "a ranged rate, a count suppressed without bounds none"])  # fmt: skip
+        sheet.append(
+            [
+                "rates",
+                "",
+                "per 100,000 from the population file; a ranged count gives "
+                "a ranged rate, a count suppressed without bounds none",
+            ]
+        )
         if missing:
             sheet.append(["", "", "no population given, so no rate: " + ", ".join(missing)])

@@ -42,10 +42,15 @@ SDMX_DIMENSIONS = {
     "indicator": "INDICATOR",
     **{dim: dim.upper() for dim in DIMENSIONS},
 }
-ATTRIBUTES = {"obs_status": "OBS_STATUS", "conf_status": "CONF_STATUS",
-              "lower": "LOWER_BOUND", "upper": "UPPER_BOUND",
-              "definition": "VICTIM_DEFINITION", "provider": "DATA_PROVIDER",
-              "note": "COMMENT"}  # fmt: skip
+ATTRIBUTES = {
+    "obs_status": "OBS_STATUS",
+    "conf_status": "CONF_STATUS",
+    "lower": "LOWER_BOUND",
+    "upper": "UPPER_BOUND",
+    "definition": "VICTIM_DEFINITION",
+    "provider": "DATA_PROVIDER",
+    "note": "COMMENT",
+}
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_@$-]*$")
 _VERSION = re.compile(r"^\d+(\.\d+){0,2}$")
 
@@ -67,8 +72,10 @@ class Structure:
         for name in ("agency", "id"):
             text = getattr(self, name)
             if not _ID.match(str(text)):
-                raise OptionError(f"--sdmx-{name} {text!r}: an SDMX id starts with a letter "
-                                  "and holds letters, digits and _ @ $ -.")  # fmt: skip
+                raise OptionError(
+                    f"--sdmx-{name} {text!r}: an SDMX id starts with a letter "
+                    "and holds letters, digits and _ @ $ -."
+                )
         if not _VERSION.match(str(self.version)):
             raise OptionError(f"--sdmx-version {self.version!r}: write a version like 1.0.")
 
@@ -87,7 +94,7 @@ def published(observations: pd.DataFrame, prefer: str | None = None) -> pd.DataF
         rank=[
             provider_rank(p, c, priority)
             for p, c in zip(providers["provider"], providers["country"], strict=True)
-        ]  # fmt: skip
+        ]
     )
     best = providers.sort_values("rank").drop_duplicates(["country", "year"])
     keep = observations.merge(best[["country", "year", "provider"]], how="inner")
@@ -111,9 +118,13 @@ class SdmxExport:
         )
 
 
-def to_sdmx_csv(observations: pd.DataFrame, structure: Structure | None = None,
-                prefer: str | None = None, output: Path | None = None,
-                suppress_below: int | None = None) -> SdmxExport:  # fmt: skip
+def to_sdmx_csv(
+    observations: pd.DataFrame,
+    structure: Structure | None = None,
+    prefer: str | None = None,
+    output: Path | None = None,
+    suppress_below: int | None = None,
+) -> SdmxExport:
     """Write the published observations as SDMX-CSV 2.0, after disclosure control (counts
     under ``suppress_below``, default from ``schemas/publication.yaml``, and the cells that
     would give them away are written as confidential: empty value, ``OBS_STATUS`` Q,
@@ -125,13 +136,20 @@ def to_sdmx_csv(observations: pd.DataFrame, structure: Structure | None = None,
     rows = _suppress(rows, protected)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["STRUCTURE", "STRUCTURE_ID", "ACTION", *SDMX_DIMENSIONS.values(), "OBS_VALUE",
-                     *ATTRIBUTES.values()])  # fmt: skip
+    writer.writerow(
+        [
+            "STRUCTURE",
+            "STRUCTURE_ID",
+            "ACTION",
+            *SDMX_DIMENSIONS.values(),
+            "OBS_VALUE",
+            *ATTRIBUTES.values(),
+        ]
+    )
     names = [*SDMX_DIMENSIONS, "value", *ATTRIBUTES]
     columns = [rows[n].to_numpy(dtype=object, na_value=None) for n in names]
     for values in zip(*columns, strict=True):
-        writer.writerow(["dataflow", structure.urn, "I",
-                         *("" if v is None else v for v in values)])  # fmt: skip
+        writer.writerow(["dataflow", structure.urn, "I", *("" if v is None else v for v in values)])
     text = buffer.getvalue()
     if output is not None:
         Path(output).write_text(text, encoding="utf-8")

@@ -56,9 +56,18 @@ def share_specs() -> list[ShareSpec]:
     for entry in codes.load_declaration("publication.yaml").get("shares") or []:
         wanted = entry.get("indicators", "all")
         indicators = codes.ordered_codes("indicator") if wanted == "all" else wanted
-        specs.append(ShareSpec(entry["name"], entry["title"], entry.get("chart", entry["title"]),
-                               entry["dim"], tuple(entry["parts"]), entry.get("headline"),
-                               dict(entry.get("labels") or {}), tuple(indicators)))  # fmt: skip
+        specs.append(
+            ShareSpec(
+                entry["name"],
+                entry["title"],
+                entry.get("chart", entry["title"]),
+                entry["dim"],
+                tuple(entry["parts"]),
+                entry.get("headline"),
+                dict(entry.get("labels") or {}),
+                tuple(indicators),
+            )
+        )
     return specs
 
 
@@ -104,8 +113,9 @@ class ShareTable:
         return sorted({y for _, y in self.cells})
 
 
-def _share(value: Any, status: Any, bounds: tuple[Any, Any], total: int, reason: str | None,
-           k: int) -> Share:  # fmt: skip
+def _share(
+    value: Any, status: Any, bounds: tuple[Any, Any], total: int, reason: str | None, k: int
+) -> Share:
     """The share of one part (its count, status and bounds) in a total."""
     if reason == PRIMARY:
         return Share(0.0, 100.0 * min(k - 1, total) / total)
@@ -118,12 +128,22 @@ def _share(value: Any, status: Any, bounds: tuple[Any, Any], total: int, reason:
     return Share(100.0 * value / total, 100.0 * value / total)
 
 
-_COLUMNS = ["indicator", "country", "year", "submission_id", *DIMENSIONS, "value",
-            "obs_status", "lower", "upper"]  # fmt: skip
+_COLUMNS = [
+    "indicator",
+    "country",
+    "year",
+    "submission_id",
+    *DIMENSIONS,
+    "value",
+    "obs_status",
+    "lower",
+    "upper",
+]
 
 
-def _published_rows(store: Store, tables: list[ComparisonTable], specs: list[ShareSpec],
-                    upto: int | None = None) -> Any:  # fmt: skip
+def _published_rows(
+    store: Store, tables: list[ComparisonTable], specs: list[ShareSpec], upto: int | None = None
+) -> Any:
     """The totals and declared parts of the submissions the tables show (one provider per
     country-year), one breakdown at a time: one read of the store, as an Arrow table."""
     import pyarrow as pa
@@ -135,16 +155,19 @@ def _published_rows(store: Store, tables: list[ComparisonTable], specs: list[Sha
     wanted = sorted({t.indicator for t in tables})
     condition = ds.field("indicator").isin(wanted) & at_most_one
     rows = store.observation_table(upto=upto, columns=_COLUMNS, condition=condition)
-    chosen = [(t.indicator, c, y, cell.submission_id) for t in tables
-              for (c, y), cell in t.cells.items()]  # fmt: skip
+    chosen = [
+        (t.indicator, c, y, cell.submission_id) for t in tables for (c, y), cell in t.cells.items()
+    ]
     keys = pa.table(dict(zip(_COLUMNS[:4], map(list, zip(*chosen, strict=True)), strict=True)))
     keys = keys.cast(rows.select(_COLUMNS[:4]).schema)
     rows = rows.join(keys, _COLUMNS[:4], join_type="inner")
     keep = pc.and_(*(pc.equal(rows.column(d), TOTAL) for d in DIMENSIONS[:2]))
     keep = pc.and_(keep, pc.and_(*(pc.equal(rows.column(d), TOTAL) for d in DIMENSIONS[2:])))
     for spec in specs:
-        declared = pc.and_(pc.is_in(rows.column("indicator"), pa.array(spec.indicators)),
-                           pc.is_in(rows.column(spec.dim), pa.array(spec.parts)))  # fmt: skip
+        declared = pc.and_(
+            pc.is_in(rows.column("indicator"), pa.array(spec.indicators)),
+            pc.is_in(rows.column(spec.dim), pa.array(spec.parts)),
+        )
         keep = pc.or_(keep, declared)
     # a join's rows come in no set order: sort, so that the same store gives the same rows,
     # the same suppression choices and the same report
@@ -207,11 +230,25 @@ def breakdown_shares(
     hidden = _protect(rows, is_total, k)
     names = ("indicator", "country", "year", "value", "obs_status", "lower", "upper")
     lists = {name: rows.column(name).to_pylist() for name in names}
-    totals = {(i, c, y): v for i, c, y, v, t in zip(lists["indicator"], lists["country"],
-              lists["year"], lists["value"], is_total, strict=True) if t}  # fmt: skip
+    totals = {
+        (i, c, y): v
+        for i, c, y, v, t in zip(
+            lists["indicator"],
+            lists["country"],
+            lists["year"],
+            lists["value"],
+            is_total,
+            strict=True,
+        )
+        if t
+    }
     # a share only of a total the table publishes exactly (same indicator, country, year)
-    exact = {(t.indicator, *key) for t in tables for key, cell in t.cells.items()
-             if cell.value is not None}  # fmt: skip
+    exact = {
+        (t.indicator, *key)
+        for t in tables
+        for key, cell in t.cells.items()
+        if cell.value is not None
+    }
     spec_of = {(i, s.dim): s for s in specs for i in s.indicators}
     found: dict[tuple[str, str], ShareTable] = {}
     audit: list[dict[str, Any]] = []
@@ -243,18 +280,26 @@ def breakdown_shares(
         cells[part] = found_share
         if reason in (PRIMARY, SECONDARY):
             audit.append(_audit(indicator, country, year, f"{dim} {part}", reason, k))
-    order = {(s.name, t.indicator): n for n, (t, s) in enumerate(
-        (t, s) for t in tables for s in specs)}  # fmt: skip
+    order = {
+        (s.name, t.indicator): n for n, (t, s) in enumerate((t, s) for t in tables for s in specs)
+    }
     return [found[key] for key in sorted(found, key=order.__getitem__)], audit
 
 
-def _audit(indicator: str, country: str, year: int, part: str, reason: str,
-           k: int) -> dict[str, Any]:  # fmt: skip
+def _audit(
+    indicator: str, country: str, year: int, part: str, reason: str, k: int
+) -> dict[str, Any]:
     why = (
         f"a count under {k} (primary suppression)"
         if reason == PRIMARY
         else "would let a suppressed part be worked out from its total and the other parts "
         "(secondary suppression)"
     )
-    return {"indicator": indicator, "country": country, "year": year, "breakdown": part,
-            "reason": reason, "why": why}  # fmt: skip
+    return {
+        "indicator": indicator,
+        "country": country,
+        "year": year,
+        "breakdown": part,
+        "reason": reason,
+        "why": why,
+    }

@@ -162,8 +162,10 @@ def comparison_table(
     return _build(indicator, totals, priority)
 
 
-_COLUMNS = ("country", "year", "provider", "value", "obs_status", "lower", "upper", "note",
-            "definition", "submission_id")  # fmt: skip
+_COLUMNS = (
+    "country", "year", "provider", "value", "obs_status", "lower", "upper", "note",
+    "definition", "submission_id",
+)  # fmt: skip
 
 
 def _build(indicator: str, totals: pa.Table, priority: list[str]) -> ComparisonTable:

@@ -73,14 +73,23 @@ class Book:
 
         self.path = Path(path)
         self._tmp = self.path.with_name(f".tmp-{os.getpid()}-{self.path.name}")
-        self._wb = xlsxwriter.Workbook(str(self._tmp), {
-            "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-            "strings_to_numbers": False,
-        })  # fmt: skip
+        self._wb = xlsxwriter.Workbook(
+            str(self._tmp),
+            {
+                "constant_memory": True,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+            },
+        )
         self._styles = {name: self._wb.add_format(spec) for name, spec in STYLES.items()}
 
-    def sheet(self, name: str, widths: dict[int, float] | None = None,
-              freeze: tuple[int, int] | None = None) -> Sheet:  # fmt: skip
+    def sheet(
+        self,
+        name: str,
+        widths: dict[int, float] | None = None,
+        freeze: tuple[int, int] | None = None,
+    ) -> Sheet:
         """A new sheet (name cut to Excel's 31 characters), its column widths and panes set
         before any row (the rows are streamed)."""
         sheet = Sheet(self._wb.add_worksheet(name[:31]), self._styles)

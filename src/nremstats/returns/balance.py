@@ -118,9 +118,21 @@ def check_hierarchy(
         excess = part_low[g] - high[rows]
         admitted = _admitted(ruleset, OVER, frame, rows)
         for i in np.flatnonzero(admitted & (excess > ruleset.param(OVER, "tolerance"))):
-            findings.append(_finding(OVER, places, located, spec, rows[i], g[i],
-                                     low, high, part_low[g[i]], part_high[g[i]],
-                                     multiple_counting))  # fmt: skip
+            findings.append(
+                _finding(
+                    OVER,
+                    places,
+                    located,
+                    spec,
+                    rows[i],
+                    g[i],
+                    low,
+                    high,
+                    part_low[g[i]],
+                    part_high[g[i]],
+                    multiple_counting,
+                )
+            )
     if ruleset.enabled(UNDER) and name in ruleset.param(UNDER, "hierarchies"):
         short = low[rows] - part_high[g]
         allowed = np.maximum(
@@ -128,9 +140,21 @@ def check_hierarchy(
         )
         admitted = _admitted(ruleset, UNDER, frame, rows)
         for i in np.flatnonzero(admitted & (short > allowed)):
-            findings.append(_finding(UNDER, places, located, spec, rows[i], g[i],
-                                     low, high, part_low[g[i]], part_high[g[i]],
-                                     multiple_counting))  # fmt: skip
+            findings.append(
+                _finding(
+                    UNDER,
+                    places,
+                    located,
+                    spec,
+                    rows[i],
+                    g[i],
+                    low,
+                    high,
+                    part_low[g[i]],
+                    part_high[g[i]],
+                    multiple_counting,
+                )
+            )
     return findings
 
 

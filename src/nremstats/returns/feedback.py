@@ -65,8 +65,16 @@ def write_feedback(result: FileResult, source: Path, out_dir: Path) -> Path | No
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for finding in result.findings:
-        ws.append([finding.severity, finding.rule, finding.sheet, finding.cell, finding.text,
-                   finding.message])  # fmt: skip
+        ws.append(
+            [
+                finding.severity,
+                finding.rule,
+                finding.sheet,
+                finding.cell,
+                finding.text,
+                finding.message,
+            ]
+        )
         if finding.sheet in wb.sheetnames and finding.cell:
             link = ws.cell(ws.max_row, 4)
             link.hyperlink = Hyperlink(

@@ -232,8 +232,9 @@ def _asked(grid: template.GridLayout, row_index: int, col_index: int, code: str 
     return col_index == 0 or (row_index == 0 and code == "_T")
 
 
-def _grid_records(rows: list[list[str]], sheet: str, indicator: str, grid, out: list,
-                  blanks: list) -> None:  # fmt: skip
+def _grid_records(
+    rows: list[list[str]], sheet: str, indicator: str, grid, out: list, blanks: list
+) -> None:
     for row_index, (row, code) in enumerate(grid.rows):
         code_text = _cell(rows, row, grid.label_col) if code is None else code
         note = _cell(rows, row, grid.note_col)
@@ -295,8 +296,9 @@ def locate_template(source: Source) -> Located:
             continue
         sheet = marked[layout.marker]
         for grid in layout.grids:
-            _grid_records(source.sheets[sheet], sheet, layout.indicator, grid, out,
-                          located.blank_cells)  # fmt: skip
+            _grid_records(
+                source.sheets[sheet], sheet, layout.indicator, grid, out, located.blank_cells
+            )
     records = pd.DataFrame(out, columns=[*TEXT_FIELDS, "sheet", "cell", "row", "citizenship_cell"])
     records["row"] = records["row"].astype("int64")
     for key in ("country", "year", "definition"):

@@ -145,9 +145,15 @@ def _read_return(path: Path, options: CheckOptions | None) -> ReturnData:
     if located.records is None or blocking:
         findings = [*located.findings, *check_completeness(located, ruleset)]
         return ReturnData(
-            path, source.sha256, source.kind, None, ruleset.apply(_dedupe(findings)),
-            located.rows_read, located.template_version, layout,
-        )  # fmt: skip
+            path,
+            source.sha256,
+            source.kind,
+            None,
+            ruleset.apply(_dedupe(findings)),
+            located.rows_read,
+            located.template_version,
+            layout,
+        )
     mapped = map_observations(located)
     frame = mapped.frame
     history = None

@@ -31,8 +31,10 @@ def totals(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 #: The columns a plausibility finding reads (plus any per-record place column ``*_cell``).
-_NEEDED = ("provider", "country", "year", "indicator", "value", "obs_status", "definition",
-           "text", "sheet", "cell", "row", "_low", "_high", "_source")  # fmt: skip
+_NEEDED = (
+    "provider", "country", "year", "indicator", "value", "obs_status", "definition", "text",
+    "sheet", "cell", "row", "_low", "_high", "_source",
+)  # fmt: skip
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
@@ -43,8 +45,14 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
 
 
-def _finding(rule: str, located: Located, record: dict, message: str,
-             cells: tuple[str, ...] = (), field: str = "value") -> Finding:  # fmt: skip
+def _finding(
+    rule: str,
+    located: Located,
+    record: dict,
+    message: str,
+    cells: tuple[str, ...] = (),
+    field: str = "value",
+) -> Finding:
     text = record["text"] if field == "value" else record.get(field) or ""
     return place_finding(located, record, field, rule, message, text, cells)
 
@@ -94,8 +102,10 @@ def check_year_change(
     if history is not None and len(history):
         years = set(zip(current["provider"], current["country"], current["year"], strict=True))
         past = _exact(totals(history))
-        keep = [k not in years for k in zip(past["provider"], past["country"], past["year"],
-                                            strict=True)]  # fmt: skip
+        keep = [
+            k not in years
+            for k in zip(past["provider"], past["country"], past["year"], strict=True)
+        ]
         previous.append(past[keep].assign(_source=past["source_file"][keep]))
     before = pd.concat(previous, ignore_index=True)
     lookup = {(r["provider"], r["country"], r["indicator"], r["year"]): r for r in _records(before)}
@@ -103,8 +113,9 @@ def check_year_change(
     for record in _records(current):
         if not ruleset.applies(rule, record["indicator"]):
             continue
-        prior = lookup.get((record["provider"], record["country"], record["indicator"],
-                            record["year"] - 1))  # fmt: skip
+        prior = lookup.get(
+            (record["provider"], record["country"], record["indicator"], record["year"] - 1)
+        )
         if prior is None:
             continue
         new, old = int(record["value"]), int(prior["value"])

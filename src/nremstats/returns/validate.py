@@ -133,8 +133,17 @@ def _duplicates(frame: pd.DataFrame, located: Located) -> list[Finding]:
             f"The key ({values}) appears {len(rows)} times, at {', '.join(places)}. "
             "Keep one value per breakdown cell."
         )
-        findings.append(place_finding(located, first, "value", "KEY_DUPLICATE", message,
-                                      first["text"], cells=tuple(places)))  # fmt: skip
+        findings.append(
+            place_finding(
+                located,
+                first,
+                "value",
+                "KEY_DUPLICATE",
+                message,
+                first["text"],
+                cells=tuple(places),
+            )
+        )
     return findings
 
 
@@ -166,7 +175,7 @@ def check_definitions(frame: pd.DataFrame, located: Located) -> list[Finding]:
                 "DEFINITION_NOT_APPLICABLE",
                 message,
                 record["definition"],
-            )  # fmt: skip
+            )
         )
     return findings
 

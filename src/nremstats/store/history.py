@@ -22,8 +22,10 @@ def _public(sub: Submission, current: set[str]) -> dict[str, Any]:
     """A submission as scripts see it (the CLI contract's keys first)."""
     data = dict(vars(sub))  # shallow: these dicts are only read
     data["current"] = sub.submission_id in current
-    order = ["submission_id", "provider", "country", "years", "file", "sha256", "received_at",
-             "status", "current"]  # fmt: skip
+    order = [
+        "submission_id", "provider", "country", "years", "file", "sha256", "received_at",
+        "status", "current",
+    ]  # fmt: skip
     return {**{k: data[k] for k in order}, **{k: v for k, v in data.items() if k not in order}}
 
 

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 FORMAT = "nremstats-store"
 FORMAT_VERSION = 1
 MARKER = "nremstats-store.json"
+#: What the marker file holds.
+MARKER_CONTENT = {"format": FORMAT, "format_version": FORMAT_VERSION}
 MANIFEST = "manifest.json"
 #: A small hint written just before each manifest: the last sequence number and the
 #: compaction, so that a reader of a freshly compacted store need not parse the manifest.

@@ -39,6 +39,7 @@ from nremstats.store.manifest import (
     LOCK_TIMEOUT,
     MANIFEST,
     MARKER,
+    MARKER_CONTENT,
     Submission,
     arrow_schema,
     current_of,
@@ -334,7 +335,7 @@ class Store:
             for sub in ("observations", "findings"):
                 (self.path / sub).mkdir(exist_ok=True)
             if not self.exists:
-                write_json(self.path / MARKER, {"format": FORMAT, "format_version": FORMAT_VERSION})
+                write_json(self.path / MARKER, MARKER_CONTENT)
         except PermissionError as exc:
             raise StoreError(f"Store path {self.path} is not writable ({exc}).") from exc
         self.check_version()
@@ -416,8 +417,9 @@ class Store:
             digest = file_sha256(tmp)
             replace_durably(tmp, target)
             findings_text = json_lines([f.to_dict() for f in findings])
-            write_bytes(self.path / "findings" / f"{fresh[0].stem}.json",
-                         findings_text.encode("utf-8"))  # fmt: skip
+            write_bytes(
+                self.path / "findings" / f"{fresh[0].stem}.json", findings_text.encode("utf-8")
+            )
             for sub in fresh:
                 sub.data_sha256 = digest
                 known.add(sub.submission_id)

@@ -24,6 +24,7 @@ from nremstats.store.manifest import (
     HEAD,
     MANIFEST,
     MARKER,
+    MARKER_CONTENT,
     Submission,
     arrow_schema,
     head_of,
@@ -75,17 +76,27 @@ def _check_marker(store: Store, report: VerifyResult) -> None:
     try:
         marker = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        report.problems.append(Problem(
-            "error", str(path), f"the store marker is missing or unreadable ({exc})",
-            f"recreate it with the content {json.dumps({'format': FORMAT, 'format_version': 1})}"
-            " (verify --repair does this)", kind="marker",
-        ))  # fmt: skip
+        report.problems.append(
+            Problem(
+                "error",
+                str(path),
+                f"the store marker is missing or unreadable ({exc})",
+                f"recreate it with the content {json.dumps(MARKER_CONTENT)}"
+                " (verify --repair does this)",
+                kind="marker",
+            )
+        )
         return
     if marker.get("format") != FORMAT or marker.get("format_version") != FORMAT_VERSION:
-        report.problems.append(Problem(
-            "error", str(path), f"unknown store format {marker}",
-            "use the nremstats version that wrote this store", kind="marker",
-        ))  # fmt: skip
+        report.problems.append(
+            Problem(
+                "error",
+                str(path),
+                f"unknown store format {marker}",
+                "use the nremstats version that wrote this store",
+                kind="marker",
+            )
+        )
 
 
 def _check_data(store: Store, subs: list[Submission], report: VerifyResult) -> None:
@@ -123,10 +134,16 @@ def _check_data(store: Store, subs: list[Submission], report: VerifyResult) -> N
         problem("its sha256 differs from the one recorded when it was written")
     findings = store.path / "findings" / f"{first.stem}.json"
     if not findings.is_file():
-        report.problems.append(Problem(
-            "warning", str(findings), "the findings recorded with the submission are missing",
-            f"validate {first.file} again to see them", first.submission_id, kind="findings",
-        ))  # fmt: skip
+        report.problems.append(
+            Problem(
+                "warning",
+                str(findings),
+                "the findings recorded with the submission are missing",
+                f"validate {first.file} again to see them",
+                first.submission_id,
+                kind="findings",
+            )
+        )
 
 
 def _debris(store: Store, known: set[str], compact_files: set[str]) -> list[Path]:
@@ -165,11 +182,16 @@ def _check_head(store: Store, report: VerifyResult) -> None:
     path = store.path / MANIFEST
     expected = head_of(store.manifest(), path.stat().st_size) if path.is_file() else None
     if expected is not None and store.head() != expected:
-        report.problems.append(Problem(
-            "warning", str(store.path / HEAD), "the head hint does not describe the manifest "
-            "(readers ignore it and read the manifest, which is slower)",
-            "run 'nremstats verify --repair' to rewrite it", kind="head",
-        ))  # fmt: skip
+        report.problems.append(
+            Problem(
+                "warning",
+                str(store.path / HEAD),
+                "the head hint does not describe the manifest "
+                "(readers ignore it and read the manifest, which is slower)",
+                "run 'nremstats verify --repair' to rewrite it",
+                kind="head",
+            )
+        )
 
 
 def verify_store(store: Store, repair: bool = False) -> VerifyResult:
@@ -182,11 +204,15 @@ def verify_store(store: Store, repair: bool = False) -> VerifyResult:
     try:
         subs = store.submissions()
     except Exception as exc:
-        report.problems.append(Problem(
-            "error", str(store.path / MANIFEST), f"the manifest is unreadable ({exc})",
-            "restore manifest.json from a backup: without it no submission is visible",
-            kind="manifest",
-        ))  # fmt: skip
+        report.problems.append(
+            Problem(
+                "error",
+                str(store.path / MANIFEST),
+                f"the manifest is unreadable ({exc})",
+                "restore manifest.json from a backup: without it no submission is visible",
+                kind="manifest",
+            )
+        )
         return report
     report.submissions = len(subs)
     by_stem: dict[str, list[Submission]] = {}
@@ -203,11 +229,15 @@ def verify_store(store: Store, repair: bool = False) -> VerifyResult:
         compact_files = {compacted["file"], compacted["totals_file"]}
         compact_files |= set(compacted.get("previous", ()))
     for path in _debris(store, set(by_stem), compact_files):
-        report.problems.append(Problem(
-            "warning", str(path), "debris of an interrupted write (no manifest entry names it; "
-            "readers never see it)", "remove it, or run 'nremstats verify --repair'",
-            kind="debris",
-        ))  # fmt: skip
+        report.problems.append(
+            Problem(
+                "warning",
+                str(path),
+                "debris of an interrupted write (no manifest entry names it; readers never see it)",
+                "remove it, or run 'nremstats verify --repair'",
+                kind="debris",
+            )
+        )
     if repair and report.problems:
         _repair(store, report)
         after = verify_store(store)
@@ -219,10 +249,11 @@ def verify_store(store: Store, repair: bool = False) -> VerifyResult:
 def _repair(store: Store, report: VerifyResult) -> None:
     with store.lock():
         if any(p.kind == "marker" for p in report.problems):
-            write_json(store.path / MARKER, {"format": FORMAT, "format_version": FORMAT_VERSION})
+            write_json(store.path / MARKER, MARKER_CONTENT)
             report.repaired.append(f"rewrote {MARKER}")
-        broken_ids = {p.submission_id for p in report.problems
-                      if p.severity == "error" and p.submission_id}  # fmt: skip
+        broken_ids = {
+            p.submission_id for p in report.problems if p.severity == "error" and p.submission_id
+        }
         subs = store.submissions()
         stems = {s.stem for s in subs if s.submission_id in broken_ids}
         broken = {s.submission_id for s in subs if s.stem in stems}  # with their file-mates
@@ -239,8 +270,9 @@ def _repair(store: Store, report: VerifyResult) -> None:
             kept = [s for s in subs if s.submission_id not in broken]
             rebuild |= bool(compacted and broken & set(compacted["submissions"]))
             store.write_manifest(kept, None if rebuild else compacted)
-            report.repaired += [f"dropped broken submission {s} (files in quarantine/)"
-                                for s in sorted(broken)]  # fmt: skip
+            report.repaired += [
+                f"dropped broken submission {s} (files in quarantine/)" for s in sorted(broken)
+            ]
         if rebuild and compacted:
             entry = store.compact()
             for key in ("file", "totals_file"):

@@ -23,9 +23,17 @@ from nremstats.store.store import open_store
 from tests.conftest import DATA, HEADER, SAMPLES, write_csv
 
 GLOTIP = DATA / "unodc_data_glotip_2023-05-30.xlsx"
-ROW_RULES = {"COUNTRY_NOT_ISO3", "LABEL_UNKNOWN", "LAYOUT_UNEXPECTED", "LAYOUT_ROW_SKIPPED",
-             "KEY_REPEATED", "KEY_DUPLICATE", "VALUE_UNPARSEABLE", "QUARTERS_INCOMPLETE",
-             "AGE_BAND_STRADDLES"}  # fmt: skip
+ROW_RULES = {
+    "COUNTRY_NOT_ISO3",
+    "LABEL_UNKNOWN",
+    "LAYOUT_UNEXPECTED",
+    "LAYOUT_ROW_SKIPPED",
+    "KEY_REPEATED",
+    "KEY_DUPLICATE",
+    "VALUE_UNPARSEABLE",
+    "QUARTERS_INCOMPLETE",
+    "AGE_BAND_STRADDLES",
+}
 
 
 def rejected_by_rule(data) -> Counter:
@@ -72,8 +80,12 @@ def test_glotip_every_row_is_stored_or_rejected_with_a_finding(glotip_xlsx, glot
 def test_glotip_values_checked_by_hand(glotip_store):
     store, _ = glotip_store
     obs = open_store(store).observations(countries={"NLD", "AGO"})
-    totals = obs[(obs["sex"] == "_T") & (obs["age"] == "_T") & (obs["exploitation"] == "_T")
-                 & (obs["citizenship"] == "_T")]  # fmt: skip
+    totals = obs[
+        (obs["sex"] == "_T")
+        & (obs["age"] == "_T")
+        & (obs["exploitation"] == "_T")
+        & (obs["citizenship"] == "_T")
+    ]
 
     def one(frame, **key):
         for name, value in key.items():
@@ -86,8 +98,16 @@ def test_glotip_values_checked_by_hand(glotip_store):
     assert (nld["sheet"], nld["cell"]) == ("data_glotip_1", "L26762")
     ago = one(totals, country="AGO", year=2017, indicator="PERSONS_CONVICTED")
     assert (ago["value"], ago["cell"]) == (6, "L70")
-    small = one(obs, country="AGO", year=2017, indicator="PERSONS_CONVICTED", sex="F",
-                age="Y_LT18", exploitation="_T", citizenship="_T")  # fmt: skip
+    small = one(
+        obs,
+        country="AGO",
+        year=2017,
+        indicator="PERSONS_CONVICTED",
+        sex="F",
+        age="Y_LT18",
+        exploitation="_T",
+        citizenship="_T",
+    )
     assert small["value"] is None or str(small["value"]) == "<NA>"
     assert (small["obs_status"], small["lower"], small["upper"]) == ("Q", 0, 4)  # '<5'
 
@@ -107,9 +127,14 @@ def test_glotip_submissions_per_country_year_beside_national_returns(glotip_stor
     shutil.copytree(store, copy)
     assert ingest_files([national], copy).ok
     both = open_store(copy).observations(countries={"NLD"})
-    convicted = both[(both["year"] == 2019) & (both["indicator"] == "PERSONS_CONVICTED")
-                     & (both["sex"] == "_T") & (both["age"] == "_T")
-                     & (both["exploitation"] == "_T") & (both["citizenship"] == "_T")]  # fmt: skip
+    convicted = both[
+        (both["year"] == 2019)
+        & (both["indicator"] == "PERSONS_CONVICTED")
+        & (both["sex"] == "_T")
+        & (both["age"] == "_T")
+        & (both["exploitation"] == "_T")
+        & (both["citizenship"] == "_T")
+    ]
     assert set(convicted["provider"]) == {"NLD", "UNODC"}  # kept side by side
     again = ingest_files([GLOTIP], copy)  # identical bytes: nothing new
     assert again.files[0].already_stored and len(open_store(copy).submissions()) == len(subs) + 1
@@ -143,8 +168,9 @@ def test_glotip_csv_with_or_without_preamble_reads_as_the_xlsx(glotip_xlsx, tmp_
 
 
 def test_unknown_label_names_closest_labels_and_the_line_to_add(glotip_xlsx):
-    finding = next(f for f in glotip_xlsx.findings
-                   if f.rule == "LABEL_UNKNOWN" and f.text == "Amercias")  # fmt: skip
+    finding = next(
+        f for f in glotip_xlsx.findings if f.rule == "LABEL_UNKNOWN" and f.text == "Amercias"
+    )
     assert "Closest known: 'American'" in finding.message  # labels as written, not folded
     assert '"Amercias": CODE' in finding.message and "glotip.yaml" in finding.message
     assert finding.sheet == "data_glotip_1" and finding.cell.startswith("G")  # Category column
@@ -159,15 +185,27 @@ def test_layouts_listed(tmp_path):
 @pytest.mark.parametrize(
     ("text", "line", "words"),
     [
-        ("layout: x\nprovider: X\ncolumns: {country: A, year: B, value: C}\nshape: long\n"
-         "colour: red\n", 5, "unknown key 'colour'"),
-        ("layout: x\nprovider: X\ncolumns: {country: A, year: B, value: C}\nlabels:\n"
-         "  sex:\n    Femmes: F\n    Hommes: MALE\n", 7, "'MALE' is not a sex code"),
-        ("layout: x\nprovider: X\ncolumns: {country: A, year: B, value: C}\nrules:\n"
-         "  NO_SUCH_RULE: off\n", 5, "unknown rule"),
+        (
+            "layout: x\nprovider: X\ncolumns: {country: A, year: B, value: C}\nshape: long\n"
+            "colour: red\n",
+            5,
+            "unknown key 'colour'",
+        ),
+        (
+            "layout: x\nprovider: X\ncolumns: {country: A, year: B, value: C}\nlabels:\n"
+            "  sex:\n    Femmes: F\n    Hommes: MALE\n",
+            7,
+            "'MALE' is not a sex code",
+        ),
+        (
+            "layout: x\nprovider: X\ncolumns: {country: A, year: B, value: C}\nrules:\n"
+            "  NO_SUCH_RULE: off\n",
+            5,
+            "unknown rule",
+        ),
         ("layout: x\nprovider: X\ncolumns: {country: A, year: B}\n", 3, "columns.value"),
     ],
-)  # fmt: skip
+)
 def test_bad_layout_files_name_the_line(tmp_path, text, line, words):
     path = tmp_path / "bad.yaml"
     path.write_text(text, encoding="utf-8")
@@ -311,10 +349,19 @@ def test_uk_nrm_labels_demonyms_combinations_and_own_nationals(tmp_path):
 
 @pytest.mark.parametrize(
     ("text", "code"),
-    [("0--8", "Y_LT18"), ("9--17", "Y_LT18"), ("18--20", "Y_GE18"), ("48+", "Y_GE18"),
-     ("Child (17 or under)", "Y_LT18"), ("under 18", "Y_LT18"), ("18 años y más", "Y_GE18"),
-     ("15-24", None), ("12-18", None), ("Total", None)],
-)  # fmt: skip
+    [
+        ("0--8", "Y_LT18"),
+        ("9--17", "Y_LT18"),
+        ("18--20", "Y_GE18"),
+        ("48+", "Y_GE18"),
+        ("Child (17 or under)", "Y_LT18"),
+        ("under 18", "Y_LT18"),
+        ("18 años y más", "Y_GE18"),
+        ("15-24", None),
+        ("12-18", None),
+        ("Total", None),
+    ],
+)
 def test_age_bands_map_only_when_they_nest(text, code):
     assert labels.age_code(text) == code
 
@@ -347,7 +394,9 @@ def test_eurostat_tsv_packed_keys_iso2_codes_and_flags():
     assert int(at("AUT", 2019, "VICTIMS_DETECTED", "_T")["value"]) == 123
     assert at("AUT", 2019, "VICTIMS_DETECTED", "_T")["cell"] == "B2"
     assert at("AUT", 2020, "VICTIMS_DETECTED", "_T")[["obs_status", "conf_status"]].tolist() == [
-        "Q", "C"]  # ': c'  # fmt: skip
+        "Q",
+        "C",
+    ]  # ': c'
     assert at("AUT", 2021, "VICTIMS_DETECTED", "_T")["obs_status"] == "P"  # '45 p'
     assert at("AUT", 2020, "VICTIMS_DETECTED", "F")["obs_status"] == "L"  # ':'
     flagged = at("AUT", 2021, "VICTIMS_DETECTED", "F")
@@ -355,7 +404,8 @@ def test_eurostat_tsv_packed_keys_iso2_codes_and_flags():
     assert at("GRC", 2020, "VICTIMS_DETECTED", "_T")["obs_status"] == "M"  # EL, ': z'
     assert int(at("GBR", 2020, "VICTIMS_DETECTED", "_T")["value"]) == 310  # UK
     assert at("AUT", 2019, "PERSONS_CONVICTED", "_T")["definition"] is pd.NA or pd.isna(
-        at("AUT", 2019, "PERSONS_CONVICTED", "_T")["definition"])  # fmt: skip
+        at("AUT", 2019, "PERSONS_CONVICTED", "_T")["definition"]
+    )
     assert rejected_by_rule(data) == {"COUNTRY_NOT_ISO3": 3, "VALUE_UNPARSEABLE": 1}
 
 
@@ -369,8 +419,10 @@ def _national_store(tmp_path):
     return store
 
 
-COMPARED = ["country", "year", "indicator", "sex", "age", "exploitation", "citizenship", "value",
-            "obs_status", "lower", "upper"]  # fmt: skip
+COMPARED = [
+    "country", "year", "indicator", "sex", "age", "exploitation", "citizenship", "value",
+    "obs_status", "lower", "upper",
+]  # fmt: skip
 
 
 def _same(left, right) -> bool:
@@ -462,18 +514,30 @@ def test_htcds_cases_are_counted_with_small_counts_as_ranges(tmp_path):
     import datetime as dt
 
     def case(sex, born, forms, citizenship, status="Actual victim of trafficking"):
-        return {"prs_Gender": sex, "prs_Birthdate": born, "vic_TypeOfExploitation": forms,
-                "prs_Citizenship": citizenship, "vic_TraffickingStatus": status,
-                "cas_IncomingReferralDate": dt.datetime(2023, 5, 1)}  # fmt: skip
+        return {
+            "prs_Gender": sex,
+            "prs_Birthdate": born,
+            "vic_TypeOfExploitation": forms,
+            "prs_Citizenship": citizenship,
+            "vic_TraffickingStatus": status,
+            "cas_IncomingReferralDate": dt.datetime(2023, 5, 1),
+        }
 
     cases = (
         [case("Feminine", dt.datetime(1990, 1, 1), "Sexual exploitation", "RO")] * 6
         + [case("Masculine", dt.datetime(2010, 1, 1), "Forced labour;Forced begging", "NL")] * 2
         + [case("Masculine", dt.datetime(1980, 6, 2), "Forced labour", "Netherlands")] * 5
-        + [case("Feminine", dt.datetime(1995, 1, 1), "Sexual exploitation", "RO",
-                status="Not a victim of trafficking")]
+        + [
+            case(
+                "Feminine",
+                dt.datetime(1995, 1, 1),
+                "Sexual exploitation",
+                "RO",
+                status="Not a victim of trafficking",
+            )
+        ]
         + [case("Feminine", dt.datetime(1995, 1, 1), "Astrology", "RO")]
-    )  # fmt: skip
+    )
     path = _cases_workbook(tmp_path, cases)
     data = read_return(path, CheckOptions(layout=load_layout(_extension(tmp_path))))
     assert data.rows_read == 15
@@ -501,10 +565,12 @@ def test_htcds_cases_are_counted_with_small_counts_as_ranges(tmp_path):
     assert "LAYOUT_ROW_SKIPPED" in rules and "LABEL_UNKNOWN" in rules
     assert rules["LABEL_UNKNOWN"].text == "Astrology"
     assert int((~data.observations["readable"]).sum()) == 2  # the two persons not counted
-    five = read_return(path, CheckOptions(layout=load_layout(
-        _extension(tmp_path, cases="{min_count: 2}"))))  # fmt: skip
-    mixed = five.observations[(five.observations["exploitation"] == "MIXED")
-                              & (five.observations["sex"] == "_T")]  # fmt: skip
+    five = read_return(
+        path, CheckOptions(layout=load_layout(_extension(tmp_path, cases="{min_count: 2}")))
+    )
+    mixed = five.observations[
+        (five.observations["exploitation"] == "MIXED") & (five.observations["sex"] == "_T")
+    ]
     assert int(mixed.iloc[0]["value"]) == 2  # k is configurable
 
 
@@ -516,12 +582,18 @@ def test_map_drafts_a_layout_and_lists_what_it_could_not_decide(tmp_path):
 
     plain = _as_csv(tmp_path, preamble=False)
     small = tmp_path / "ministry.csv"
-    small.write_text("\n".join(plain.read_text(encoding="utf-8").splitlines()[:3000]) + "\n",
-                     encoding="utf-8")  # fmt: skip
+    small.write_text(
+        "\n".join(plain.read_text(encoding="utf-8").splitlines()[:3000]) + "\n", encoding="utf-8"
+    )
     draft = draft_layout(str(small))
     assert draft.columns | {"country": "Iso3_code"} == draft.columns  # found by the codes
-    for field_, column in {"year": "Year", "value": "txtVALUE", "sex": "Sex", "age": "Age",
-                           "indicator": "Indicator"}.items():  # fmt: skip
+    for field_, column in {
+        "year": "Year",
+        "value": "txtVALUE",
+        "sex": "Sex",
+        "age": "Age",
+        "indicator": "Indicator",
+    }.items():
         assert draft.columns[field_] == column
     assert '"Detected trafficking victims": VICTIMS_DETECTED' in draft.text
     assert any("Unit of measurement" in item for item in draft.undecided)
@@ -562,14 +634,17 @@ def test_wide_table_with_two_header_rows_and_labels_filled_down(tmp_path):
         "  indicator: {Victims: VICTIMS_DETECTED, Convicted: PERSONS_CONVICTED}\n",
         encoding="utf-8",
     )
-    table = write_csv(tmp_path / "ministry.csv", [
-        "Ministry of the Interior: trafficking 2022-2023,,,,",
-        "Year,Indicator,Sex,,",
-        ",,Female,Male,Total",
-        "2022,Victims,12,30,42",
-        ",Convicted,1,4,5",
-        "2023,Victims,15,28,43",
-    ])  # fmt: skip
+    table = write_csv(
+        tmp_path / "ministry.csv",
+        [
+            "Ministry of the Interior: trafficking 2022-2023,,,,",
+            "Year,Indicator,Sex,,",
+            ",,Female,Male,Total",
+            "2022,Victims,12,30,42",
+            ",Convicted,1,4,5",
+            "2023,Victims,15,28,43",
+        ],
+    )
     data = read_return(table, CheckOptions(layout=load_layout(layout)))
     assert data.ok and data.rows_read == 9  # filled value cells
     obs = data.observations

@@ -37,8 +37,13 @@ def min_count(layout: Layout) -> int:
     return int(layout.cases.get("min_count", DEFAULT_MIN_COUNT))
 
 
-def count_cases(layout: Layout, header: dict[str, int], body: list[list[Any]],
-                numbers: np.ndarray, table: RowMapper) -> dict[str, Any]:  # fmt: skip
+def count_cases(
+    layout: Layout,
+    header: dict[str, int],
+    body: list[list[Any]],
+    numbers: np.ndarray,
+    table: RowMapper,
+) -> dict[str, Any]:
     """Map each person and count them; returns the record columns (``TEXT_FIELDS`` plus
     ``readable``, ``cell``, ``row``) with rejected persons as unreadable records."""
     import pandas as pd
@@ -53,13 +58,15 @@ def count_cases(layout: Layout, header: dict[str, int], body: list[list[Any]],
         i = header[key]
         return [row[i] for row in body]
 
-    persons = pd.DataFrame({
-        "year": [_year(v) for v in column("year")],
-        "sex": _map(table, "sex", column("sex"), layout, "_U"),
-        "age": _ages(table, column("birthdate"), column("age"), column("year"), layout),
-        "exploitation": _forms(table, column("exploitation"), layout, spec.get("separator")),
-        "definition": _map(table, "definition", column("status"), layout, None),
-    })  # fmt: skip
+    persons = pd.DataFrame(
+        {
+            "year": [_year(v) for v in column("year")],
+            "sex": _map(table, "sex", column("sex"), layout, "_U"),
+            "age": _ages(table, column("birthdate"), column("age"), column("year"), layout),
+            "exploitation": _forms(table, column("exploitation"), layout, spec.get("separator")),
+            "definition": _map(table, "definition", column("status"), layout, None),
+        }
+    )
     citizenship = _map(table, "citizenship", column("citizenship"), layout, "_U")
     citizenship = [("NAT" if c == country else c) for c in citizenship]
     persons["citizenship"] = citizenship
@@ -95,8 +102,13 @@ def _group(persons: pd.DataFrame) -> pd.DataFrame:
     return every.groupby(keys, dropna=False).agg(count=("person", "size"), row=("row", "min"))
 
 
-def _records(groups: pd.DataFrame, persons: pd.DataFrame, table: RowMapper, layout: Layout,
-             numbers: np.ndarray) -> dict[str, Any]:  # fmt: skip
+def _records(
+    groups: pd.DataFrame,
+    persons: pd.DataFrame,
+    table: RowMapper,
+    layout: Layout,
+    numbers: np.ndarray,
+) -> dict[str, Any]:
     k = min_count(layout)
     out: dict[str, list[Any]] = {f: [] for f in (*TEXT_FIELDS, "readable", "cell", "row")}
     letter = table.letters["value"]
@@ -105,12 +117,16 @@ def _records(groups: pd.DataFrame, persons: pd.DataFrame, table: RowMapper, layo
         record.update(zip(DIMENSIONS, dims, strict=True))
         small = count < k
         record.update(
-            country=layout.fixed["country"], year=str(int(year)), indicator="VICTIMS_DETECTED",
+            country=layout.fixed["country"],
+            year=str(int(year)),
+            indicator="VICTIMS_DETECTED",
             definition=None if definition is None or definition != definition else definition,
-            value="" if small else str(count), obs_status="Q" if small else None,
-            lower="1" if small else None, upper=str(k - 1) if small else None,
+            value="" if small else str(count),
+            obs_status="Q" if small else None,
+            lower="1" if small else None,
+            upper=str(k - 1) if small else None,
             note=f"count of case records (counts under {k} are shown as a range)",
-        )  # fmt: skip
+        )
         for name in TEXT_FIELDS:
             out[name].append(record[name])
         out["readable"].append(True)
@@ -144,11 +160,20 @@ def _date(value: Any) -> dt.date | None:
         return None
 
 
-def _map(table: RowMapper, dim: str, values: list[Any], layout: Layout, blank: str | None,
-         reject: bool = True) -> list:  # fmt: skip
+def _map(
+    table: RowMapper,
+    dim: str,
+    values: list[Any],
+    layout: Layout,
+    blank: str | None,
+    reject: bool = True,
+) -> list:
     """Map one field's labels, each distinct text once; unknown texts reject their persons."""
-    index = labels.dimension_index(dim, layout.labels.get(dim)) if dim != "citizenship" else {
-        labels.fold(k): v for k, v in layout.labels.get(dim, {}).items()}  # fmt: skip
+    index = (
+        labels.dimension_index(dim, layout.labels.get(dim))
+        if dim != "citizenship"
+        else {labels.fold(k): v for k, v in layout.labels.get(dim, {}).items()}
+    )
     mapping: dict[str, str | None] = {}
     out = []
     for value in values:
@@ -168,18 +193,22 @@ def _map(table: RowMapper, dim: str, values: list[Any], layout: Layout, blank: s
 def _forms(table: RowMapper, values: list[Any], layout: Layout, separator: str | None) -> list:
     """One form -> its code; several -> MIXED; none -> unknown."""
     singles: list[list[str]] = [
-        [t.strip() for t in (text_of(v).split(separator) if separator else [text_of(v)])
-         if t.strip()]
+        [
+            t.strip()
+            for t in (text_of(v).split(separator) if separator else [text_of(v)])
+            if t.strip()
+        ]
         for v in values
-    ]  # fmt: skip
+    ]
     flat = sorted({t for forms in singles for t in forms})
     found_codes = _map(table, "exploitation", flat, layout, "_U", reject=False)
     codes_of = dict(zip(flat, found_codes, strict=True))
     for text, code in codes_of.items():
         if code is None:  # reject every person naming it
             mask = np.asarray([text in forms for forms in singles])
-            table.reject(mask, "LABEL_UNKNOWN", "exploitation", text,
-                         table.unknown("exploitation", text))  # fmt: skip
+            table.reject(
+                mask, "LABEL_UNKNOWN", "exploitation", text, table.unknown("exploitation", text)
+            )
     out = []
     for forms in singles:
         found = {codes_of[t] for t in forms if codes_of.get(t)}
@@ -187,8 +216,9 @@ def _forms(table: RowMapper, values: list[Any], layout: Layout, separator: str |
     return out
 
 
-def _ages(table: RowMapper, births: list[Any], ages: list[Any], years: list[Any],
-          layout: Layout) -> list[str]:  # fmt: skip
+def _ages(
+    table: RowMapper, births: list[Any], ages: list[Any], years: list[Any], layout: Layout
+) -> list[str]:
     """Age at the case's date from the birth date, or an age (or band) column; else _U."""
     out = []
     for birth, age, when in zip(births, ages, years, strict=True):
@@ -202,11 +232,18 @@ def _ages(table: RowMapper, births: list[Any], ages: list[Any], years: list[Any]
             out.append("Y_LT18" if int(text) < 18 else "Y_GE18")
         else:
             out.append(labels.age_code(text) or ("_U" if labels.age_band(text) is None else ""))
-    for band in sorted({a for a in ages if labels.age_band(text_of(a)) and not labels.age_code(
-            text_of(a))}, key=text_of):  # fmt: skip
+    for band in sorted(
+        {a for a in ages if labels.age_band(text_of(a)) and not labels.age_code(text_of(a))},
+        key=text_of,
+    ):
         mask = np.asarray([text_of(a) == text_of(band) for a in ages])
-        table.reject(mask, "AGE_BAND_STRADDLES", "age", text_of(band),
-                     f"The age band '{text_of(band)}' straddles 18: the person is neither a "
-                     "child nor an adult by it, and is not counted")  # fmt: skip
+        table.reject(
+            mask,
+            "AGE_BAND_STRADDLES",
+            "age",
+            text_of(band),
+            f"The age band '{text_of(band)}' straddles 18: the person is neither a "
+            "child nor an adult by it, and is not counted",
+        )
     del layout
     return out

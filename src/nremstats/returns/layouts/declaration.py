@@ -26,9 +26,9 @@ FIELDS = ("country", "year", "quarter", "indicator", *DIMENSIONS, "value", "defi
 TOP_KEYS = {
     "layout": str, "title": str, "provider": str, "compilation": bool, "formats": list,
     "sheet": str, "shape": str, "header": dict, "columns": dict, "breakdown": dict,
-    "ignore": list, "expect": dict, "labels": dict, "rules": dict, "fixed": dict,
-    "keep": dict, "period_from_name": str, "delimiter": str, "packed": dict, "flags": dict,
-    "extends": str, "cases": dict, "skip_rows": int, "fill_down": list, "across": dict,
+    "ignore": list, "expect": dict, "labels": dict, "rules": dict, "fixed": dict, "keep": dict,
+    "period_from_name": str, "delimiter": str, "packed": dict, "flags": dict, "extends": str,
+    "cases": dict, "skip_rows": int, "fill_down": list, "across": dict,
 }  # fmt: skip
 SHAPES = ("long", "packed", "wide", "cases")
 #: What a breakdown category may become: a dimension, every breakdown total, or skipped.
@@ -130,8 +130,10 @@ def load_layout(name_or_path: str | Path) -> Layout:
         path = codes.layouts_dir() / f"{text}.yaml"
         if not path.is_file():
             known = ", ".join(codes.layout_names())
-            raise LayoutFileError(f"--layout {text}: no such layout. Known layouts: {known}; "
-                                  "or give the path of a layout file.")  # fmt: skip
+            raise LayoutFileError(
+                f"--layout {text}: no such layout. Known layouts: {known}; "
+                "or give the path of a layout file."
+            )
     stat = path.stat() if path.is_file() else None
     if stat is None:
         return _parse(path)  # says it cannot be read
@@ -194,8 +196,11 @@ def _parse(path: Path) -> Layout:
         flags=_flags(data.get("flags") or {}, fail),
     )
     if layout.across:
-        layout.columns[layout.across["field"]] = {"column": ["(column)"], "codes": None,
-                                                  "optional": False}  # fmt: skip
+        layout.columns[layout.across["field"]] = {
+            "column": ["(column)"],
+            "codes": None,
+            "optional": False,
+        }
         layout.columns["value"] = {"column": ["(value)"], "codes": None, "optional": False}
     _check_fields(layout, fail)
     if "breakdown" in data:
@@ -212,9 +217,11 @@ def _parse(path: Path) -> Layout:
 def _check_fields(layout: Layout, fail: Any) -> None:
     """Where each field comes from: columns (a value column), cases, fixed, the file name."""
     if not layout.header_find:
-        layout.header_find = [spec["column"][0] for spec in layout.columns.values()
-                              if not spec.get("optional")
-                              and spec["column"][0] not in ("(column)", "(value)")]  # fmt: skip
+        layout.header_find = [
+            spec["column"][0]
+            for spec in layout.columns.values()
+            if not spec.get("optional") and spec["column"][0] not in ("(column)", "(value)")
+        ]
     if layout.shape != "cases" and "value" not in layout.columns:
         raise fail(("columns",), "columns.value is required.")
     if layout.shape == "cases":
@@ -230,8 +237,11 @@ def _extend(path: Path, data: dict[str, Any]) -> dict[str, Any]:
     import yaml
 
     name = str(data["extends"])
-    base_path = path.parent / f"{name}.yaml" if (path.parent / f"{name}.yaml").is_file() else (
-        codes.layouts_dir() / f"{name}.yaml")  # fmt: skip
+    base_path = (
+        path.parent / f"{name}.yaml"
+        if (path.parent / f"{name}.yaml").is_file()
+        else (codes.layouts_dir() / f"{name}.yaml")
+    )
     if not base_path.is_file():
         raise LayoutFileError(f"{path}: extends '{name}', which is not a known layout.")
     base = yaml.load(base_path.read_text(encoding="utf-8"), Loader=codes.yaml_loader())
@@ -242,8 +252,10 @@ def _extend(path: Path, data: dict[str, Any]) -> dict[str, Any]:
         if isinstance(base.get(key), dict) and isinstance(data.get(key), dict):
             merged[key] = {**base[key], **data[key]}
     if "labels" in base and "labels" in data:
-        merged["labels"] = {dim: {**base["labels"].get(dim, {}), **data["labels"].get(dim, {})}
-                            for dim in {*base["labels"], *data["labels"]}}  # fmt: skip
+        merged["labels"] = {
+            dim: {**base["labels"].get(dim, {}), **data["labels"].get(dim, {})}
+            for dim in {*base["labels"], *data["labels"]}
+        }
     return merged
 
 
@@ -313,8 +325,11 @@ def _columns(raw: dict[str, Any], fail: Any) -> dict[str, dict[str, Any]]:
         if spec.get("codes") not in (None, "iso3", "iso2"):
             raise fail(("columns", name, "codes"), "codes must be iso3 or iso2.")
         names = spec["column"] if isinstance(spec["column"], list) else [spec["column"]]
-        out[name] = {"column": [str(c) for c in names], "codes": spec.get("codes"),
-                     "optional": bool(spec.get("optional", False))}  # fmt: skip
+        out[name] = {
+            "column": [str(c) for c in names],
+            "codes": spec.get("codes"),
+            "optional": bool(spec.get("optional", False)),
+        }
     return out
 
 
@@ -367,8 +382,11 @@ def _breakdown(raw: dict[str, Any], fail: Any) -> dict[str, Any]:
         elif target == AS_TOTAL or target in DIMENSIONS:
             by[str(text)] = target
         else:
-            raise fail(("breakdown", "by", text), f"'{text}' must map to total, a dimension "
-                       "(sex, age, exploitation, citizenship) or {skip: reason}.")  # fmt: skip
+            raise fail(
+                ("breakdown", "by", text),
+                f"'{text}' must map to total, a dimension "
+                "(sex, age, exploitation, citizenship) or {skip: reason}.",
+            )
     return {"dimension": str(raw["dimension"]), "category": str(raw["category"]), "by": by}
 
 

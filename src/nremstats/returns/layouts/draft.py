@@ -124,8 +124,12 @@ def draft_layout(path: str, name: str | None = None) -> Draft:
     ]
     if sheet:
         lines.append(f'sheet: "{sheet}"')
-    lines += ["header:", f"  find: [{', '.join(_quote(found[f]) for f in found)}]",
-              f"  within: {head + 5}", "columns:"]  # fmt: skip
+    lines += [
+        "header:",
+        f"  find: [{', '.join(_quote(found[f]) for f in found)}]",
+        f"  within: {head + 5}",
+        "columns:",
+    ]
     for field_ in ("country", "year", *DIMS, "value"):
         if field_ in found:
             lines.append(f"  {field_}: {_quote(found[field_])}")

@@ -39,8 +39,7 @@ def locate_layout(source: Source, layout: Layout) -> Located:
             f"{', '.join(layout.header_find)} in the first {layout.header_within} rows of "
             f"{where}. Choose another layout (nremstats layouts) or fix the header."
         )
-        return Located(name, "layout", None, [finding("STRUCTURE_LAYOUT_MISMATCH", name,
-                                                       message)])  # fmt: skip
+        return Located(name, "layout", None, [finding("STRUCTURE_LAYOUT_MISMATCH", name, message)])
     sheet, rows = found
     head = layout.header_row([[text_of(c) for c in row] for row in rows[: layout.header_within]])
     assert head is not None
@@ -65,8 +64,14 @@ def locate_layout(source: Source, layout: Layout) -> Located:
             f"The {layout.name} layout needs the column(s) {', '.join(missing)}, not found in "
             f"the header row {head + 1}. Check that the file is a {layout.title} file."
         )
-        problem = finding("STRUCTURE_MISSING_COLUMN", name, message, sheet=sheet,
-                           cell=f"A{head + 1}", row=head + 1)  # fmt: skip
+        problem = finding(
+            "STRUCTURE_MISSING_COLUMN",
+            name,
+            message,
+            sheet=sheet,
+            cell=f"A{head + 1}",
+            row=head + 1,
+        )
         return Located(name, "layout", None, [problem], rows_seen=len(rows) - head - 1)
     period = _period_from_name(layout, name, resolved)
     if period is None:
@@ -74,8 +79,7 @@ def locate_layout(source: Source, layout: Layout) -> Located:
             f"{name}: the {layout.name} layout reads the period from the file name, which "
             f"does not match {layout.period_from_name!r}. Rename the file as it was published."
         )
-        return Located(name, "layout", None, [finding("STRUCTURE_LAYOUT_MISMATCH", name,
-                                                       message)])  # fmt: skip
+        return Located(name, "layout", None, [finding("STRUCTURE_LAYOUT_MISMATCH", name, message)])
     wanted = _wanted_columns(layout, resolved, position)
     findings = [
         finding(
@@ -86,7 +90,7 @@ def locate_layout(source: Source, layout: Layout) -> Located:
             cell=f"{sheet_letters.get(text, 'A')}{head + 1}",
             row=head + 1,
             text=text,
-        )  # fmt: skip
+        )
         for text in position
         if text and text not in wanted and text not in layout.ignore
     ]
@@ -123,9 +127,15 @@ def locate_layout(source: Source, layout: Layout) -> Located:
     return located
 
 
-def _locate_cases(layout: Layout, name: str, sheet: str | None, position: dict[str, int],
-                  body: list[list[Any]], numbers: np.ndarray,
-                  findings: list[Finding]) -> Located:  # fmt: skip
+def _locate_cases(
+    layout: Layout,
+    name: str,
+    sheet: str | None,
+    position: dict[str, int],
+    body: list[list[Any]],
+    numbers: np.ndarray,
+    findings: list[Finding],
+) -> Located:
     """Case records (one row per person) counted into observations: see
     :mod:`~nremstats.returns.layouts.cases`."""
     import pandas as pd
@@ -136,14 +146,19 @@ def _locate_cases(layout: Layout, name: str, sheet: str | None, position: dict[s
             f"not say: write a layout file with 'extends: {layout.name}' and "
             "'fixed: {country: ISO3}', and pass --layout FILE (docs/layouts.md)."
         )
-        return Located(name, "layout", None, [finding("STRUCTURE_LAYOUT_MISMATCH", name,
-                                                       message)])  # fmt: skip
+        return Located(name, "layout", None, [finding("STRUCTURE_LAYOUT_MISMATCH", name, message)])
     fields = [col for col in layout.cases.values() if isinstance(col, str) and col in position]
-    persons = [i for i, row in enumerate(body)  # a row numbered but empty is no case
-               if any(text_of(row[position[c]]).strip() for c in fields)]  # fmt: skip
+    persons = [
+        i
+        for i, row in enumerate(body)  # a row numbered but empty is no case
+        if any(text_of(row[position[c]]).strip() for c in fields)
+    ]
     body, numbers = [body[i] for i in persons], numbers[persons]
-    letters = {field: column_letter(position[col]) for field, col in layout.cases.items()
-               if isinstance(col, str) and col in position}  # fmt: skip
+    letters = {
+        field: column_letter(position[col])
+        for field, col in layout.cases.items()
+        if isinstance(col, str) and col in position
+    }
     letters.setdefault("value", letters.get("year", "A"))
     for field in ("obs_status", "lower", "upper", "definition"):
         letters.setdefault(field, letters["value"])  # mapping reads these record columns

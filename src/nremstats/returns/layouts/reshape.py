@@ -33,12 +33,15 @@ def header_names(layout: Layout, rows: list[list[Any]], head: int) -> list[str]:
             texts.append(last)
         levels.append(texts)
     width = max(len(level) for level in levels)
-    return [" - ".join(t for t in (lv[i] if i < len(lv) else "" for lv in levels) if t)
-            for i in range(width)]  # fmt: skip
+    return [
+        " - ".join(t for t in (lv[i] if i < len(lv) else "" for lv in levels) if t)
+        for i in range(width)
+    ]
 
 
-def unwide(layout: Layout, header: list[str], body: list[list[Any]], numbers: np.ndarray
-            ) -> tuple[list[str], list[list[Any]], np.ndarray, list[str]]:  # fmt: skip
+def unwide(
+    layout: Layout, header: list[str], body: list[list[Any]], numbers: np.ndarray
+) -> tuple[list[str], list[list[Any]], np.ndarray, list[str]]:
     """A table whose columns carry a dimension (``across``) as long rows: the other columns,
     the column's name and its value, one row per filled cell."""
     spec = layout.across
@@ -56,16 +59,19 @@ def unwide(layout: Layout, header: list[str], body: list[list[Any]], numbers: np
     return names, long_body, np.asarray(long_numbers, dtype=np.int64), letters
 
 
-def data_rows(layout: Layout, header: list[str], rows: list[list[Any]],
-          head: int) -> tuple[list[list[Any]], np.ndarray]:  # fmt: skip
+def data_rows(
+    layout: Layout, header: list[str], rows: list[list[Any]], head: int
+) -> tuple[list[list[Any]], np.ndarray]:
     """The filled data rows under the header (as wide as it) and their sheet rows; the
     ``fill_down`` columns' blank cells take the text above (hierarchical labels)."""
     width, first = len(header), head + max(1, layout.header_rows) + layout.skip_rows
     below = rows[first] if first < len(rows) else []
     if layout.labels_row and set(layout.labels_row) <= {text_of(c).strip() for c in below}:
         first += 1  # the row of labels under the field names
-    body = [row[:width] if len(row) >= width else [*row, *[""] * (width - len(row))]
-            for row in rows[first:]]  # fmt: skip
+    body = [
+        row[:width] if len(row) >= width else [*row, *[""] * (width - len(row))]
+        for row in rows[first:]
+    ]
     filled = [i for i, row in enumerate(body) if is_filled(row)]
     if len(filled) < len(body):
         body = [body[i] for i in filled]

@@ -35,8 +35,9 @@ class Problems:
         self.file, self.sheet = file, sheet
         self.groups: dict[tuple[str, str, str], dict[str, Any]] = {}
 
-    def add(self, rule: str, field: str, text: str, message: str, cells: list[str],
-            rows: list[int]) -> None:  # fmt: skip
+    def add(
+        self, rule: str, field: str, text: str, message: str, cells: list[str], rows: list[int]
+    ) -> None:
         group = self.groups.setdefault(
             (rule, field, text), {"message": message, "cells": [], "rows": []}
         )
@@ -96,8 +97,14 @@ class Column:
 class RowMapper:
     """Maps the columns of one foreign table to codes, rejecting rows with a finding."""
 
-    def __init__(self, layout: Layout, numbers: np.ndarray, letters: dict[str, str],
-                 problems: Problems, value_letters: list[str] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        layout: Layout,
+        numbers: np.ndarray,
+        letters: dict[str, str],
+        problems: Problems,
+        value_letters: list[str] | None = None,
+    ) -> None:
         self.layout, self.numbers, self.letters, self.problems = layout, numbers, letters, problems
         #: for a wide table, the column letter of each record's value
         self.value_letters = value_letters
@@ -122,12 +129,15 @@ class RowMapper:
             self.problems.add(rule, field, text, message, cells, rows)
             self.readable &= ~mask
 
-    def build(self, texts: dict[str, Column], resolved: dict[str, str],
-              period: dict[str, str]) -> dict[str, np.ndarray]:  # fmt: skip
+    def build(
+        self, texts: dict[str, Column], resolved: dict[str, str], period: dict[str, str]
+    ) -> dict[str, np.ndarray]:
         """The text fields of the records (codes where mapped, None where rejected)."""
         layout, size = self.layout, len(self.numbers)
-        out: dict[str, Any] = {f: np.full(size, layout.fixed.get(f, period.get(f)), dtype=object)
-                               for f in (*TEXT_FIELDS, "quarter")}  # fmt: skip
+        out: dict[str, Any] = {
+            f: np.full(size, layout.fixed.get(f, period.get(f)), dtype=object)
+            for f in (*TEXT_FIELDS, "quarter")
+        }
         provider = None if layout.provider == NATIONAL else layout.provider  # None: the country
         out["provider"] = np.full(size, provider, dtype=object)
         self._expected(texts)
@@ -188,8 +198,13 @@ class RowMapper:
             col = texts[column]
             for k, text in enumerate(col.texts):
                 if text not in values:
-                    self.reject(col.where(k), "LAYOUT_ROW_SKIPPED", "value", text,
-                                f"{reason.capitalize()} ({column} '{text}')")  # fmt: skip
+                    self.reject(
+                        col.where(k),
+                        "LAYOUT_ROW_SKIPPED",
+                        "value",
+                        text,
+                        f"{reason.capitalize()} ({column} '{text}')",
+                    )
 
     def _quarters(self, out: dict[str, Any]) -> None:
         """Sum the four quarters of a year into the year's figure, only when all four are
@@ -210,9 +225,14 @@ class RowMapper:
                 year = out["year"][rows[0]]
                 have = ", ".join(f"Q{q}" for q in present)
                 why = "not all exact numbers" if present == [1, 2, 3, 4] else f"only {have}"
-                self.reject(self._mask(rows), "QUARTERS_INCOMPLETE", "value", have,
-                            f"The figure for {year} comes by quarter ({why}): a year is the sum "
-                            "of its four quarters, so it is not stored")  # fmt: skip
+                self.reject(
+                    self._mask(rows),
+                    "QUARTERS_INCOMPLETE",
+                    "value",
+                    have,
+                    f"The figure for {year} comes by quarter ({why}): a year is the sum "
+                    "of its four quarters, so it is not stored",
+                )
                 continue
             order = [i for _, i in sorted(zip(quarters, rows, strict=True))]
             first = order[0]
@@ -233,9 +253,14 @@ class RowMapper:
             col = texts[column]
             for k, text in enumerate(col.texts):
                 if text != expected:
-                    self.reject(col.where(k), "LAYOUT_UNEXPECTED", "value", text,
-                                f"Column '{column}' holds '{text}' where the "
-                                f"{self.layout.name} layout expects '{expected}'")  # fmt: skip
+                    self.reject(
+                        col.where(k),
+                        "LAYOUT_UNEXPECTED",
+                        "value",
+                        text,
+                        f"Column '{column}' holds '{text}' where the "
+                        f"{self.layout.name} layout expects '{expected}'",
+                    )
 
     def _countries(self, column: Column, kind: str | None) -> np.ndarray:
         known = codes.country_codes()
@@ -253,9 +278,14 @@ class RowMapper:
             if code is None:
                 what = f"'{text}' is not" if text else "A blank country is not"
                 system = "alpha-2" if kind == "iso2" else "alpha-3"
-                self.reject(column.where(k), "COUNTRY_NOT_ISO3", "country", text,
-                            f"{what} an ISO 3166-1 {system} country code; a figure needs one "
-                            "reporting country")  # fmt: skip
+                self.reject(
+                    column.where(k),
+                    "COUNTRY_NOT_ISO3",
+                    "country",
+                    text,
+                    f"{what} an ISO 3166-1 {system} country code; a figure needs one "
+                    "reporting country",
+                )
         return column.map(mapping)
 
     def _mapped(self, dim: str, column: Column, rows: np.ndarray | None = None) -> np.ndarray:
@@ -276,10 +306,15 @@ class RowMapper:
                 band = labels.age_band(text) if dim == "age" else None
                 if band is not None:
                     high = "and over" if band[1] is None else f"to {band[1]}"
-                    self.reject(mask, "AGE_BAND_STRADDLES", dim, text,
-                                f"The age band '{text}' ({band[0]} {high}) straddles 18: it "
-                                "is neither children nor adults, and is never split by "
-                                "guess; ask for the figure in bands that stop at 17")  # fmt: skip
+                    self.reject(
+                        mask,
+                        "AGE_BAND_STRADDLES",
+                        dim,
+                        text,
+                        f"The age band '{text}' ({band[0]} {high}) straddles 18: it "
+                        "is neither children nor adults, and is never split by "
+                        "guess; ask for the figure in bands that stop at 17",
+                    )
                 else:
                     self.reject(mask, "LABEL_UNKNOWN", dim, text, self.unknown(dim, text))
         return column.map(mapping)
@@ -305,9 +340,14 @@ class RowMapper:
             rows = dimension.where(k)
             target = by.get(labels.fold(text))
             if target is None:
-                self.reject(rows, "LABEL_UNKNOWN", "value", text,
-                            f"Breakdown '{text}' (column {spec['dimension']}) is not declared "
-                            f"in {self.layout.path} under breakdown: by:")  # fmt: skip
+                self.reject(
+                    rows,
+                    "LABEL_UNKNOWN",
+                    "value",
+                    text,
+                    f"Breakdown '{text}' (column {spec['dimension']}) is not declared "
+                    f"in {self.layout.path} under breakdown: by:",
+                )
             elif isinstance(target, dict):
                 self.reject(rows, "LAYOUT_ROW_SKIPPED", "value", text, target["skip"].capitalize())
             elif target == AS_TOTAL:
