@@ -1,12 +1,13 @@
-"""The entry point: the app with every panel's commands registered on it."""
+"""The entry point: the app, with the commands of each help panel added in the order
+``--help`` shows them."""
 
 from __future__ import annotations
 
 from nremstats.cli import publish, returns, store
 from nremstats.cli.app import app
 
-#: The modules whose commands are registered on :data:`app` (by importing them).
-PANELS = (returns, store, publish)
+for panel in (returns, store, publish):
+    app.add_typer(panel.commands)
 
 
 def main() -> None:

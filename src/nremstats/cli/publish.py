@@ -9,15 +9,19 @@ from typing import Annotated
 
 import typer
 
-from nremstats.cli.app import PreferOption, StoreOption, SuppressOption, app, guarded
+from nremstats.cli.app import PreferOption, StoreOption, SuppressOption, guarded
 
 AsOfOption = Annotated[
     str | None,
     typer.Option("--as-of", help="A past state: a submission id, or an ISO 8601 date/time."),
 ]
 
+PANEL = "Publish"
+#: The commands of this panel, added to the app by :mod:`nremstats.cli.main`.
+commands = typer.Typer()
 
-@app.command(rich_help_panel="Publish")
+
+@commands.command(rich_help_panel=PANEL)
 @guarded
 def export(
     indicator: Annotated[
@@ -98,7 +102,7 @@ class PublicationFormat(StrEnum):
     json = "json"
 
 
-@app.command(name="report", rich_help_panel="Publish")
+@commands.command(name="report", rich_help_panel=PANEL)
 @guarded
 def report_command(
     years: Annotated[str, typer.Option("--years", help="A year or a range: 2019-2023.")],
@@ -158,7 +162,7 @@ def report_command(
     )
 
 
-@app.command(name="chart", rich_help_panel="Publish")
+@commands.command(name="chart", rich_help_panel=PANEL)
 @guarded
 def chart_command(
     indicator: Annotated[str, typer.Option("--indicator", help="Indicator code to draw.")],

@@ -23,9 +23,12 @@ from nremstats.cli.app import (
     StrictOption,
     TableFormat,
     TableFormatOption,
-    app,
     guarded,
 )
+
+PANEL = "Returns"
+#: The commands of this panel, added to the app by :mod:`nremstats.cli.main`.
+commands = typer.Typer()
 
 
 class Lang(StrEnum):
@@ -34,7 +37,7 @@ class Lang(StrEnum):
     es = "es"
 
 
-@app.command(rich_help_panel="Returns")
+@commands.command(rich_help_panel=PANEL)
 @guarded
 def template(
     country: Annotated[str, typer.Option("--country", help="ISO 3166 alpha-3 code, e.g. NLD.")],
@@ -53,7 +56,7 @@ def template(
     render.message(f"Wrote {output} ({country.upper()} {year}, {lang.value}).")
 
 
-@app.command(rich_help_panel="Returns")
+@commands.command(rich_help_panel=PANEL)
 @guarded
 def validate(
     files: FilesArgument,
@@ -97,7 +100,7 @@ def validate(
     raise typer.Exit(run.exit_code(strict))
 
 
-@app.command(rich_help_panel="Returns")
+@commands.command(rich_help_panel=PANEL)
 @guarded
 def ingest(
     files: FilesArgument,
@@ -137,7 +140,7 @@ def ingest(
     raise typer.Exit(run.exit_code(strict))
 
 
-@app.command(rich_help_panel="Returns")
+@commands.command(rich_help_panel=PANEL)
 @guarded
 def layouts(fmt: TableFormatOption = TableFormat.text) -> None:
     """List the foreign layouts nremstats reads (for --layout), with their providers.
@@ -153,7 +156,7 @@ def layouts(fmt: TableFormatOption = TableFormat.text) -> None:
     render.print_rows(rows, "layouts", fmt.value, {"layouts": records})
 
 
-@app.command(name="map", rich_help_panel="Returns")
+@commands.command(name="map", rich_help_panel=PANEL)
 @guarded
 def map_command(
     file: Annotated[Path, typer.Argument(help="A workbook or CSV of an unknown layout.")],
@@ -179,7 +182,7 @@ def map_command(
         render.message(f"Wrote the draft layout {output}: check it, then --layout {output}.")
 
 
-@app.command(rich_help_panel="Returns")
+@commands.command(rich_help_panel=PANEL)
 @guarded
 def demo() -> None:
     """Run the whole pipeline on the bundled sample returns and print a comparison table.

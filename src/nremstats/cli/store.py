@@ -13,12 +13,15 @@ from nremstats.cli.app import (
     TableFormat,
     TableFormatOption,
     YearOption,
-    app,
     guarded,
 )
 
+PANEL = "Store"
+#: The commands of this panel, added to the app by :mod:`nremstats.cli.main`.
+commands = typer.Typer()
 
-@app.command(rich_help_panel="Store")
+
+@commands.command(rich_help_panel=PANEL)
 @guarded
 def status(
     year: YearOption = None,
@@ -37,7 +40,7 @@ def status(
     render.print_rows(result.rows(), "coverage (provider:status)", fmt.value, result.to_dict())
 
 
-@app.command(rich_help_panel="Store")
+@commands.command(rich_help_panel=PANEL)
 @guarded
 def history(
     country: Annotated[str, typer.Argument(help="ISO 3166 alpha-3 code.")],
@@ -61,7 +64,7 @@ def history(
     render.print_rows(rows, f"history of {country.upper()}", fmt.value, {"submissions": subs})
 
 
-@app.command(rich_help_panel="Store")
+@commands.command(rich_help_panel=PANEL)
 @guarded
 def diff(
     country: Annotated[str, typer.Argument(help="ISO 3166 alpha-3 code.")],
@@ -99,7 +102,7 @@ def diff(
     render.print_rows(rows, title, fmt.value, result.to_dict())
 
 
-@app.command(rich_help_panel="Store")
+@commands.command(rich_help_panel=PANEL)
 @guarded
 def verify(
     repair: Annotated[
@@ -139,7 +142,7 @@ def verify(
     raise typer.Exit(0 if result.ok else 1)
 
 
-@app.command(rich_help_panel="Store")
+@commands.command(rich_help_panel=PANEL)
 @guarded
 def compact(store: StoreOption = None) -> None:
     """Rewrite the current observations as one sorted Parquet file, for fast tables at scale.

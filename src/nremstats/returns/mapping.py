@@ -193,8 +193,8 @@ def _years(frame: pd.DataFrame, out: _Findings, skip: pd.Series | None = None) -
     positions, distinct = pd.factorize(frame["year"].astype("string").str.strip())
     numbers = np.array([int(t[:4]) if YEAR.match(t) else -1 for t in distinct] + [-1])
     years = numbers[np.where(positions < 0, len(distinct), positions)]
-    report = years < 0 if skip is None else (years < 0) & ~skip.to_numpy()
-    for idx in frame.index[report]:
+    unread = years < 0 if skip is None else (years < 0) & ~skip.to_numpy()
+    for idx in frame.index[unread]:
         record = frame.loc[idx].to_dict()
         out.add(
             "YEAR_RANGE",

@@ -71,12 +71,12 @@ class VerifyResult:
         }
 
 
-def _check_marker(store: Store, report: VerifyResult) -> None:
+def _check_marker(store: Store, result: VerifyResult) -> None:
     path = store.path / MARKER
     try:
         marker = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        report.problems.append(
+        result.problems.append(
             Problem(
                 "error",
                 str(path),
@@ -88,7 +88,7 @@ def _check_marker(store: Store, report: VerifyResult) -> None:
         )
         return
     if marker.get("format") != FORMAT or marker.get("format_version") != FORMAT_VERSION:
-        report.problems.append(
+        result.problems.append(
             Problem(
                 "error",
                 str(path),
@@ -99,7 +99,7 @@ def _check_marker(store: Store, report: VerifyResult) -> None:
         )
 
 
-def _check_data(store: Store, subs: list[Submission], report: VerifyResult) -> None:
+def _check_data(store: Store, subs: list[Submission], result: VerifyResult) -> None:
     """Check one data file against the submissions stored in it (one, or the country-years
     of one agency compilation)."""
     import pyarrow.parquet as pq
@@ -113,7 +113,7 @@ def _check_data(store: Store, subs: list[Submission], report: VerifyResult) -> N
     )
 
     def problem(text: str) -> None:
-        report.problems.append(Problem("error", str(path), text, fix, first.submission_id))
+        result.problems.append(Problem("error", str(path), text, fix, first.submission_id))
 
     if not path.is_file():
         problem("the file is missing")
@@ -134,7 +134,7 @@ def _check_data(store: Store, subs: list[Submission], report: VerifyResult) -> N
         problem("its sha256 differs from the one recorded when it was written")
     findings = store.path / "findings" / f"{first.stem}.json"
     if not findings.is_file():
-        report.problems.append(
+        result.problems.append(
             Problem(
                 "warning",
                 str(findings),
@@ -159,7 +159,7 @@ def _debris(store: Store, known: set[str], compact_files: set[str]) -> list[Path
     return found
 
 
-def _check_compacted(store: Store, entry: dict[str, Any], report: VerifyResult) -> None:
+def _check_compacted(store: Store, entry: dict[str, Any], result: VerifyResult) -> None:
     import pyarrow.parquet as pq
 
     fix = "run 'nremstats verify --repair' to rebuild it (the per-submission files are intact)"
@@ -174,15 +174,15 @@ def _check_compacted(store: Store, entry: dict[str, Any], report: VerifyResult) 
         except Exception as exc:  # missing or damaged
             problems = [f"the compacted file is missing or unreadable ({exc})"]
         for text in problems:
-            report.problems.append(Problem("error", str(path), text, fix, kind="compacted"))
+            result.problems.append(Problem("error", str(path), text, fix, kind="compacted"))
 
 
-def _check_head(store: Store, report: VerifyResult) -> None:
+def _check_head(store: Store, result: VerifyResult) -> None:
     """The head hint must describe the manifest (readers ignore a hint that does not)."""
     path = store.path / MANIFEST
     expected = head_of(store.manifest(), path.stat().st_size) if path.is_file() else None
     if expected is not None and store.head() != expected:
-        report.problems.append(
+        result.problems.append(
             Problem(
                 "warning",
                 str(store.path / HEAD),
@@ -199,12 +199,12 @@ def verify_store(store: Store, repair: bool = False) -> VerifyResult:
 
     Returns a :class:`VerifyResult`; raises only for a store path that is not a folder.
     """
-    report = VerifyResult(store=str(store.path))
-    _check_marker(store, report)
+    result = VerifyResult(store=str(store.path))
+    _check_marker(store, result)
     try:
         subs = store.submissions()
     except Exception as exc:
-        report.problems.append(
+        result.problems.append(
             Problem(
                 "error",
                 str(store.path / MANIFEST),
@@ -213,23 +213,23 @@ def verify_store(store: Store, repair: bool = False) -> VerifyResult:
                 kind="manifest",
             )
         )
-        return report
-    report.submissions = len(subs)
+        return result
+    result.submissions = len(subs)
     by_stem: dict[str, list[Submission]] = {}
     for sub in subs:
         by_stem.setdefault(sub.stem, []).append(sub)
     for group in by_stem.values():
-        _check_data(store, group, report)
+        _check_data(store, group, result)
     compacted = store.manifest().get("compacted")
     if compacted:
-        _check_compacted(store, compacted, report)
-    _check_head(store, report)
+        _check_compacted(store, compacted, result)
+    _check_head(store, result)
     compact_files: set[str] = set()
     if compacted:
         compact_files = {compacted["file"], compacted["totals_file"]}
         compact_files |= set(compacted.get("previous", ()))
     for path in _debris(store, set(by_stem), compact_files):
-        report.problems.append(
+        result.problems.append(
             Problem(
                 "warning",
                 str(path),
@@ -238,27 +238,27 @@ def verify_store(store: Store, repair: bool = False) -> VerifyResult:
                 kind="debris",
             )
         )
-    if repair and report.problems:
-        _repair(store, report)
+    if repair and result.problems:
+        _repair(store, result)
         after = verify_store(store)
-        after.repaired = report.repaired
+        after.repaired = result.repaired
         return after
-    return report
+    return result
 
 
-def _repair(store: Store, report: VerifyResult) -> None:
+def _repair(store: Store, result: VerifyResult) -> None:
     with store.lock():
-        if any(p.kind == "marker" for p in report.problems):
+        if any(p.kind == "marker" for p in result.problems):
             write_json(store.path / MARKER, MARKER_CONTENT)
-            report.repaired.append(f"rewrote {MARKER}")
+            result.repaired.append(f"rewrote {MARKER}")
         broken_ids = {
-            p.submission_id for p in report.problems if p.severity == "error" and p.submission_id
+            p.submission_id for p in result.problems if p.severity == "error" and p.submission_id
         }
         subs = store.submissions()
         stems = {s.stem for s in subs if s.submission_id in broken_ids}
         broken = {s.submission_id for s in subs if s.stem in stems}  # with their file-mates
         compacted = store.manifest().get("compacted")
-        rebuild = any(p.kind == "compacted" for p in report.problems)
+        rebuild = any(p.kind == "compacted" for p in result.problems)
         if broken:
             quarantine = store.path / "quarantine"
             quarantine.mkdir(exist_ok=True)
@@ -270,7 +270,7 @@ def _repair(store: Store, report: VerifyResult) -> None:
             kept = [s for s in subs if s.submission_id not in broken]
             rebuild |= bool(compacted and broken & set(compacted["submissions"]))
             store.write_manifest(kept, None if rebuild else compacted)
-            report.repaired += [
+            result.repaired += [
                 f"dropped broken submission {s} (files in quarantine/)" for s in sorted(broken)
             ]
         if rebuild and compacted:
@@ -279,12 +279,12 @@ def _repair(store: Store, report: VerifyResult) -> None:
                 old = store.path / compacted[key]
                 if entry and entry[key] != compacted[key] and old.exists():
                     old.unlink()
-            report.repaired.append("rebuilt the compacted file")
-        elif not broken and any(p.kind == "head" for p in report.problems):
+            result.repaired.append("rebuilt the compacted file")
+        elif not broken and any(p.kind == "head" for p in result.problems):
             store.write_manifest(store.submissions(), compacted)  # same manifest, new hint
-            report.repaired.append("rewrote the head hint")
-        for problem in report.problems:
+            result.repaired.append("rewrote the head hint")
+        for problem in result.problems:
             path = Path(problem.path)
             if problem.kind == "debris" and path.exists():
                 path.unlink()
-                report.repaired.append(f"removed debris {path.name}")
+                result.repaired.append(f"removed debris {path.name}")
