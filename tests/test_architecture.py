@@ -256,3 +256,14 @@ def test_subpackage_inits_import_nothing():
         if path.name == "__init__.py" and name != "nremstats":
             body = [n for n in tree.body if not isinstance(n, ast.Expr)]
             assert body == [], f"{name} does more than hold a docstring"
+
+
+def test_the_readme_draws_the_layers_in_the_stated_order():
+    readme = (PACKAGE.parent.parent / "README.md").read_text(encoding="utf-8")
+    design = readme.split("## Design", 1)[1].split("```text", 1)[1].split("```", 1)[0]
+    drawn = [
+        {name.strip() for name in re.split(r"\s{2,}", line)[0].split(",")}
+        for line in design.splitlines()
+        if line.strip() and not line[0].isspace()
+    ]
+    assert drawn == layers()
