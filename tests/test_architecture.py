@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 
 import nremstats
+from tests.conftest import ROOT
 
 PACKAGE = Path(nremstats.__file__).resolve().parent
 MAX_LINES = 600
@@ -259,7 +260,7 @@ def test_subpackage_inits_import_nothing():
 
 
 def test_the_readme_draws_the_layers_in_the_stated_order():
-    readme = (PACKAGE.parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
     design = readme.split("## Design", 1)[1].split("```text", 1)[1].split("```", 1)[0]
     drawn = [
         {name.strip() for name in re.split(r"\s{2,}", line)[0].split(",")}
