@@ -35,7 +35,7 @@ def floor(path: Path) -> int:
 
 
 def ours(path: Path) -> int:
-    from nremstats.returns.pipeline import ingest_files
+    from nremstats.ingest import ingest_files
 
     store = Path(tempfile.mkdtemp(prefix="nremstats-bench-"))
     try:

@@ -37,7 +37,8 @@ DIMS = ["sex", "age", "exploitation", "citizenship"]
 
 def ours(fmt: str):
     def run(path: Path) -> None:
-        from nremstats.publish.publication import build_report, write_report
+        from nremstats.publish.publication import build_report
+        from nremstats.publish.report import write_report
         from nremstats.store.store import open_store
 
         publication = build_report(open_store(path), YEARS)

@@ -72,7 +72,7 @@ def paired(a: list[str], b: list[str], reps: int) -> tuple[float, float]:
 def in_process(files: list[Path], reps: int) -> tuple[float, float]:
     import python_calamine
 
-    from nremstats.returns.pipeline import ingest_files
+    from nremstats.ingest import ingest_files
 
     def bare() -> None:
         for path in files:

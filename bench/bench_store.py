@@ -78,7 +78,8 @@ ORDER BY country, years, provider
 def build(path: Path, countries: int, years: int) -> None:
     import pycountry
 
-    from nremstats.store.store import Store, Submission, now_iso
+    from nremstats.store.manifest import Submission, now_iso
+    from nremstats.store.store import Store
 
     store = Store(path)
     store.initialise()

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
 
-from nremstats.template.grid import fill_return, metadata_rows, write_template
+from nremstats.template.grid import metadata_rows
+from nremstats.template.workbook import fill_return, write_template
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "sample_data"

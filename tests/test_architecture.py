@@ -268,3 +268,16 @@ def test_the_readme_draws_the_layers_in_the_stated_order():
         if line.strip() and not line[0].isspace()
     ]
     assert drawn == layers()
+
+
+def test_benchmarks_and_scripts_import_what_the_package_has():
+    """bench/ and scripts/ are run by hand, not by the tests: their imports are checked here."""
+    import importlib
+
+    missing = []
+    for path in sorted([*ROOT.glob("bench/*.py"), *ROOT.glob("scripts/*.py")]):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for line, target, names in imported(path.stem, tree):
+            module = importlib.import_module(target)
+            missing += [f"{path.name}:{line} {target}.{n}" for n in names if not hasattr(module, n)]
+    assert missing == []
