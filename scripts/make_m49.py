@@ -3,7 +3,7 @@
 The countries' M49 numeric codes and intermediate regions come from the data file of the
 country_converter package (``pip install country_converter``, GPL-3.0 code, data from the UN
 Statistics Division's M49 page); the region and sub-region above each intermediate region are
-M49's own, written below. tests/test_aggregates.py checks the result against the region and
+M49's own, written below. tests/publish/test_aggregates.py checks the result against the region and
 sub-region the UNODC GLOTIP export gives for every country it covers.
 
 Usage:  python scripts/make_m49.py [path/to/country_data.tsv]

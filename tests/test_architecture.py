@@ -39,12 +39,13 @@ def imported(name: str, tree: ast.Module) -> list[tuple[int, str, list[str]]]:
     known = modules()
     out = []
     for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            raise AssertionError(f"{name}:{node.lineno}: a relative import (write it absolute)")
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.startswith("nremstats"):
                     out.append((node.lineno, alias.name, []))
         elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("nremstats"):
-            assert node.level == 0, f"{name}: a relative import at line {node.lineno}"
             base = node.module or ""
             names = [alias.name for alias in node.names]
             submodules = [f"{base}.{n}" for n in names if f"{base}.{n}" in known]
@@ -125,16 +126,41 @@ def test_layers_are_stated_and_cover_every_subpackage():
 
 
 def test_each_layer_imports_only_itself_and_the_layers_before_it():
-    wrong = []
-    for name, (_, tree) in modules().items():
-        mine = layer_of(name)
-        if mine is None:
-            continue
-        for line, target, _ in imported(name, tree):
-            theirs = layer_of(target)
-            if theirs is not None and theirs > mine:
-                wrong.append(f"{name}:{line} imports {target}")
+    wrong = [place for name, (_, tree) in modules().items() for place in upward(name, tree)]
     assert wrong == []
+
+
+def test_the_test_sees_an_import_against_the_layers():
+    tree = ast.parse(
+        "from nremstats.core.model import DIMENSIONS\n"
+        "from nremstats import __version__\n"
+        "def f():\n"
+        "    from nremstats.store.store import open_store\n"
+        "    from nremstats import open_store as facade\n"
+    )
+    assert upward("nremstats.returns.example", tree) == [
+        "nremstats.returns.example:4 imports nremstats.store.store",
+        "nremstats.returns.example:5 imports nremstats.open_store (through the facade)",
+    ]
+
+
+def upward(name: str, tree: ast.Module) -> list[str]:
+    """The imports of a module against the layers: of a later layer, or of anything but the
+    version through the package's facade (which would hide the layer it comes from)."""
+    mine = layer_of(name)
+    wrong = []
+    for line, target, names in imported(name, tree):
+        if target == "nremstats":
+            wrong += [
+                f"{name}:{line} imports nremstats.{n} (through the facade)"
+                for n in names
+                if n != "__version__"
+            ]
+            continue
+        theirs = layer_of(target)
+        if mine is not None and theirs is not None and theirs > mine:
+            wrong.append(f"{name}:{line} imports {target}")
+    return wrong
 
 
 def test_no_private_name_used_across_modules():
@@ -249,14 +275,46 @@ def test_findings_are_made_by_one_factory_and_ranked_in_one_place():
                 ranked.append(f"{name}:{line}")
     assert {m.rsplit(":", 1)[0] for m in made} == {"nremstats.core.findings"}
     assert ranked == []  # the ranking is derived from SEVERITIES, in core.findings
+    listed = [
+        f"{name}:{line}"
+        for name, (_, tree) in modules().items()
+        for line, values, node in literals(tree)
+        if not isinstance(node, ast.Dict) and values == {"error", "warning", "info"}
+    ]
+    assert {place.rsplit(":", 1)[0] for place in listed} == {"nremstats.core.findings"}
+
+
+def test_fmt_skip_only_on_tables_of_data():
+    """``# fmt: skip`` is for a literal table (a collection of constants) that reads better
+    laid out by hand; any other statement is left to the formatter."""
+    wrong = []
+    for path in sorted([*PACKAGE.rglob("*.py"), *ROOT.glob("tests/**/*.py")]):
+        text = path.read_text(encoding="utf-8")
+        ends = {
+            node.end_lineno: node
+            for node in ast.walk(ast.parse(text))
+            if isinstance(node, ast.List | ast.Tuple | ast.Dict | ast.Set)
+        }
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.rstrip().endswith("# fmt: skip") and not is_table(ends.get(number)):
+                wrong.append(f"{path.relative_to(ROOT)}:{number}")
+    assert wrong == []
+
+
+def is_table(node: ast.AST | None) -> bool:
+    if node is None:
+        return False
+    items = [*node.keys, *node.values] if isinstance(node, ast.Dict) else node.elts
+    simple = (ast.Constant, ast.Name, ast.Attribute, ast.Starred)
+    return len(items) >= 6 and all(isinstance(item, simple) for item in items)
 
 
 def test_subpackage_inits_import_nothing():
     """``--help`` stays fast when importing a subpackage costs nothing."""
     for name, (path, tree) in modules().items():
         if path.name == "__init__.py" and name != "nremstats":
-            body = [n for n in tree.body if not isinstance(n, ast.Expr)]
-            assert body == [], f"{name} does more than hold a docstring"
+            assert ast.get_docstring(tree), f"{name} says nothing of its stage"
+            assert len(tree.body) == 1, f"{name} does more than hold a docstring"
 
 
 def test_the_readme_draws_the_layers_in_the_stated_order():

@@ -243,3 +243,10 @@ def test_validate_compares_with_an_existing_store(tmp_path, monkeypatch):
     assert "PLAUSIBILITY_YEAR_CHANGE" in result.stdout
     missing = invoke("validate", str(second), "--store", str(tmp_path / "nowhere"))
     assert missing.exit_code == 2
+
+
+def test_report_formats_offered_are_the_ones_written():
+    from nremstats.cli.publish import PublicationFormat
+    from nremstats.publish.report import FORMATS
+
+    assert [f.value for f in PublicationFormat] == list(FORMATS)

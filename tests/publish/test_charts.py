@@ -7,7 +7,7 @@ import io
 import pytest
 
 from nremstats.core.errors import OptionError
-from nremstats.publish.charts import composition_chart, render, trend_chart
+from nremstats.publish.charts import chart_bytes, composition_chart, trend_chart
 from nremstats.publish.shares import Share, ShareTable, share_specs
 from nremstats.publish.tables import ComparisonTable, TableCell
 from tests.conftest import invoke
@@ -114,14 +114,14 @@ def test_render_png_and_svg_deterministic():
     from PIL import Image
 
     chart = trend_chart(_table())
-    png = render(chart, "png")
+    png = chart_bytes(chart, "png")
     assert Image.open(io.BytesIO(png)).size[0] > 600
-    svg = render(trend_chart(_table()), "svg")
+    svg = chart_bytes(trend_chart(_table()), "svg")
     assert svg.startswith(b"<?xml") and b"<svg" in svg
-    assert svg == render(trend_chart(_table()), "svg")  # the same figures, the same bytes
+    assert svg == chart_bytes(trend_chart(_table()), "svg")  # the same figures, the same bytes
     assert b"Netherlands" in svg  # text stays text
     with pytest.raises(OptionError):
-        render(chart, "pdf")
+        chart_bytes(chart, "pdf")
 
 
 def test_chart_command(sample_store, tmp_path):

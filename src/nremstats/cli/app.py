@@ -33,7 +33,7 @@ _state = {"debug": False}
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class ReportFormat(StrEnum):
+class ResultFormat(StrEnum):
     text = "text"
     json = "json"
     junit = "junit"
@@ -51,7 +51,7 @@ StoreOption = Annotated[
 ]
 FilesArgument = Annotated[list[Path], typer.Argument(help="Returns: .xlsx templates or .csv.")]
 StrictOption = Annotated[bool, typer.Option("--strict", help="Exit 1 on warnings too.")]
-FormatOption = Annotated[ReportFormat, typer.Option("--format", help="Report format.")]
+FormatOption = Annotated[ResultFormat, typer.Option("--format", help="Report format.")]
 RulesOption = Annotated[
     Path | None,
     typer.Option(

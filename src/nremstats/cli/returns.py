@@ -17,7 +17,7 @@ from nremstats.cli.app import (
     LayoutOption,
     LimitOption,
     QuietOption,
-    ReportFormat,
+    ResultFormat,
     RulesOption,
     StoreOption,
     StrictOption,
@@ -60,7 +60,7 @@ def template(
 @guarded
 def validate(
     files: FilesArgument,
-    fmt: FormatOption = ReportFormat.text,
+    fmt: FormatOption = ResultFormat.text,
     feedback: Annotated[
         Path | None,
         typer.Option("--feedback", help="Folder for feedback workbooks (one per xlsx return)."),
@@ -105,7 +105,7 @@ def validate(
 def ingest(
     files: FilesArgument,
     store: StoreOption = None,
-    fmt: FormatOption = ReportFormat.text,
+    fmt: FormatOption = ResultFormat.text,
     rules: RulesOption = None,
     strict: StrictOption = False,
     quiet: QuietOption = False,

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from nremstats.cli.app import (
-    ReportFormat,
+    ResultFormat,
     StoreOption,
     TableFormat,
     TableFormatOption,
@@ -108,8 +108,8 @@ def verify(
     repair: Annotated[
         bool, typer.Option("--repair", help="Remove debris; quarantine broken submissions.")
     ] = False,
-    fmt: Annotated[ReportFormat, typer.Option("--format", help="text or json.")] = (
-        ReportFormat.text
+    fmt: Annotated[ResultFormat, typer.Option("--format", help="text or json.")] = (
+        ResultFormat.text
     ),
     store: StoreOption = None,
 ) -> None:

@@ -4,7 +4,7 @@ Every error carries a message that names the place (file, sheet, cell, line) and
 do. The CLI maps :class:`UsageError` and its subclasses to exit code 2; anything that is not
 an :class:`NremstatsError` is a bug (exit 3).
 
-Data problems inside a return are *not* errors: they are :class:`~nremstats.core.model.Finding`
+Data problems inside a return are *not* errors: they are :class:`~nremstats.core.findings.Finding`
 objects, returned as data.
 """
 

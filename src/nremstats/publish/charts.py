@@ -368,7 +368,7 @@ def check_output(path: Path) -> str:
     return fmt
 
 
-def render(chart: Chart, fmt: str) -> bytes:
+def chart_bytes(chart: Chart, fmt: str) -> bytes:
     """The chart as PNG or SVG bytes (the same chart gives the same bytes)."""
     import matplotlib
 
@@ -387,4 +387,4 @@ def write_chart(chart: Chart, path: Path) -> None:
     Raises:
         OptionError: another suffix.
     """
-    write_bytes(path, render(chart, check_output(path)))
+    write_bytes(path, chart_bytes(chart, check_output(path)))

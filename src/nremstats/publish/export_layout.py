@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from nremstats.core import codes
 from nremstats.core.errors import OptionError
-from nremstats.core.model import DIMENSIONS
+from nremstats.core.model import CODED_FIELDS, TOTAL
 from nremstats.publish.tables import status_mark
 from nremstats.returns.layouts.declaration import Layout, load_layout
 
@@ -83,7 +83,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 def to_glotip(frame: pd.DataFrame, layout: Layout) -> LayoutExport:
     """Long rows in the GLOTIP export's 13 columns (header first, no preamble)."""
-    inverse = {dim: _inverse(layout, dim) for dim in ("indicator", *DIMENSIONS)}
+    inverse = {dim: _inverse(layout, dim) for dim in CODED_FIELDS}
     result = LayoutExport(layout.name, 0, "")
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -96,15 +96,15 @@ def to_glotip(frame: pd.DataFrame, layout: Layout) -> LayoutExport:
             result.leave_out(["not applicable (M), which GLOTIP cannot write"])
             continue
         exploitation, citizenship = r["exploitation"], r["citizenship"]
-        if exploitation != "_T" and citizenship != "_T":
+        if exploitation != TOTAL and citizenship != TOTAL:
             result.leave_out(["form of exploitation by citizenship"])
             continue
-        if exploitation != "_T":
+        if exploitation != TOTAL:
             dimension, category = (
                 "by form of exploitation",
                 inverse["exploitation"].get(exploitation),
             )
-        elif citizenship != "_T":
+        elif citizenship != TOTAL:
             dimension = "by citizenship"
             category = inverse["citizenship"].get(citizenship) or codes.country_name(citizenship)
         else:
@@ -118,7 +118,7 @@ def to_glotip(frame: pd.DataFrame, layout: Layout) -> LayoutExport:
         if category is None:
             missing.append(
                 f"exploitation {exploitation}"
-                if exploitation != "_T"
+                if exploitation != TOTAL
                 else f"citizenship {citizenship}"
             )
         if missing:

@@ -15,7 +15,7 @@ from typing import Any
 
 from nremstats.core import codes
 from nremstats.core.files import write_bytes
-from nremstats.publish.charts import composition_chart, render, trend_chart
+from nremstats.publish.charts import chart_bytes, composition_chart, trend_chart
 from nremstats.publish.publication import AUDIT_KEYS, SHARE_NOTE, SUBMISSION_KEYS, Publication
 from nremstats.publish.shares import ShareTable
 from nremstats.publish.tables import LEGEND, ComparisonTable
@@ -67,7 +67,7 @@ def _table(header: list[Any], rows: list[list[Any]], numeric_from: int = 0) -> s
 
 
 def _figure(chart: Any) -> str:
-    data = base64.b64encode(render(chart, "svg")).decode("ascii")
+    data = base64.b64encode(chart_bytes(chart, "svg")).decode("ascii")
     chart.figure.clear()
     return (
         f'<figure><img src="data:image/svg+xml;base64,{data}" alt="{escape(chart.alt)}">'

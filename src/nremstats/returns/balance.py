@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from nremstats.core import codes
 from nremstats.core.findings import Finding, finding
-from nremstats.core.model import DIMENSIONS, KEY_COLUMNS
+from nremstats.core.model import DIMENSIONS, KEY_COLUMNS, TOTAL
 from nremstats.returns.located import Located
 from nremstats.returns.rules import RuleSet
 
@@ -228,9 +228,9 @@ def _finding(
         what = f"the total {whole} is more than its parts {label}, which add up to {summed}"
         fix = "Report the rest as unknown (_U) if that is what it is."
     dim = spec["dim"]
-    within = ", ".join(f"{d} {total[d]}" for d in DIMENSIONS if total[d] != "_T" and d != dim)
+    within = ", ".join(f"{d} {total[d]}" for d in DIMENSIONS if total[d] != TOTAL and d != dim)
     where = f"{total['country']} {total['indicator']} {total['year']}"
-    if total[dim] != "_T":
+    if total[dim] != TOTAL:
         within = ", ".join(filter(None, [f"{dim} {total[dim]}", within]))
     where += f" ({within})" if within else ""
     cells = places.part_cells(group)

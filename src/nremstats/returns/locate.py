@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from nremstats.core import codes
 from nremstats.core.findings import finding
+from nremstats.core.model import TOTAL
 from nremstats.returns.located import (
     OPTIONAL_CSV,
     REQUIRED_CSV,
@@ -22,7 +23,13 @@ from nremstats.returns.located import (
     constant_column,
 )
 from nremstats.returns.read import Source
-from nremstats.template import grid as template
+from nremstats.template.grid import (
+    MARKER_PREFIX,
+    METADATA_MARKER,
+    GridLayout,
+    metadata_rows,
+    sheet_layouts,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -185,7 +192,7 @@ def _marked_sheets(source: Source) -> dict[str, str]:
     marked = {}
     for sheet in source.sheets:
         rows = source.head(sheet, 1)
-        if rows and rows[0] and rows[0][0].startswith(template.MARKER_PREFIX):
+        if rows and rows[0] and rows[0][0].startswith(MARKER_PREFIX):
             marked[rows[0][0]] = sheet
     return marked
 
@@ -203,7 +210,7 @@ def _a1(row: int, col: int) -> str:
 
 def _read_metadata(source: Source, sheet: str, located: Located) -> None:
     rows = source.sheets[sheet]
-    for key, row in template.metadata_rows().items():
+    for key, row in metadata_rows().items():
         located.metadata[key] = _cell(rows, row, 3)
         located.field_cells[key] = (sheet, _a1(row, 3))
     version = located.metadata.get("template_version", "")
@@ -225,11 +232,11 @@ def _read_metadata(source: Source, sheet: str, located: Located) -> None:
     located.template_version = version
 
 
-def _asked(grid: template.GridLayout, row_index: int, col_index: int, code: str | None) -> bool:
+def _asked(grid: GridLayout, row_index: int, col_index: int, code: str | None) -> bool:
     """The template asks for every total: the Total column, and a grid's Total row."""
     if code is None:
         return False
-    return col_index == 0 or (row_index == 0 and code == "_T")
+    return col_index == 0 or (row_index == 0 and code == TOTAL)
 
 
 def _grid_records(
@@ -267,23 +274,23 @@ def locate_template(source: Source) -> Located:
     name = source.name
     located = Located(name, "xlsx", None)
     marked = _marked_sheets(source)
-    if template.METADATA_MARKER not in marked:
+    if METADATA_MARKER not in marked:
         located.findings.append(
             finding(
                 "STRUCTURE_NOT_TEMPLATE",
                 name,
                 f"{name} is not an nremstats return template (no metadata sheet marked "
-                f"'{template.METADATA_MARKER}' in cell A1; sheets: {', '.join(source.sheets)}). "
+                f"'{METADATA_MARKER}' in cell A1; sheets: {', '.join(source.sheets)}). "
                 "Ask the sender to fill the template made by 'nremstats template', or convert "
                 "the figures to the canonical long CSV." + _layout_hint(),
             )
         )
         return located
-    _read_metadata(source, marked[template.METADATA_MARKER], located)
+    _read_metadata(source, marked[METADATA_MARKER], located)
     if located.findings:
         return located
     out: list[dict[str, object]] = []
-    for layout in template.sheet_layouts():
+    for layout in sheet_layouts():
         if layout.marker not in marked:
             located.findings.append(
                 finding(

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from nremstats.core.findings import Finding, finding
-from nremstats.core.model import DIMENSIONS
+from nremstats.core.model import CODED_FIELDS
 
 if TYPE_CHECKING:
     import pandas as pd
 
 #: The columns a canonical long CSV must have.
-REQUIRED_CSV = ("country", "year", "indicator", *DIMENSIONS, "value")
+REQUIRED_CSV = ("country", "year", *CODED_FIELDS, "value")
 OPTIONAL_CSV = ("provider", "obs_status", "lower", "upper", "conf_status", "definition", "note")
 #: Text columns of a located table.
 TEXT_FIELDS = REQUIRED_CSV + OPTIONAL_CSV

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from nremstats.core import codes
 from nremstats.core.findings import Finding, finding
-from nremstats.core.model import DIMENSIONS
+from nremstats.core.model import CODED_FIELDS
 from nremstats.core.values import parse_series
 from nremstats.returns.located import Located, place_finding
 
@@ -244,7 +244,7 @@ def map_observations(located: Located) -> Mapped:
     if located.kind == "xlsx":
         multiple = _metadata(located, out, frame)
         _citizenship_codes(frame, out)
-    for name in ("country", "indicator", *DIMENSIONS):
+    for name in ("country", *CODED_FIELDS):
         frame[name] = frame[name].astype("string").str.strip()
     frame["country"] = frame["country"].str.upper()
     # the provider column of a CSV or a layout, else (and where blank) the country itself

@@ -7,10 +7,12 @@ where a return is checked against a store. Each check takes the return's totals.
 
 from __future__ import annotations
 
+import functools
+import operator
 from typing import TYPE_CHECKING
 
 from nremstats.core.findings import Finding
-from nremstats.core.model import DIMENSIONS
+from nremstats.core.model import DIMENSIONS, TOTAL
 from nremstats.returns.balance import bounds
 from nremstats.returns.located import Located, place_finding
 from nremstats.returns.rules import RuleSet
@@ -24,10 +26,7 @@ EXACT = ("A", "P", "E", "B")
 
 def totals(frame: pd.DataFrame) -> pd.DataFrame:
     """The rows whose every breakdown is ``_T``."""
-    mask = frame["sex"] == "_T"
-    for dim in DIMENSIONS[1:]:
-        mask &= frame[dim] == "_T"
-    return frame[mask]
+    return frame[functools.reduce(operator.and_, (frame[dim] == TOTAL for dim in DIMENSIONS))]
 
 
 #: The columns a plausibility finding reads (plus any per-record place column ``*_cell``).

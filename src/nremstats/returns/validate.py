@@ -1,6 +1,6 @@
 """Check observations: code lists, ranges and key uniqueness (pandera), then balances.
 
-Results are data: every check returns :class:`~nremstats.core.model.Finding` objects placed at
+Results are data: every check returns :class:`~nremstats.core.findings.Finding` objects placed at
 the cells involved. Nothing here raises on bad data.
 """
 
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from nremstats.core import codes
 from nremstats.core.findings import Finding, finding
-from nremstats.core.model import DIMENSIONS, KEY_COLUMNS
+from nremstats.core.model import CODED_FIELDS, DIMENSIONS, KEY_COLUMNS
 from nremstats.returns.balance import check_balances
 from nremstats.returns.located import Located, place_finding
 from nremstats.returns.plausibility import (
@@ -78,7 +78,7 @@ def _rule_for(column: str, failure: Any) -> tuple[str, str]:
     dim = "indicator" if column == "indicator" else column
     known = codes.ordered_codes(dim)
     hint = ""
-    guess = codes.map_label(dim, text) if dim in (*DIMENSIONS, "indicator") else None
+    guess = codes.map_label(dim, text) if dim in CODED_FIELDS else None
     if guess:
         hint = f" Did you mean '{guess}' ({codes.label(dim, guess)})?"
     return "CODE_UNKNOWN", f"'{text}' is not a {column} code ({', '.join(known)}).{hint}"

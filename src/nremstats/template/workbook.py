@@ -20,7 +20,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from nremstats.core import codes
 from nremstats.core.errors import OptionError
-from nremstats.core.model import DIMENSIONS
+from nremstats.core.model import DIMENSIONS, TOTAL
 from nremstats.template.grid import (
     FIRST_COL,
     LISTS_SHEET,
@@ -199,7 +199,7 @@ def _place(layout: SheetLayout, key: tuple[str, str, str, str], used: dict) -> t
     wanted = dict(zip(DIMENSIONS, key, strict=True))
     for grid in layout.grids:
         fixed = {d: c for d, c in wanted.items() if d not in (grid.row_dim, grid.col_dim)}
-        if any(c != "_T" for c in fixed.values()):
+        if any(c != TOTAL for c in fixed.values()):
             continue
         col = next((c for c, code in grid.cols if code == wanted[grid.col_dim]), None)
         if col is None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nremstats.core import labels
-from nremstats.core.model import DIMENSIONS
+from nremstats.core.model import DIMENSIONS, TOTAL
 from nremstats.returns.layouts.declaration import Layout
 from nremstats.returns.layouts.rows import RowMapper
 from nremstats.returns.located import TEXT_FIELDS
@@ -86,7 +86,7 @@ def _group(persons: pd.DataFrame) -> pd.DataFrame:
 
     frames = []
     detail = persons.assign(person=range(len(persons)))
-    foreign = detail[~detail["citizenship"].isin(["NAT", "_U", "_T"])]
+    foreign = detail[~detail["citizenship"].isin(["NAT", "_U", TOTAL])]
     detail = pd.concat([detail, foreign.assign(citizenship="FOR")], ignore_index=True)
     for a, b in FAMILIES:
         for keep_a in (True, False):
@@ -94,7 +94,7 @@ def _group(persons: pd.DataFrame) -> pd.DataFrame:
                 part = detail.copy()
                 for dim in DIMENSIONS:
                     if not ((dim == a and keep_a) or (dim == b and keep_b)):
-                        part[dim] = "_T"
+                        part[dim] = TOTAL
                 frames.append(part)
     every = pd.concat(frames, ignore_index=True)
     keys = ["year", "definition", *DIMENSIONS]

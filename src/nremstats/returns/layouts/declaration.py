@@ -17,12 +17,12 @@ from typing import Any
 
 from nremstats.core import codes
 from nremstats.core.errors import OptionError
-from nremstats.core.model import DIMENSIONS
+from nremstats.core.model import CODED_FIELDS, DIMENSIONS
 from nremstats.returns.rules import RuleSet, RulesFileError, check_rule
 
 #: The dimensions a layout maps labels of, and the fields it may read from a column.
-LABEL_DIMS = ("indicator", *DIMENSIONS, "definition", "country")
-FIELDS = ("country", "year", "quarter", "indicator", *DIMENSIONS, "value", "definition", "note")
+LABEL_DIMS = (*CODED_FIELDS, "definition", "country")
+FIELDS = ("country", "year", "quarter", *CODED_FIELDS, "value", "definition", "note")
 TOP_KEYS = {
     "layout": str, "title": str, "provider": str, "compilation": bool, "formats": list,
     "sheet": str, "shape": str, "header": dict, "columns": dict, "breakdown": dict,

@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nremstats.core import codes, labels
-from nremstats.core.model import DIMENSIONS
+from nremstats.core.model import CODED_FIELDS
 from nremstats.returns.read import Source, csv_rows, read_source, require_file, text_of
 
-DIMS = ("indicator", *DIMENSIONS)
 NAME_HINTS = {
     "country": r"iso|country|pays|pa[ií]s|geo|state",
     "year": r"year|ann[ée]e|a[ñn]o|time|period|date",
@@ -72,7 +71,7 @@ def _guess(header: list[str], columns: list[list[str]]) -> tuple[dict[str, str],
             "value": _share(distinct, lambda v: bool(re.fullmatch(r"[<\d][\d,.\s]*[a-z]?", v)))
             + 0.5 * bool(re.search(NAME_HINTS["value"], name, re.I)),
         }
-        for dim in DIMS:
+        for dim in CODED_FIELDS:
             share = _share(distinct, lambda v, dim=dim: _code(dim, v) is not None)
             if dim == "citizenship" and re.search(NAME_HINTS["country"], name, re.I):
                 share *= bool(re.search(r"citizen|national", name, re.I))  # names of a country
@@ -81,7 +80,7 @@ def _guess(header: list[str], columns: list[list[str]]) -> tuple[dict[str, str],
         field_, score = max(scores.items(), key=lambda item: item[1])
         if score >= 0.6 and field_ not in found:
             found[field_] = name
-            if field_ in DIMS:
+            if field_ in CODED_FIELDS:
                 mapped[field_] = {v: _code(field_, v) for v in distinct[:200]}
     return found, mapped
 
@@ -130,7 +129,7 @@ def draft_layout(path: str, name: str | None = None) -> Draft:
         f"  within: {head + 5}",
         "columns:",
     ]
-    for field_ in ("country", "year", *DIMS, "value"):
+    for field_ in ("country", "year", *CODED_FIELDS, "value"):
         if field_ in found:
             lines.append(f"  {field_}: {_quote(found[field_])}")
         elif field_ in ("country", "year", "value"):

@@ -16,16 +16,14 @@ import numpy as np
 
 from nremstats.core import codes, labels
 from nremstats.core.findings import Finding, finding
-from nremstats.core.model import DIMENSIONS, NATIONAL
+from nremstats.core.model import CODED_FIELDS, DIMENSIONS, NATIONAL, TOTAL
 from nremstats.core.values import parse_value
 from nremstats.returns.layouts.declaration import AS_TOTAL, Layout
 from nremstats.returns.located import TEXT_FIELDS
 from nremstats.returns.read import text_of
 
-#: The fields mapped by labels.
-MAPPED = ("indicator", *DIMENSIONS)
 #: The key of a figure within one file (the provider is the layout's).
-KEY = ("country", "year", "indicator", *DIMENSIONS)
+KEY = ("country", "year", *CODED_FIELDS)
 
 
 class Problems:
@@ -146,7 +144,7 @@ class RowMapper:
             column, spec = texts[name], layout.columns[field]
             if field == "country":
                 out[field] = self._countries(column, spec.get("codes"))
-            elif field in MAPPED or field == "definition":
+            elif field in CODED_FIELDS or field == "definition":
                 out[field] = self._mapped(field, column)
             elif field == "value" and layout.flags:
                 out[field] = self._flagged(column, out)
@@ -155,7 +153,7 @@ class RowMapper:
         targets = _targets(layout) if layout.breakdown else set()
         for dim in DIMENSIONS:
             if dim not in resolved and dim not in targets:
-                out[dim] = np.full(size, layout.fixed.get(dim, "_T"), dtype=object)
+                out[dim] = np.full(size, layout.fixed.get(dim, TOTAL), dtype=object)
         if layout.breakdown:
             self._breakdown(texts, out)
         out["definition"][out["indicator"] != "VICTIMS_DETECTED"] = None  # victims only
@@ -352,7 +350,7 @@ class RowMapper:
                 self.reject(rows, "LAYOUT_ROW_SKIPPED", "value", text, target["skip"].capitalize())
             elif target == AS_TOTAL:
                 for dim in targets:
-                    out[dim][rows] = "_T"
+                    out[dim][rows] = TOTAL
                 for c, cat in enumerate(category.texts):
                     mask = rows & category.where(c)
                     if labels.fold(cat) != "total" and mask.any():
@@ -360,7 +358,7 @@ class RowMapper:
                         self.reject(mask, "LAYOUT_UNEXPECTED", "value", cat, message)
             else:
                 for dim in targets - {target}:
-                    out[dim][rows] = "_T"
+                    out[dim][rows] = TOTAL
                 out[target][rows] = self._mapped(target, category, rows)[rows]
 
     def _repeats(self, out: dict[str, Any]) -> None:
