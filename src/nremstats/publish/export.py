@@ -16,8 +16,6 @@ from typing import TYPE_CHECKING
 from nremstats.core.errors import OptionError
 from nremstats.core.model import OBSERVATION_COLUMNS
 from nremstats.publish.disclosure import protect_table, threshold
-from nremstats.publish.export_layout import export_in_layout
-from nremstats.publish.sdmx import Structure, to_sdmx_csv
 from nremstats.publish.tables import LEGEND, ComparisonTable, comparison_table, observations
 from nremstats.publish.xlsx import Book, Sheet
 from nremstats.store.manifest import arrow_schema
@@ -25,6 +23,7 @@ from nremstats.store.manifest import arrow_schema
 if TYPE_CHECKING:
     import pandas as pd
 
+    from nremstats.publish.sdmx import Structure
     from nremstats.store.store import Store
 
 
@@ -171,7 +170,9 @@ def run_export(
         OptionError: not exactly one of them, or an option they cannot take.
     """
     upto = store.resolve_as_of(as_of) if as_of else None
-    if fmt == "sdmx-csv":
+    if fmt == "sdmx-csv":  # the SDMX and layout writers are imported only when asked for
+        from nremstats.publish.sdmx import to_sdmx_csv
+
         frame = observations(store, upto)
         if indicator:
             frame = frame[frame["indicator"] == indicator]
@@ -183,6 +184,8 @@ def run_export(
             "or --layout NAME."
         )
     if layout:
+        from nremstats.publish.export_layout import export_in_layout
+
         wanted = {c.upper() for c in countries} if countries else None
         found = export_in_layout(observations(store, upto), layout, wanted, output)
         return Exported(found.text if output is None else None, [found.summary()])

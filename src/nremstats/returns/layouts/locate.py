@@ -18,7 +18,6 @@ import numpy as np
 from nremstats.core.findings import Finding, finding
 from nremstats.core.model import DIMENSIONS
 from nremstats.returns.layouts import reshape
-from nremstats.returns.layouts.cases import count_cases
 from nremstats.returns.layouts.declaration import Layout
 from nremstats.returns.layouts.detect import find_table
 from nremstats.returns.layouts.rows import Column, Problems, RowMapper
@@ -137,8 +136,10 @@ def _locate_cases(
     findings: list[Finding],
 ) -> Located:
     """Case records (one row per person) counted into observations: see
-    :mod:`~nremstats.returns.layouts.cases`."""
+    :mod:`~nremstats.returns.layouts.cases` (imported here: few files are case records)."""
     import pandas as pd
+
+    from nremstats.returns.layouts.cases import count_cases
 
     if "country" not in layout.fixed:
         message = (
