@@ -114,45 +114,24 @@ def check_hierarchy(
     g = gid[rows]
     findings: list[Finding] = []
     places = _Places(ids, gid, is_part)
+    flagged: list[tuple[str, np.ndarray]] = []  # (rule, which total rows break it)
     if ruleset.enabled(OVER) and name in ruleset.param(OVER, "hierarchies"):
         excess = part_low[g] - high[rows]
         admitted = _admitted(ruleset, OVER, frame, rows)
-        for i in np.flatnonzero(admitted & (excess > ruleset.param(OVER, "tolerance"))):
-            findings.append(
-                _finding(
-                    OVER,
-                    places,
-                    located,
-                    spec,
-                    rows[i],
-                    g[i],
-                    low,
-                    high,
-                    part_low[g[i]],
-                    part_high[g[i]],
-                    multiple_counting,
-                )
-            )
+        flagged.append((OVER, admitted & (excess > ruleset.param(OVER, "tolerance"))))
     if ruleset.enabled(UNDER) and name in ruleset.param(UNDER, "hierarchies"):
         short = low[rows] - part_high[g]
         allowed = np.maximum(
             ruleset.param(UNDER, "tolerance"), ruleset.param(UNDER, "tolerance_share") * low[rows]
         )
         admitted = _admitted(ruleset, UNDER, frame, rows)
-        for i in np.flatnonzero(admitted & (short > allowed)):
+        flagged.append((UNDER, admitted & (short > allowed)))
+    for rule, hit in flagged:
+        for i in np.flatnonzero(hit):
+            sums = (part_low[g[i]], part_high[g[i]])
             findings.append(
                 _finding(
-                    UNDER,
-                    places,
-                    located,
-                    spec,
-                    rows[i],
-                    g[i],
-                    low,
-                    high,
-                    part_low[g[i]],
-                    part_high[g[i]],
-                    multiple_counting,
+                    rule, places, located, spec, rows[i], g[i], low, high, *sums, multiple_counting
                 )
             )
     return findings
