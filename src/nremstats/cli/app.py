@@ -51,6 +51,13 @@ StoreOption = Annotated[
 ]
 FilesArgument = Annotated[list[Path], typer.Argument(help="Returns: .xlsx templates or .csv.")]
 StrictOption = Annotated[bool, typer.Option("--strict", help="Exit 1 on warnings too.")]
+AllowEmptyOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-empty",
+        help="Exit 0 for a file of which no row is stored (status nothing_stored).",
+    ),
+]
 FormatOption = Annotated[ResultFormat, typer.Option("--format", help="Report format.")]
 RulesOption = Annotated[
     Path | None,

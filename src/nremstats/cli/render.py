@@ -25,7 +25,12 @@ if TYPE_CHECKING:
     from nremstats.publish.tables import ComparisonTable
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
-STATUS_STYLE = {"valid": "green", "warnings": "yellow", "invalid": "bold red"}
+STATUS_STYLE = {
+    "valid": "green",
+    "warnings": "yellow",
+    "invalid": "bold red",
+    "nothing_stored": "bold yellow",
+}
 
 
 def stdout() -> Console:
@@ -155,9 +160,13 @@ def counts_line(run: RunResult) -> str:
     invalid = sum(r.status == "invalid" for r in run.files)
     partly = sum(r.status == "invalid" and r.rows_stored > 0 for r in run.files)
     stored = f" ({partly} stored in part: their unreadable rows rejected one by one)"
+    empty = sum(r.status == "nothing_stored" for r in run.files)
+    nothing = f"; {empty} file(s) with no row to store (--allow-empty accepts them)"
     return (
         f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info; "
-        f"{invalid} of {len(run.files)} file(s) invalid" + (stored if partly else "")
+        f"{invalid} of {len(run.files)} file(s) invalid"
+        + (stored if partly else "")
+        + (nothing if empty else "")
     )
 
 

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from nremstats.cli.app import (
+    AllowEmptyOption,
     FilesArgument,
     FormatOption,
     IgnoreOption,
@@ -75,6 +76,7 @@ def validate(
         ),
     ] = None,
     strict: StrictOption = False,
+    allow_empty: AllowEmptyOption = False,
     quiet: QuietOption = False,
     limit: LimitOption = None,
     ignore_unknown_columns: IgnoreOption = False,
@@ -97,7 +99,7 @@ def validate(
         written = write_feedback_all(run.files, feedback)
         render.message(f"Wrote {len(written)} feedback workbook(s) in {feedback}.", quiet=quiet)
     render.print_run(run, "validate", fmt.value, limit=limit, quiet=quiet)
-    raise typer.Exit(run.exit_code(strict))
+    raise typer.Exit(run.exit_code(strict, allow_empty))
 
 
 @commands.command(rich_help_panel=PANEL)
@@ -108,6 +110,7 @@ def ingest(
     fmt: FormatOption = ResultFormat.text,
     rules: RulesOption = None,
     strict: StrictOption = False,
+    allow_empty: AllowEmptyOption = False,
     quiet: QuietOption = False,
     limit: LimitOption = None,
     ignore_unknown_columns: IgnoreOption = False,
@@ -137,7 +140,7 @@ def ingest(
             layout=layout,
         )
     render.print_run(run, "ingest", fmt.value, limit=limit, quiet=quiet)
-    raise typer.Exit(run.exit_code(strict))
+    raise typer.Exit(run.exit_code(strict, allow_empty))
 
 
 @commands.command(rich_help_panel=PANEL)

@@ -174,6 +174,13 @@ def severity(rule: str) -> str:
         raise SchemaFileError(f"Rule {rule} is not declared in schemas/rules.yaml.") from exc
 
 
+@cache
+def content_rules() -> frozenset[str]:
+    """The rules that judge figures already read (``kind: content`` in ``schemas/rules.yaml``):
+    balances, plausibility, definitions, completeness."""
+    return frozenset(code for code, rule in rules().items() if rule.get("kind") == "content")
+
+
 def hierarchies() -> dict[str, dict[str, Any]]:
     """Return the breakdown hierarchies (a total and its parts) of ``schemas/rules.yaml``."""
     return dict(load_declaration("rules.yaml")["hierarchies"])

@@ -9,10 +9,11 @@ agency compilation's unreadable rows are rejected one by one.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from nremstats.core import codes
 from nremstats.core.findings import Finding, finding, report_order
 from nremstats.core.memory import gc_paused
 from nremstats.core.model import OBSERVATION_COLUMNS
@@ -173,7 +174,8 @@ def _read_return(path: Path, options: CheckOptions | None) -> ReturnData:
         frame["sheet"] = constant_column(None, frame.index)
     frame["submission_id"] = constant_column(None, frame.index)
     findings = ruleset.apply(_dedupe([*located.findings, *mapped.findings, *checks]))
-    if row_level:  # an agency compilation: a row with an error is never stored
+    if row_level:  # an agency compilation: a row with a reading error is never stored
+        findings = _recorded_content(findings, ruleset)
         _reject_error_rows(frame, findings)
     extra = ["sources"] if "sources" in frame else []
     return ReturnData(
@@ -188,10 +190,30 @@ def _read_return(path: Path, options: CheckOptions | None) -> ReturnData:
     )
 
 
+def _recorded_content(findings: list[Finding], ruleset: RuleSet) -> list[Finding]:
+    """A compilation's content findings (balances, plausibility, definitions) are recorded,
+    never blocking: an error among them counts as a warning, unless a rules file or the layout
+    set that rule's severity."""
+    content = codes.content_rules()
+    return [
+        replace(f, severity="warning")
+        if f.rule in content and f.severity == "error" and f.rule not in ruleset.overridden
+        else f
+        for f in findings
+    ]
+
+
 def _reject_error_rows(frame: pd.DataFrame, findings: list[Finding]) -> None:
-    """Mark unreadable every row whose cell an error finding names (after the rules file and
-    the layout set the severities): in a compilation, errors reject rows, not the file."""
-    cells = {(f.sheet, c) for f in findings if f.severity == "error" for c in f.cells}
+    """Mark unreadable every row whose cell a reading error names (after the rules file and
+    the layout set the severities): in a compilation, errors reject rows, not the file, and a
+    content rule (a balance, a plausibility check) never rejects a row, whatever its severity."""
+    content = codes.content_rules()
+    cells = {
+        (f.sheet, c)
+        for f in findings
+        if f.severity == "error" and f.rule not in content
+        for c in f.cells
+    }
     if not cells:
         return
     sheets = frame["sheet"].astype(object).where(frame["sheet"].notna(), None)

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from nremstats.core.findings import SEVERITIES, Finding, most_severe
 
-FileStatus = Literal["valid", "warnings", "invalid"]
+FileStatus = Literal["valid", "warnings", "invalid", "nothing_stored"]
 _STATUS: dict[str | None, FileStatus] = {"error": "invalid", "warning": "warnings"}
 
 
@@ -30,8 +30,12 @@ class FileResult:
 
     @property
     def status(self) -> FileStatus:
-        """``invalid`` with an error, ``warnings`` with a warning, else ``valid``."""
-        return _STATUS.get(most_severe(self.findings), "valid")
+        """``invalid`` with an error; else ``nothing_stored`` when no row of the file is (or,
+        for ``validate``, would be) stored; else ``warnings`` with a warning, or ``valid``."""
+        worst = most_severe(self.findings)
+        if worst != "error" and self.rows_read - self.rows_rejected <= 0:
+            return "nothing_stored"
+        return _STATUS.get(worst, "valid")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -67,10 +71,13 @@ class RunResult:
         """True when no file has an error-level finding."""
         return self.counts["error"] == 0
 
-    def exit_code(self, strict: bool = False) -> int:
-        """The contract's exit code: 1 on errors (or on warnings when ``strict``), else 0."""
+    def exit_code(self, strict: bool = False, allow_empty: bool = False) -> int:
+        """The contract's exit code: 1 on errors (or on warnings when ``strict``), and on a
+        file of which nothing is stored unless ``allow_empty``; else 0."""
         counts = self.counts
         if counts["error"] or (strict and counts["warning"]):
+            return 1
+        if not allow_empty and any(f.status == "nothing_stored" for f in self.files):
             return 1
         return 0
 

@@ -214,7 +214,9 @@ class RowMapper:
             quarters = [_quarter(out["quarter"][i]) for i in rows]
             if 0 in quarters:  # the year's total is given: quarters are not stored
                 mask = self._mask([i for i, q in zip(rows, quarters, strict=True) if q])
-                why = "A quarter of a year whose total is given: the total is stored"
+                why = (
+                    "A quarter of a year the file also gives whole: only the year's own row is read"
+                )
                 self.reject(mask, "LAYOUT_ROW_SKIPPED", "value", "quarter", why)
                 continue
             present = sorted(quarters)

@@ -1,0 +1,112 @@
+"""Foreign files: every number right, or rejected with a reason (issue: foreign files).
+
+Each test reproduces, with a small file in the shape a real producer sends, one way a foreign
+file used to be stored wrong or reported wrong, and shows what happens now.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from nremstats.returns.layouts.declaration import load_layout
+from nremstats.returns.pipeline import CheckOptions, read_return, validate_files
+from tests.conftest import invoke, write_csv
+
+AGENCY = """\
+layout: agency
+provider: AGENCY
+compilation: true
+formats: [csv]
+fixed: {{indicator: PERSONS_CONVICTED}}
+columns: {{country: Country, year: Year, sex: Sex, value: Value}}
+labels:
+  sex: {{Total: _T, Female: F, Male: M}}
+{extra}"""
+
+
+def agency_layout(tmp_path: Path, extra: str = "", name: str = "agency.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(AGENCY.format(extra=extra), encoding="utf-8")
+    return path
+
+
+def accounted(data) -> tuple[int, int, int]:
+    """(rows read, rows kept, rows rejected) of a read return."""
+    readable = int(data.observations["readable"].sum()) if data.observations is not None else 0
+    return data.rows_read, readable, data.rows_read - readable
+
+
+# --- a compilation's totals are never rejected by a balance ----------------------------------
+
+
+def test_a_compilations_balance_findings_never_reject_its_rows(tmp_path):
+    table = write_csv(
+        tmp_path / "agency.csv",
+        [
+            "Country,Year,Sex,Value",
+            "NLD,2022,Total,10",  # the parts below add up to 14: more than the total
+            "NLD,2022,Female,6",
+            "NLD,2022,Male,8",
+            "BEL,2022,Total,5",
+        ],
+    )
+    layout = load_layout(agency_layout(tmp_path))  # no rules: the catalogue's severities
+    data = read_return(table, CheckOptions(layout=layout))
+    assert accounted(data) == (4, 4, 0)  # every row stored, the total included
+    balance = [f for f in data.findings if f.rule == "BALANCE_PARTS_EXCEED_TOTAL"]
+    assert len(balance) == 1 and balance[0].severity == "warning"  # recorded, not blocking
+    assert balance[0].cell == "D2"
+    result = validate_files([table], options=CheckOptions(layout=layout))
+    assert result.files[0].status == "warnings" and result.exit_code() == 0
+
+
+def test_a_balance_made_an_error_by_the_layout_still_rejects_no_row(tmp_path):
+    table = write_csv(
+        tmp_path / "agency.csv",
+        ["Country,Year,Sex,Value", "NLD,2022,Total,10", "NLD,2022,Female,6", "NLD,2022,Male,8"],
+    )
+    strict = "rules:\n  BALANCE_PARTS_EXCEED_TOTAL: {severity: error}\n"
+    layout = load_layout(agency_layout(tmp_path, strict))
+    data = read_return(table, CheckOptions(layout=layout))
+    assert [f.severity for f in data.findings if f.rule.startswith("BALANCE")] == ["error"]
+    assert accounted(data) == (3, 3, 0)  # the error is reported; no row is dropped for it
+
+
+def test_a_reading_error_in_a_compilation_still_rejects_its_row(tmp_path):
+    table = write_csv(
+        tmp_path / "agency.csv",
+        ["Country,Year,Sex,Value", "NLD,2022,Total,10", "NLD,2022,Female,six"],
+    )
+    data = read_return(table, CheckOptions(layout=load_layout(agency_layout(tmp_path))))
+    assert accounted(data) == (2, 1, 1)
+    assert {f.rule for f in data.findings if f.severity == "error"} == {"VALUE_UNPARSEABLE"}
+
+
+# --- a file of which nothing is stored is not "valid" -----------------------------------------
+
+
+def test_a_file_of_which_nothing_is_stored_is_reported_so_and_fails_the_run(tmp_path):
+    """Every row is skipped by the layout (a breakdown the format does not have): nothing would
+    be stored, which the status says, and the run exits 1 unless --allow-empty."""
+    keep = "keep:\n  Region:\n    values: [All regions]\n    reason: regions are not a dimension\n"
+    layout = agency_layout(tmp_path, keep)
+    table = write_csv(
+        tmp_path / "agency.csv",
+        ["Country,Region,Year,Sex,Value", "NLD,North,2022,Total,4", "NLD,South,2022,Total,6"],
+    )
+    result = validate_files([table], options=CheckOptions(layout=load_layout(layout)))
+    report = result.files[0]
+    assert (report.rows_read, report.rows_rejected, report.status) == (2, 2, "nothing_stored")
+    assert result.exit_code() == 1 and result.exit_code(allow_empty=True) == 0
+    skipped = [f for f in report.findings if f.rule == "LAYOUT_ROW_SKIPPED"]
+    assert skipped and all("stored" not in f.message.replace("not stored", "") for f in skipped)
+
+    cli = invoke("validate", str(table), "--layout", str(layout), "--format", "json")
+    assert cli.exit_code == 1
+    assert json.loads(cli.stdout)["files"][0]["status"] == "nothing_stored"
+    assert invoke("validate", str(table), "--layout", str(layout), "--allow-empty").exit_code == 0
+    stored = tmp_path / "store"
+    ingest = invoke("ingest", str(table), "--layout", str(layout), "--store", str(stored))
+    assert ingest.exit_code == 1 and "nothing_stored" in ingest.stdout
+    assert "no row to store" in ingest.stdout
