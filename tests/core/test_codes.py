@@ -70,8 +70,37 @@ def test_unknown_label_is_none_not_a_guess():
 
 
 def test_countries():
-    assert codes.lookup_country("nld") == "NLD"
-    assert codes.lookup_country("Netherlands") == "NLD"
-    assert codes.lookup_country("XKX") == "XKX"
-    assert codes.lookup_country("CAR") is None  # GLOTIP's region code, not CAF
+    from nremstats.core.labels import country_code  # the one resolver of country labels
+
+    assert country_code("nld") == "NLD"
+    assert country_code("Netherlands") == "NLD"
+    assert country_code("XKX") == "XKX"
+    assert country_code("CAR") is None  # GLOTIP's region code, not CAF
     assert "CAF" in codes.country_codes()
+
+
+def test_declarations_have_no_repeated_key():
+    """YAML keeps the last of two equal keys silently: a second line for a country, a rule or
+    a label would drop the first. Every declaration file is checked for that."""
+    import yaml
+
+    from tests.conftest import ROOT
+
+    def repeated(node, path=()):
+        if isinstance(node, yaml.MappingNode):
+            keys = [key.value for key, _ in node.value]
+            found = [(*path, k) for k in {k for k in keys if keys.count(k) > 1}]
+            for key, value in node.value:
+                found += repeated(value, (*path, key.value))
+            return found
+        if isinstance(node, yaml.SequenceNode):
+            return [f for item in node.value for f in repeated(item, path)]
+        return []
+
+    files = sorted((ROOT / "schemas").rglob("*.yaml"))
+    assert len(files) >= 10
+    found = {
+        str(path.relative_to(ROOT)): repeated(yaml.compose(path.read_text(encoding="utf-8")))
+        for path in files
+    }
+    assert {name: keys for name, keys in found.items() if keys} == {}

@@ -149,18 +149,6 @@ def country_name(code: str) -> str | None:
     return _country_names().get(code)
 
 
-def lookup_country(text: str) -> str | None:
-    """Return the ISO3 code for an ISO3 code or an English country name, else ``None``."""
-    candidate = str(text).strip()
-    if candidate.upper() in country_codes() and len(candidate) == 3:
-        return candidate.upper()
-    wanted = normalise_label(candidate)
-    for code, name in _country_names().items():
-        if normalise_label(name) == wanted:
-            return code
-    return None
-
-
 def rules() -> dict[str, dict[str, Any]]:
     """Return the rule catalogue ``{code: {severity, description}}``."""
     return dict(load_declaration("rules.yaml")["rules"])

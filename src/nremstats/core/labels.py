@@ -1,11 +1,12 @@
 """Harmonise free-text labels to codes, and say what to add when a label is unknown.
 
-Countries are found by ISO3 code, by their ISO 3166 names (pycountry) and by the curated
-names and demonyms of ``schemas/labels/countries.yaml``; dimension labels by the code lists'
-labels in English, French and Spanish and their synonyms; a layout adds its own labels on
-top. Matching folds case, accents, apostrophes and spaces, and repairs UTF-8 text decoded as
-Latin-1 (``TÃ¼rkiye``). Nothing is guessed: an unknown label stays unknown, and
-:func:`closest` offers the nearest known labels for the message.
+Countries are found by ISO3 code, by their ISO 3166 names (pycountry), their CLDR names in the
+six UN languages (Babel) and the curated names and demonyms of
+``schemas/labels/countries.yaml`` (:func:`country_code`, the one resolver of every path);
+dimension labels by the code lists' labels in English, French and Spanish and their synonyms;
+a layout adds its own labels on top. Matching folds case, accents, apostrophes and spaces,
+and repairs UTF-8 text decoded as Latin-1 (``TÃ¼rkiye``). Nothing is guessed: an unknown label
+stays unknown, and :func:`closest` offers the nearest known labels for the message.
 """
 
 from __future__ import annotations
@@ -40,18 +41,40 @@ def fold(text: str) -> str:
     return re.sub(r"\s*([(),.&/-])\s*", r"\1", folded)
 
 
-@functools.cache
-def country_labels() -> dict[str, str]:
-    """Country label as written -> ISO3: ISO names (pycountry), curated names and demonyms."""
-    import pycountry
+#: The languages whose CLDR country names are read: the six UN languages.
+CLDR_LANGUAGES = ("en", "fr", "es", "ar", "zh", "ru")
+#: How a demonym ends when its plural is the demonym and an ``s`` (Nigerian -> Nigerians,
+#: Cypriot -> Cypriots, Pakistani -> Pakistanis); other endings take no such plural.
+_PLURAL_OF = ("an", "i", "ino", "ina", "er", "ot", "ard", "ite")
 
-    out: dict[str, str] = {}
+
+@functools.cache
+def country_names() -> dict[str, set[str]]:
+    """Country name as the standard lists write it -> its ISO3 codes: ISO 3166 names
+    (pycountry) and CLDR's names in the six UN languages (Babel)."""
+    import pycountry
+    from babel import Locale
+
+    found: dict[str, set[str]] = {}
     for country in pycountry.countries:
         for attr in ("name", "official_name", "common_name"):
             name = getattr(country, attr, None)
             if name:
-                out.setdefault(str(name), country.alpha_3)
-    out["Kosovo"] = "XKX"
+                found.setdefault(str(name), set()).add(country.alpha_3)
+    alpha3 = _alpha2()
+    for language in CLDR_LANGUAGES:
+        for territory, name in Locale(language).territories.items():
+            if territory in alpha3:
+                found.setdefault(str(name), set()).add(alpha3[territory])
+    return found
+
+
+@functools.cache
+def country_labels() -> dict[str, str]:
+    """Country label as written -> ISO3: the standard names (:func:`country_names`), then the
+    curated names and demonyms of ``schemas/labels/countries.yaml``, which win. A name the
+    standard lists give to two countries is dropped, never guessed."""
+    out = {name: next(iter(found)) for name, found in country_names().items() if len(found) == 1}
     curated = codes.load_declaration("labels/countries.yaml")["countries"]
     for code, names in curated.items():
         for name in names:
@@ -61,19 +84,39 @@ def country_labels() -> dict[str, str]:
 
 @functools.cache
 def country_index() -> dict[str, str]:
-    """Folded country label -> ISO3 (see :func:`country_labels`)."""
+    """Folded country label -> ISO3 (see :func:`country_labels`); a folded form two labels
+    give to different countries is dropped."""
     index: dict[str, str] = {}
+    clashes: set[str] = set()
     for name, code in country_labels().items():
-        index[fold(name)] = code
+        key = fold(name)
+        if index.setdefault(key, code) != code:
+            clashes.add(key)
+    for key in clashes:
+        del index[key]
     return index
 
 
 def country_code(text: object) -> str | None:
-    """Return the ISO3 code a label names (``ROU``, ``Romania``, ``Romanian``), else None."""
+    """The ISO3 code a label names, else None: the one resolver of country and citizenship
+    labels for templates, canonical CSVs and layouts. Reads ISO3 codes (``ROU``), names in the
+    six UN languages (``Romania``, ``Roumanie``), curated names and demonyms (``Romanian``)
+    and the plural of a demonym (``Romanians``)."""
     raw = str(text).strip()
     if len(raw) == 3 and raw.upper() in codes.country_codes():
         return raw.upper()
-    return country_index().get(fold(raw))
+    index = country_index()
+    folded = fold(raw)
+    code = index.get(folded)
+    if code is None and folded.endswith("s") and folded[:-1] not in _standard_folded():
+        singular = folded[:-1]  # the plural of a demonym, not of a country's name ("Nigers")
+        code = index.get(singular) if singular.endswith(_PLURAL_OF) else None
+    return code
+
+
+@functools.cache
+def _standard_folded() -> frozenset[str]:
+    return frozenset(fold(name) for name in country_names())
 
 
 @functools.cache
@@ -185,12 +228,21 @@ def mapping_line(text: str, code: str = "CODE") -> str:
     return f"{json.dumps(text, ensure_ascii=False)}: {code}"
 
 
-def unknown_message(dim: str, text: str, known: Iterable[str], where: str) -> str:
-    """The message for an unknown label: the closest known labels and the line to add."""
+def unknown_message(dim: str, text: str, known: Iterable[str], layout: str, own: str | None) -> str:
+    """The message for an unknown label: the closest known labels, and how to map it: in the
+    user's own layout file ``own``, or (for a shipped layout, which is not to be edited) in a
+    layout file of theirs that extends ``layout``."""
     near = closest(text, known)
     hint = f"Closest known: {', '.join(repr(k) for k in near)}. " if near else ""
+    line = mapping_line(text)
+    if own is not None:
+        how = f"add the line '{line}' under labels: {dim}: in {own}"
+    else:
+        how = (
+            f"write a layout file of your own with 'extends: {layout}' and the line '{line}' "
+            f"under labels: {dim}:, and pass it with --layout FILE"
+        )
     return (
-        f"The {dim} label '{text}' is not known. {hint}If it names one code, add the line "
-        f"'{mapping_line(text)}' under labels: {dim}: in {where}; if not, the rows stay "
-        "rejected."
+        f"The {dim} label '{text}' is not known. {hint}If it names one code, {how}; if not, "
+        "the rows stay rejected."
     )

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from nremstats.core import codes
+from nremstats.core import codes, labels
 from nremstats.core.findings import Finding, finding
 from nremstats.core.model import CODED_FIELDS
 from nremstats.core.values import parse_series
@@ -70,7 +70,7 @@ def _metadata(located: Located, out: _Findings, frame: pd.DataFrame) -> bool | N
     text = meta.get("definition", "")
     code = (codes.map_label("definition", text) or text) if text else ""
     country = meta.get("country", "")
-    frame["country"] = codes.lookup_country(country) or country
+    frame["country"] = labels.country_code(country) or country
     victims = frame["indicator"] == "VICTIMS_DETECTED"
     frame.loc[victims, "definition"] = code
     frame.loc[~victims, "definition"] = ""
@@ -81,12 +81,13 @@ def _metadata(located: Located, out: _Findings, frame: pd.DataFrame) -> bool | N
 
 
 def _citizenship_codes(frame: pd.DataFrame, out: _Findings) -> None:
-    """Map codes typed in the template's single-citizenship rows (ISO3 or English name)."""
+    """Map codes typed in the template's single-citizenship rows (ISO3, or a country's name
+    or demonym: :func:`nremstats.core.labels.country_code`)."""
     typed = frame["citizenship_cell"] != ""
     if not typed.any():
         return
     texts = frame.loc[typed, "citizenship"].astype(str).str.strip()
-    lookup = {text: codes.lookup_country(text) or text for text in texts.unique()}
+    lookup = {text: labels.country_code(text) or text for text in texts.unique()}
     frame.loc[typed, "citizenship"] = texts.map(lookup)
     for idx in texts.index[texts == ""]:
         record = frame.loc[idx].to_dict()

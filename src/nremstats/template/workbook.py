@@ -262,7 +262,7 @@ def fill_workbook(
 def _check_options(country: str, year: int, lang: str) -> None:
     if lang not in codes.LANGUAGES:
         raise OptionError(f"--lang {lang}: choose one of {', '.join(codes.LANGUAGES)}.")
-    if codes.lookup_country(country) != country.upper() or len(country) != 3:
+    if country.upper() not in codes.country_codes() or len(country) != 3:
         raise OptionError(
             f"--country {country}: not an ISO 3166-1 alpha-3 code. Use e.g. NLD, GBR or NGA."
         )

@@ -110,3 +110,72 @@ def test_a_file_of_which_nothing_is_stored_is_reported_so_and_fails_the_run(tmp_
     ingest = invoke("ingest", str(table), "--layout", str(layout), "--store", str(stored))
     assert ingest.exit_code == 1 and "nothing_stored" in ingest.stdout
     assert "no row to store" in ingest.stdout
+
+
+# --- one label resolver, for templates, canonical CSVs and layouts ----------------------------
+
+COMMON = {
+    "Turkey": "TUR",
+    "Ivory Coast": "CIV",
+    "Nigerians": "NGA",
+    "Germans": "DEU",
+    "Maltese": "MLT",
+    "Singaporean": "SGP",
+    "Cypriot": "CYP",
+    "Roumanie": "ROU",  # CLDR's French name
+    "Болгария": "BGR",  # CLDR's Russian name
+    "匈牙利": "HUN",  # CLDR's Chinese name
+    "مصر": "EGY",  # CLDR's Arabic name
+}
+
+
+def glotip_rows(tmp_path: Path, labels: list[str]) -> Path:
+    from tests.returns.test_rules import GLOTIP_HEADER, g
+
+    lines = [",".join(GLOTIP_HEADER)]
+    lines += [",".join(g("by citizenship", label, "3")) for label in labels]
+    return write_csv(tmp_path / "glotip.csv", lines)
+
+
+def test_common_country_names_and_demonyms_are_read_in_a_layout(tmp_path):
+    table = glotip_rows(tmp_path, [*COMMON, "Q6.1_9s_2021", "Nigers", "Cape Ver"])
+    data = read_return(table)
+    assert data.layout is not None and data.layout.name == "glotip"
+    obs = data.observations[data.observations["readable"]]
+    assert sorted(obs["citizenship"]) == sorted(COMMON.values())
+    unknown = {f.text for f in data.findings if f.rule == "LABEL_UNKNOWN"}
+    # a questionnaire code, a country name made plural, a cut-off name: never guessed
+    assert unknown == {"Q6.1_9s_2021", "Nigers", "Cape Ver"}
+
+
+def test_the_same_labels_are_read_in_a_template(blank_template):
+    from openpyxl import load_workbook
+
+    from nremstats.template.workbook import fill_return
+
+    values = {("VICTIMS_DETECTED", "_T", "_T", "_T", code): 2 for code in ("ROU", "BGR", "HUN")}
+    fill_return(blank_template, values)
+    wb = load_workbook(blank_template)
+    typed = {"ROU": "Roumanie", "BGR": "Germans", "HUN": "Turkey"}
+    for row in range(1, 80):
+        cell = wb["Victims"].cell(row, 2)
+        if cell.value in typed:
+            cell.value = typed[cell.value]
+    wb.save(blank_template)
+    data = read_return(blank_template)
+    assert data.ok
+    assert sorted(data.observations["citizenship"]) == ["DEU", "ROU", "TUR"]
+
+
+def test_an_unknown_label_says_how_to_map_it_without_editing_the_package(tmp_path):
+    data = read_return(glotip_rows(tmp_path, ["Atlantean"]))
+    (message,) = [f.message for f in data.findings if f.rule == "LABEL_UNKNOWN"]
+    assert "'extends: glotip'" in message and "--layout FILE" in message
+    assert "schemas/layouts" not in message
+    own = tmp_path / "mine.yaml"
+    own.write_text('extends: glotip\nlayout: mine\nlabels:\n  citizenship: {"Atlantean": GRC}\n')
+    mine = read_return(glotip_rows(tmp_path, ["Atlantean"]), CheckOptions(layout=load_layout(own)))
+    assert mine.observations["citizenship"].tolist() == ["GRC"]
+    data = read_return(glotip_rows(tmp_path, ["Lemurian"]), CheckOptions(layout=load_layout(own)))
+    (message,) = [f.message for f in data.findings if f.rule == "LABEL_UNKNOWN"]
+    assert str(own) in message  # the user's own file is where the line goes

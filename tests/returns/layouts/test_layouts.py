@@ -172,7 +172,9 @@ def test_unknown_label_names_closest_labels_and_the_line_to_add(glotip_xlsx):
         f for f in glotip_xlsx.findings if f.rule == "LABEL_UNKNOWN" and f.text == "Amercias"
     )
     assert "Closest known: 'American'" in finding.message  # labels as written, not folded
-    assert '"Amercias": CODE' in finding.message and "glotip.yaml" in finding.message
+    assert '"Amercias": CODE' in finding.message
+    # a shipped layout is not edited: the user's own layout file extends it
+    assert "'extends: glotip'" in finding.message and "glotip.yaml" not in finding.message
     assert finding.sheet == "data_glotip_1" and finding.cell.startswith("G")  # Category column
 
 

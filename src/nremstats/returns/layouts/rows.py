@@ -326,7 +326,9 @@ class RowMapper:
         known = list(self.layout.labels.get(dim, {})) + codes.ordered_codes(dim)
         if dim == "citizenship":
             known += list(labels.country_labels())
-        return labels.unknown_message(dim, text, known, str(self.layout.path)).rstrip(".")
+        shipped = self.layout.path.parent.resolve() == codes.layouts_dir().resolve()
+        own = None if shipped else str(self.layout.path)
+        return labels.unknown_message(dim, text, known, self.layout.name, own).rstrip(".")
 
     def _breakdown(self, texts: dict[str, Column], out: dict[str, Any]) -> None:
         """Apply the (dimension, category) pair of columns: each row's category goes to the
