@@ -207,6 +207,10 @@ FIXTURES: dict[str, tuple[Fixture, Fixture]] = {
         ),
     ),
     "COMPLETENESS_BLANK": (complete_template(), template()),
+    "MAGNITUDE_IMPLAUSIBLE": (
+        csv("AND,2022,PERSONS_CONVICTED,_T,_T,_T,_T,12"),
+        csv("AND,2022,PERSONS_CONVICTED,_T,_T,_T,_T,6112022"),  # a questionnaire code
+    ),
     "STRUCTURE_LAYOUT_AMBIGUOUS": (
         glotip(),
         lambda tmp: glotip(layouts=(twin_layout(), twin_layout()))(tmp),

@@ -7,6 +7,7 @@ any of the three languages, or through a declared synonym.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from functools import cache
@@ -167,6 +168,31 @@ def content_rules() -> frozenset[str]:
     """The rules that judge figures already read (``kind: content`` in ``schemas/rules.yaml``):
     balances, plausibility, definitions, completeness."""
     return frozenset(code for code, rule in rules().items() if rule.get("kind") == "content")
+
+
+@cache
+def populations() -> dict[str, dict[int, int]]:
+    """Each country's total population by year (``schemas/reference/population.csv``: the
+    World Bank's SP.POP.TOTL, see ``schemas/reference/README.md``)."""
+    import csv
+
+    path = schemas_dir() / "reference" / "population.csv"
+    out: dict[str, dict[int, int]] = {}
+    try:
+        with path.open(encoding="utf-8") as handle:
+            for country, year, people in itertools.islice(csv.reader(handle), 1, None):
+                out.setdefault(country, {})[int(year)] = int(people)
+    except (OSError, ValueError) as exc:
+        raise SchemaFileError(f"{path}: cannot be read ({exc}). Reinstall nremstats.") from exc
+    return out
+
+
+def population(country: str, year: int) -> int | None:
+    """The country's population in ``year`` (the nearest year the table has), else None."""
+    by_year = populations().get(country)
+    if not by_year:
+        return None
+    return by_year.get(year) or by_year[min(by_year, key=lambda known: abs(known - year))]
 
 
 def hierarchies() -> dict[str, dict[str, Any]]:

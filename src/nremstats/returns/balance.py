@@ -41,11 +41,28 @@ class GroupIds:
         import pandas as pd
 
         self.low, self.high = bounds(frame)
-        self.codes = {c: pd.factorize(frame[c], use_na_sentinel=False)[0] for c in KEY_COLUMNS}
+        factorized = {c: pd.factorize(frame[c], use_na_sentinel=False) for c in KEY_COLUMNS}
+        self.codes = {c: found[0] for c, found in factorized.items()}
+        #: each key column's distinct values, in the order of its codes
+        self.uniques = {c: found[1] for c, found in factorized.items()}
         self.sizes = {c: int(v.max()) + 1 if len(v) else 1 for c, v in self.codes.items()}
         self._cache: dict[str, np.ndarray] = {}
         self.frame = frame
         self._columns: dict[str, np.ndarray] = {}
+
+    def equals(self, column: str, value: object) -> np.ndarray:
+        """Which rows hold ``value`` in a key column (compared on the integer codes)."""
+        import numpy as np
+
+        where = np.flatnonzero(np.asarray(self.uniques[column], dtype=object) == value)
+        if not len(where):
+            return np.zeros(len(self.codes[column]), dtype=bool)
+        return self.codes[column] == int(where[0])
+
+    def values(self, column: str, positions: np.ndarray) -> list[object]:
+        """A key column's values at some positions (without converting the whole column)."""
+        uniques = self.uniques[column]
+        return [uniques[code] for code in self.codes[column][positions].tolist()]
 
     def column(self, name: str) -> np.ndarray:
         """A column as an object array (nulls as None), converted once."""
@@ -231,11 +248,13 @@ def check_balances(
     located: Located,
     ruleset: RuleSet,
     multiple_counting: bool | None = None,
+    ids: GroupIds | None = None,
 ) -> list[Finding]:
-    """Run the balance rules over every declared hierarchy."""
+    """Run the balance rules over every declared hierarchy (``ids``: the frame's group ids,
+    when another check made them already)."""
     if frame.empty:
         return []
-    ids = GroupIds(frame)
+    ids = ids or GroupIds(frame)
     findings: list[Finding] = []
     for name in codes.hierarchies():
         findings += check_hierarchy(frame, located, name, ruleset, ids, multiple_counting)

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 from nremstats.core import codes
 from nremstats.core.findings import Finding, finding
 from nremstats.core.model import CODED_FIELDS, DIMENSIONS, KEY_COLUMNS
-from nremstats.returns.balance import check_balances
+from nremstats.returns.balance import GroupIds, check_balances
 from nremstats.returns.located import Located, place_finding
+from nremstats.returns.magnitude import check_magnitude
 from nremstats.returns.plausibility import (
     check_definition_change,
     check_funnel,
@@ -234,9 +235,16 @@ def check_observations(
     findings, failing = check_schema(_readable(frame), located)
     frame.loc[list(failing), "readable"] = False  # never stored, even if a rule is relaxed
     readable = _readable(frame)
+    ids = GroupIds(readable) if not readable.empty else None
+    magnitude, implausible = check_magnitude(readable, located, ruleset, history, ids)
+    if implausible:  # not counts: never stored, and left out of the sums below
+        findings += magnitude
+        frame.loc[implausible, "readable"] = False
+        readable = _readable(frame)
+        ids = None  # other rows now: the group ids are made again
     findings += check_definitions(readable, located)
     if (row_level or all(f.severity != "error" for f in findings)) and not readable.empty:
-        findings += check_balances(readable, located, ruleset, multiple_counting)
+        findings += check_balances(readable, located, ruleset, multiple_counting, ids)
         whole = totals(readable)
         findings += check_funnel(whole, located, ruleset)
         findings += check_year_change(whole, located, ruleset, history)

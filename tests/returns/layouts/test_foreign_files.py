@@ -179,3 +179,71 @@ def test_an_unknown_label_says_how_to_map_it_without_editing_the_package(tmp_pat
     data = read_return(glotip_rows(tmp_path, ["Lemurian"]), CheckOptions(layout=load_layout(own)))
     (message,) = [f.message for f in data.findings if f.rule == "LABEL_UNKNOWN"]
     assert str(own) in message  # the user's own file is where the line goes
+
+
+# --- figures that are not counts: codes, typing mistakes ---------------------------------------
+
+
+def test_a_questionnaire_code_is_not_stored_as_a_count(tmp_path):
+    """The 2025 GLOTIP export holds '6,112,019' (question 6.1.1 of 2019) as Pakistan's persons
+    convicted who are nationals, under a total of '<5'; Andorra's has no total at all."""
+    from tests.returns.test_rules import GLOTIP_HEADER, g
+
+    def row(country, year, category, value, dim="by citizenship"):
+        cells = g(dim, category, value)
+        cells[0], cells[9] = country, year
+        return ",".join(f'"{c}"' for c in cells)
+
+    table = write_csv(
+        tmp_path / "glotip.csv",
+        [
+            ",".join(GLOTIP_HEADER),
+            row("PAK", "2019", "Total", "<5", dim="Total"),
+            row("PAK", "2019", "Nationals", "6,112,019"),
+            row("PAK", "2019", "Foreign nationals", "2"),
+            row("AND", "2022", "Nationals", "6,112,019"),
+            row("AND", "2021", "Total", "3", dim="Total"),
+        ],
+    )
+    data = read_return(table)
+    obs = data.observations
+    kept = obs[obs["readable"]]
+    pairs = sorted(zip(kept["country"], kept["citizenship"], strict=True))
+    assert pairs == [("AND", "_T"), ("PAK", "FOR")]
+    assert kept["value"].max() < 10  # no code stored as a count
+    found = {f.cell: f for f in data.findings if f.rule == "MAGNITUDE_IMPLAUSIBLE"}
+    pak, andorra = found["L3"], found["L5"]
+    assert pak.severity == "error" and pak.cells == ("L3", "L2")  # the part and its total
+    assert "more than 100 times its total '<5'" in pak.message
+    assert "neither figure is stored" in pak.message
+    assert "79,705 people of AND in 2022" in andorra.message  # schemas/reference/population.csv
+    assert accounted(data) == (5, 2, 3)
+
+
+def test_a_figure_far_above_the_other_years_is_an_error_in_a_national_return(tmp_path):
+    from tests.conftest import HEADER
+
+    lines = [HEADER + ",definition"]
+    years = {2019: "120", 2020: "95", 2021: "110", 2022: "104", 2023: "51,203"}
+    lines += [f'NLD,{y},VICTIMS_DETECTED,_T,_T,_T,_T,"{v}",IDENTIFIED' for y, v in years.items()]
+    data = read_return(write_csv(tmp_path / "nld.csv", lines))
+    assert not data.ok  # a national return is rejected whole
+    (finding,) = [f for f in data.findings if f.rule == "MAGNITUDE_IMPLAUSIBLE"]
+    assert finding.cell == "H6" and finding.text == "51,203"
+    assert (
+        "more than 100 times the median (107) of its totals in 4 other year(s)" in finding.message
+    )
+
+
+def test_small_counts_never_trip_the_magnitude_rule(tmp_path):
+    """A part of 900 under a total of 3 is a balance error, not a code: under min_value."""
+    from tests.conftest import HEADER
+
+    lines = [
+        HEADER,
+        "NLD,2022,PERSONS_CONVICTED,_T,_T,_T,_T,3",
+        "NLD,2022,PERSONS_CONVICTED,F,_T,_T,_T,900",
+    ]
+    data = read_return(write_csv(tmp_path / "nld.csv", lines))
+    rules = {f.rule for f in data.findings}
+    assert "MAGNITUDE_IMPLAUSIBLE" not in rules and "BALANCE_PARTS_EXCEED_TOTAL" in rules
