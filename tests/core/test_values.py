@@ -61,11 +61,13 @@ def test_dash_is_not_available_with_a_warning():
     ("text", "rule"),
     [
         ("abc", "VALUE_UNPARSEABLE"),
-        ("1.5", "VALUE_UNPARSEABLE"),
+        ("1.5", "UNIT_NOT_COUNT"),  # a rate or a share, never a count
+        ("1.000", "UNIT_NOT_COUNT"),  # a thousands point or three decimals: never 1
+        ("0.00", "UNIT_NOT_COUNT"),
         ("-3", "VALUE_NEGATIVE"),
         ("<0", "VALUE_UNPARSEABLE"),
         ("12 z", "VALUE_UNPARSEABLE"),
-        ("1,28", "VALUE_UNPARSEABLE"),
+        ("1,28", "UNIT_NOT_COUNT"),
     ],
 )
 def test_errors_name_the_text(text, rule):

@@ -223,7 +223,9 @@ FIXTURES: dict[str, tuple[Fixture, Fixture]] = {
         glotip(g(dim="by citizenship", cat="Romanian")),
         glotip(g(dim="by citizenship", cat="Atlantis")),
     ),
-    "LAYOUT_UNEXPECTED": (glotip(), glotip(g(unit="Rate per 100,000 population"))),
+    "LAYOUT_UNEXPECTED": (glotip(), glotip(g(dim="Total", cat="Female"))),
+    "UNIT_NOT_COUNT": (glotip(), glotip(g(unit="Rate per 100,000 population"))),
+    "PERIOD_NOT_A_YEAR": (csv(GOOD), csv("NLD,2014-2018,PERSONS_CONVICTED,_T,_T,_T,_T,5")),
     "LAYOUT_ROW_SKIPPED": (
         glotip(),
         glotip(

@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 _SEP = "[,\u00a0\u202f ]"
-_INT = rf"(?:\d{{1,3}}(?:{_SEP}\d{{3}})+|\d+)(?:\.0+)?"
+# ``1282.0`` is a whole number as a program writes it; ``1.000`` or ``0.00`` is not read
+_INT = rf"(?:\d{{1,3}}(?:{_SEP}\d{{3}})+|\d+)(?:\.0)?"
+_DECIMAL = re.compile(r"^\d[\d,\u00a0\u202f ]*[.,]\d+$")
 _NUMBER = re.compile(rf"^(?P<num>{_INT})$")
 _FLAGGED = re.compile(rf"^(?P<num>{_INT})\s+(?P<flag>[pebPEB])$")
 _MARKED = re.compile(rf"^(?P<num>{_INT})\s*(?P<mark>\*+|\([A-Za-z0-9]{{1,3}}\))$")
@@ -90,6 +92,11 @@ def parse_value(text: object) -> ParsedValue:
         return ParsedValue(value=_to_int(match["num"]), obs_status=status)
     if match := _MARKED.match(raw):
         return ParsedValue(value=_to_int(match["num"]), obs_status="A", mark=match["mark"])
+    return _not_a_count(raw)
+
+
+def _not_a_count(raw: str) -> ParsedValue:
+    """What a text that is no written count is: a dash, a decimal, a negative, or nothing."""
     if raw in _DASHES:
         return ParsedValue(
             obs_status="L",
@@ -97,6 +104,15 @@ def parse_value(text: object) -> ParsedValue:
             problem=(
                 f"'{raw}' was read as 'not available'. If it means zero, write 0; "
                 "if not available, write '..' to make it unambiguous."
+            ),
+        )
+    if _DECIMAL.match(raw):
+        return ParsedValue(
+            rule="UNIT_NOT_COUNT",
+            problem=(
+                f"'{raw}' is not a whole number: a count of persons has no decimals. If it is "
+                "a rate, a share or a percentage, it cannot be stored as a count; if the point "
+                "separates thousands, write the number without it (e.g. 1000 or 1,000)."
             ),
         )
     if _NEGATIVE.match(raw):
@@ -163,3 +179,41 @@ def parse_series(texts: pd.Series) -> pd.DataFrame:
 
 
 _INT_COLUMNS = ("value", "lower", "upper")
+
+
+_SPAN = re.compile(
+    r"^(?:FY\s*)?(?P<first>(?:19|20)\d\d)\s*(?P<sep>[-/\u2013\u2014]|to)\s*(?P<second>\d{4}|\d{2})$",
+    re.IGNORECASE,
+)
+_FISCAL = re.compile(r"^FY\s*'?(?:\d{4}|\d{2})$", re.IGNORECASE)
+_QUARTER = re.compile(
+    r"^(?:(?:19|20)\d\d\s*[-/ ]?\s*Q[1-4]|Q[1-4]\s*[-/ ]?\s*(?:19|20)\d\d)$", re.IGNORECASE
+)
+_MONTH_FIRST = re.compile(r"^(?:0?[1-9]|1[0-2])\s*[-/.]\s*(?:19|20)\d\d$")
+
+
+def period_problem(text: object, *, within_year: bool = False) -> str | None:
+    """What a written period is when it is not one calendar year, else None.
+
+    ``2014-2018`` is a band of years, ``2014/15`` or ``FY2015`` a fiscal year, ``2015Q1`` a
+    quarter, ``2015-03`` a month. With ``within_year`` (a case's date), a quarter or a month
+    is in one calendar year and is not a problem. A text that is no period at all (``abc``)
+    is None too: the caller says it is not a year.
+    """
+    raw = str(text or "").strip()
+    if match := _SPAN.match(raw):
+        first, second = int(match["first"]), match["second"]
+        if len(second) == 4:
+            if int(second) == first:
+                return None if within_year else "a year written twice"
+            return f"the years {first} to {second}, not one year"
+        if int(second) == (first + 1) % 100:
+            return f"a fiscal or split year ({first}-{first + 1}), not one calendar year"
+        if match["sep"] == "-" and 1 <= int(second) <= 12:
+            return None if within_year else "a month, not a year"
+        return "a period of several years, not one calendar year"
+    if _FISCAL.match(raw):
+        return "a fiscal year, not a calendar year"
+    if _QUARTER.match(raw) or _MONTH_FIRST.match(raw):
+        return None if within_year else "a part of a year, not the whole year"
+    return None

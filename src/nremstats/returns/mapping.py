@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from nremstats.core import codes, labels
 from nremstats.core.findings import Finding, finding
 from nremstats.core.model import CODED_FIELDS
-from nremstats.core.values import parse_series
+from nremstats.core.values import parse_series, period_problem
 from nremstats.returns.located import Located, place_finding
 
 if TYPE_CHECKING:
@@ -197,13 +197,26 @@ def _years(frame: pd.DataFrame, out: _Findings, skip: pd.Series | None = None) -
     unread = years < 0 if skip is None else (years < 0) & ~skip.to_numpy()
     for idx in frame.index[unread]:
         record = frame.loc[idx].to_dict()
-        out.add(
-            "YEAR_RANGE",
-            record,
-            "year",
-            f"Year '{record['year']}' is not a whole number; write the reference year, e.g. 2023.",
-            record["year"],
-        )
+        period = period_problem(record["year"])
+        if period:
+            out.add(
+                "PERIOD_NOT_A_YEAR",
+                record,
+                "year",
+                f"'{record['year']}' is {period}: figures are stored by calendar year, so it "
+                "is not stored. Ask for the figure of each year (quarters: a layout reads them "
+                "from a quarter column and sums the four).",
+                record["year"],
+            )
+        else:
+            out.add(
+                "YEAR_RANGE",
+                record,
+                "year",
+                f"Year '{record['year']}' is not a whole number; write the reference year, "
+                "e.g. 2023.",
+                record["year"],
+            )
         frame.loc[idx, "readable"] = False
     return pd.Series(pd.arrays.IntegerArray(np.maximum(years, 0), years < 0), index=frame.index)
 

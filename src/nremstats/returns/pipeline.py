@@ -256,7 +256,11 @@ def file_result(data: ReturnData) -> FileResult:
     if not data.ok or data.observations is None:
         result.rows_rejected = data.rows_read
     else:
-        result.rows_rejected = int((~data.observations["readable"]).sum())
+        unread = ~data.observations["readable"]
+        if "sources" in data.observations:  # a rejected sum stands for all its rows
+            result.rows_rejected = int(data.observations.loc[unread, "sources"].sum())
+        else:
+            result.rows_rejected = int(unread.sum())
     return result
 
 

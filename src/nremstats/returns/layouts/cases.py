@@ -20,6 +20,7 @@ import numpy as np
 
 from nremstats.core import labels
 from nremstats.core.model import DIMENSIONS, TOTAL
+from nremstats.core.values import period_problem
 from nremstats.returns.layouts.declaration import Layout
 from nremstats.returns.layouts.rows import RowMapper
 from nremstats.returns.located import TEXT_FIELDS
@@ -58,9 +59,10 @@ def count_cases(
         i = header[key]
         return [row[i] for row in body]
 
+    years = [_year(v) for v in column("year")]
     persons = pd.DataFrame(
         {
-            "year": [_year(v) for v in column("year")],
+            "year": [year for year, _ in years],
             "sex": _map(table, "sex", column("sex"), layout, "_U"),
             "age": _ages(table, column("birthdate"), column("age"), column("year"), layout),
             "exploitation": _forms(table, column("exploitation"), layout, spec.get("separator")),
@@ -70,6 +72,16 @@ def count_cases(
     citizenship = _map(table, "citizenship", column("citizenship"), layout, "_U")
     citizenship = [("NAT" if c == country else c) for c in citizenship]
     persons["citizenship"] = citizenship
+    for why in dict.fromkeys(why for _, why in years if why):
+        mask = np.asarray([problem == why for _, problem in years]) & table.readable
+        texts = [
+            text_of(v).strip() for v, (_, p) in zip(column("year"), years, strict=True) if p == why
+        ]
+        message = (
+            f"The case's date '{texts[0]}' is {why}: a case is counted in the calendar year "
+            "it came in, which this date does not give; it is not counted"
+        )
+        table.reject(mask, "PERIOD_NOT_A_YEAR", "year", texts[0], message)
     no_year = persons["year"].isna().to_numpy() & table.readable
     if no_year.any():
         message = "The case has no year (no date in the year column); it is not counted"
@@ -141,11 +153,19 @@ def _records(
     return out
 
 
-def _year(value: Any) -> int | None:
+def _year(value: Any) -> tuple[int | None, str | None]:
+    """The calendar year of a case's date, or why the date gives none (a band of years,
+    a fiscal year); (None, None) when it holds no year at all."""
     if isinstance(value, dt.date | dt.datetime):
-        return value.year
-    match = re.search(r"(19|20)\d\d", text_of(value))
-    return int(match.group(0)) if match else None
+        return value.year, None
+    text = text_of(value).strip()
+    why = period_problem(text, within_year=True)
+    if why:
+        return None, why
+    years = set(re.findall(r"(?<!\d)(?:19|20)\d\d(?!\d)", text))
+    if len(years) > 1:
+        return None, f"several years ({', '.join(sorted(years))}), not one"
+    return (int(years.pop()), None) if years else (None, None)
 
 
 def _date(value: Any) -> dt.date | None:

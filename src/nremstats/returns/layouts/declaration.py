@@ -28,7 +28,8 @@ TOP_KEYS = {
     "sheet": str, "shape": str, "header": dict, "columns": dict, "breakdown": dict,
     "ignore": list, "expect": dict, "labels": dict, "rules": dict, "fixed": dict, "keep": dict,
     "period_from_name": str, "delimiter": str, "packed": dict, "flags": dict, "extends": str,
-    "cases": dict, "skip_rows": int, "fill_down": list, "across": dict,
+    "cases": dict, "skip_rows": int, "fill_down": list, "across": dict, "combine": dict,
+    "unit": dict,
 }  # fmt: skip
 SHAPES = ("long", "packed", "wide", "cases")
 #: What a breakdown category may become: a dimension, every breakdown total, or skipped.
@@ -83,6 +84,14 @@ class Layout:
     fill_down: list[str] = field(default_factory=list)
     #: For shape ``wide``: {"field": dimension, "columns": [column names]}.
     across: dict[str, Any] = field(default_factory=dict)
+    #: Fields or columns whose several rows mapping to one key are parts added up
+    #: (``combine: {sum: [...]}``); any other many-to-one is refused.
+    sum_over: list[str] = field(default_factory=list)
+    #: Fields or columns whose several rows mapping to one key repeat one figure (stored
+    #: once when their values agree; ``combine: {same: [...]}``).
+    same_over: list[str] = field(default_factory=list)
+    #: ``(column, texts that mean counts)``: rows with another unit are refused.
+    unit: tuple[str, list[str]] | None = None
 
     def resolve(self, header: Iterable[str]) -> tuple[dict[str, str], list[str]]:
         """The column each field is read from in this header, and the required columns
@@ -194,6 +203,9 @@ def _parse(path: Path) -> Layout:
         delimiter=str(data.get("delimiter", ",")),
         packed={str(k): str(v) for k, v in (data.get("packed") or {}).items()},
         flags=_flags(data.get("flags") or {}, fail),
+        sum_over=_combine(data.get("combine"), fail).get("sum", []),
+        same_over=_combine(data.get("combine"), fail).get("same", []),
+        unit=_unit(data.get("unit"), fail),
     )
     if layout.across:
         layout.columns[layout.across["field"]] = {
@@ -357,6 +369,38 @@ def _flags(raw: dict[str, Any], fail: Any) -> dict[str, dict[str, str]]:
             raise fail(("flags", letter, "status"), f"'{spec['status']}' is not an obs_status.")
         out[str(letter)] = {str(k): str(v) for k, v in spec.items()}
     return out
+
+
+def _combine(raw: dict[str, Any] | None, fail: Any) -> dict[str, list[str]]:
+    """``combine: {sum: [age, Agency], same: [Dimension]}``: fields (their columns) or column
+    names in which rows mapped to one key may differ: parts added up (sum), or the same
+    figure given again (same)."""
+    if raw is None:
+        return {}
+    if not raw or not set(raw) <= {"sum", "same"}:
+        raise fail(
+            ("combine",),
+            "combine takes sum: [fields or columns] (rows that differ only there are parts "
+            "of one figure, added up) and same: [...] (rows that differ only there repeat "
+            "one figure, stored once when their values agree).",
+        )
+    for key, names in raw.items():
+        if not isinstance(names, list) or not names:
+            raise fail(("combine", key), f"combine.{key} takes a list of fields or columns.")
+    return {key: [str(name) for name in names] for key, names in raw.items()}
+
+
+def _unit(raw: dict[str, Any] | None, fail: Any) -> tuple[str, list[str]] | None:
+    """``unit: {column: Unit of measurement, counts: [Counts]}``."""
+    if raw is None:
+        return None
+    if set(raw) != {"column", "counts"} or not isinstance(raw["counts"], list):
+        raise fail(
+            ("unit",),
+            "unit takes column: (the column naming the unit) and counts: [the texts there "
+            "that mean counts of persons or cases]; nremstats stores counts only.",
+        )
+    return str(raw["column"]), [str(text) for text in raw["counts"]]
 
 
 def _keep(raw: dict[str, Any], fail: Any) -> dict[str, tuple[list[str], str]]:

@@ -58,6 +58,11 @@ def locate_layout(source: Source, layout: Layout) -> Located:
     for index, text in enumerate(header):
         position.setdefault(text, index)
     resolved, missing = layout.resolve(position)
+    sums = _combine_columns(layout, layout.sum_over, resolved, position)
+    same = _combine_columns(layout, layout.same_over, resolved, position)
+    missing += [name for name, column in {**sums, **same}.items() if column is None]
+    if layout.unit and layout.unit[0] not in position:
+        missing.append(layout.unit[0])
     if missing:
         message = (
             f"The {layout.name} layout needs the column(s) {', '.join(missing)}, not found in "
@@ -80,6 +85,7 @@ def locate_layout(source: Source, layout: Layout) -> Located:
         )
         return Located(name, "layout", None, [finding("STRUCTURE_LAYOUT_MISMATCH", name, message)])
     wanted = _wanted_columns(layout, resolved, position)
+    wanted += [c for c in {**sums, **same}.values() if c is not None and c not in wanted]
     findings = [
         finding(
             "STRUCTURE_IGNORED_COLUMN",
@@ -107,6 +113,9 @@ def locate_layout(source: Source, layout: Layout) -> Located:
         for dim in DIMENSIONS:
             letters.setdefault(dim, category)
     table = RowMapper(layout, numbers, letters, Problems(name, sheet), value_letters)
+    table.source_rows(
+        header, body, [c for c in sums.values() if c], [c for c in same.values() if c]
+    )
     values = table.build(texts, resolved, period)
     keep = table.kept  # rows summed into another row's figure are not records of their own
     index = pd.RangeIndex(int(keep.sum()))
@@ -149,12 +158,15 @@ def _locate_cases(
         )
         return Located(name, "layout", None, [finding("STRUCTURE_LAYOUT_MISMATCH", name, message)])
     fields = [col for col in layout.cases.values() if isinstance(col, str) and col in position]
-    persons = [
-        i
-        for i, row in enumerate(body)  # a row numbered but empty is no case
-        if any(text_of(row[position[c]]).strip() for c in fields)
+    named = [i for name, i in position.items() if name]
+    records = [  # a row with nothing under a named column (a row number only) is no record
+        i for i, row in enumerate(body) if any(text_of(row[j]).strip() for j in named)
     ]
-    body, numbers = [body[i] for i in persons], numbers[persons]
+    if len(records) < len(body):
+        body, numbers = [body[i] for i in records], numbers[records]
+    blank = np.asarray(
+        [not any(text_of(row[position[c]]).strip() for c in fields) for row in body], dtype=bool
+    )
     letters = {
         field: column_letter(position[col])
         for field, col in layout.cases.items()
@@ -164,6 +176,12 @@ def _locate_cases(
     for field in ("obs_status", "lower", "upper", "definition"):
         letters.setdefault(field, letters["value"])  # mapping reads these record columns
     table = RowMapper(layout, numbers, letters, Problems(name, sheet))
+    if blank.any():  # a row with other columns filled: counted among the rows, as no case
+        message = (
+            f"The row has none of the columns the layout counts ({', '.join(fields)}): it is "
+            "no case and is not counted"
+        )
+        table.reject(blank, "LAYOUT_ROW_SKIPPED", "value", "", message)
     table.keep_rows({c: Column(body, position[c]) for c in layout.keep if c in position})
     out = count_cases(layout, position, body, numbers, table)
     index = pd.RangeIndex(len(out["readable"]))
@@ -183,9 +201,29 @@ def _wanted_columns(layout: Layout, resolved: dict[str, str], header: Any) -> li
     if layout.breakdown:
         wanted += [layout.breakdown["dimension"], layout.breakdown["category"]]
     wanted += list(layout.expect)
+    wanted += [layout.unit[0]] if layout.unit else []
     wanted += [column for column in layout.keep if column in header]
     wanted += [col for col in layout.cases.values() if isinstance(col, str) and col in header]
     return list(dict.fromkeys(wanted))
+
+
+def _combine_columns(
+    layout: Layout, names: list[str], resolved: dict[str, str], position: dict[str, int]
+) -> dict[str, str | None]:
+    """The column of each name in ``combine: {sum/same: [...]}``: a field's column (a
+    breakdown dimension's: the category column), else a column of that name; None when
+    absent."""
+    out: dict[str, str | None] = {}
+    by = layout.breakdown["by"].values() if layout.breakdown else []
+    targets = {target for target in by if isinstance(target, str)}
+    for name in names:
+        if name in resolved:
+            out[name] = resolved[name]
+        elif layout.breakdown and name in targets:
+            out[name] = layout.breakdown["category"]
+        else:
+            out[name] = name if name in position else None
+    return out
 
 
 def _period_from_name(layout: Layout, name: str, resolved: dict[str, str]) -> dict[str, str] | None:

@@ -18,12 +18,10 @@ from nremstats.core import codes, labels
 from nremstats.core.findings import Finding, finding
 from nremstats.core.model import CODED_FIELDS, DIMENSIONS, NATIONAL, TOTAL
 from nremstats.core.values import parse_value
+from nremstats.returns.layouts.combine import KEY, combine_rows
 from nremstats.returns.layouts.declaration import AS_TOTAL, Layout
 from nremstats.returns.located import TEXT_FIELDS
 from nremstats.returns.read import text_of
-
-#: The key of a figure within one file (the provider is the layout's).
-KEY = ("country", "year", *CODED_FIELDS)
 
 
 class Problems:
@@ -111,6 +109,20 @@ class RowMapper:
         self.kept = np.ones(len(numbers), dtype=bool)
         #: how many source rows each record's figure comes from
         self.sources = np.ones(len(numbers), dtype=np.int64)
+        #: the table's header and rows as read, and the columns of ``combine: {sum: [...]}``
+        self.header: list[str] = []
+        self.body: list[list[Any]] = []
+        self.sum_columns: list[str] = []
+        self.same_columns: list[str] = []
+
+    def source_rows(
+        self, header: list[str], body: list[list[Any]], sums: list[str], same: list[str]
+    ) -> None:
+        """The rows as read: an exact repeat is a row identical in every column, and rows
+        mapped to one key are described by the columns they differ in; ``sums`` and ``same``
+        are the columns of ``combine: {sum: [...], same: [...]}``."""
+        self.header, self.body = header, body
+        self.sum_columns, self.same_columns = sums, same
 
     def value_letter(self, i: int) -> str:
         return self.value_letters[i] if self.value_letters else self.letters["value"]
@@ -139,6 +151,7 @@ class RowMapper:
         provider = None if layout.provider == NATIONAL else layout.provider  # None: the country
         out["provider"] = np.full(size, provider, dtype=object)
         self._expected(texts)
+        self._units(texts)
         self.keep_rows(texts)
         for field, name in resolved.items():
             column, spec = texts[name], layout.columns[field]
@@ -159,9 +172,10 @@ class RowMapper:
         out["definition"][out["indicator"] != "VICTIMS_DETECTED"] = None  # victims only
         own = out["citizenship"] == out["country"]  # the reporting country's own citizens
         out["citizenship"][own & (out["citizenship"] != None)] = "NAT"  # noqa: E711
+        self._fractions(out)
+        combine_rows(self, out, texts)
         if any(q is not None for q in out["quarter"]):
             self._quarters(out)
-        self._repeats(out)
         return out
 
     def _flagged(self, column: Column, out: dict[str, Any]) -> np.ndarray:
@@ -213,7 +227,7 @@ class RowMapper:
         for rows in groups.values():
             quarters = [_quarter(out["quarter"][i]) for i in rows]
             if 0 in quarters:  # the year's total is given: quarters are not stored
-                mask = self._mask([i for i, q in zip(rows, quarters, strict=True) if q])
+                mask = self.mask([i for i, q in zip(rows, quarters, strict=True) if q])
                 why = (
                     "A quarter of a year the file also gives whole: only the year's own row is read"
                 )
@@ -226,7 +240,7 @@ class RowMapper:
                 have = ", ".join(f"Q{q}" for q in present)
                 why = "not all exact numbers" if present == [1, 2, 3, 4] else f"only {have}"
                 self.reject(
-                    self._mask(rows),
+                    self.mask(rows),
                     "QUARTERS_INCOMPLETE",
                     "value",
                     have,
@@ -238,12 +252,14 @@ class RowMapper:
             first = order[0]
             cells = [f"{self.value_letter(i)}{self.numbers[i]}" for i in order]
             out["value"][first] = str(sum(numbers))  # type: ignore[arg-type]
-            out["note"][first] = f"sum of Q1-Q4 ({', '.join(cells)})"  # its cell: Q1's
-            self.sources[first] = len(order)
+            note = f"sum of Q1-Q4 ({', '.join(cells)})"  # its cell: Q1's
+            parts = [out["note"][i] for i in order if out["note"][i]]
+            out["note"][first] = "; ".join([note, *parts])
+            self.sources[first] = int(self.sources[order].sum())
             self.kept[order[1:]] = False
             self.readable[order[1:]] = False
 
-    def _mask(self, rows: list[int]) -> np.ndarray:
+    def mask(self, rows: list[int]) -> np.ndarray:
         mask = np.zeros(len(self.numbers), dtype=bool)
         mask[rows] = True
         return mask
@@ -365,27 +381,54 @@ class RowMapper:
                     out[dim][rows] = TOTAL
                 out[target][rows] = self._mapped(target, category, rows)[rows]
 
-    def _repeats(self, out: dict[str, Any]) -> None:
-        """A row repeating an earlier row's key and value is not stored twice (rows with the
-        same key and different values are left to the duplicate-key rule, which rejects them
-        all)."""
-        import pandas as pd
+    def _units(self, texts: dict[str, Column]) -> None:
+        """Rows whose unit column names something else than counts are refused."""
+        if self.layout.unit is None:
+            return
+        name, counts = self.layout.unit
+        column = texts[name]
+        for k, text in enumerate(column.texts):
+            if text not in counts:
+                self.reject(
+                    column.where(k),
+                    "UNIT_NOT_COUNT",
+                    "value",
+                    text,
+                    f"The unit of the row is '{text}' (column {name}), not a count of persons "
+                    "or cases (a rate, a share or a percentage cannot be stored as a count)",
+                )
 
-        names = [*KEY, "value"]
-        keep = self.readable
-        frame = pd.DataFrame({n: out[n][keep] for n in names})
-        repeated = frame.duplicated(keep="first").to_numpy()
-        if repeated.any():
-            mask = np.zeros(len(keep), dtype=bool)
-            mask[np.flatnonzero(keep)[repeated]] = True
+    def _fractions(self, out: dict[str, Any]) -> None:
+        """A value column holding fractions (``1.37``, ``0.00``) holds rates or shares: none
+        of its rows is read as a count, not even its whole numbers (``0``)."""
+        values = out["value"]
+        letters = (
+            np.asarray(self.value_letters, dtype=object)
+            if self.value_letters
+            else np.full(len(values), self.letters["value"], dtype=object)
+        )
+        live = np.flatnonzero(self.readable)
+        fractional = [i for i in live.tolist() if _FRACTION.match(str(values[i] or ""))]
+        if not fractional:
+            return
+        for letter in dict.fromkeys(letters[fractional].tolist()):
+            first = next(i for i in fractional if letters[i] == letter)
+            column = (letters == letter) & self.readable
+            example = f"'{values[first]}' at {letter}{self.numbers[first]}"
             self.reject(
-                mask,
-                "KEY_REPEATED",
+                column,
+                "UNIT_NOT_COUNT",
                 "value",
-                "",
-                "The row repeats the key and value of an earlier row",
+                f"column {letter}",
+                f"Column {letter} holds fractions ({example}): its values are rates, shares "
+                "or measures, not counts, and none of them is stored. If it is a count "
+                "column with a mistake, correct the figure",
             )
 
+
+#: A number with decimals (``1.37``, ``0.00``, ``2,5``): a rate, a share or a measure.
+#: Not ``12.0`` (a whole number written by a program) nor ``1.000`` or ``1,282`` (thousands).
+_FRACTION = re.compile(r"^(?!\d+\.0$)(?![1-9]\d{0,2}(?:[.,]\d{3})+$)\d+(?:\.\d+|,\d+)$")
 
 #: A value followed by flag letters: ``123 p``, ``1 234 bd``, ``: c``.
 _FLAGGED = re.compile(r"^(?P<body>:|[\d.,\s]*\d)\s*(?P<flags>[a-z]+)$")

@@ -1,0 +1,216 @@
+"""Several source rows mapped to one figure: summed when declared, stored once when identical,
+refused otherwise (issue: foreign files, defect 1).
+
+Age bands ``0 to 14`` = 3 and ``15 to 17`` = 3, both labelled ``Y_LT18``, used to be stored as
+``Y_LT18 = 3`` ("repeats an earlier row"); with unequal values both were rejected as
+duplicates. A layout now says how such rows combine, and what it does not say is refused.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nremstats.returns.layouts.declaration import LayoutFileError, load_layout
+from nremstats.returns.pipeline import CheckOptions, file_result, read_return
+from tests.conftest import write_csv
+
+AGES = """\
+layout: ages
+provider: MINISTRY
+compilation: true
+formats: [csv]
+fixed: {{indicator: VICTIMS_DETECTED, definition: IDENTIFIED}}
+columns: {{country: Country, year: Year, age: Age, value: Victims}}
+ignore: [Agency, Source]
+labels:
+  age: {{Total: _T, 0 to 14: Y_LT18, 15 to 17: Y_LT18, 18 and over: Y_GE18}}
+{extra}"""
+
+HEADER = "Country,Agency,Year,Age,Victims,Source"
+
+
+def read(tmp_path: Path, rows: list[str], extra: str = ""):
+    layout = tmp_path / "ages.yaml"
+    layout.write_text(AGES.format(extra=extra), encoding="utf-8")
+    table = write_csv(tmp_path / "ages.csv", [HEADER, *rows])
+    data = read_return(table, CheckOptions(layout=load_layout(layout)))
+    result = file_result(data)
+    # every row accounted for: stored (alone or as a part of a figure) or rejected
+    assert result.rows_read == len(rows)
+    assert stored_rows(data) + result.rows_rejected == len(rows)
+    return data, result
+
+
+def stored_rows(data) -> int:
+    """The source rows behind the figures kept (a sum or a repeated figure: all its rows)."""
+    obs = data.observations
+    return 0 if obs is None else int(obs.loc[obs["readable"], "sources"].sum())
+
+
+def figure(data, age: str):
+    obs = data.observations
+    rows = obs[(obs["age"] == age) & obs["readable"]]
+    assert len(rows) <= 1
+    return rows.iloc[0] if len(rows) else None
+
+
+def test_nested_bands_with_the_same_value_are_never_stored_once(tmp_path):
+    data, result = read(tmp_path, ["NLD,Police,2022,0 to 14,3,A", "NLD,Police,2022,15 to 17,3,A"])
+    assert figure(data, "Y_LT18") is None  # not 3: neither row is stored
+    assert result.rows_rejected == 2
+    (dup,) = [f for f in data.findings if f.rule == "KEY_DUPLICATE"]
+    assert dup.cells == ("E2", "E3") and dup.severity == "error"
+    assert "'0 to 14'" in dup.message and "'15 to 17'" in dup.message
+    assert "combine: {sum: [Age]}" in dup.message  # how to declare it
+
+
+def test_nested_bands_with_unequal_values_are_refused_naming_both(tmp_path):
+    data, result = read(tmp_path, ["NLD,Police,2022,0 to 14,3,A", "NLD,Police,2022,15 to 17,4,A"])
+    (dup,) = [f for f in data.findings if f.rule == "KEY_DUPLICATE"]
+    assert dup.cells == ("E2", "E3") and "E2: 3" in dup.message and "E3: 4" in dup.message
+    assert result.rows_rejected == 2
+
+
+def test_declared_sum_adds_the_parts_with_every_cell(tmp_path):
+    rows = [
+        "NLD,Police,2022,0 to 14,3,A",
+        "NLD,Police,2022,15 to 17,3,A",
+        "NLD,Police,2022,18 and over,10,A",
+    ]
+    data, result = read(tmp_path, rows, "combine: {sum: [age]}")
+    children = figure(data, "Y_LT18")
+    assert children["value"] == 6 and children["obs_status"] == "A"
+    assert children["cell"] == "E2" and "E2, E3" in children["note"]
+    assert figure(data, "Y_GE18")["value"] == 10
+    assert (result.rows_read, result.rows_rejected, stored_rows(data)) == (3, 0, 3)
+    assert len(data.observations) == 2  # one record for the two bands
+
+
+def test_a_sum_over_a_small_count_is_a_range_and_over_a_missing_part_is_missing(tmp_path):
+    rows = [
+        "NLD,Police,2022,0 to 14,3,A",
+        "NLD,Police,2022,15 to 17,<5,A",
+        "NLD,Police,2023,0 to 14,..,A",
+        "NLD,Police,2023,15 to 17,2,A",
+        "NLD,Police,2021,0 to 14,2 p,A",
+        "NLD,Police,2021,15 to 17,1,A",
+    ]
+    data, _ = read(tmp_path, rows, "combine: {sum: [Age]}")
+    obs = data.observations[data.observations["readable"] & (data.observations["age"] == "Y_LT18")]
+    by_year = {int(r["year"]): r for _, r in obs.iterrows()}
+    ranged = by_year[2022]
+    assert ranged["value"] is pd_na() and ranged["obs_status"] == "Q"
+    assert (ranged["lower"], ranged["upper"]) == (3, 7)  # 3 + (0 to 4): never a number
+    assert by_year[2023]["value"] is pd_na() and by_year[2023]["obs_status"] == "L"
+    assert by_year[2021]["value"] == 3 and by_year[2021]["obs_status"] == "P"
+
+
+def pd_na():
+    import pandas as pd
+
+    return pd.NA
+
+
+def test_several_agencies_of_one_country_are_summed_only_when_declared(tmp_path):
+    rows = ["NLD,Police,2022,Total,7,A", "NLD,Labour inspectorate,2022,Total,2,A"]
+    data, result = read(tmp_path, rows)
+    (dup,) = [f for f in data.findings if f.rule == "KEY_DUPLICATE"]
+    assert "Agency ('Police', 'Labour inspectorate')" in dup.message
+    assert result.rows_rejected == 2
+    data, result = read(tmp_path, rows, "combine: {sum: [Agency]}")
+    assert figure(data, "_T")["value"] == 9 and result.rows_rejected == 0
+
+
+def test_a_sum_refuses_rows_that_also_differ_elsewhere_or_repeat_a_part(tmp_path):
+    # the same band from two sources is no pair of parts: adding them would count twice
+    data, _ = read(
+        tmp_path,
+        ["NLD,Police,2022,0 to 14,3,A", "NLD,Police,2022,15 to 17,3,B"],
+        "combine: {sum: [Age]}",
+    )
+    assert figure(data, "Y_LT18") is None
+    assert (
+        "Source ('A', 'B')" in next(f for f in data.findings if f.rule == "KEY_DUPLICATE").message
+    )
+    data, _ = read(
+        tmp_path,
+        ["NLD,Police,2022,0 to 14,3,A", "NLD,Police,2022,0 to 14,4,A"],
+        "combine: {sum: [Age]}",
+    )
+    assert figure(data, "Y_LT18") is None
+    assert "differ only in their values" in data.findings[0].message
+
+
+def test_an_exact_repeat_is_stored_once_and_anything_less_is_not(tmp_path):
+    row = "NLD,Police,2022,Total,7,A"
+    data, result = read(tmp_path, [row, row])
+    assert figure(data, "_T")["value"] == 7
+    (repeat,) = [f for f in data.findings if f.rule == "KEY_REPEATED"]
+    assert repeat.cells == ("E3",) and repeat.severity == "info"
+    assert result.rows_read == 2 and result.rows_rejected == 1  # the repeat is not stored
+    # the same key and value from another agency is not a repeat of the row
+    data, _ = read(tmp_path, [row, "NLD,Customs,2022,Total,7,A"])
+    assert figure(data, "_T") is None
+    assert {f.rule for f in data.findings} >= {"KEY_DUPLICATE"}
+
+
+def test_declared_same_stores_one_figure_given_twice_and_refuses_a_contradiction(tmp_path):
+    rows = ["NLD,Police,2022,Total,7,A", "NLD,Police,2022,Total,7,B"]
+    data, result = read(tmp_path, rows, "combine: {same: [Source]}")
+    total = figure(data, "_T")
+    assert total["value"] == 7 and "E2, E3" in total["note"]
+    assert result.rows_rejected == 0
+    data, result = read(
+        tmp_path,
+        ["NLD,Police,2022,Total,7,A", "NLD,Police,2022,Total,8,B"],
+        "combine: {same: [Source]}",
+    )
+    assert figure(data, "_T") is None and result.rows_rejected == 2
+
+
+def test_several_columns_for_one_code_are_summed_in_a_wide_table(tmp_path):
+    layout = tmp_path / "wide.yaml"
+    layout.write_text(
+        "layout: wide-ages\nprovider: MINISTRY\ncompilation: true\nformats: [csv]\nshape: wide\n"
+        "fixed: {indicator: PERSONS_CONVICTED}\ncolumns: {country: Country, year: Year}\n"
+        "across: {field: age, columns: ['0-14', '15-17', '18+']}\n"
+        "labels:\n  age: {'0-14': Y_LT18, '15-17': Y_LT18, '18+': Y_GE18}\n{extra}",
+        encoding="utf-8",
+    )
+    table = write_csv(tmp_path / "wide.csv", ["Country,Year,0-14,15-17,18+", "NLD,2022,4,5,20"])
+
+    def run(extra: str):
+        text = layout.read_text(encoding="utf-8").replace("{extra}", extra)
+        path = tmp_path / f"w{len(extra)}.yaml"
+        path.write_text(text, encoding="utf-8")
+        return read_return(table, CheckOptions(layout=load_layout(path)))
+
+    refused = run("")
+    assert figure(refused, "Y_LT18") is None
+    assert (
+        "age ('0-14', '15-17')"
+        in next(f for f in refused.findings if f.rule == "KEY_DUPLICATE").message
+    )
+    summed = run("combine: {sum: [age]}")
+    children = figure(summed, "Y_LT18")
+    assert children["value"] == 9 and "C2, D2" in children["note"]
+    assert file_result(summed).rows_read == 3 and file_result(summed).rows_rejected == 0
+
+
+@pytest.mark.parametrize(
+    "extra",
+    ["combine: sum", "combine: {sum: []}", "combine: {add: [Age]}", "combine: {sum: Age}"],
+)
+def test_a_bad_combine_declaration_is_refused_with_its_line(tmp_path, extra):
+    layout = tmp_path / "ages.yaml"
+    layout.write_text(AGES.format(extra=extra), encoding="utf-8")
+    with pytest.raises(LayoutFileError, match=r"line \d+"):
+        load_layout(layout)
+
+
+def test_a_combine_column_missing_from_the_file_is_a_structure_error(tmp_path):
+    data, _ = read(tmp_path, ["NLD,Police,2022,Total,7,A"], "combine: {sum: [Region]}")
+    assert [f.rule for f in data.findings] == ["STRUCTURE_MISSING_COLUMN"]
+    assert "Region" in data.findings[0].message
