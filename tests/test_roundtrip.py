@@ -42,8 +42,15 @@ written_value = st.one_of(
 
 _BLANK: dict[str, Path] = {}
 # Random figures need not add up: the round trip is about reading, so balances are off.
+# Random figures are not consistent with each other (a part of 1,000 under a total of 0):
+# the checks between figures are off, this test is about storing what is written.
 NO_BALANCE = RuleSet.default().merged(
-    {"BALANCE_PARTS_EXCEED_TOTAL": "off", "BALANCE_TOTAL_EXCEEDS_PARTS": "off"}, "roundtrip"
+    {
+        "BALANCE_PARTS_EXCEED_TOTAL": "off",
+        "BALANCE_TOTAL_EXCEEDS_PARTS": "off",
+        "MAGNITUDE_IMPLAUSIBLE": "off",
+    },
+    "roundtrip",
 )
 
 

@@ -264,7 +264,7 @@ def map_observations(located: Located) -> Mapped:
     # the provider column of a CSV or a layout, else (and where blank) the country itself
     frame["provider"] = _blank_to_na(frame["provider"]).fillna(frame["country"]).astype("string")
     parsed = parse_series(frame["value"])
-    for idx in frame.index[parsed["rule"].notna()]:
+    for idx in frame.index[parsed["rule"].notna() & frame["readable"]]:  # not twice
         record = frame.loc[idx].to_dict()
         rule, problem = str(parsed.at[idx, "rule"]), str(parsed.at[idx, "problem"])
         out.add(rule, record, "value", problem, record["value"])

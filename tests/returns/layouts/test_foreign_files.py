@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from nremstats.returns.layouts.declaration import load_layout
-from nremstats.returns.pipeline import CheckOptions, read_return, validate_files
+from nremstats.returns.pipeline import CheckOptions, file_result, read_return, validate_files
 from tests.conftest import invoke, write_csv
 
 AGENCY = """\
@@ -247,3 +247,152 @@ def test_small_counts_never_trip_the_magnitude_rule(tmp_path):
     data = read_return(write_csv(tmp_path / "nld.csv", lines))
     rules = {f.rule for f in data.findings}
     assert "MAGNITUDE_IMPLAUSIBLE" not in rules and "BALANCE_PARTS_EXCEED_TOTAL" in rules
+
+
+# --- periods: never a band of years as its first year ----------------------------------------
+
+CASES_HEADER = (
+    "cas_IncomingReferralDate,prs_Gender,prs_Birthdate,vic_TypeOfExploitation,"
+    "prs_Citizenship,vic_TraffickingStatus,prs_FirstName"
+)
+
+
+def cases_layout(tmp_path: Path) -> Path:
+    path = tmp_path / "htcds-nld.yaml"
+    path.write_text("extends: htcds\nlayout: htcds-nld\nfixed: {country: NLD}\n", encoding="utf-8")
+    return path
+
+
+def test_case_records_of_a_band_of_years_are_not_counted_in_its_first_year(tmp_path):
+    victim = "Actual victim of trafficking"
+    lines = [CASES_HEADER]
+    lines += [f"2014-2018,Feminine,1990-01-01,Forced labour,RO,{victim},A"] * 7
+    lines += [f"2015/16,Feminine,1990-01-01,Forced labour,RO,{victim},B"] * 2
+    lines += [f"2016-03-02,Masculine,1985-01-01,Forced labour,RO,{victim},C"] * 6
+    lines += [f"2016 Q3,Masculine,1985-01-01,Forced labour,RO,{victim},D"]  # within 2016
+    table = write_csv(tmp_path / "cases.csv", lines)
+    data = read_return(table, CheckOptions(layout=load_layout(cases_layout(tmp_path))))
+    kept = data.observations[data.observations["readable"]]
+    assert set(kept["year"]) == {2016}  # nothing under 2014 or 2015
+    totals = kept[(kept["sex"] == "_T") & (kept["age"] == "_T") & (kept["exploitation"] == "_T")]
+    assert totals[totals["citizenship"] == "_T"]["value"].tolist() == [7]
+    periods = [f for f in data.findings if f.rule == "PERIOD_NOT_A_YEAR"]
+    assert {f.text for f in periods} == {"2014-2018", "2015/16"}
+    band = next(f for f in periods if f.text == "2014-2018")
+    assert band.cells == tuple(f"A{n}" for n in range(2, 9)) and "2014 to 2018" in band.message
+    assert file_result(data).rows_rejected == 9
+
+
+def test_a_year_column_with_a_band_or_a_fiscal_year_is_refused(tmp_path):
+    table = write_csv(
+        tmp_path / "agency.csv",
+        [
+            "Country,Year,Sex,Value",
+            "NLD,2014-2018,Total,40",
+            "NLD,2019/20,Total,9",
+            "NLD,FY2021,Total,9",
+            "NLD,2022,Total,8",
+        ],
+    )
+    data = read_return(table, CheckOptions(layout=load_layout(agency_layout(tmp_path))))
+    kept = data.observations[data.observations["readable"]]
+    assert kept["year"].tolist() == [2022] and kept["value"].tolist() == [8]
+    rules = sorted((f.cell, f.rule) for f in data.findings if f.severity == "error")
+    assert rules == [
+        ("B2", "PERIOD_NOT_A_YEAR"),
+        ("B3", "PERIOD_NOT_A_YEAR"),
+        ("B4", "PERIOD_NOT_A_YEAR"),
+    ]
+    # the same in a national return: an error, nothing stored
+    from tests.conftest import HEADER
+
+    national = write_csv(
+        tmp_path / "nld.csv", [HEADER, "NLD,2014-2018,PERSONS_CONVICTED,_T,_T,_T,_T,40"]
+    )
+    result = read_return(national)
+    assert not result.ok and [f.rule for f in result.findings] == ["PERIOD_NOT_A_YEAR"]
+
+
+# --- every row accounted for ------------------------------------------------------------------
+
+
+def test_a_case_row_with_none_of_the_counted_fields_is_read_and_rejected(tmp_path):
+    """21,195 rows, 129 in no count: rows with only a name were dropped before counting."""
+    victim = "Actual victim of trafficking"
+    lines = [CASES_HEADER]
+    lines += [f"2022-05-01,Feminine,1990-01-01,Forced labour,RO,{victim},A"] * 6
+    lines += [",,,,,,Nameonly"] * 3  # a person's name and nothing the layout counts
+    lines += [",,,,,,"]  # an empty line is no row of data
+    table = write_csv(tmp_path / "cases.csv", lines)
+    data = read_return(table, CheckOptions(layout=load_layout(cases_layout(tmp_path))))
+    result = file_result(data)
+    assert (result.rows_read, result.rows_rejected) == (9, 3)
+    (skipped,) = [f for f in data.findings if f.rule == "LAYOUT_ROW_SKIPPED"]
+    assert skipped.cells == ("A8", "A9", "A10")
+
+
+# --- units: rates and decimals are never counts -----------------------------------------------
+
+
+def test_a_table_of_rates_is_never_stored_as_counts(tmp_path):
+    """SDG 16.2.2 as a rate per 100,000: '0.00' and '1.37' by age; 0 used to be stored."""
+    layout = tmp_path / "rates.yaml"
+    layout.write_text(
+        "layout: sdg-rates\nprovider: NSO\ncompilation: true\nformats: [csv]\nshape: wide\n"
+        "fixed: {indicator: VICTIMS_DETECTED, definition: IDENTIFIED}\n"
+        "columns: {country: Country, year: Year}\n"
+        "across: {field: age, columns: [Adults, Children]}\n"
+        "labels:\n  age: {Adults: Y_GE18, Children: Y_LT18}\n",
+        encoding="utf-8",
+    )
+    table = write_csv(
+        tmp_path / "rates.csv",
+        ["Country,Year,Adults,Children", "NLD,2021,0,1.37", "NLD,2022,0.00,2"],
+    )
+    data = read_return(table, CheckOptions(layout=load_layout(layout)))
+    assert not data.observations["readable"].any()  # not even the 0 and the 2
+    units = [f for f in data.findings if f.rule == "UNIT_NOT_COUNT"]
+    assert {f.cell for f in units} == {"C2", "D2"} and all("fractions" in f.message for f in units)
+    assert file_result(data).rows_rejected == 4
+
+
+def test_rows_whose_unit_is_a_rate_are_refused_by_the_unit_column(tmp_path):
+    extra = "unit: {column: Unit, counts: [Number of persons]}\n"
+    table = write_csv(
+        tmp_path / "agency.csv",
+        [
+            "Country,Year,Sex,Unit,Value",
+            "NLD,2022,Total,Number of persons,12",
+            "NLD,2022,Total,Rate per 100 000,1",
+            "NLD,2022,Female,Per cent,50",
+        ],
+    )
+    data = read_return(table, CheckOptions(layout=load_layout(agency_layout(tmp_path, extra))))
+    kept = data.observations[data.observations["readable"]]
+    assert kept["value"].tolist() == [12]
+    units = sorted(f.text for f in data.findings if f.rule == "UNIT_NOT_COUNT")
+    assert units == ["Per cent", "Rate per 100 000"]
+
+
+def test_a_decimal_is_an_error_in_a_return_and_a_rejected_row_in_a_compilation(tmp_path):
+    from tests.conftest import HEADER
+
+    national = write_csv(
+        tmp_path / "nld.csv",
+        [
+            HEADER,
+            "NLD,2022,PERSONS_CONVICTED,_T,_T,_T,_T,1.000",
+            "NLD,2021,PERSONS_CONVICTED,_T,_T,_T,_T,1282.0",
+        ],
+    )
+    data = read_return(national)
+    assert not data.ok
+    (decimal,) = [f for f in data.findings if f.rule == "UNIT_NOT_COUNT"]
+    assert decimal.cell == "H2" and decimal.severity == "error" and "1.000" in decimal.message
+    table = write_csv(
+        tmp_path / "agency.csv",
+        ["Country,Year,Sex,Value", "NLD,2022,Total,1.000", "BEL,2022,Total,7"],
+    )
+    data = read_return(table, CheckOptions(layout=load_layout(agency_layout(tmp_path))))
+    kept = data.observations[data.observations["readable"]]
+    assert kept["country"].tolist() == ["BEL"] and kept["value"].tolist() == [7]

@@ -11,7 +11,7 @@ distinct problem is reported once, with the closest known labels and the line to
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,10 +24,12 @@ from nremstats.returns.layouts.rows import Column, Problems, RowMapper
 from nremstats.returns.located import TEXT_FIELDS, Located, column_letter, constant_column
 from nremstats.returns.read import Source, text_of
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 def locate_layout(source: Source, layout: Layout) -> Located:
     """Read ``source`` as ``layout`` declares (see module docstring)."""
-    import pandas as pd
 
     name = source.name
     found = find_table(layout, source)
@@ -117,6 +119,18 @@ def locate_layout(source: Source, layout: Layout) -> Located:
         header, body, [c for c in sums.values() if c], [c for c in same.values() if c]
     )
     values = table.build(texts, resolved, period)
+    records = _records(table, values, sheet)
+    located = Located(name, "layout", records, findings, field_cells=dict(letters))
+    located.rows_total = len(numbers)
+    located.findings += table.problems.findings()
+    return located
+
+
+def _records(table: RowMapper, values: dict[str, np.ndarray], sheet: str | None) -> pd.DataFrame:
+    """The located records of a mapped table: one per figure kept (a sum is one record),
+    with its place, its source row and how many source rows it stands for."""
+    import pandas as pd
+
     keep = table.kept  # rows summed into another row's figure are not records of their own
     index = pd.RangeIndex(int(keep.sum()))
     records = pd.DataFrame(
@@ -125,14 +139,16 @@ def locate_layout(source: Source, layout: Layout) -> Located:
     )
     records["readable"] = table.readable[keep]
     records["sheet"] = constant_column(sheet, index)
+    numbers = table.numbers
     cells = [f"{table.value_letter(i)}{n}" for i, n in enumerate(numbers.tolist())]
     records["cell"] = pd.array(np.asarray(cells, dtype=object)[keep], dtype="string")
     records["row"] = numbers[keep]
     records["sources"] = table.sources[keep]
-    located = Located(name, "layout", records, findings, field_cells=dict(letters))
-    located.rows_total = len(numbers)
-    located.findings += table.problems.findings()
-    return located
+    if table.value_letters:  # each value in its own column: its cell, not the first column's
+        for field in ("value", "obs_status", "lower", "upper"):
+            if table.letters.get(field) == table.letters["value"]:
+                records[f"{field}_cell"] = records["cell"]
+    return records
 
 
 def _locate_cases(
