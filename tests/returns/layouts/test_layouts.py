@@ -666,3 +666,58 @@ def test_wide_table_with_two_header_rows_and_labels_filled_down(tmp_path):
     victims = obs[obs["indicator"] == "VICTIMS_DETECTED"]
     assert set(victims["definition"]) == {"PRESUMED"}
     assert obs[obs["indicator"] != "VICTIMS_DETECTED"]["definition"].isna().all()
+
+
+GLOTIP_2025 = DATA / "unodc_data_glotip_2025-04-14.xlsx"
+
+
+@pytest.fixture(scope="module")
+def glotip_2025():
+    return read_return(GLOTIP_2025)
+
+
+def test_glotip_2025_every_row_is_stored_or_rejected_with_its_reason(glotip_2025):
+    from nremstats.returns.pipeline import file_result
+
+    data = glotip_2025
+    assert data.layout is not None and data.layout.name == "glotip"
+    result = file_result(data)
+    obs = data.observations
+    stored = int(obs.loc[obs["readable"], "sources"].sum())
+    assert (result.rows_read, stored, result.rows_rejected) == (58_769, 55_447, 3_322)
+    assert rejected_by_rule(data) == {
+        "LAYOUT_ROW_SKIPPED": 1_918,  # victims by country of repatriation
+        "KEY_DUPLICATE": 680,  # rows mapped to one figure, not declared
+        "LABEL_UNKNOWN": 342,  # typos ('Nigerin'), regions, questionnaire labels ('Q6.1_2s_2019')
+        "KEY_REPEATED": 336,  # identical in every column to an earlier row
+        "COUNTRY_NOT_ISO3": 26,  # Sark, without a code
+        "MAGNITUDE_IMPLAUSIBLE": 20,  # questionnaire codes (6,112,019) and their totals
+    }
+
+
+def test_glotip_2025_stores_no_questionnaire_code_and_reads_common_names(glotip_2025):
+    from python_calamine import CalamineWorkbook
+
+    obs = glotip_2025.observations
+    kept = obs[obs["readable"]]
+    rows = CalamineWorkbook.from_path(str(GLOTIP_2025)).get_sheet_by_index(0).to_python()
+    head = next(i for i, row in enumerate(rows) if "txtVALUE" in row)
+    value, category = rows[head].index("txtVALUE"), rows[head].index("Category")
+    codes = {
+        i + 1 for i, row in enumerate(rows) if re.fullmatch(r"6\d?,1\d\d,0\d\d", str(row[value]))
+    }
+    assert len(codes) >= 40  # the file holds them...
+    assert not codes & set(kept["row"])  # ...and none is stored
+    assert kept["value"].max() < 100_000
+    common = {"Turkey", "Ivory Coast", "Nigerians", "Germans", "Maltese", "Singaporean", "Cypriot"}
+    present = {str(row[category]).strip() for row in rows[head + 1 :]}
+    assert common <= present
+    unknown = {f.text for f in glotip_2025.findings if f.rule == "LABEL_UNKNOWN"}
+    assert not common & unknown
+    turkey = [i + 1 for i, row in enumerate(rows) if str(row[category]).strip() == "Turkey"]
+    read = kept[kept["row"].isin(turkey)]
+    assert len(read) > 0
+    # Turkish victims abroad, or nationals in Türkiye's own return
+    assert (
+        read["citizenship"] == read["country"].map(lambda c: "NAT" if c == "TUR" else "TUR")
+    ).all()
