@@ -170,7 +170,7 @@ def map_command(
 ) -> None:
     """Draft a layout file for an unknown workbook and list what it could not decide.
 
-    Example: nremstats map ministry_2023.xlsx -o schemas/layouts/ministry.yaml
+    Example: nremstats map ministry_2023.xlsx -o ministry.yaml
     """
     from nremstats.cli import render
     from nremstats.returns.layouts.draft import draft_layout

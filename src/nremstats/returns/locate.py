@@ -51,8 +51,9 @@ def locate(source: Source, *, ignore_unknown_columns: bool = False) -> Located:
 def _layout_hint() -> str:
     return (
         f" It matches none of the known layouts ({', '.join(codes.layout_names())}) either: if it "
-        "has one of them, choose it with --layout NAME; otherwise describe its layout in a "
-        "layout file (docs/layouts.md) and pass --layout FILE."
+        "has one of them, choose it with --layout NAME; otherwise draft a layout file with "
+        "'nremstats map FILE -o my-layout.yaml', check it (docs/layouts.md) and pass "
+        "--layout my-layout.yaml."
     )
 
 
