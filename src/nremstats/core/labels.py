@@ -193,15 +193,26 @@ def age_code(text: str) -> str | None:
 def closest(text: str, known: Iterable[str], n: int = 3) -> list[str]:
     """The known labels nearest to ``text`` (by folded spelling), best first.
 
-    Only labels sharing a three-letter run with ``text`` are compared (a label similar
-    enough to be offered always shares one), which keeps this fast over every country name.
+    Only the labels sharing the most three-letter runs with ``text`` are compared (a label
+    similar enough to be offered shares several), which keeps this fast over every country
+    name in six languages.
     """
     folded, grams = _gram_index(tuple(known))
     wanted = fold(str(text))
-    pool = set().union(*(grams.get(g, ()) for g in _grams(wanted))) if len(wanted) >= 3 else None
-    candidates = list(folded) if pool is None else [k for k in folded if k in pool]
+    if len(wanted) >= 3:
+        shared: dict[str, int] = {}
+        for gram in _grams(wanted):
+            for key in grams.get(gram, ()):
+                shared[key] = shared.get(key, 0) + 1
+        candidates = sorted(shared, key=lambda k: (-shared[k], k))[:_POOL]
+    else:
+        candidates = list(folded)
     matches = difflib.get_close_matches(wanted, candidates, n=n, cutoff=0.6)
     return [folded[m] for m in matches]
+
+
+#: How many labels, those sharing the most three-letter runs, are compared by spelling.
+_POOL = 40
 
 
 def _grams(text: str) -> set[str]:

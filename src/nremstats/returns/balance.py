@@ -49,6 +49,7 @@ class GroupIds:
         self._cache: dict[str, np.ndarray] = {}
         self.frame = frame
         self._columns: dict[str, np.ndarray] = {}
+        self._lists: dict[str, list[object]] = {}
 
     def equals(self, column: str, value: object) -> np.ndarray:
         """Which rows hold ``value`` in a key column (compared on the integer codes)."""
@@ -61,7 +62,9 @@ class GroupIds:
 
     def values(self, column: str, positions: np.ndarray) -> list[object]:
         """A key column's values at some positions (without converting the whole column)."""
-        uniques = self.uniques[column]
+        if column not in self._lists:  # indexing a pandas Index item by item is slow
+            self._lists[column] = self.uniques[column].tolist()
+        uniques = self._lists[column]
         return [uniques[code] for code in self.codes[column][positions].tolist()]
 
     def column(self, name: str) -> np.ndarray:

@@ -15,6 +15,7 @@ from nremstats.core.findings import Finding, finding
 from nremstats.core.model import CODED_FIELDS
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 #: The columns a canonical long CSV must have.
@@ -75,6 +76,18 @@ def constant_column(value: str | None, index: pd.Index) -> pd.Series:
 
     array = pa.repeat(pa.scalar(value, pa.string()), len(index))
     return pd.Series(pd.arrays.ArrowStringArray(array), index=index)
+
+
+def string_column(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """A string array from an object array of texts and None, by pyarrow directly (pandas'
+    own conversion checks every item in Python); anything else goes the pandas way."""
+    import pandas as pd
+    import pyarrow as pa
+
+    try:
+        return pd.arrays.ArrowStringArray(pa.array(values, type=pa.string(), from_pandas=True))
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        return pd.array(values, dtype="string")
 
 
 def field_place(located: Located, record: dict[str, object], name: str) -> tuple[str, str]:

@@ -19,6 +19,7 @@ read values); ``off`` switches the rule off.
 
 from __future__ import annotations
 
+import statistics
 from typing import TYPE_CHECKING
 
 from nremstats.core import codes
@@ -190,7 +191,7 @@ def _above_other_years(
         key = (country, indicator, int(year))
         if key not in medians:
             others = [v for y, v in series.get(key[:2], {}).items() if y != key[2]]
-            medians[key] = (float(np.median(others)), len(others)) if others else None
+            medians[key] = (float(statistics.median(others)), len(others)) if others else None
         found = medians[key]
         if found is not None and ids.low[position] > factor * max(found[0], 1.0):
             reason = (

@@ -159,7 +159,7 @@ def _read_return(path: Path, options: CheckOptions | None) -> ReturnData:
     frame = mapped.frame
     history = None
     if options.history is not None:
-        history = options.history(set(frame["country"].dropna().astype(str)))
+        history = options.history({str(c) for c in frame["country"].dropna().unique().tolist()})
     checks = check_observations(
         frame,
         located,
@@ -216,9 +216,15 @@ def _reject_error_rows(frame: pd.DataFrame, findings: list[Finding]) -> None:
     }
     if not cells:
         return
+    import pandas as pd
+
     sheets = frame["sheet"].astype(object).where(frame["sheet"].notna(), None)
-    hit = [(s, c) in cells for s, c in zip(sheets, frame["cell"], strict=True)]
-    frame.loc[hit, "readable"] = False
+    hit = pd.Series(False, index=frame.index)
+    for sheet in {s for s, _ in cells}:
+        named = {c for s, c in cells if s == sheet}
+        on_sheet = sheets.isna() if sheet is None else sheets == sheet
+        hit |= on_sheet & frame["cell"].isin(named)
+    frame.loc[hit.to_numpy(dtype=bool), "readable"] = False
 
 
 def choose_layout(source: Source, options: CheckOptions) -> tuple[Layout | None, Finding | None]:

@@ -60,16 +60,18 @@ def combine_rows(table: Table, out: dict[str, Any], texts: dict[str, Coded]) -> 
     whole, naming every row and the columns they differ in."""
     import pandas as pd
 
-    names = [*KEY, "quarter"]
     live = np.flatnonzero(table.readable)
-    frame = pd.DataFrame({n: out[n][live] for n in names})
-    shared = frame.duplicated(keep=False).to_numpy()
-    if not shared.any():
-        return
-    groups = frame[shared].groupby(names, dropna=False, sort=False).indices
+    key = np.zeros(len(live), dtype=np.int64)
+    for name in (*KEY, "quarter"):  # one integer a key, kept small by factorizing again
+        codes, uniques = pd.factorize(out[name][live], use_na_sentinel=False)
+        key = pd.factorize(key * (len(uniques) + 1) + codes)[0]
+    shared = np.bincount(key)[key] > 1 if len(key) else key.astype(bool)
+    by_key: dict[int, list[int]] = {}
+    for group_key, i in zip(key[shared].tolist(), live[shared].tolist(), strict=True):
+        by_key.setdefault(group_key, []).append(i)
     declared = set(table.sum_columns) | set(table.same_columns)
-    for positions in groups.values():
-        rows = _exact_repeats(table, live[shared][positions].tolist())
+    for group in by_key.values():
+        rows = _exact_repeats(table, group)
         if len(rows) < 2:
             continue
         differ = _differences(table, rows)

@@ -21,7 +21,13 @@ from nremstats.returns.layouts import reshape
 from nremstats.returns.layouts.declaration import Layout
 from nremstats.returns.layouts.detect import find_table
 from nremstats.returns.layouts.rows import Column, Problems, RowMapper
-from nremstats.returns.located import TEXT_FIELDS, Located, column_letter, constant_column
+from nremstats.returns.located import (
+    TEXT_FIELDS,
+    Located,
+    column_letter,
+    constant_column,
+    string_column,
+)
 from nremstats.returns.read import Source, text_of
 
 if TYPE_CHECKING:
@@ -134,13 +140,14 @@ def _records(table: RowMapper, values: dict[str, np.ndarray], sheet: str | None)
     keep = table.kept  # rows summed into another row's figure are not records of their own
     index = pd.RangeIndex(int(keep.sum()))
     records = pd.DataFrame(
-        {field: pd.array(values[field][keep], dtype="string") for field in TEXT_FIELDS},
+        {field: string_column(values[field][keep]) for field in TEXT_FIELDS},
         index=index,
     )
     records["readable"] = table.readable[keep]
     records["sheet"] = constant_column(sheet, index)
     numbers = table.numbers
-    cells = [f"{table.value_letter(i)}{n}" for i, n in enumerate(numbers.tolist())]
+    letters = table.value_letters or [table.letters["value"]] * len(numbers)
+    cells = [f"{letter}{n}" for letter, n in zip(letters, numbers.tolist(), strict=True)]
     records["cell"] = pd.array(np.asarray(cells, dtype=object)[keep], dtype="string")
     records["row"] = numbers[keep]
     records["sources"] = table.sources[keep]

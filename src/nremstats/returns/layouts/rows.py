@@ -114,6 +114,7 @@ class RowMapper:
         self.body: list[list[Any]] = []
         self.sum_columns: list[str] = []
         self.same_columns: list[str] = []
+        self._known: dict[str, list[str]] = {}  # each dimension's labels, for messages
 
     def source_rows(
         self, header: list[str], body: list[list[Any]], sums: list[str], same: list[str]
@@ -339,9 +340,12 @@ class RowMapper:
         """The message for an unknown label of ``dim``."""
         if not text:
             return f"The {dim} label is blank; the figure cannot be placed"
-        known = list(self.layout.labels.get(dim, {})) + codes.ordered_codes(dim)
-        if dim == "citizenship":
-            known += list(labels.country_labels())
+        if dim not in self._known:
+            known = list(self.layout.labels.get(dim, {})) + codes.ordered_codes(dim)
+            if dim == "citizenship":
+                known += list(labels.country_labels())
+            self._known[dim] = known
+        known = self._known[dim]
         shipped = self.layout.path.parent.resolve() == codes.layouts_dir().resolve()
         own = None if shipped else str(self.layout.path)
         return labels.unknown_message(dim, text, known, self.layout.name, own).rstrip(".")
@@ -408,9 +412,10 @@ class RowMapper:
             else np.full(len(values), self.letters["value"], dtype=object)
         )
         live = np.flatnonzero(self.readable)
-        fractional = [i for i in live.tolist() if _FRACTION.match(str(values[i] or ""))]
-        if not fractional:
+        texts = {str(t or "") for t in values[live].tolist()}
+        if not any(_FRACTION.match(text) for text in texts):
             return
+        fractional = [i for i in live.tolist() if _FRACTION.match(str(values[i] or ""))]
         for letter in dict.fromkeys(letters[fractional].tolist()):
             first = next(i for i in fractional if letters[i] == letter)
             column = (letters == letter) & self.readable
