@@ -3,12 +3,13 @@
 Times, in the same run and alternated, in one process (imports and declarations warmed up
 first, as in a long-running pipeline):
 
-1. ``ingest_files`` of the UNODC GLOTIP 2023 export (46,556 rows: detection, layout,
-   labels, validation, one submission per country-year, store) into a fresh store;
+1. ``ingest_files`` of the UNODC GLOTIP exports of 2023 and 2025 (46,556 and 58,769 rows:
+   detection, layout, labels, combining, validation, one submission per country-year,
+   store) into a fresh store;
 2. the floor: a bare python-calamine read of the same file into a pandas DataFrame.
 
 Target: nremstats within 2x of the floor.
-Usage:  python bench/bench_layouts.py [--reps 5] [--file FILE.xlsx]
+Usage:  python bench/bench_layouts.py [--reps 5] [--file FILE.xlsx ...]
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-GLOTIP = ROOT / "tests" / "data" / "unodc_data_glotip_2023-05-30.xlsx"
+GLOTIP = [
+    ROOT / "tests" / "data" / "unodc_data_glotip_2023-05-30.xlsx",
+    ROOT / "tests" / "data" / "unodc_data_glotip_2025-04-14.xlsx",
+]
 
 
 def floor(path: Path) -> int:
@@ -48,16 +52,21 @@ def ours(path: Path) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--reps", type=int, default=5)
-    parser.add_argument("--file", type=Path, default=GLOTIP)
+    parser.add_argument("--file", type=Path, nargs="+", default=GLOTIP)
     args = parser.parse_args()
-    print(f"{args.file.name}: {floor(args.file):,} rows; stored {ours(args.file):,} (warm-up)")
+    for path in args.file:
+        measure(path, args.reps)
+
+
+def measure(path: Path, reps: int) -> None:
+    print(f"{path.name}: {floor(path):,} rows; stored {ours(path):,} (warm-up)")
     ta, tb = [], []
-    for _ in range(args.reps):
+    for _ in range(reps):
         start = time.perf_counter()
-        ours(args.file)
+        ours(path)
         ta.append(time.perf_counter() - start)
         start = time.perf_counter()
-        floor(args.file)
+        floor(path)
         tb.append(time.perf_counter() - start)
     ratio = statistics.median(a / b for a, b in zip(ta, tb, strict=True))
     print(
