@@ -214,3 +214,26 @@ def test_a_combine_column_missing_from_the_file_is_a_structure_error(tmp_path):
     data, _ = read(tmp_path, ["NLD,Police,2022,Total,7,A"], "combine: {sum: [Region]}")
     assert [f.rule for f in data.findings] == ["STRUCTURE_MISSING_COLUMN"]
     assert "Region" in data.findings[0].message
+
+
+def test_an_extension_adds_to_the_combine_of_the_layout_it_extends(tmp_path):
+    own = tmp_path / "glotip-mine.yaml"
+    own.write_text("extends: glotip\nlayout: glotip-mine\ncombine: {sum: [Category]}\n")
+    layout = load_layout(own)
+    assert layout.same_over == ["Dimension"] and layout.sum_over == ["Category"]
+
+
+def test_a_refusal_says_where_to_declare(tmp_path):
+    rows = ["NLD,Police,2022,Total,7,A", "NLD,Customs,2022,Total,2,A"]
+    data, _ = read(tmp_path, rows)
+    (dup,) = [f for f in data.findings if f.rule == "KEY_DUPLICATE"]
+    assert str(tmp_path / "ages.yaml") in dup.message  # the user's own file
+    from tests.returns.test_rules import GLOTIP_HEADER, g
+
+    other = g(value="4")
+    other[-1] = "Police report"  # the Source column
+    lines = [",".join(GLOTIP_HEADER), ",".join(g(value="3")), ",".join(other)]
+    shipped = read_return(write_csv(tmp_path / "glotip.csv", lines))
+    (dup,) = [f for f in shipped.findings if f.rule == "KEY_DUPLICATE"]
+    assert "Source ('GLOTIP', 'Police report')" in dup.message
+    assert "a layout file of your own (with 'extends: glotip'" in dup.message  # never the package

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from nremstats.core import labels
+from nremstats.core import codes, labels
 from nremstats.core.model import CODED_FIELDS
 from nremstats.core.values import parse_value
 from nremstats.returns.layouts.declaration import Layout
@@ -152,10 +152,10 @@ def _refuse_many(
         where = "; ".join(f"{name} ({', '.join(map(repr, t[:6]))})" for name, t in shown.items())
         names = ", ".join(shown)
         how = (
-            f"They differ in {where}. Declare in your layout file (with 'extends: "
-            f"{table.layout.name}') 'combine: {{sum: [{names}]}}' if they are parts of one "
-            f"figure, or 'combine: {{same: [{names}]}}' if they give one figure again; "
-            "otherwise correct their labels"
+            f"They differ in {where}. Declare in {_own_file(table.layout)} "
+            f"'combine: {{sum: [{names}]}}' if they are parts of one figure, or "
+            f"'combine: {{same: [{names}]}}' if they give one figure again; otherwise "
+            "correct their labels"
         )
     else:
         how = "They differ only in their values: the figure is given twice, differently"
@@ -166,6 +166,14 @@ def _refuse_many(
         key,
         f"{len(rows)} rows map to one figure ({key}), with values {values}. {how}",
     )
+
+
+def _own_file(layout: Layout) -> str:
+    """Where a user declares something: their layout file, or (for a shipped layout, never
+    to be edited) a file of their own that extends it."""
+    if layout.path.parent.resolve() == codes.layouts_dir().resolve():
+        return f"a layout file of your own (with 'extends: {layout.name}', passed with --layout)"
+    return str(layout.path)
 
 
 def _sum(table: Table, rows: list[int], out: dict[str, Any]) -> None:

@@ -245,7 +245,7 @@ def _check_fields(layout: Layout, fail: Any) -> None:
 
 def _extend(path: Path, data: dict[str, Any]) -> dict[str, Any]:
     """A layout that ``extends`` another: the other's settings, with these on top (mappings
-    such as ``fixed`` and ``labels`` merged one level down)."""
+    such as ``fixed``, ``labels`` and ``combine`` merged one level down)."""
     import yaml
 
     name = str(data["extends"])
@@ -260,7 +260,7 @@ def _extend(path: Path, data: dict[str, Any]) -> dict[str, Any]:
     if "extends" in base:
         base = _extend(base_path, base)
     merged = {**base, **{k: v for k, v in data.items() if k != "extends"}}
-    for key in ("fixed", "labels", "columns", "cases", "rules"):
+    for key in ("fixed", "labels", "columns", "cases", "rules", "combine"):
         if isinstance(base.get(key), dict) and isinstance(data.get(key), dict):
             merged[key] = {**base[key], **data[key]}
     if "labels" in base and "labels" in data:
