@@ -100,3 +100,21 @@ def test_series_parser_agrees_with_scalar_parser(texts):
             expected.obs_status,
             expected.rule,
         ), text
+
+
+@pytest.mark.parametrize(
+    ("text", "in_a_year_column", "in_a_case_date"),
+    [
+        ("2014-2018", True, True),
+        ("2014/15", True, True),
+        ("FY2015", True, True),
+        ("2015Q1", True, False),  # a quarter of 2015: a case's date is in 2015
+        ("2011-12", True, False),  # December 2011 as a case's date; a month in a year column
+        ("2015", False, False),
+    ],
+)
+def test_periods_that_are_not_one_year(text, in_a_year_column, in_a_case_date):
+    from nremstats.core.values import period_problem
+
+    assert bool(period_problem(text)) is in_a_year_column
+    assert bool(period_problem(text, within_year=True)) is in_a_case_date

@@ -207,10 +207,12 @@ def period_problem(text: object, *, within_year: bool = False) -> str | None:
             if int(second) == first:
                 return None if within_year else "a year written twice"
             return f"the years {first} to {second}, not one year"
+        if within_year and match["sep"] == "-" and 1 <= int(second) <= 12:
+            return None  # a case's date: 2011-12 is December 2011
         if int(second) == (first + 1) % 100:
             return f"a fiscal or split year ({first}-{first + 1}), not one calendar year"
         if match["sep"] == "-" and 1 <= int(second) <= 12:
-            return None if within_year else "a month, not a year"
+            return "a month, not a year"
         return "a period of several years, not one calendar year"
     if _FISCAL.match(raw):
         return "a fiscal year, not a calendar year"

@@ -237,3 +237,110 @@ def test_a_refusal_says_where_to_declare(tmp_path):
     (dup,) = [f for f in shipped.findings if f.rule == "KEY_DUPLICATE"]
     assert "Source ('GLOTIP', 'Police report')" in dup.message
     assert "a layout file of your own (with 'extends: glotip'" in dup.message  # never the package
+
+
+# --- a declared sum is refused when its rows cannot be parts (review of the first version) ---
+
+
+def refused(data) -> str:
+    (dup,) = [f for f in data.findings if f.rule == "KEY_DUPLICATE"]
+    return dup.message
+
+
+def test_overlapping_age_bands_are_never_added(tmp_path):
+    layout_extra = "combine: {sum: [Age]}"  # '0 to 17' nests in Y_LT18 without a label
+    rows = [
+        "NLD,Police,2022,0 to 14,3,A",
+        "NLD,Police,2022,15 to 17,4,A",
+        "NLD,Police,2022,0 to 17,7,A",
+    ]
+    data, result = read(tmp_path, rows, layout_extra)
+    assert figure(data, "Y_LT18") is None and result.rows_rejected == 3  # never 14
+    assert "overlap" in refused(data)
+
+
+def test_a_total_row_is_never_added_to_its_parts(tmp_path):
+    rows = ["NLD,Police,2022,Total,7,A", "NLD,Labour,2022,Total,2,A", "NLD,Total,2022,Total,9,A"]
+    data, _ = read(tmp_path, rows, "combine: {sum: [Agency]}")
+    assert figure(data, "_T") is None and "is a total ('total')" in refused(data)
+    rows[2] = "NLD,All agencies,2022,Total,9,A"  # a total by another name: 9 = 7 + 2
+    data, _ = read(tmp_path, rows, "combine: {sum: [Agency]}")
+    assert figure(data, "_T") is None and "sum of the others" in refused(data)
+
+
+def test_one_label_written_twice_is_not_two_parts(tmp_path):
+    data, _ = read(
+        tmp_path,
+        ["NLD,Police,2022,Total,7,A", "NLD,police,2022,Total,7,A"],
+        "combine: {sum: [Agency]}",
+    )
+    assert figure(data, "_T") is None  # never 14
+    assert "differ only in their values" in refused(data)
+
+
+def test_parts_of_different_definitions_are_never_added(tmp_path):
+    layout = tmp_path / "defs.yaml"
+    layout.write_text(
+        "layout: defs\nprovider: MINISTRY\ncompilation: true\nformats: [csv]\n"
+        "fixed: {indicator: VICTIMS_DETECTED}\n"
+        "columns: {country: Country, year: Year, value: Victims, definition: Source}\n"
+        "ignore: [Agency, Age]\ncombine: {sum: [Agency]}\n"
+        "labels:\n  definition: {A: IDENTIFIED, B: PRESUMED}\n",
+        encoding="utf-8",
+    )
+    table = write_csv(
+        tmp_path / "defs.csv", [HEADER, "NLD,Police,2022,Total,7,A", "NLD,NGO,2022,Total,5,B"]
+    )
+    data = read_return(table, CheckOptions(layout=load_layout(layout)))
+    assert figure(data, "_T") is None
+    assert "different definitions" in refused(data)
+
+
+def test_a_blank_part_rejects_the_sum_and_statuses_are_kept(tmp_path):
+    rows = ["NLD,Police,2022,0 to 14,,A", "NLD,Police,2022,15 to 17,4,A"]
+    data, result = read(tmp_path, rows, "combine: {sum: [Age]}")
+    assert figure(data, "Y_LT18") is None and result.rows_rejected == 2
+    assert any("is blank" in f.message for f in data.findings)
+    marked = ["NLD,Police,2022,0 to 14,12*,A", "NLD,Police,2022,15 to 17,4,A"]
+    data, _ = read(tmp_path, marked, "combine: {sum: [Age]}")
+    children = figure(data, "Y_LT18")
+    assert children["value"] == 16 and "E2: *" in children["note"]  # the mark is kept
+    ranged = ["NLD,Police,2022,0 to 14,12 p,A", "NLD,Police,2022,15 to 17,<5,A"]
+    data, _ = read(tmp_path, ranged, "combine: {sum: [Age]}")
+    children = figure(data, "Y_LT18")
+    assert (children["lower"], children["upper"]) == (12, 16) and "provisional" in children["note"]
+
+
+def test_same_compares_what_values_say_not_how_they_are_written(tmp_path):
+    rows = ["NLD,Police,2022,Total,1282,A", 'NLD,Police,2022,Total,"1,282",B']
+    data, _ = read(tmp_path, rows, "combine: {same: [Source]}")
+    assert figure(data, "_T")["value"] == 1282
+
+
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [
+        ("combine: {sum: [value]}", "value is what is combined"),
+        ("combine: {sum: [Victims]}", "is the value column"),
+        ("combine: {sum: [Age], same: [Age]}", "in both sum and same"),
+        ("unit: {column: Unit, counts: []}", "unit takes column"),
+    ],
+)
+def test_combine_and_unit_declarations_that_make_no_sense_are_refused(tmp_path, extra, says):
+    layout = tmp_path / "ages.yaml"
+    layout.write_text(AGES.format(extra=extra), encoding="utf-8")
+    with pytest.raises(LayoutFileError, match=says):
+        load_layout(layout)
+
+
+def test_a_fraction_in_one_countrys_series_rejects_that_series_only(tmp_path):
+    rows = [
+        "NLD,Police,2022,Total,1.37,A",
+        "NLD,Police,2021,Total,0,A",
+        "BEL,Police,2022,Total,12,A",
+        "BEL,Police,2021,Total,9,A",
+    ]
+    data, result = read(tmp_path, rows)
+    kept = data.observations[data.observations["readable"]]
+    assert sorted(kept["value"].tolist()) == [9, 12] and set(kept["country"]) == {"BEL"}
+    assert result.rows_rejected == 2  # NLD's 0 is a rate too

@@ -108,3 +108,12 @@ def test_the_unknown_file_message_mentions_map(tmp_path):
     wb.save(tmp_path / "own.xlsx")
     data = read_return(tmp_path / "own.xlsx")
     assert any("nremstats map" in f.message for f in data.findings)
+
+
+def test_a_value_cell_of_commas_only_does_not_break_the_draft(tmp_path):
+    _, draft, _ = draft_of(
+        tmp_path,
+        "victims.csv",
+        ["Country,Year,Victims", "NLD,2022,12", 'BEL,2022,","', "FRA,2022,7"],
+    )
+    assert draft.columns["country"] == "Country"

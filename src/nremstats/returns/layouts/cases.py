@@ -72,16 +72,18 @@ def count_cases(
     citizenship = _map(table, "citizenship", column("citizenship"), layout, "_U")
     citizenship = [("NAT" if c == country else c) for c in citizenship]
     persons["citizenship"] = citizenship
-    for why in dict.fromkeys(why for _, why in years if why):
-        mask = np.asarray([problem == why for _, problem in years]) & table.readable
-        texts = [
-            text_of(v).strip() for v, (_, p) in zip(column("year"), years, strict=True) if p == why
-        ]
+    dated = column("year")
+    by_why: dict[str, list[int]] = {}
+    for i, (_, why) in enumerate(years):  # one pass, whatever the number of reasons
+        if why:
+            by_why.setdefault(why, []).append(i)
+    for why, rows in by_why.items():
+        text = text_of(dated[rows[0]]).strip()
         message = (
-            f"The case's date '{texts[0]}' is {why}: a case is counted in the calendar year "
+            f"The case's date '{text}' is {why}: a case is counted in the calendar year "
             "it came in, which this date does not give; it is not counted"
         )
-        table.reject(mask, "PERIOD_NOT_A_YEAR", "year", texts[0], message)
+        table.reject_rows(rows, "PERIOD_NOT_A_YEAR", "year", text, message)
     no_year = persons["year"].isna().to_numpy() & table.readable
     if no_year.any():
         message = "The case has no year (no date in the year column); it is not counted"
@@ -162,6 +164,8 @@ def _year(value: Any) -> tuple[int | None, str | None]:
     why = period_problem(text, within_year=True)
     if why:
         return None, why
+    if compact := re.fullmatch(r"((?:19|20)\d\d)(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])", text):
+        return int(compact[1]), None  # 20200115
     years = set(re.findall(r"(?<!\d)(?:19|20)\d\d(?!\d)", text))
     if len(years) > 1:
         return None, f"several years ({', '.join(sorted(years))}), not one"

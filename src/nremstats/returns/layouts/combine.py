@@ -6,6 +6,11 @@ code), with every part's cell in the note; rows that differ only in the ``same``
 one figure again (stored once when their values agree). A row identical in every column to an
 earlier one is stored once. Anything else is refused whole with a finding that names every
 row, their values and the columns they differ in, and says how to declare the sum.
+
+A declared sum is still refused when its parts cannot be parts: two labels that are one text
+(``Police`` and ``police``), age bands that overlap (``0 to 14`` beside ``0 to 17``), a part
+that is a total (``Total``, or one part equal to the sum of the others), parts of different
+definitions, or a part that is blank or cannot be read.
 """
 
 from __future__ import annotations
@@ -16,13 +21,17 @@ import numpy as np
 
 from nremstats.core import codes, labels
 from nremstats.core.model import CODED_FIELDS
-from nremstats.core.values import parse_value
+from nremstats.core.values import ParsedValue, parse_value
 from nremstats.returns.layouts.declaration import Layout
 from nremstats.returns.layouts.reshape import ACROSS, VALUE
 from nremstats.returns.read import text_of
 
 #: The key of a figure within one file (the provider is the layout's).
 KEY = ("country", "year", *CODED_FIELDS)
+#: Labels that say a row is a total, whatever the column (folded).
+TOTAL_WORDS = {"total", "totals", "all", "todos", "todas", "tous", "toutes", "ensemble", "_t"}
+#: How many rows a refusal lists with their values.
+SHOWN = 12
 
 
 class Coded(Protocol):
@@ -47,125 +56,184 @@ class Table(Protocol):
 
     def value_letter(self, i: int) -> str: ...
 
-    def mask(self, rows: list[int]) -> np.ndarray: ...
-
-    def reject(self, mask: np.ndarray, rule: str, field: str, text: str, message: str) -> None: ...
+    def reject_rows(
+        self, positions: Any, rule: str, field: str, text: str, message: str
+    ) -> None: ...
 
 
 def combine_rows(table: Table, out: dict[str, Any], texts: dict[str, Coded]) -> None:
     """Several rows mapped to one key: an exact repeat (every column the same) is stored
     once; rows that differ only in the columns of ``combine: same`` and agree in value
     are stored once; rows that differ only in the columns of ``combine: sum`` (and
-    ``same``), each part once, are added up (:func:`_sum`); any other group is refused
-    whole, naming every row and the columns they differ in."""
+    ``same``), each a separate part, are added up (:func:`_sum`); any other group is
+    refused whole, naming its rows and the columns they differ in."""
+    del texts  # parts are told apart by their folded texts, read from the rows
     import pandas as pd
 
     live = np.flatnonzero(table.readable)
     key = np.zeros(len(live), dtype=np.int64)
     for name in (*KEY, "quarter"):  # one integer a key, kept small by factorizing again
-        codes, uniques = pd.factorize(out[name][live], use_na_sentinel=False)
-        key = pd.factorize(key * (len(uniques) + 1) + codes)[0]
+        found, uniques = pd.factorize(out[name][live], use_na_sentinel=False)
+        key = pd.factorize(key * (len(uniques) + 1) + found)[0]
     shared = np.bincount(key)[key] > 1 if len(key) else key.astype(bool)
     by_key: dict[int, list[int]] = {}
     for group_key, i in zip(key[shared].tolist(), live[shared].tolist(), strict=True):
         by_key.setdefault(group_key, []).append(i)
-    declared = set(table.sum_columns) | set(table.same_columns)
+    if not by_key:
+        return
+    combining = _Combining(table, out)
     for group in by_key.values():
-        rows = _exact_repeats(table, group)
+        combining.group(group)
+
+
+class _Combining:
+    """The decisions over one table's groups of rows mapped to one key."""
+
+    def __init__(self, table: Table, out: dict[str, Any]) -> None:
+        self.table, self.out = table, out
+        self.same, self.sums = set(table.same_columns), set(table.sum_columns)
+        self.values = {VALUE, *table.layout.columns.get("value", {}).get("column", [])}
+        age = table.layout.columns.get("age", {}).get("column", [])
+        self.age_columns = {*age, *([ACROSS] if table.layout.across.get("field") == "age" else [])}
+        self.where = _own_file(table.layout)  # once a table: resolving paths is slow
+
+    def group(self, rows: list[int]) -> None:
+        rows = self._exact_repeats(rows)
         if len(rows) < 2:
-            continue
-        differ = _differences(table, rows)
-        values = {str(out["value"][i]).strip() for i in rows}
-        if table.same_columns and set(differ) <= set(table.same_columns) and len(values) == 1:
-            _once(table, rows, out)
-        elif table.sum_columns and set(differ) <= declared and _distinct(table, rows, texts):
-            _sum(table, rows, out)
+            return
+        differ = self._differences(rows)
+        definitions = {self.out["definition"][i] for i in rows}
+        if len(definitions) > 1:
+            self._refuse(rows, differ, "They are counted on different definitions, never added")
+            return
+        parsed = [parse_value(self.out["value"][i]) for i in rows]
+        if self.same and differ and set(differ) <= self.same:
+            status = self.out["obs_status"]
+            if len({_meaning(p, status[i]) for p, i in zip(parsed, rows, strict=True)}) == 1:
+                self._once(rows)
+                return
+            self._refuse(rows, differ, "They are declared the same figure, with other values")
+            return
+        if self.sums and set(differ) & self.sums and set(differ) <= self.sums | self.same:
+            why = self._not_parts(rows, differ, parsed)
+            if why is None:
+                _sum(self.table, rows, self.out, parsed)
+            else:
+                self._refuse(rows, differ, f"They are declared parts of a sum, but {why}")
+            return
+        self._refuse(rows, differ, None)
+
+    def _differences(self, rows: list[int]) -> dict[str, list[str]]:
+        """The columns (not the value's) in which ``rows`` differ, with their texts; texts
+        that fold to one label (case, accents, repaired letters) do not differ."""
+        body, differ = self.table.body, {}
+        for j, name in enumerate(self.table.header):
+            if name in self.values:
+                continue
+            texts = [text_of(body[i][j]).strip() for i in rows]
+            if len({labels.fold(t) for t in texts}) > 1:
+                differ[name] = list(dict.fromkeys(texts))
+        return differ
+
+    def _not_parts(
+        self, rows: list[int], differ: dict[str, list[str]], parsed: list[ParsedValue]
+    ) -> str | None:
+        """Why the rows cannot be parts of one figure, else None."""
+        columns = [j for j, name in enumerate(self.table.header) if name in self.sums]
+        parts = [
+            tuple(labels.fold(text_of(self.table.body[i][j]).strip()) for j in columns)
+            for i in rows
+        ]
+        if len(set(parts)) < len(parts):
+            return "two of them are the same part"
+        totals = [t for part in parts for t in part if t in TOTAL_WORDS]
+        if totals:
+            return f"one of them is a total ('{totals[0]}'): its parts would be counted twice"
+        for name in set(differ) & self.age_columns:
+            j = self.table.header.index(name)
+            bands = [labels.age_band(text_of(self.table.body[i][j]).strip()) for i in rows]
+            if None in bands:
+                return f"the {name} labels are not all age bands with known limits"
+            if _overlap(bands):  # type: ignore[arg-type]
+                return f"their age bands overlap ({', '.join(differ[name][:4])})"
+        exact = [p.value for p in parsed]
+        if len(rows) > 2 and None not in exact and 2 * max(exact) == sum(exact):  # type: ignore[type-var, arg-type]
+            return "one of them is the sum of the others (a total among the parts?)"
+        return None
+
+    def _exact_repeats(self, rows: list[int]) -> list[int]:
+        """Drop the rows identical in every column to an earlier one; the others remain."""
+        if not self.table.body:
+            return rows
+        seen: set[tuple[Any, ...]] = set()
+        kept, repeats = [], []
+        for i in rows:
+            whole = tuple((type(v), v) for v in self.table.body[i])
+            (repeats if whole in seen else kept).append(i)
+            seen.add(whole)
+        if repeats:
+            self.table.reject_rows(
+                repeats,
+                "KEY_REPEATED",
+                "value",
+                "",
+                "The row is identical to an earlier row in every column (the same figure "
+                "listed twice): it is stored once",
+            )
+        return kept
+
+    def _once(self, rows: list[int]) -> None:
+        """One figure given in several rows (declared ``same``): stored once, from the first
+        row, with a note listing every cell."""
+        table, out, first = self.table, self.out, rows[0]
+        cells = [f"{table.value_letter(i)}{table.numbers[i]}" for i in rows]
+        note = f"the same figure in {len(rows)} rows ({', '.join(cells)})"
+        out["note"][first] = "; ".join(n for n in (out["note"][first], note) if n)
+        table.sources[first] = int(table.sources[rows].sum())
+        table.kept[rows[1:]] = False
+        table.readable[rows[1:]] = False
+
+    def _refuse(self, rows: list[int], differ: dict[str, list[str]], why: str | None) -> None:
+        """Rows mapped to one key that cannot be combined: none is stored."""
+        table, out = self.table, self.out
+        across = table.layout.across.get("field", "")
+        shown = {(across if n == ACROSS else n or "(unnamed)"): t for n, t in differ.items()}
+        key = " ".join(str(out[k][rows[0]]) for k in KEY)
+        cells = [f"{table.value_letter(i)}{table.numbers[i]}" for i in rows[:SHOWN]]
+        values = ", ".join(f"{c}: {out['value'][i]}" for c, i in zip(cells, rows, strict=False))
+        values += f" and {len(rows) - SHOWN} more" if len(rows) > SHOWN else ""
+        if shown:
+            where = "; ".join(f"{n} ({', '.join(map(repr, t[:6]))})" for n, t in shown.items())
+            names = ", ".join(shown)
+            how = why or (
+                f"Declare in {self.where} 'combine: {{sum: [{names}]}}' if they are parts of "
+                f"one figure, or 'combine: {{same: [{names}]}}' if they give one figure again; "
+                "otherwise correct their labels"
+            )
+            how = f"They differ in {where}. {how}"
         else:
-            _refuse_many(table, rows, out, differ)
-
-
-def _differences(table: Table, rows: list[int]) -> dict[str, list[str]]:
-    """The columns (not the value's) in which ``rows`` differ, with their texts."""
-    values = {VALUE, *table.layout.columns.get("value", {}).get("column", [])}
-    differ: dict[str, list[str]] = {}
-    for j, name in enumerate(table.header):
-        if name in values:
-            continue
-        texts = [text_of(table.body[i][j]).strip() for i in rows]
-        if len({labels.fold(t) for t in texts}) > 1:
-            differ[name] = list(dict.fromkeys(texts))
-    return differ
-
-
-def _distinct(table: Table, rows: list[int], texts: dict[str, Coded]) -> bool:
-    """True when each row is another part: no two alike in the ``sum`` columns."""
-    parts = {tuple(texts[c].codes[i] for c in table.sum_columns) for i in rows}
-    return len(parts) == len(rows)
-
-
-def _once(table: Table, rows: list[int], out: dict[str, Any]) -> None:
-    """One figure given in several rows (declared ``same``): stored once, from the first
-    row, with a note listing every cell."""
-    first = rows[0]
-    cells = [f"{table.value_letter(i)}{table.numbers[i]}" for i in rows]
-    note = f"the same figure in {len(rows)} rows ({', '.join(cells)})"
-    out["note"][first] = "; ".join(n for n in (out["note"][first], note) if n)
-    table.sources[first] = int(table.sources[rows].sum())
-    table.kept[rows[1:]] = False
-    table.readable[rows[1:]] = False
-
-
-def _exact_repeats(table: Table, rows: list[int]) -> list[int]:
-    """Drop the rows identical in every column to an earlier one; the others remain."""
-    if not table.body:
-        return rows
-    seen: dict[tuple[Any, ...], int] = {}
-    repeats = []
-    for i in rows:
-        whole = tuple((type(v), v) for v in table.body[i])
-        if whole in seen:
-            repeats.append(i)
-        else:
-            seen[whole] = i
-    if repeats:
-        table.reject(
-            table.mask(repeats),
-            "KEY_REPEATED",
+            how = "They differ only in their values: the figure is given twice, differently"
+        table.reject_rows(
+            rows,
+            "KEY_DUPLICATE",
             "value",
-            "",
-            "The row is identical to an earlier row in every column (the same figure "
-            "listed twice): it is stored once",
+            key,
+            f"{len(rows)} rows map to one figure ({key}), with values {values}. {how}",
         )
-    return [i for i in rows if i not in set(repeats)]
 
 
-def _refuse_many(
-    table: Table, rows: list[int], out: dict[str, Any], differ: dict[str, list[str]]
-) -> None:
-    """Rows mapped to one key and not declared as parts of a sum: none is stored."""
-    across = table.layout.across.get("field", "")
-    shown = {(across if name == ACROSS else name or "(unnamed)"): t for name, t in differ.items()}
-    key = " ".join(str(out[k][rows[0]]) for k in KEY)
-    cells = [f"{table.value_letter(i)}{table.numbers[i]}" for i in rows]
-    values = ", ".join(f"{c}: {out['value'][i]}" for c, i in zip(cells, rows, strict=True))
-    if shown:
-        where = "; ".join(f"{name} ({', '.join(map(repr, t[:6]))})" for name, t in shown.items())
-        names = ", ".join(shown)
-        how = (
-            f"They differ in {where}. Declare in {_own_file(table.layout)} "
-            f"'combine: {{sum: [{names}]}}' if they are parts of one figure, or "
-            f"'combine: {{same: [{names}]}}' if they give one figure again; otherwise "
-            "correct their labels"
-        )
-    else:
-        how = "They differ only in their values: the figure is given twice, differently"
-    table.reject(
-        table.mask(rows),
-        "KEY_DUPLICATE",
-        "value",
-        key,
-        f"{len(rows)} rows map to one figure ({key}), with values {values}. {how}",
-    )
+def _meaning(parsed: ParsedValue, status: str | None) -> tuple[Any, ...]:
+    """What a value says (``1282`` and ``1,282`` say the same)."""
+    return (parsed.value, status or parsed.obs_status, parsed.lower, parsed.upper, parsed.blank)
+
+
+def _overlap(bands: list[tuple[int, int | None]]) -> bool:
+    """True when two age bands share an age (``None`` as upper limit: no limit)."""
+    ordered = sorted(bands, key=lambda band: band[0])
+    for (_, high), (low, _) in zip(ordered, ordered[1:], strict=False):
+        if high is None or low <= high:
+            return True
+    return False
 
 
 def _own_file(layout: Layout) -> str:
@@ -176,52 +244,55 @@ def _own_file(layout: Layout) -> str:
     return str(layout.path)
 
 
-def _sum(table: Table, rows: list[int], out: dict[str, Any]) -> None:
-    """Add up the parts of one figure (declared with ``combine: sum``): exact numbers
-    give their sum; a ``<5`` part makes the sum a range; a part not available (``..``,
-    blank) or confidential leaves the sum without a value. The record keeps the first
-    part's cell and a note listing every part's cell."""
-    parts = []
-    for i in rows:
-        parsed = parse_value(out["value"][i])
-        if parsed.rule and parsed.rule != "VALUE_DASH":
-            cell = f"{table.value_letter(i)}{table.numbers[i]}"
-            table.reject(
-                table.mask(rows),
-                parsed.rule,
-                "value",
-                str(out["value"][i]),
-                f"A part of a declared sum cannot be read ('{out['value'][i]}' at {cell}): "
-                "the sum is not stored",
-            )
-            return
-        parts.append((out["obs_status"][i] or parsed.obs_status, parsed))
-    first = rows[0]
+def _sum(table: Table, rows: list[int], out: dict[str, Any], parsed: list[ParsedValue]) -> None:
+    """Add up the parts of one figure (declared with ``combine: sum``): exact numbers give
+    their sum (provisional, estimated or a break when a part is); a ``<5`` part makes the
+    sum a range; a part not available (``..``, ``-``) leaves the sum not available, a
+    confidential part confidential, parts that cannot exist (``M``) a sum that cannot; a
+    blank part or one that cannot be read rejects the sum. The record keeps the first part's
+    cell and a note listing every part's cell and mark."""
     cells = [f"{table.value_letter(i)}{table.numbers[i]}" for i in rows]
-    statuses = {status for status, _ in parts}
-    note = f"sum of {len(rows)} rows ({', '.join(cells)})"
+    for cell, i, part in zip(cells, rows, parsed, strict=True):
+        if part.blank or (part.rule and part.rule != "VALUE_DASH"):
+            rule = "VALUE_STATUS_CONFLICT" if part.blank else str(part.rule)
+            what = "is blank" if part.blank else f"cannot be read ('{out['value'][i]}')"
+            message = f"A part of a declared sum {what} at {cell}: the sum is not stored"
+            table.reject_rows(rows, rule, "value", str(out["value"][i] or ""), message)
+            return
+    statuses = [out["obs_status"][i] or p.obs_status for i, p in zip(rows, parsed, strict=True)]
+    notes = [f"sum of {len(rows)} rows ({', '.join(cells)})"]
+    notes += [f"{c}: {p.mark}" for c, p in zip(cells, parsed, strict=True) if p.mark]
+    flags = [s for s in ("E", "P", "B") if s in statuses]
     lower = upper = None
-    if any(p.blank or s in ("L", "M") for s, p in parts):
-        value, status, note = "..", None, f"{note}; a part is not available"
-    elif any(s == "Q" and p.lower is None for s, p in parts):
-        value, status, note = "x", None, f"{note}; a part is confidential"
-    elif any(p.lower is not None for _, p in parts):
+    if all(s == "M" for s in statuses):
+        value, status = "", "M"
+    elif any(s in ("L", "M") for s in statuses):
+        value, status = "..", None
+        notes.append("a part is not available")
+    elif any(s == "Q" and p.lower is None for s, p in zip(statuses, parsed, strict=True)):
+        value, status = "x", None
+        notes.append("a part is confidential")
+    elif any(p.lower is not None for p in parsed):
         value, status = "", "Q"
-        lower = str(sum(p.lower if p.lower is not None else p.value or 0 for _, p in parts))
-        upper = str(sum(p.upper if p.upper is not None else p.value or 0 for _, p in parts))
-        note = f"{note}; a part is a range"
+        lower = str(sum(p.lower if p.lower is not None else p.value or 0 for p in parsed))
+        upper = str(sum(p.upper if p.upper is not None else p.value or 0 for p in parsed))
+        notes.append("a part is a range")
+        notes += [f"a part is {_FLAG_NAMES[f]}" for f in flags]
     else:
-        total = sum(p.value or 0 for _, p in parts)
-        flag = next((f for f in ("E", "P", "B") if f in statuses), None)
-        value, status = (f"{total} {flag.lower()}" if flag else str(total)), None
+        total = sum(p.value or 0 for p in parsed)
+        value, status = (f"{total} {flags[0].lower()}" if flags else str(total)), None
+    first = rows[0]
     out["value"][first] = value
     out["obs_status"][first] = status
     out["lower"][first], out["upper"][first] = lower, upper
-    if lower is not None:
+    if status is not None:
         for name in ("obs_status", "lower", "upper"):
             table.letters.setdefault(name, table.letters["value"])
-    notes = [out["note"][i] for i in rows if out["note"][i]]
-    out["note"][first] = "; ".join(dict.fromkeys([note, *notes]))
+    notes += [out["note"][i] for i in rows if out["note"][i]]
+    out["note"][first] = "; ".join(dict.fromkeys(notes))
     table.sources[first] = int(table.sources[rows].sum())
     table.kept[rows[1:]] = False
     table.readable[rows[1:]] = False
+
+
+_FLAG_NAMES = {"E": "estimated", "P": "provisional", "B": "a break in series"}

@@ -241,6 +241,12 @@ def _check_fields(layout: Layout, fail: Any) -> None:
             if key not in layout.cases:
                 raise fail(("cases",), f"cases.{key} is required (the column it is read from).")
     _check_period(layout, fail)
+    if layout.unit and layout.shape == "cases":
+        raise fail(("unit",), "unit is for tables of figures; case records count persons.")
+    value_columns = set(layout.columns.get("value", {}).get("column", []))
+    for name in [*layout.sum_over, *layout.same_over]:
+        if name in value_columns:
+            raise fail(("combine",), f"'{name}' is the value column: rows differ there anyway.")
 
 
 def _extend(path: Path, data: dict[str, Any]) -> dict[str, Any]:
@@ -263,6 +269,11 @@ def _extend(path: Path, data: dict[str, Any]) -> dict[str, Any]:
     for key in ("fixed", "labels", "columns", "cases", "rules", "combine"):
         if isinstance(base.get(key), dict) and isinstance(data.get(key), dict):
             merged[key] = {**base[key], **data[key]}
+    if isinstance(base.get("combine"), dict) and isinstance(data.get("combine"), dict):
+        merged["combine"] = {  # the lists add up: an extension only ever declares more
+            key: list(dict.fromkeys([*base["combine"].get(key, []), *data["combine"].get(key, [])]))
+            for key in {*base["combine"], *data["combine"]}
+        }
     if "labels" in base and "labels" in data:
         merged["labels"] = {
             dim: {**base["labels"].get(dim, {}), **data["labels"].get(dim, {})}
@@ -387,6 +398,11 @@ def _combine(raw: dict[str, Any] | None, fail: Any) -> dict[str, list[str]]:
     for key, names in raw.items():
         if not isinstance(names, list) or not names:
             raise fail(("combine", key), f"combine.{key} takes a list of fields or columns.")
+        if "value" in names:
+            raise fail(("combine", key), "the value is what is combined, not where rows differ.")
+    both = set(raw.get("sum", [])) & set(raw.get("same", []))
+    if both:
+        raise fail(("combine",), f"{sorted(both)[0]} is in both sum and same: choose one.")
     return {key: [str(name) for name in names] for key, names in raw.items()}
 
 
@@ -394,7 +410,7 @@ def _unit(raw: dict[str, Any] | None, fail: Any) -> tuple[str, list[str]] | None
     """``unit: {column: Unit of measurement, counts: [Counts]}``."""
     if raw is None:
         return None
-    if set(raw) != {"column", "counts"} or not isinstance(raw["counts"], list):
+    if set(raw) != {"column", "counts"} or not isinstance(raw["counts"], list) or not raw["counts"]:
         raise fail(
             ("unit",),
             "unit takes column: (the column naming the unit) and counts: [the texts there "

@@ -102,7 +102,7 @@ def _value_score(name: str, values: list[str]) -> float:
     counts = _share(filled, lambda v: bool(_COUNT.fullmatch(v)))
     if counts < 0.8:
         return 0.0
-    numbers = [int(re.sub(r"[,\s]", "", v)) for v in filled if re.fullmatch(r"[\d,\s]+", v)]
+    numbers = [int(re.sub(r"[,\s]", "", v)) for v in filled if re.fullmatch(r"\d[\d,\s]*", v)]
     distinct = set(numbers)
     if numbers and distinct <= {0, 1}:
         return 0.0  # a flag

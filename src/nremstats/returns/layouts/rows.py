@@ -129,16 +129,21 @@ class RowMapper:
         return self.value_letters[i] if self.value_letters else self.letters["value"]
 
     def reject(self, mask: np.ndarray, rule: str, field: str, text: str, message: str) -> None:
-        mask = mask & self.readable  # a row is rejected for its first problem only
-        positions = np.flatnonzero(mask).tolist()
+        """Reject the rows of ``mask`` that are still readable, with one grouped finding."""
+        self.reject_rows(np.flatnonzero(mask & self.readable), rule, field, text, message)
+
+    def reject_rows(self, positions: Any, rule: str, field: str, text: str, message: str) -> None:
+        """Reject the rows at ``positions`` that are still readable (a row is rejected for
+        its first problem only), without a mask over the whole table."""
+        positions = [i for i in np.asarray(positions, dtype=np.int64).tolist() if self.readable[i]]
         if positions:
-            rows = self.numbers[mask].tolist()
+            rows = self.numbers[positions].tolist()
             if field == "value" or field not in self.letters:
                 cells = [f"{self.value_letter(i)}{n}" for i, n in zip(positions, rows, strict=True)]
             else:
                 cells = [f"{self.letters[field]}{n}" for n in rows]
             self.problems.add(rule, field, text, message, cells, rows)
-            self.readable &= ~mask
+            self.readable[positions] = False
 
     def build(
         self, texts: dict[str, Column], resolved: dict[str, str], period: dict[str, str]
@@ -391,8 +396,9 @@ class RowMapper:
             return
         name, counts = self.layout.unit
         column = texts[name]
+        folded = {labels.fold(text) for text in counts}
         for k, text in enumerate(column.texts):
-            if text not in counts:
+            if labels.fold(text) not in folded:
                 self.reject(
                     column.where(k),
                     "UNIT_NOT_COUNT",
@@ -403,31 +409,32 @@ class RowMapper:
                 )
 
     def _fractions(self, out: dict[str, Any]) -> None:
-        """A value column holding fractions (``1.37``, ``0.00``) holds rates or shares: none
-        of its rows is read as a count, not even its whole numbers (``0``)."""
+        """A series holding fractions (``1.37``, ``0.00``) is a series of rates or shares:
+        none of its rows is read as a count, not even its whole numbers (``0``). A series is
+        one value column's figures of one country and indicator, so that a mistake in one
+        country's figure never rejects a whole compilation."""
         values = out["value"]
-        letters = (
-            np.asarray(self.value_letters, dtype=object)
-            if self.value_letters
-            else np.full(len(values), self.letters["value"], dtype=object)
-        )
-        live = np.flatnonzero(self.readable)
+        live = np.flatnonzero(self.readable).tolist()
         texts = {str(t or "") for t in values[live].tolist()}
         if not any(_FRACTION.match(text) for text in texts):
             return
-        fractional = [i for i in live.tolist() if _FRACTION.match(str(values[i] or ""))]
-        for letter in dict.fromkeys(letters[fractional].tolist()):
-            first = next(i for i in fractional if letters[i] == letter)
-            column = (letters == letter) & self.readable
+        series: dict[tuple[Any, ...], list[int]] = {}
+        for i in live:
+            key = (self.value_letter(i), out["country"][i], out["indicator"][i])
+            series.setdefault(key, []).append(i)
+        for (letter, country, indicator), rows in series.items():
+            first = next((i for i in rows if _FRACTION.match(str(values[i] or ""))), None)
+            if first is None:
+                continue
             example = f"'{values[first]}' at {letter}{self.numbers[first]}"
-            self.reject(
-                column,
+            self.reject_rows(
+                rows,
                 "UNIT_NOT_COUNT",
                 "value",
-                f"column {letter}",
-                f"Column {letter} holds fractions ({example}): its values are rates, shares "
-                "or measures, not counts, and none of them is stored. If it is a count "
-                "column with a mistake, correct the figure",
+                f"column {letter} {country} {indicator}",
+                f"Column {letter} holds fractions for {country} {indicator} ({example}): these "
+                "values are rates, shares or measures, not counts, and none of them is stored. "
+                "If it is a count with a mistake, correct the figure",
             )
 
 
