@@ -344,3 +344,10 @@ def test_a_fraction_in_one_countrys_series_rejects_that_series_only(tmp_path):
     kept = data.observations[data.observations["readable"]]
     assert sorted(kept["value"].tolist()) == [9, 12] and set(kept["country"]) == {"BEL"}
     assert result.rows_rejected == 2  # NLD's 0 is a rate too
+
+
+def test_a_key_written_twice_in_a_layout_is_refused_with_its_line(tmp_path):
+    layout = tmp_path / "ages.yaml"
+    layout.write_text(AGES.format(extra="labels:\n  sex: {Total: _T}"), encoding="utf-8")
+    with pytest.raises(LayoutFileError, match=r"line 10: 'labels' is written twice"):
+        load_layout(layout)

@@ -166,7 +166,10 @@ def _parse(path: Path) -> Layout:
         raise LayoutFileError(f"{path}: cannot be read ({exc}).") from exc
     except yaml.YAMLError as exc:
         raise LayoutFileError(f"{path}: not valid YAML ({exc}).") from exc
-    lines = _lines(root)
+    try:
+        lines = _lines(root)
+    except LayoutFileError as exc:
+        raise LayoutFileError(f"{path}, {exc}") from exc
     if isinstance(data, dict) and "extends" in data:
         data = _extend(path, data)
 
@@ -487,6 +490,11 @@ def _lines(root: Any) -> dict[tuple[Any, ...], int]:
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 path = (*prefix, key.value)
+                if path in lines:  # YAML would keep the last silently
+                    raise LayoutFileError(
+                        f"line {key.start_mark.line + 1}: '{key.value}' is written twice "
+                        f"(first on line {lines[path]}); write it once."
+                    )
                 lines[path] = key.start_mark.line + 1
                 walk(value, path)
 
