@@ -140,6 +140,26 @@ def twin_layout():
     return twin
 
 
+def ages_summed(*rows: str) -> Fixture:
+    """A ministry's table by age band, its bands declared as parts of one figure."""
+
+    def make(tmp: Path):
+        from nremstats.returns.layouts.declaration import load_layout
+
+        layout = tmp / "ages.yaml"
+        layout.write_text(
+            "layout: ages\nprovider: MINISTRY\ncompilation: true\nformats: [csv]\n"
+            "fixed: {indicator: PERSONS_CONVICTED}\n"
+            "columns: {country: Country, year: Year, age: Age, value: Value}\n"
+            "combine: {sum: [age]}\n",
+            encoding="utf-8",
+        )
+        path = write_csv(tmp / "ages.csv", ["Country,Year,Age,Value", *rows])
+        return path, CheckOptions(layout=load_layout(layout))
+
+    return make
+
+
 FIXTURES: dict[str, tuple[Fixture, Fixture]] = {
     "FILE_UNSUPPORTED": (csv(GOOD), raw("r.pdf", b"%PDF-1.4")),
     "FILE_UNREADABLE": (csv(GOOD), raw("r.csv", (HEADER + "\n").encode() + b"\xe9\xff\n")),
@@ -224,6 +244,10 @@ FIXTURES: dict[str, tuple[Fixture, Fixture]] = {
         glotip(g(dim="by citizenship", cat="Atlantis")),
     ),
     "LAYOUT_UNEXPECTED": (glotip(), glotip(g(dim="Total", cat="Female"))),
+    "SUM_INCOMPLETE": (
+        ages_summed("NLD,2022,0 to 14,3", "NLD,2022,15 to 17,4"),
+        ages_summed("NLD,2022,0 to 14,3", "NLD,2022,15 to 17 yrs old,4"),
+    ),
     "UNIT_NOT_COUNT": (glotip(), glotip(g(unit="Rate per 100,000 population"))),
     "PERIOD_NOT_A_YEAR": (csv(GOOD), csv("NLD,2014-2018,PERSONS_CONVICTED,_T,_T,_T,_T,5")),
     "LAYOUT_ROW_SKIPPED": (

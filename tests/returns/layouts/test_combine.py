@@ -275,7 +275,7 @@ def test_one_label_written_twice_is_not_two_parts(tmp_path):
         "combine: {sum: [Agency]}",
     )
     assert figure(data, "_T") is None  # never 14
-    assert "differ only in their values" in refused(data)
+    assert "given twice" in refused(data)
 
 
 def test_parts_of_different_definitions_are_never_added(tmp_path):
@@ -351,3 +351,121 @@ def test_a_key_written_twice_in_a_layout_is_refused_with_its_line(tmp_path):
     layout.write_text(AGES.format(extra="labels:\n  sex: {Total: _T}"), encoding="utf-8")
     with pytest.raises(LayoutFileError, match=r"line 10: 'labels' is written twice"):
         load_layout(layout)
+
+
+# --- what an attacker who read only the docs found (second review) ----------------------------
+
+MIN = """\
+layout: ministry
+provider: MINX
+compilation: true
+formats: [csv]
+header: {{find: [Country, Year, Age, Value], within: 5}}
+columns: {{country: {{column: Country, codes: iso3}}, year: Year, age: Age, value: Value{more}}}
+fixed: {{indicator: PERSONS_CONVICTED}}
+combine: {{sum: [age]}}
+"""
+
+
+def ministry(tmp_path: Path, lines: list[str], more: str = ""):
+    layout = tmp_path / "min.yaml"
+    layout.write_text(MIN.format(more=more), encoding="utf-8")
+    data = read_return(
+        write_csv(tmp_path / "t.csv", lines), CheckOptions(layout=load_layout(layout))
+    )
+    return data, file_result(data)
+
+
+def test_a_quarter_that_is_not_one_is_never_read_as_the_year(tmp_path):
+    lines = [
+        "Country,Year,Quarter,Age,Value",
+        "NLD,2021,H2,Total,7",
+        "NLD,2022,Q4 (revised),Total,5",
+    ]
+    data, result = ministry(tmp_path, lines, ", quarter: Quarter")
+    assert not data.observations["readable"].any() and result.rows_rejected == 2
+    assert {f.text for f in data.findings if f.rule == "LABEL_UNKNOWN"} == {"H2", "Q4 (revised)"}
+
+
+def test_a_sum_with_a_part_rejected_for_its_label_is_not_stored(tmp_path):
+    lines = [
+        "Country,Year,Age,Value",
+        "NLD,2021,0 to 14,6",
+        "NLD,2021,15 to 17 yrs old,6",
+        "NLD,2021,Total,20",
+        "NLD,2022,0 to 14,6",
+        "NLD,2022,15 to 17,5",
+    ]
+    data, result = ministry(tmp_path, lines)
+    kept = data.observations[data.observations["readable"]]
+    pairs = sorted(zip(kept["year"].tolist(), kept["age"].tolist(), kept["value"].tolist()))
+    assert pairs == [(2021, "_T", 20), (2022, "Y_LT18", 11)]  # 2021's Y_LT18 is not 6
+    (incomplete,) = [f for f in data.findings if f.rule == "SUM_INCOMPLETE"]
+    assert incomplete.cells == ("D2",) and "C3" in incomplete.message
+    assert result.rows_read == 5 and result.rows_rejected == 2
+
+
+def test_a_blank_cell_of_a_wide_sum_is_a_blank_part_not_an_absent_one(tmp_path):
+    layout = tmp_path / "wa.yaml"
+    layout.write_text(
+        "layout: wa\nprovider: MINX\ncompilation: true\nformats: [csv]\nshape: wide\n"
+        "fixed: {indicator: PERSONS_CONVICTED}\ncolumns: {country: Country, year: Year}\n"
+        "across: {field: age, columns: ['0-14', '15-17', '18+', Total]}\n"
+        "labels:\n  age: {'0-14': Y_LT18, '15-17': Y_LT18, '18+': Y_GE18}\n"
+        "combine: {sum: [age]}\n",
+        encoding="utf-8",
+    )
+    table = write_csv(
+        tmp_path / "wa.csv",
+        ["Country,Year,0-14,15-17,18+,Total", "NLD,2023,,4,10,14", "NLD,2022,1,2,,3"],
+    )
+    data = read_return(table, CheckOptions(layout=load_layout(layout)))
+    kept = data.observations[data.observations["readable"]]
+    triples = sorted(zip(kept["year"].tolist(), kept["age"].tolist(), kept["value"].tolist()))
+    assert triples == [(2022, "Y_LT18", 3), (2022, "_T", 3), (2023, "Y_GE18", 10), (2023, "_T", 14)]
+    assert any("is blank" in f.message for f in data.findings)  # 2023's Y_LT18 is not 4
+    result = file_result(data)  # the blank 18+ of 2022 is no cell read; 2023's 0-14 is
+    assert (result.rows_read, result.rows_rejected) == (7, 2)
+
+
+def test_two_columns_of_one_name_are_two_cells_not_a_repeat(tmp_path):
+    layout = tmp_path / "wa.yaml"
+    layout.write_text(
+        "layout: wa\nprovider: MINX\ncompilation: true\nformats: [csv]\nshape: wide\n"
+        "fixed: {indicator: PERSONS_CONVICTED}\ncolumns: {country: Country, year: Year}\n"
+        "across: {field: age, columns: ['0-14', '15-17', Total]}\n"
+        "labels:\n  age: {'0-14': Y_LT18, '15-17': Y_LT18}\ncombine: {sum: [age]}\n",
+        encoding="utf-8",
+    )
+    table = write_csv(
+        tmp_path / "wa.csv", ["Country,Year,0-14,15-17,15-17,Total", "NLD,2021,3,4,4,11"]
+    )
+    data = read_return(table, CheckOptions(layout=load_layout(layout)))
+    assert figure(data, "Y_LT18") is None  # never 7
+    assert "KEY_REPEATED" not in {f.rule for f in data.findings}
+    (dup,) = [f for f in data.findings if f.rule == "KEY_DUPLICATE"]
+    assert {"D2", "E2"} <= set(dup.cells)
+
+
+def test_wide_column_names_match_as_labels_do(tmp_path):
+    layout = tmp_path / "wide.yaml"
+    layout.write_text(
+        "layout: w\nprovider: MINX\ncompilation: true\nformats: [csv]\nshape: wide\n"
+        "fixed: {indicator: PERSONS_CONVICTED}\ncolumns: {country: Country, year: Year}\n"
+        "across: {field: sex, columns: [Female, Male, Total]}\n",
+        encoding="utf-8",
+    )
+    table = write_csv(tmp_path / "w.csv", ["Country,Year,Female,male ,Total", "NLD,2021,3,4,7"])
+    data = read_return(table, CheckOptions(layout=load_layout(layout)))
+    assert sorted(data.observations["value"].tolist()) == [3, 4, 7]
+
+
+def test_a_quarter_refused_names_every_row_behind_it(tmp_path):
+    lines = ["Country,Year,Quarter,Age,Value"]
+    for q in ("Q1", "Q2", "Q3", "Q4"):
+        first = "<5" if q == "Q3" else "2"
+        lines += [f"NLD,2022,{q},0 to 14,{first}", f"NLD,2022,{q},15 to 17,3"]
+    data, result = ministry(tmp_path, lines, ", quarter: Quarter")
+    (quarters,) = [f for f in data.findings if f.rule == "QUARTERS_INCOMPLETE"]
+    assert sorted(quarters.cells) == sorted(f"E{n}" for n in range(2, 10))
+    assert result.rows_rejected == 8

@@ -396,3 +396,70 @@ def test_a_decimal_is_an_error_in_a_return_and_a_rejected_row_in_a_compilation(t
     data = read_return(table, CheckOptions(layout=load_layout(agency_layout(tmp_path))))
     kept = data.observations[data.observations["readable"]]
     assert kept["country"].tolist() == ["BEL"] and kept["value"].tolist() == [7]
+
+
+# --- case records: one definition a year, ages that can be right ------------------------------
+
+
+def test_case_records_of_two_definitions_in_one_year_are_refused_and_accounted(tmp_path):
+    lines = [CASES_HEADER]
+    lines += [
+        "2021-03-04,Feminine,1990-05-01,Sexual exploitation,RO,Actual victim of trafficking,A"
+    ]
+    lines += ["2021-03-04,Masculine,1990-05-01,Forced labour,NL,Actual victim of trafficking,B"] * 2
+    lines += [
+        "2021-03-04,Feminine,1990-05-01,Sexual exploitation,RO,Possible victim of trafficking,C"
+    ]
+    lines += [
+        "2022-03-04,Feminine,1990-05-01,Sexual exploitation,RO,Actual victim of trafficking,D"
+    ]
+    data = read_return(
+        write_csv(tmp_path / "c.csv", lines),
+        CheckOptions(layout=load_layout(cases_layout(tmp_path))),
+    )
+    result = file_result(data)
+    assert (result.rows_read, result.rows_rejected) == (5, 4)  # never a negative rows_stored
+    kept = data.observations[data.observations["readable"]]
+    assert set(kept["year"]) == {2022}
+    (mixed,) = [f for f in data.findings if f.rule == "KEY_DUPLICATE"]
+    assert "several definitions" in mixed.message and len(mixed.cells) == 4
+
+
+def test_case_ages_that_cannot_be_right_are_not_counted(tmp_path):
+    layout = tmp_path / "ca.yaml"
+    layout.write_text(
+        "layout: ca\nprovider: national\ncompilation: true\nformats: [csv]\nshape: cases\n"
+        "header: {find: [Year, Sex], within: 3}\ncolumns: {}\n"
+        "cases: {year: Year, age: Age, sex: Sex, min_count: 1}\n"
+        "fixed: {country: NLD, definition: IDENTIFIED}\n"
+        "labels:\n  sex: {Woman: F}\n",
+        encoding="utf-8",
+    )
+    lines = [
+        "Sex,Age,Year",
+        "Woman,30,2021",
+        "Woman,17.0,2021",
+        "Woman,200,2021",
+        "Woman,17 years,2021",
+        "Woman,-1,2021",
+        "Woman,,2021",
+    ]
+    data = read_return(
+        write_csv(tmp_path / "a.csv", lines), CheckOptions(layout=load_layout(layout))
+    )
+    kept = data.observations[data.observations["readable"]]
+    assert set(kept["definition"].dropna()) == {"IDENTIFIED"}  # fixed, without a status column
+    total = kept[
+        (kept["sex"] == "_T")
+        & (kept["age"] == "_T")
+        & (kept["exploitation"] == "_T")
+        & (kept["citizenship"] == "_T")
+    ]
+    assert total["value"].tolist() == [3]  # 30, 17.0 and the blank age
+    assert file_result(data).rows_rejected == 3
+    ages = {f.text for f in data.findings if f.rule == "LABEL_UNKNOWN"}
+    assert ages == {
+        "an age of 200",
+        "the age '17 years', which is no age nor band",
+        "the age '-1', which is no age nor band",
+    }

@@ -37,6 +37,7 @@ ROW_RULES = {
     "UNIT_NOT_COUNT",
     "PERIOD_NOT_A_YEAR",
     "YEAR_RANGE",
+    "SUM_INCOMPLETE",
 }
 
 

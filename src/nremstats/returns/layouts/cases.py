@@ -66,7 +66,9 @@ def count_cases(
             "sex": _map(table, "sex", column("sex"), layout, "_U"),
             "age": _ages(table, column("birthdate"), column("age"), column("year"), layout),
             "exploitation": _forms(table, column("exploitation"), layout, spec.get("separator")),
-            "definition": _map(table, "definition", column("status"), layout, None),
+            "definition": _map(
+                table, "definition", column("status"), layout, layout.fixed.get("definition")
+            ),
         }
     )
     citizenship = _map(table, "citizenship", column("citizenship"), layout, "_U")
@@ -88,10 +90,28 @@ def count_cases(
     if no_year.any():
         message = "The case has no year (no date in the year column); it is not counted"
         table.reject(no_year, "YEAR_RANGE", "year", "", message)
+    _one_definition_a_year(persons, table)
     persons["row"] = numbers
     counted = persons[table.readable]
     groups = _group(counted)
     return _records(groups, persons, table, layout, numbers)
+
+
+def _one_definition_a_year(persons: pd.DataFrame, table: RowMapper) -> None:
+    """A year's victims are one figure a breakdown, on one definition: persons of a year
+    counted on several definitions (actual and possible victims) are not counted, with one
+    finding, never two figures for one key."""
+    live = persons[table.readable]
+    mixed = live.groupby("year")["definition"].nunique(dropna=False)
+    for year in mixed[mixed > 1].index.tolist():
+        rows = live.index[live["year"] == year].tolist()
+        kinds = sorted(str(d) for d in live.loc[rows, "definition"].unique())
+        message = (
+            f"The cases of {int(year)} are counted on several definitions ({', '.join(kinds)}): "
+            "a year's victims are one figure on one definition. Keep one status (keep:), or "
+            "map the statuses to one definition under labels: definition:; none is counted"
+        )
+        table.reject_rows(rows, "KEY_DUPLICATE", "value", str(int(year)), message)
 
 
 def _group(persons: pd.DataFrame) -> pd.DataFrame:
@@ -240,22 +260,40 @@ def _forms(table: RowMapper, values: list[Any], layout: Layout, separator: str |
     return out
 
 
+#: The oldest age read as an age (older is a mistake).
+MAX_AGE = 120
+
+
 def _ages(
     table: RowMapper, births: list[Any], ages: list[Any], years: list[Any], layout: Layout
 ) -> list[str]:
     """Age at the case's date from the birth date, or an age (or band) column; else _U."""
     out = []
-    for birth, age, when in zip(births, ages, years, strict=True):
+    wrong: dict[str, list[int]] = {}  # why -> persons
+    for i, (birth, age, when) in enumerate(zip(births, ages, years, strict=True)):
         born, seen = _date(birth), _date(when)
         if born is not None and seen is not None:
             years_old = seen.year - born.year - ((seen.month, seen.day) < (born.month, born.day))
+            if not 0 <= years_old <= MAX_AGE:
+                wrong.setdefault(f"born {born.isoformat()}, {years_old} at the case", []).append(i)
             out.append("Y_LT18" if years_old < 18 else "Y_GE18")
             continue
         text = text_of(age).strip()
-        if text.isdigit():
-            out.append("Y_LT18" if int(text) < 18 else "Y_GE18")
+        whole = re.fullmatch(r"(\d+)(?:\.0)?", text)
+        if whole:
+            if int(whole[1]) > MAX_AGE:
+                wrong.setdefault(f"an age of {whole[1]}", []).append(i)
+            out.append("Y_LT18" if int(whole[1]) < 18 else "Y_GE18")
+        elif not text:
+            out.append("_U")
         else:
-            out.append(labels.age_code(text) or ("_U" if labels.age_band(text) is None else ""))
+            code = labels.age_code(text)
+            if code is None and labels.age_band(text) is None:
+                wrong.setdefault(f"the age '{text}', which is no age nor band", []).append(i)
+            out.append(code or "")
+    for why, rows in wrong.items():
+        message = f"The person's age cannot be right ({why}); the person is not counted"
+        table.reject_rows(rows, "LABEL_UNKNOWN", "age", why, message)
     for band in sorted(
         {a for a in ages if labels.age_band(text_of(a)) and not labels.age_code(text_of(a))},
         key=text_of,

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from nremstats.core import codes, labels
-from nremstats.core.model import CODED_FIELDS
+from nremstats.core.model import CODED_FIELDS, TOTAL
 from nremstats.core.values import ParsedValue, parse_value
 from nremstats.returns.layouts.declaration import Layout
 from nremstats.returns.layouts.reshape import ACROSS, VALUE
@@ -53,6 +53,10 @@ class Table(Protocol):
     body: list[list[Any]]
     sum_columns: list[str]
     same_columns: list[str]
+    value_letters: list[str] | None
+    parts: dict[int, list[int]]
+    dropped: int
+    unread_label: np.ndarray
 
     def value_letter(self, i: int) -> str: ...
 
@@ -70,6 +74,7 @@ def combine_rows(table: Table, out: dict[str, Any], texts: dict[str, Coded]) -> 
     del texts  # parts are told apart by their folded texts, read from the rows
     import pandas as pd
 
+    _incomplete_sums(table, out)
     live = np.flatnonzero(table.readable)
     key = np.zeros(len(live), dtype=np.int64)
     for name in (*KEY, "quarter"):  # one integer a key, kept small by factorizing again
@@ -79,11 +84,73 @@ def combine_rows(table: Table, out: dict[str, Any], texts: dict[str, Coded]) -> 
     by_key: dict[int, list[int]] = {}
     for group_key, i in zip(key[shared].tolist(), live[shared].tolist(), strict=True):
         by_key.setdefault(group_key, []).append(i)
-    if not by_key:
-        return
+    blank = _blank_cells(table, out)
+    before = table.readable.copy() if blank else None
     combining = _Combining(table, out)
     for group in by_key.values():
         combining.group(group)
+    if before is not None:
+        _drop_blank_cells(table, blank, before)
+
+
+def _summed_fields(layout: Layout, columns: list[str]) -> set[str]:
+    """The fields read from the columns of ``combine: sum``."""
+    fields = {f for f, spec in layout.columns.items() if set(spec["column"]) & set(columns)}
+    if layout.breakdown and layout.breakdown["category"] in columns:
+        fields |= {t for t in layout.breakdown["by"].values() if isinstance(t, str)}
+    return fields
+
+
+def _incomplete_sums(table: Table, out: dict[str, Any]) -> None:
+    """A row rejected for its label in a summed field may be a part of any figure of its
+    breakdown: the figures it could belong to (the same key but that field, not the total)
+    are not stored, never as a partial sum."""
+    fields = _summed_fields(table.layout, table.sum_columns)
+    names = (*KEY, "quarter")
+    for field in fields:
+        lost = np.flatnonzero(table.unread_label == field).tolist()
+        if not lost:
+            continue
+        others = [n for n in names if n != field]
+        keys: dict[tuple[Any, ...], int] = {}
+        for i in lost:
+            keys.setdefault(tuple(out[n][i] for n in others), i)
+        hit: dict[int, list[int]] = {}
+        for j in np.flatnonzero(table.readable).tolist():
+            first = keys.get(tuple(out[n][j] for n in others))
+            if first is not None and out[field][j] != TOTAL:
+                hit.setdefault(first, []).append(j)
+        for first, rows in hit.items():
+            letter = table.letters.get(field) if not table.value_letters else None
+            cell = f"{letter or table.value_letter(first)}{table.numbers[first]}"
+            message = (
+                f"A row of this breakdown by {field} could not be read ({cell}): it may be a "
+                "part of this figure, which is added up from parts, so the figure is not "
+                "stored (never a partial sum). Map that label, then send the file again"
+            )
+            table.reject_rows(rows, "SUM_INCOMPLETE", "value", cell, message)
+
+
+def _blank_cells(table: Table, out: dict[str, Any]) -> list[int]:
+    """The rows with a blank value: in a wide table whose columns are added up, its blank
+    cells are kept as rows to tell a sum with a blank part from a complete one."""
+    layout = table.layout
+    if layout.shape != "wide" or layout.across.get("field") not in layout.sum_over:
+        return []
+    values, statuses = out["value"], out["obs_status"]
+    return [
+        i for i in range(len(values)) if not str(values[i] or "").strip() and statuses[i] is None
+    ]
+
+
+def _drop_blank_cells(table: Table, blank: list[int], before: np.ndarray) -> None:
+    """A blank cell that is no part of a sum refused for it is no observation, as in any
+    wide table: not a record, and not a row read."""
+    for i in blank:
+        if table.readable[i] or not before[i]:
+            table.kept[i] = False
+            table.readable[i] = False
+            table.dropped += 1
 
 
 class _Combining:
@@ -133,6 +200,10 @@ class _Combining:
             texts = [text_of(body[i][j]).strip() for i in rows]
             if len({labels.fold(t) for t in texts}) > 1:
                 differ[name] = list(dict.fromkeys(texts))
+        if self.table.value_letters:  # two columns of one name are two cells, not one
+            letters = [self.table.value_letters[i] for i in rows]
+            if len(set(letters)) > 1 and ACROSS not in differ:
+                differ["(column)"] = list(dict.fromkeys(letters))
         return differ
 
     def _not_parts(
@@ -169,6 +240,8 @@ class _Combining:
         kept, repeats = [], []
         for i in rows:
             whole = tuple((type(v), v) for v in self.table.body[i])
+            if self.table.value_letters:  # a wide table's cell: its column too
+                whole += (self.table.value_letters[i],)
             (repeats if whole in seen else kept).append(i)
             seen.add(whole)
         if repeats:
@@ -190,6 +263,7 @@ class _Combining:
         note = f"the same figure in {len(rows)} rows ({', '.join(cells)})"
         out["note"][first] = "; ".join(n for n in (out["note"][first], note) if n)
         table.sources[first] = int(table.sources[rows].sum())
+        table.parts[first] = rows
         table.kept[rows[1:]] = False
         table.readable[rows[1:]] = False
 
@@ -211,6 +285,8 @@ class _Combining:
                 "otherwise correct their labels"
             )
             how = f"They differ in {where}. {how}"
+        elif len({str(out["value"][i]).strip() for i in rows}) == 1:
+            how = "The figure is given twice (under labels written differently?)"
         else:
             how = "They differ only in their values: the figure is given twice, differently"
         table.reject_rows(
@@ -264,14 +340,17 @@ def _sum(table: Table, rows: list[int], out: dict[str, Any], parsed: list[Parsed
     notes += [f"{c}: {p.mark}" for c, p in zip(cells, parsed, strict=True) if p.mark]
     flags = [s for s in ("E", "P", "B") if s in statuses]
     lower = upper = None
+    notes += [
+        f"{c}: '-' (nil or not available?)" for c, p in zip(cells, parsed, strict=True) if p.rule
+    ]
     if all(s == "M" for s in statuses):
         value, status = "", "M"
-    elif any(s in ("L", "M") for s in statuses):
-        value, status = "..", None
-        notes.append("a part is not available")
     elif any(s == "Q" and p.lower is None for s, p in zip(statuses, parsed, strict=True)):
         value, status = "x", None
         notes.append("a part is confidential")
+    elif any(s in ("L", "M") for s in statuses):
+        value, status = "..", None
+        notes.append("a part is not available")
     elif any(p.lower is not None for p in parsed):
         value, status = "", "Q"
         lower = str(sum(p.lower if p.lower is not None else p.value or 0 for p in parsed))
@@ -281,6 +360,7 @@ def _sum(table: Table, rows: list[int], out: dict[str, Any], parsed: list[Parsed
     else:
         total = sum(p.value or 0 for p in parsed)
         value, status = (f"{total} {flags[0].lower()}" if flags else str(total)), None
+        notes += [f"a part is {_FLAG_NAMES[f]}" for f in flags[1:]]
     first = rows[0]
     out["value"][first] = value
     out["obs_status"][first] = status
@@ -291,6 +371,7 @@ def _sum(table: Table, rows: list[int], out: dict[str, Any], parsed: list[Parsed
     notes += [out["note"][i] for i in rows if out["note"][i]]
     out["note"][first] = "; ".join(dict.fromkeys(notes))
     table.sources[first] = int(table.sources[rows].sum())
+    table.parts[first] = rows
     table.kept[rows[1:]] = False
     table.readable[rows[1:]] = False
 

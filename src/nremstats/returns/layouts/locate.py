@@ -61,7 +61,10 @@ def locate_layout(source: Source, layout: Layout) -> Located:
     else:
         body, numbers = reshape.data_rows(layout, header, rows, head)
         if layout.shape == "wide":
-            header, body, numbers, value_letters = reshape.unwide(layout, header, body, numbers)
+            summed = layout.across["field"] in layout.sum_over
+            header, body, numbers, value_letters = reshape.unwide(
+                layout, header, body, numbers, keep_blank=summed
+            )
     position: dict[str, int] = {}
     for index, text in enumerate(header):
         position.setdefault(text, index)
@@ -127,7 +130,7 @@ def locate_layout(source: Source, layout: Layout) -> Located:
     values = table.build(texts, resolved, period)
     records = _records(table, values, sheet)
     located = Located(name, "layout", records, findings, field_cells=dict(letters))
-    located.rows_total = len(numbers)
+    located.rows_total = len(numbers) - table.dropped
     located.findings += table.problems.findings()
     return located
 
@@ -213,6 +216,8 @@ def _locate_cases(
     records["sheet"] = constant_column(sheet, index)
     records["cell"] = pd.array(out["cell"], dtype="string")
     records["row"] = np.asarray(out["row"], dtype=np.int64)
+    # the rows are persons: a count stands for none of them, a person left out for one
+    records["sources"] = (~records["readable"]).astype(np.int64)
     located = Located(name, "layout", records, findings, field_cells=letters)
     located.rows_total = len(numbers)
     located.findings += table.problems.findings()

@@ -40,18 +40,26 @@ def header_names(layout: Layout, rows: list[list[Any]], head: int) -> list[str]:
 
 
 def unwide(
-    layout: Layout, header: list[str], body: list[list[Any]], numbers: np.ndarray
+    layout: Layout,
+    header: list[str],
+    body: list[list[Any]],
+    numbers: np.ndarray,
+    keep_blank: bool = False,
 ) -> tuple[list[str], list[list[Any]], np.ndarray, list[str]]:
     """A table whose columns carry a dimension (``across``) as long rows: the other columns,
-    the column's name and its value, one row per filled cell."""
-    spec = layout.across
-    across = [i for i, text in enumerate(header) if text in spec["columns"]]
+    the column's name and its value, one row per filled cell (and per blank cell with
+    ``keep_blank``, where blank parts must be told from absent ones). Column names match as
+    labels do (case and accents aside)."""
+    from nremstats.core.labels import fold
+
+    wanted = {fold(name) for name in layout.across["columns"]}
+    across = [i for i, text in enumerate(header) if fold(text) in wanted]
     kept = [i for i in range(len(header)) if i not in across]
     long_body, long_numbers, letters = [], [], []
     for number, row in zip(numbers.tolist(), body, strict=True):
         base = [row[i] for i in kept]
         for i in across:
-            if text_of(row[i]).strip():  # a blank cell is no observation
+            if keep_blank or text_of(row[i]).strip():  # a blank cell is no observation
                 long_body.append([*base, header[i], row[i]])
                 long_numbers.append(number)
                 letters.append(column_letter(i))

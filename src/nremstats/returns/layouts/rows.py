@@ -115,6 +115,12 @@ class RowMapper:
         self.sum_columns: list[str] = []
         self.same_columns: list[str] = []
         self._known: dict[str, list[str]] = {}  # each dimension's labels, for messages
+        #: the rows added into each record (first row -> every row), for findings' cells
+        self.parts: dict[int, list[int]] = {}
+        #: blank cells of a wide table kept only to tell an incomplete sum: not rows read
+        self.dropped = 0
+        #: the field whose label rejected each row (None: not rejected for a label)
+        self.unread_label = np.full(len(numbers), None, dtype=object)
 
     def source_rows(
         self, header: list[str], body: list[list[Any]], sums: list[str], same: list[str]
@@ -137,13 +143,16 @@ class RowMapper:
         its first problem only), without a mask over the whole table."""
         positions = [i for i in np.asarray(positions, dtype=np.int64).tolist() if self.readable[i]]
         if positions:
-            rows = self.numbers[positions].tolist()
+            named = [j for i in positions for j in self.parts.get(i, [i])]  # a sum: its rows
+            rows = self.numbers[named].tolist()
             if field == "value" or field not in self.letters:
-                cells = [f"{self.value_letter(i)}{n}" for i, n in zip(positions, rows, strict=True)]
+                cells = [f"{self.value_letter(i)}{n}" for i, n in zip(named, rows, strict=True)]
             else:
                 cells = [f"{self.letters[field]}{n}" for n in rows]
             self.problems.add(rule, field, text, message, cells, rows)
             self.readable[positions] = False
+            if rule in LABEL_RULES:
+                self.unread_label[positions] = field
 
     def build(
         self, texts: dict[str, Column], resolved: dict[str, str], period: dict[str, str]
@@ -227,6 +236,16 @@ class RowMapper:
     def _quarters(self, out: dict[str, Any]) -> None:
         """Sum the four quarters of a year into the year's figure, only when all four are
         there with exact values; a key with the year's own total keeps that total."""
+        unknown: dict[str, list[int]] = {}
+        for i in np.flatnonzero(self.readable).tolist():
+            if _quarter(out["quarter"][i]) is None:
+                unknown.setdefault(str(out["quarter"][i]), []).append(i)
+        for text, rows in unknown.items():  # never read as the year's own figure
+            message = (
+                f"The quarter '{text}' is neither a quarter (Q1 to Q4) nor the year's total: "
+                "the figure is not read"
+            )
+            self.reject_rows(rows, "LABEL_UNKNOWN", "quarter", text, message)
         groups: dict[tuple, list[int]] = {}
         for i in np.flatnonzero(self.readable).tolist():
             groups.setdefault(tuple(out[k][i] for k in KEY), []).append(i)
@@ -262,6 +281,7 @@ class RowMapper:
             parts = [out["note"][i] for i in order if out["note"][i]]
             out["note"][first] = "; ".join([note, *parts])
             self.sources[first] = int(self.sources[order].sum())
+            self.parts[first] = [j for i in order for j in self.parts.get(i, [i])]
             self.kept[order[1:]] = False
             self.readable[order[1:]] = False
 
@@ -442,15 +462,21 @@ class RowMapper:
 #: Not ``12.0`` (a whole number written by a program) nor ``1.000`` or ``1,282`` (thousands).
 _FRACTION = re.compile(r"^(?!\d+\.0$)(?![1-9]\d{0,2}(?:[.,]\d{3})+$)\d+(?:\.\d+|,\d+)$")
 
+#: The rules that reject a row for a label it could not map.
+LABEL_RULES = {"LABEL_UNKNOWN", "AGE_BAND_STRADDLES"}
+
 #: A value followed by flag letters: ``123 p``, ``1 234 bd``, ``: c``.
 _FLAGGED = re.compile(r"^(?P<body>:|[\d.,\s]*\d)\s*(?P<flags>[a-z]+)$")
 
 
-def _quarter(text: object) -> int:
-    """1-4 for a quarter (``Q2``, ``2``), 0 for the year's total (``Total`` or blank)."""
+def _quarter(text: object) -> int | None:
+    """1-4 for a quarter (``Q2``, ``2``), 0 for the year's total (``Total``, ``Year`` or
+    blank), None for anything else (``H2``, ``Q4 (revised)``, ``Jan-Mar``)."""
     folded = labels.fold(str(text or ""))
     digits = folded.removeprefix("q").strip()
-    return int(digits) if digits in ("1", "2", "3", "4") else 0
+    if digits in ("1", "2", "3", "4"):
+        return int(digits)
+    return 0 if folded in ("", "total", "year", "annual", "all", "none") else None
 
 
 def _whole(text: object) -> int | None:
