@@ -398,7 +398,9 @@ def test_a_sum_with_a_part_rejected_for_its_label_is_not_stored(tmp_path):
     ]
     data, result = ministry(tmp_path, lines)
     kept = data.observations[data.observations["readable"]]
-    pairs = sorted(zip(kept["year"].tolist(), kept["age"].tolist(), kept["value"].tolist()))
+    pairs = sorted(
+        zip(kept["year"].tolist(), kept["age"].tolist(), kept["value"].tolist(), strict=True)
+    )
     assert pairs == [(2021, "_T", 20), (2022, "Y_LT18", 11)]  # 2021's Y_LT18 is not 6
     (incomplete,) = [f for f in data.findings if f.rule == "SUM_INCOMPLETE"]
     assert incomplete.cells == ("D2",) and "C3" in incomplete.message
@@ -421,7 +423,9 @@ def test_a_blank_cell_of_a_wide_sum_is_a_blank_part_not_an_absent_one(tmp_path):
     )
     data = read_return(table, CheckOptions(layout=load_layout(layout)))
     kept = data.observations[data.observations["readable"]]
-    triples = sorted(zip(kept["year"].tolist(), kept["age"].tolist(), kept["value"].tolist()))
+    triples = sorted(
+        zip(kept["year"].tolist(), kept["age"].tolist(), kept["value"].tolist(), strict=True)
+    )
     assert triples == [(2022, "Y_LT18", 3), (2022, "_T", 3), (2023, "Y_GE18", 10), (2023, "_T", 14)]
     assert any("is blank" in f.message for f in data.findings)  # 2023's Y_LT18 is not 4
     result = file_result(data)  # the blank 18+ of 2022 is no cell read; 2023's 0-14 is
