@@ -99,20 +99,115 @@ def determined(relations: Iterable[Relation], hidden: Iterable[Key]) -> set[Key]
     return {key for i, key in enumerate(hidden) if not np.any(np.abs(free[:, i]) > 1e-9)}
 
 
+def intervals(
+    cells: dict[Key, int | None],
+    relations: list[Relation],
+    hidden: Iterable[Key],
+    targets: Iterable[Key],
+    bounds: dict[Key, tuple[float, float | None]] | None = None,
+) -> dict[Key, tuple[float, float]]:
+    """The intruder's interval for each target cell: its smallest and largest value over
+    every table consistent with what is published (the published counts, the relations,
+    every count 0 or more, the bounds of ranges such as ``<5``), by linear programming
+    (HiGHS through scipy). Unknowns: the hidden cells, cells published without a number
+    (``..``), and cells the relations name but the table does not show."""
+    from scipy.optimize import linprog
+
+    bounds = bounds or {}
+    unknown = list(
+        dict.fromkeys(
+            [
+                *hidden,
+                *(k for t, ps in relations for k in (t, *ps) if cells.get(k) is None),
+            ]
+        )
+    )
+    hidden_set = set(unknown)
+    index = {key: i for i, key in enumerate(unknown)}
+    rows, rhs = [], []
+    for total, parts in relations:
+        row, known = np.zeros(len(unknown)), 0.0
+        for key, sign in ((total, 1.0), *((p, -1.0) for p in parts)):
+            if key in hidden_set:
+                row[index[key]] += sign
+            else:
+                known += sign * float(cells[key])  # type: ignore[arg-type]
+        if row.any():
+            rows.append(row)
+            rhs.append(-known)
+    box = [bounds.get(key, (0.0, None)) for key in unknown]
+    out: dict[Key, tuple[float, float]] = {}
+    a_eq = np.array(rows) if rows else None
+    b_eq = np.array(rhs) if rows else None
+    for key in targets:
+        if key not in index:
+            value = float(cells[key] or 0)
+            out[key] = (value, value)
+            continue
+        c = np.zeros(len(unknown))
+        c[index[key]] = 1.0
+        ends = []
+        for sign in (1.0, -1.0):
+            found = linprog(sign * c, A_eq=a_eq, b_eq=b_eq, bounds=box, method="highs")
+            if found.status == 3:  # unbounded: no largest value
+                ends.append(-np.inf if sign > 0 else np.inf)
+            elif found.status != 0:
+                raise RuntimeError(f"the intruder's model has no solution ({found.message})")
+            else:
+                ends.append(sign * found.fun)
+        out[key] = (ends[0], ends[1])
+    return out
+
+
+def protection(k: int, value: int) -> tuple[float, float]:
+    """The interval an intruder must not narrow for a count under ``k``: it may be as small
+    as 1 and as large as ``k - 1``, and ``upper_protection`` more than the count (see
+    ``schemas/publication.yaml``)."""
+    upper = float(codes.load_declaration("publication.yaml").get("upper_protection", 1))
+    return 1.0, max(float(k - 1), value + upper)
+
+
+def holds(
+    cells: dict[Key, int | None],
+    relation: Relation,
+    bounds: dict[Key, tuple[float, float | None]] | None = None,
+) -> bool:
+    """True unless the relation is contradicted by what is known of its cells (a total that
+    cannot be the sum of its parts, ranges such as ``<5`` by their bounds: the intruder then
+    sees that the breakdown is not complete, and does not read it so)."""
+    bounds = bounds or {}
+    total, parts = relation
+    low = high = 0.0
+    for key, sign in ((total, 1.0), *((p, -1.0) for p in parts)):
+        value = cells.get(key)
+        if value is not None:
+            low, high = low + sign * value, high + sign * value
+            continue
+        lo, hi = bounds.get(key, (0.0, None))
+        if hi is None:  # an unknown without a bound: the relation can always hold
+            return True
+        low, high = (low + lo, high + hi) if sign > 0 else (low - hi, high - lo)
+    return low <= 0 <= high
+
+
 def protect(
     cells: dict[Key, int | None],
     relations: list[Relation],
     k: int,
     sender: Iterable[Key] = (),
     fixed: Iterable[Key] = (),
+    bounds: dict[Key, tuple[float, float | None]] | None = None,
 ) -> Protected:
     """Choose the cells to hide in a table (see module docstring).
 
     ``cells`` maps each published cell to its count (None: not a number, e.g. not
-    available, which hides nothing); ``sender`` lists cells the country suppressed;
-    ``fixed`` cells are published elsewhere as they are, so secondary suppression never
-    chooses them. Secondary suppression hides, for a relation that gives a cell away, the
-    smallest published count of that relation (the least information lost).
+    available, which hides nothing); ``sender`` lists cells the country suppressed (their
+    ``bounds`` as published, e.g. 0-4 for ``<5``); ``fixed`` cells are published elsewhere as
+    they are, so secondary suppression never chooses them. A count under ``k`` is hidden;
+    then, while the intruder's interval (:func:`intervals`) of a hidden count is narrower
+    than its :func:`protection`, the smallest published count greater than 0 of a relation
+    it is in is hidden too (a hidden 0 is pinned by non-negativity and protects nothing), the
+    whole table's when its relations have none.
     """
     fixed = set(fixed)
     if k < 1:
@@ -124,34 +219,67 @@ def protect(
         if value is not None and 0 < value < k and key not in result.hidden:
             result.hidden[key] = PRIMARY
     relations = [(t, tuple(p)) for t, p in relations if t in cells or any(q in cells for q in p)]
-    unpublished = {key for t, parts in relations for key in (t, *parts) if key not in cells}
-    while True:
-        # cells the table does not show are unknowns to the attacker too
-        exposed = determined(relations, [*result.hidden, *unpublished]) & set(result.hidden)
-        if not exposed:
+    relations = [r for r in relations if holds(cells, r, bounds)]
+    unknown = {key for t, ps in relations for key in (t, *ps) if cells.get(key) is None}
+    sensitive = [key for key, why in result.hidden.items() if why == PRIMARY]
+    settled: set[Key] = set()  # as protected as what the country published allows
+    while result.hidden:
+        # first: no hidden cell worked out exactly (linear algebra, fast)
+        hidden = [*result.hidden, *unknown]
+        exact = sorted(determined(relations, hidden) & set(result.hidden) - settled, key=str)
+        if not exact and sensitive:  # then: no count under k narrowed (linear programs)
+            found = intervals(cells, relations, result.hidden, sensitive, bounds)
+            exact = [
+                key
+                for key in sensitive
+                if key not in settled and _narrowed(found[key], k, cells[key])
+            ]
+        if not exact:
             return result
-        target = next(iter(sorted(exposed, key=str)))
-        candidates = [
-            key
-            for total, parts in relations
-            if target == total or target in parts
-            for key in (total, *parts)
-            if key in cells
+        choice = _complement(cells, relations, result, fixed, exact[0])
+        if choice is None:  # every cell is hidden: a bound the country wrote (<5) is the limit
+            settled.add(exact[0])
+            continue
+        result.hidden[choice] = SECONDARY
+    return result
+
+
+def _narrowed(interval: tuple[float, float], k: int, value: int | None) -> bool:
+    low, high = protection(k, value or 0)
+    return interval[0] > low + 1e-6 or interval[1] < high - 1e-6
+
+
+def _complement(
+    cells: dict[Key, int | None],
+    relations: list[Relation],
+    result: Protected,
+    fixed: set[Key],
+    target: Key,
+) -> Key | None:
+    """The next cell to hide for ``target``: the smallest count over 0 of a relation it is
+    in, else of the whole table (a zero only when no other count is left); None when every
+    cell is hidden already."""
+
+    def usable(key: Key) -> bool:
+        return (
+            key in cells
             and key not in result.hidden
             and cells[key] is not None
             and key not in fixed
-        ]
-        if not candidates:  # given away through a chain of relations: widen to the table
-            shown = [key for t, parts in relations for key in (t, *parts) if key in cells]
-            candidates = [
-                c
-                for c in shown
-                if c not in result.hidden and c not in fixed and cells[c] is not None
-            ]
-        if not candidates:
-            raise RuntimeError(f"cannot protect {target!r}: every cell is hidden already")
-        choice = min(candidates, key=lambda key: (cells.get(key) or 0, str(key)))
-        result.hidden[choice] = SECONDARY
+        )
+
+    near = [k for t, ps in relations if target == t or target in ps for k in (t, *ps) if usable(k)]
+    table = [k for t, ps in relations for k in (t, *ps) if usable(k)]
+    pools = (
+        [key for key in near if cells[key]],
+        [key for key in table if cells[key]],
+        near,  # zeros last: a hidden 0 is pinned by non-negativity
+        table,
+    )
+    for pool in pools:
+        if pool:
+            return min(pool, key=lambda key: (cells.get(key) or 0, str(key)))
+    return None
 
 
 # --- observations: the relations of the breakdown hierarchies ----------------------------
@@ -195,10 +323,13 @@ def hierarchy_relations(columns: dict[str, Any], index: list[Key]) -> list[Relat
 def _parts(
     found: dict[str, Key], spec: dict, index: Key, name: str, countries: bool, roll_up: dict
 ) -> tuple[Key, ...]:
-    """The parts of one total: those published; for a part not published whose members are
-    (a roll-up), its members; anything else not published as an unknown of its own."""
+    """The parts of one total, as an intruder reads a breakdown: complete. The parts
+    published; for a part not published whose members are (a roll-up), its members; a part
+    the country did not report is zero (relations contradicted by the counts are dropped by
+    :func:`holds`, as an intruder would)."""
+    del index, name
     if countries:
-        return (*found.values(), ("unpublished", index, name, "(other countries)"))
+        return tuple(found.values())
     keys: list[Key] = []
     for code in spec["parts"]:
         if code in found:
@@ -206,13 +337,9 @@ def _parts(
             continue
         members = roll_up.get(code)
         if members == "countries":
-            listed = [k for c, k in found.items() if c not in spec["parts"]]
+            keys += [k for c, k in found.items() if c not in spec["parts"]]
         else:
-            listed = [found[m] for m in members or () if m in found]
-        if listed:
-            keys += [*listed, ("unpublished", index, name, code, "(rest)")]
-        else:
-            keys.append(("unpublished", index, name, code))
+            keys += [found[m] for m in members or () if m in found]
     return tuple(keys)
 
 
@@ -229,6 +356,8 @@ def protect_observations(frame: pd.DataFrame, k: int, fixed: Iterable[Key] = ())
     fixed = set(fixed)
     numbers = pd.to_numeric(frame["value"]).to_numpy(dtype=float, na_value=np.nan)
     sender = (frame["obs_status"] == "Q").to_numpy()
+    lower = pd.to_numeric(frame["lower"]).to_numpy(dtype=float, na_value=np.nan)
+    upper = pd.to_numeric(frame["upper"]).to_numpy(dtype=float, na_value=np.nan)
     flagged = ((numbers > 0) & (numbers < k)) | sender
     if not flagged.any():
         return result
@@ -244,12 +373,18 @@ def protect_observations(frame: pd.DataFrame, k: int, fixed: Iterable[Key] = ())
             key: (None if v != v else int(v)) for key, v in zip(keys, numbers[rows], strict=True)
         }
         hidden_by_sender = [key for key, q in zip(keys, sender[rows], strict=True) if q]
+        ranges = {
+            key: (float(low), float(high) if high == high else np.inf)
+            for key, low, high in zip(keys, lower[rows], upper[rows], strict=True)
+            if key in hidden_by_sender and low == low
+        }
         found = protect(
             values,
             hierarchy_relations({d: columns[d][rows] for d in dims}, keys),
             k,
             hidden_by_sender,
             fixed & values.keys(),
+            {key: (lo, None if hi == np.inf else hi) for key, (lo, hi) in ranges.items()},
         )
         result.hidden.update(found.hidden)
     return result
