@@ -99,8 +99,11 @@ def test_sdmx_applies_primary_and_secondary_suppression(tmp_path):
     result = to_sdmx_csv(frame)  # k = 5 from schemas/publication.yaml
     rows = {line.split(",")[6]: line.split(",") for line in result.text.splitlines()[1:]}
     assert rows["F"][10:13] == ["", "Q", "C"]  # a count under 5: primary
-    secondary = [sex for sex, row in rows.items() if row[12] == "D"]
+    hidden_sexes = [sex for sex, row in rows.items() if row[12] == "C"]
+    secondary = [sex for sex in hidden_sexes if sex != "F"]
     assert len(secondary) == 1  # one more, or F = 20 - 17 - 0 - 0
+    assert secondary != ["_O"] and secondary != ["_U"]  # never a 0 as the complement
+    assert "D" not in {row[12] for row in rows.values()}  # the reason is never published
     assert "suppressed under 5: 1 (primary), 1 more" in result.summary()
     published = {
         i: (None if row["sex"] in ("F", *secondary) else int(row["value"]))

@@ -128,7 +128,8 @@ def to_sdmx_csv(
     """Write the published observations as SDMX-CSV 2.0, after disclosure control (counts
     under ``suppress_below``, default from ``schemas/publication.yaml``, and the cells that
     would give them away are written as confidential: empty value, ``OBS_STATUS`` Q,
-    ``CONF_STATUS`` C for a small count, D for a secondary suppression)."""
+    ``CONF_STATUS`` C, the same for a small count and for a cell hidden to protect one: the
+    reason is not published, since "small" says 1 to k-1 and "secondary" 0 or k and more)."""
     structure = structure or Structure()
     k = threshold(suppress_below)
     rows = published(observations, prefer)
@@ -166,5 +167,5 @@ def _suppress(rows: pd.DataFrame, protected: Protected) -> pd.DataFrame:
     rows.loc[index, "value"] = None
     rows.loc[index, ["lower", "upper"]] = None
     rows.loc[index, "obs_status"] = "Q"
-    rows.loc[index, "conf_status"] = ["C" if ours[i] == PRIMARY else "D" for i in index]
+    rows.loc[index, "conf_status"] = "C"  # one flag: the reason would narrow the cell
     return rows
