@@ -34,12 +34,6 @@ TOTAL_WORDS = {"total", "totals", "all", "todos", "todas", "tous", "toutes", "en
 SHOWN = 12
 
 
-class Coded(Protocol):
-    """A column's texts as codes (a ``rows.Column``)."""
-
-    codes: np.ndarray
-
-
 class Table(Protocol):
     """What combining reads and marks of a table being mapped (a ``RowMapper``)."""
 
@@ -65,13 +59,12 @@ class Table(Protocol):
     ) -> None: ...
 
 
-def combine_rows(table: Table, out: dict[str, Any], texts: dict[str, Coded]) -> None:
+def combine_rows(table: Table, out: dict[str, Any]) -> None:
     """Several rows mapped to one key: an exact repeat (every column the same) is stored
     once; rows that differ only in the columns of ``combine: same`` and agree in value
     are stored once; rows that differ only in the columns of ``combine: sum`` (and
     ``same``), each a separate part, are added up (:func:`_sum`); any other group is
     refused whole, naming its rows and the columns they differ in."""
-    del texts  # parts are told apart by their folded texts, read from the rows
     import pandas as pd
 
     _incomplete_sums(table, out)

@@ -188,7 +188,7 @@ class RowMapper:
         own = out["citizenship"] == out["country"]  # the reporting country's own citizens
         out["citizenship"][own & (out["citizenship"] != None)] = "NAT"  # noqa: E711
         self._fractions(out)
-        combine_rows(self, out, texts)
+        combine_rows(self, out)
         if any(q is not None for q in out["quarter"]):
             self._quarters(out)
         return out
