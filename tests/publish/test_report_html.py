@@ -119,7 +119,8 @@ def test_report_audit_as_json_matches_the_workbook(sample_store, tmp_path):
     xlsx = tmp_path / "r.xlsx"
     invoke("report", "--years", "2021-2024", "-o", str(xlsx), "--store", str(sample_store))
     rows = list(load_workbook(xlsx)["Suppression"].iter_rows(min_row=2, values_only=True))
-    assert [list(row) for row in rows] == [[e[k] for k in keys] for e in data["suppressed"]]
+    public = keys[:4]  # the published workbook never says why a cell is hidden
+    assert [list(row) for row in rows] == [[e[k] for k in public] for e in data["suppressed"]]
     assert list(data["submissions"][0]) == [
         "country",
         "year",

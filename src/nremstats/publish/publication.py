@@ -138,6 +138,10 @@ STATUS_WORDS = {
 SUBMISSION_KEYS = ("country", "year", "provider", "submission_id", "indicators")
 #: The columns of the suppression audit (:attr:`Publication.audit`).
 AUDIT_KEYS = ("indicator", "country", "year", "breakdown", "reason", "why")
+#: What the published report says of each suppressed cell: which it is, never why (a small
+#: count says 1 to k-1, a complement 0 or k and more: the reason narrows the cell). The
+#: reasons stay in the audit (``report --format json``), for internal use.
+PUBLISHED_AUDIT_KEYS = AUDIT_KEYS[:4]
 #: What a share table's marks mean (under the share tables of the workbook and the html).
 SHARE_NOTE = (
     "Percent of the total of the same submission shown in the indicator sheet (never across "

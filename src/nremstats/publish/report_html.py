@@ -16,7 +16,12 @@ from typing import Any
 from nremstats.core import codes
 from nremstats.core.files import write_bytes
 from nremstats.publish.charts import chart_bytes, composition_chart, trend_chart
-from nremstats.publish.publication import AUDIT_KEYS, SHARE_NOTE, SUBMISSION_KEYS, Publication
+from nremstats.publish.publication import (
+    PUBLISHED_AUDIT_KEYS,
+    SHARE_NOTE,
+    SUBMISSION_KEYS,
+    Publication,
+)
 from nremstats.publish.shares import ShareTable
 from nremstats.publish.tables import LEGEND, ComparisonTable
 
@@ -255,11 +260,11 @@ def _notes(publication: Publication) -> str:
 
 
 def _audit(publication: Publication) -> str:
-    rows = [[entry[key] for key in AUDIT_KEYS] for entry in publication.audit]
+    rows = [[entry[key] for key in PUBLISHED_AUDIT_KEYS] for entry in publication.audit]
     text = f"{len(rows)} cell(s) suppressed." if rows else "No cell needed suppressing."
     return (
         f'<section id="suppression"><h2>Suppression</h2><p class="note">{text}</p>'
-        + (_table(list(AUDIT_KEYS), rows) if rows else "")
+        + (_table(list(PUBLISHED_AUDIT_KEYS), rows) if rows else "")
         + "</section>"
     )
 

@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from nremstats.core import codes
 from nremstats.publish.export import table_sheet
-from nremstats.publish.publication import AUDIT_KEYS, SHARE_NOTE, SUBMISSION_KEYS, Publication
+from nremstats.publish.publication import (
+    PUBLISHED_AUDIT_KEYS,
+    SHARE_NOTE,
+    SUBMISSION_KEYS,
+    Publication,
+)
 from nremstats.publish.tables import LEGEND
 from nremstats.publish.xlsx import Book
 
@@ -51,9 +56,9 @@ def write_report_xlsx(publication: Publication, path: Path) -> None:
         _coverage_sheet(book, publication)
         _notes_sheet(book, publication)
         audit = book.sheet("Suppression", widths={0: 22, 3: 24, 5: 70}, freeze=(1, 0))
-        audit.append(AUDIT_KEYS, "bold")
+        audit.append(PUBLISHED_AUDIT_KEYS, "bold")
         for entry in publication.audit:
-            audit.append([entry[key] for key in AUDIT_KEYS])
+            audit.append([entry[key] for key in PUBLISHED_AUDIT_KEYS])
 
 
 def _share_sheet(book: Book, group: list[ShareTable]) -> None:
