@@ -160,3 +160,22 @@ def test_a_bound_the_country_wrote_is_the_limit_not_a_crash():
     frame.loc[total, ["value", "obs_status", "lower", "upper"]] = [pd.NA, "Q", 0, 4]
     hidden = protect_observations(frame, K).hidden
     assert frame.index[frame["sex"] == "F"][0] in hidden
+
+
+def test_sdmx_never_hides_a_total_the_tables_print(tmp_path):
+    """A country-year's total is printed by the comparison table and the report: hiding it in
+    SDMX as a complement hides nothing, so a part is hidden instead."""
+    from nremstats.ingest import ingest_files
+    from nremstats.publish.sdmx import to_sdmx_csv
+    from nremstats.store.store import open_store
+    from tests.conftest import HEADER, write_csv
+
+    lines = [HEADER + ",definition"]
+    for sex, value in (("_T", 12), ("F", 3), ("M", 9)):
+        lines.append(f"BEL,2022,VICTIMS_DETECTED,{sex},_T,_T,_T,{value},PRESUMED")
+    assert ingest_files([write_csv(tmp_path / "bel.csv", lines)], tmp_path / "store").ok
+    frame = open_store(tmp_path / "store").observations()
+    text = to_sdmx_csv(frame).text
+    rows = {line.split(",")[6]: line.split(",") for line in text.splitlines()[1:]}
+    assert rows["_T"][10] == "12"  # printed, as in the tables
+    assert rows["F"][10] == "" and rows["M"][10] == ""  # F = 12 - 9 unless M is hidden too

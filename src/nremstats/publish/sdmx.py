@@ -18,11 +18,11 @@ import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from nremstats.core import codes
 from nremstats.core.errors import OptionError
-from nremstats.core.model import DIMENSIONS
+from nremstats.core.model import ALL_TOTALS, DIMENSIONS
 from nremstats.publish.disclosure import (
     PRIMARY,
     SECONDARY,
@@ -133,7 +133,10 @@ def to_sdmx_csv(
     structure = structure or Structure()
     k = threshold(suppress_below)
     rows = published(observations, prefer)
-    protected = protect_observations(rows, k) if len(rows) else Protected(k)
+    # the comparison tables and the report print every total as it is (under k: as <k), so
+    # a total is never chosen as a complement here: hiding it would hide nothing
+    totals = rows.index[_all_totals(rows)] if len(rows) else []
+    protected = protect_observations(rows, k, fixed=totals) if len(rows) else Protected(k)
     rows = _suppress(rows, protected)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -155,6 +158,14 @@ def to_sdmx_csv(
     if output is not None:
         Path(output).write_text(text, encoding="utf-8")
     return SdmxExport(None if output is not None else text, len(rows), protected)
+
+
+def _all_totals(rows: pd.DataFrame) -> Any:
+    """Which rows are a country-year's total of an indicator (every breakdown _T)."""
+    mask = rows["indicator"].notna()
+    for dim, code in ALL_TOTALS.items():
+        mask &= rows[dim] == code
+    return mask.to_numpy(dtype=bool)
 
 
 def _suppress(rows: pd.DataFrame, protected: Protected) -> pd.DataFrame:
