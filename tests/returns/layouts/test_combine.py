@@ -473,3 +473,9 @@ def test_a_quarter_refused_names_every_row_behind_it(tmp_path):
     (quarters,) = [f for f in data.findings if f.rule == "QUARTERS_INCOMPLETE"]
     assert sorted(quarters.cells) == sorted(f"E{n}" for n in range(2, 10))
     assert result.rows_rejected == 8
+
+
+def test_a_part_of_zero_does_not_make_two_equal_parts_look_like_a_total(tmp_path):
+    rows = ["NLD,Police,2022,Total,5,A", "NLD,Customs,2022,Total,5,A", "NLD,Labour,2022,Total,0,A"]
+    data, result = read(tmp_path, rows, "combine: {sum: [Agency]}")
+    assert figure(data, "_T")["value"] == 10 and result.rows_rejected == 0

@@ -221,7 +221,8 @@ class _Combining:
             if _overlap(bands):  # type: ignore[arg-type]
                 return f"their age bands overlap ({', '.join(differ[name][:4])})"
         exact = [p.value for p in parsed]
-        if len(rows) > 2 and None not in exact and 2 * max(exact) == sum(exact):  # type: ignore[type-var, arg-type]
+        counted = [v for v in exact if v]  # a part of 0 adds nothing: 5 + 5 + 0 is no total
+        if None not in exact and len(counted) > 2 and 2 * max(counted) == sum(counted):
             return "one of them is the sum of the others (a total among the parts?)"
         return None
 
