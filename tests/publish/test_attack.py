@@ -18,7 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from nremstats.publish.disclosure import PRIMARY, protect_observations
+from nremstats.publish.disclosure import PRIMARY
+from nremstats.publish.suppression import protect_observations
 
 K = 5
 SEXES, AGES = ("F", "M", "_U"), ("Y_LT18", "Y_GE18")

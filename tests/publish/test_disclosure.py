@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nremstats.publish.disclosure import PRIMARY, SECONDARY, SENDER, determined, protect
+from nremstats.publish.disclosure import PRIMARY, SECONDARY, SENDER, determined
+from nremstats.publish.suppression import protect
 
 
 def attacker_recovers(cells, relations, hidden) -> set:

@@ -94,9 +94,10 @@ def test_sdmx_applies_primary_and_secondary_suppression(tmp_path):
     )
     assert ingest_files([path], tmp_path / "store").ok
     frame = open_store(tmp_path / "store").observations()
-    columns = {d: frame[d].to_numpy(dtype=object) for d in DIMENSIONS}
-    relations = hierarchy_relations(columns, list(frame.index))
-    result = to_sdmx_csv(frame)  # k = 5 from schemas/publication.yaml
+    keys = list(zip(*(frame[d] for d in DIMENSIONS), strict=True))
+    frame.index = keys  # cells named by their codes, as the relations name them
+    relations = hierarchy_relations(keys)
+    result = to_sdmx_csv(frame.reset_index(drop=True))  # k = 5 from schemas/publication.yaml
     rows = {line.split(",")[6]: line.split(",") for line in result.text.splitlines()[1:]}
     assert rows["F"][10:13] == ["", "Q", "C"]  # a count under 5: primary
     hidden_sexes = [sex for sex, row in rows.items() if row[12] == "C"]

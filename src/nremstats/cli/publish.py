@@ -16,6 +16,14 @@ AsOfOption = Annotated[
     typer.Option("--as-of", help="A past state: a submission id, or an ISO 8601 date/time."),
 ]
 
+DraftOption = Annotated[
+    bool,
+    typer.Option(
+        "--draft",
+        help="A preview: not recorded in the store as a release (what is published must be).",
+    ),
+]
+
 PANEL = "Publish"
 #: The commands of this panel, added to the app by :mod:`nremstats.cli.main`.
 commands = typer.Typer()
@@ -62,6 +70,7 @@ def export(
         str | None, typer.Option("--sdmx-version", help="SDMX-CSV: the version [1.0].")
     ] = None,
     suppress_below: SuppressOption = None,
+    draft: DraftOption = False,
     store: StoreOption = None,
 ) -> None:
     """Write a comparison table, the long observations, SDMX-CSV or an agency's layout.
@@ -89,6 +98,7 @@ def export(
         countries=country,
         structure=Structure(sdmx_agency, sdmx_id, sdmx_version),
         suppress_below=suppress_below,
+        record=not draft,
     )
     for text in done.messages:
         render.message(text)
@@ -126,6 +136,7 @@ def report_command(
         typer.Option("--population", help="CSV country,year,population: adds rates per 100,000."),
     ] = None,
     as_of: AsOfOption = None,
+    draft: DraftOption = False,
     store: StoreOption = None,
 ) -> None:
     """Write the annual comparison report (xlsx, html) or its suppression audit (json).
@@ -152,6 +163,8 @@ def report_command(
     upto = opened.resolve_as_of(as_of) if as_of else None
     publication = build_report(opened, parse_years(years), prefer, k, people, upto)
     text = write_report(publication, chosen, output)
+    if chosen != "json" and not draft:  # the json audit is internal, not a release
+        publication.record(opened)
     if text is not None:
         sys.stdout.write(text)
         return

@@ -43,6 +43,13 @@ class SchemaFileError(NremstatsError):
     exit_code = 3
 
 
+class DisclosureRefused(NremstatsError):
+    """A release would let an intruder narrow a suppressed count below its protection: it is
+    refused and nothing is written (a defect of the disclosure control, exit 3)."""
+
+    exit_code = 3
+
+
 class ValidationFailed(NremstatsError):
     """Raised only on request (``raise_on_error=True``): the data has error-level findings."""
 

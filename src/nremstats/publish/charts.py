@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from nremstats.core import codes
 from nremstats.core.errors import OptionError
 from nremstats.core.files import write_bytes
-from nremstats.publish.disclosure import protect_table
+from nremstats.publish.release import audit_release, release_from_store
 from nremstats.publish.shares import ShareTable, breakdown_shares, share_specs
 from nremstats.publish.tables import ComparisonTable, TableCell, comparison_table
 
@@ -331,14 +331,17 @@ def chart_from_store(
     if not table.cells:
         span = f" in {years[0]}-{years[-1]}" if years else ""
         raise OptionError(f"The store holds no {indicator} figure{span}: nothing to draw.")
-    table, _ = protect_table(table, k)
+    release = release_from_store(store, k, prefer, indicators=[indicator], years=table.years)
+    table, _ = release.table(table)
     if by is None:
+        audit_release(release)
         return trend_chart(table, countries)
     specs = [s for s in share_specs() if by.lower() in (s.name, s.dim)]
     if not specs or indicator not in specs[0].indicators:
         known = ", ".join(f"{s.dim} ({s.name})" for s in share_specs() if indicator in s.indicators)
         raise OptionError(f"--by {by}: {indicator} has no such breakdown; choose one of {known}.")
-    shares, _ = breakdown_shares(store, [table], k)
+    shares, printed, _ = breakdown_shares(release, [table])
+    audit_release(release, printed)
     found = next((s for s in shares if s.spec == specs[0]), None)
     if countries and found is not None:
         wanted = {c.upper() for c in countries}

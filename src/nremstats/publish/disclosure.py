@@ -15,8 +15,9 @@ Every suppression is recorded with its reason, for the audit listing.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Hashable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,15 +25,17 @@ import numpy as np
 from nremstats.core import codes
 from nremstats.core.errors import OptionError
 from nremstats.core.model import DIMENSIONS
-from nremstats.publish.tables import ComparisonTable
+from nremstats.publish.lp import Model
 
 if TYPE_CHECKING:
-    import pandas as pd
+    pass
 
 Key = Hashable
 #: A relation: (total, parts) meaning total = sum(parts).
 Relation = tuple[Key, tuple[Key, ...]]
 PRIMARY, SECONDARY, SENDER = "primary", "secondary", "sender"
+#: Why a cell is settled when an earlier release printed it: the intruder knows it.
+EARLIER = "published by an earlier release"
 
 
 @dataclass
@@ -42,6 +45,11 @@ class Protected:
 
     k: int
     hidden: dict[Key, str] = field(default_factory=dict)
+    #: the intruder's interval of each count under k and each cell the country suppressed
+    #: with bounds, after suppression (internal: it narrows the cell)
+    intervals: dict[Key, tuple[float, float]] = field(default_factory=dict)
+    #: cells that no further suppression can protect more, with the reason
+    settled: dict[Key, str] = field(default_factory=dict)
 
     def audit(self) -> list[dict[str, object]]:
         """One record per hidden cell, for the audit listing (sheet, html, json)."""
@@ -71,17 +79,25 @@ def threshold(k: int | None = None) -> int:
 
 
 def _matrix(relations: list[Relation], hidden: list[Key]) -> np.ndarray:
-    """Each relation's coefficients on the hidden cells (total +1, parts -1)."""
+    """Each relation's coefficients on the hidden cells (total +1, parts -1), the relations
+    that name none of them left out."""
     index = {key: i for i, key in enumerate(hidden)}
-    rows = []
-    for total, parts in relations:
-        row = np.zeros(len(hidden))
-        for key, sign in ((total, 1.0), *((p, -1.0) for p in parts)):
-            if key in index:
-                row[index[key]] += sign
-        if row.any():
-            rows.append(row)
-    return np.array(rows) if rows else np.zeros((0, len(hidden)))
+    rows, cols, signs = [], [], []
+    for n, (total, parts) in enumerate(relations):
+        at = index.get(total)
+        if at is not None:
+            rows.append(n)
+            cols.append(at)
+            signs.append(1.0)
+        for part in parts:
+            at = index.get(part)
+            if at is not None:
+                rows.append(n)
+                cols.append(at)
+                signs.append(-1.0)
+    matrix = np.zeros((len(relations), len(hidden)))
+    np.add.at(matrix, (rows, cols), signs)
+    return matrix[np.abs(matrix).sum(axis=1) > 0]
 
 
 def determined(relations: Iterable[Relation], hidden: Iterable[Key]) -> set[Key]:
@@ -95,76 +111,19 @@ def determined(relations: Iterable[Relation], hidden: Iterable[Key]) -> set[Key]
         return set()
     _, singular, vt = np.linalg.svd(matrix)
     rank = int((singular > 1e-9 * max(1.0, singular.max(initial=0.0))).sum())
-    free = vt[rank:]  # a basis of the directions the relations leave free
-    return {key for i, key in enumerate(hidden) if not np.any(np.abs(free[:, i]) > 1e-9)}
+    free = np.abs(vt[rank:]) > 1e-9  # a basis of the directions the relations leave free
+    pinned = ~free.any(axis=0)
+    return {hidden[i] for i in np.flatnonzero(pinned)}
 
 
-def intervals(
-    cells: dict[Key, int | None],
-    relations: list[Relation],
-    hidden: Iterable[Key],
-    targets: Iterable[Key],
-    bounds: dict[Key, tuple[float, float | None]] | None = None,
-) -> dict[Key, tuple[float, float]]:
-    """The intruder's interval for each target cell: its smallest and largest value over
-    every table consistent with what is published (the published counts, the relations,
-    every count 0 or more, the bounds of ranges such as ``<5``), by linear programming
-    (HiGHS through scipy). Unknowns: the hidden cells, cells published without a number
-    (``..``), and cells the relations name but the table does not show."""
-    from scipy.optimize import linprog
-
-    bounds = bounds or {}
-    unknown = list(
-        dict.fromkeys(
-            [
-                *hidden,
-                *(k for t, ps in relations for k in (t, *ps) if cells.get(k) is None),
-            ]
-        )
-    )
-    hidden_set = set(unknown)
-    index = {key: i for i, key in enumerate(unknown)}
-    rows, rhs = [], []
-    for total, parts in relations:
-        row, known = np.zeros(len(unknown)), 0.0
-        for key, sign in ((total, 1.0), *((p, -1.0) for p in parts)):
-            if key in hidden_set:
-                row[index[key]] += sign
-            else:
-                known += sign * float(cells[key])  # type: ignore[arg-type]
-        if row.any():
-            rows.append(row)
-            rhs.append(-known)
-    box = [bounds.get(key, (0.0, None)) for key in unknown]
-    out: dict[Key, tuple[float, float]] = {}
-    a_eq = np.array(rows) if rows else None
-    b_eq = np.array(rhs) if rows else None
-    for key in targets:
-        if key not in index:
-            value = float(cells[key] or 0)
-            out[key] = (value, value)
-            continue
-        c = np.zeros(len(unknown))
-        c[index[key]] = 1.0
-        ends = []
-        for sign in (1.0, -1.0):
-            found = linprog(sign * c, A_eq=a_eq, b_eq=b_eq, bounds=box, method="highs")
-            if found.status == 3:  # unbounded: no largest value
-                ends.append(-np.inf if sign > 0 else np.inf)
-            elif found.status != 0:
-                raise RuntimeError(f"the intruder's model has no solution ({found.message})")
-            else:
-                ends.append(sign * found.fun)
-        out[key] = (ends[0], ends[1])
-    return out
-
-
-def protection(k: int, value: int) -> tuple[float, float]:
+def protection(k: int, value: int, cap: float | None = None) -> tuple[float, float]:
     """The interval an intruder must not narrow for a count under ``k``: it may be as small
     as 1 and as large as ``k - 1``, and ``upper_protection`` more than the count (see
-    ``schemas/publication.yaml``)."""
+    ``schemas/publication.yaml``), but never more than ``cap``, what the release publishes
+    of the cell itself (a total printed as ``<5`` says 4 at most)."""
     upper = float(codes.load_declaration("publication.yaml").get("upper_protection", 1))
-    return 1.0, max(float(k - 1), value + upper)
+    high = max(float(k - 1), value + upper)
+    return 1.0, high if cap is None else min(high, cap)
 
 
 def holds(
@@ -184,228 +143,254 @@ def holds(
             low, high = low + sign * value, high + sign * value
             continue
         lo, hi = bounds.get(key, (0.0, None))
-        if hi is None:  # an unknown without a bound: the relation can always hold
-            return True
-        low, high = (low + lo, high + hi) if sign > 0 else (low - hi, high - lo)
+        top = np.inf if hi is None else hi  # an unknown without a bound: as large as needed
+        low, high = (low + lo, high + top) if sign > 0 else (low - top, high - lo)
     return low <= 0 <= high
 
 
-def protect(
+def consistent(
     cells: dict[Key, int | None],
     relations: list[Relation],
-    k: int,
-    sender: Iterable[Key] = (),
-    fixed: Iterable[Key] = (),
     bounds: dict[Key, tuple[float, float | None]] | None = None,
-) -> Protected:
-    """Choose the cells to hide in a table (see module docstring).
-
-    ``cells`` maps each published cell to its count (None: not a number, e.g. not
-    available, which hides nothing); ``sender`` lists cells the country suppressed (their
-    ``bounds`` as published, e.g. 0-4 for ``<5``); ``fixed`` cells are published elsewhere as
-    they are, so secondary suppression never chooses them. A count under ``k`` is hidden;
-    then, while the intruder's interval (:func:`intervals`) of a hidden count is narrower
-    than its :func:`protection`, the smallest published count greater than 0 of a relation
-    it is in is hidden too (a hidden 0 is pinned by non-negativity and protects nothing), the
-    whole table's when its relations have none.
-    """
-    fixed = set(fixed)
-    if k < 1:
-        raise ValueError("k must be 1 or more")
-    result = Protected(k)
-    for key in sender:
-        result.hidden[key] = SENDER
-    for key, value in cells.items():
-        if value is not None and 0 < value < k and key not in result.hidden:
-            result.hidden[key] = PRIMARY
-    relations = [(t, tuple(p)) for t, p in relations if t in cells or any(q in cells for q in p)]
-    relations = [r for r in relations if holds(cells, r, bounds)]
-    unknown = {key for t, ps in relations for key in (t, *ps) if cells.get(key) is None}
-    sensitive = [key for key, why in result.hidden.items() if why == PRIMARY]
-    settled: set[Key] = set()  # as protected as what the country published allows
-    while result.hidden:
-        # first: no hidden cell worked out exactly (linear algebra, fast)
-        hidden = [*result.hidden, *unknown]
-        exact = sorted(determined(relations, hidden) & set(result.hidden) - settled, key=str)
-        if not exact and sensitive:  # then: no count under k narrowed (linear programs)
-            found = intervals(cells, relations, result.hidden, sensitive, bounds)
-            exact = [
-                key
-                for key in sensitive
-                if key not in settled and _narrowed(found[key], k, cells[key])
-            ]
-        if not exact:
-            return result
-        choice = _complement(cells, relations, result, fixed, exact[0])
-        if choice is None:  # every cell is hidden: a bound the country wrote (<5) is the limit
-            settled.add(exact[0])
+) -> list[Relation]:
+    """The relations an intruder can read together: each one the counts do not contradict
+    (:func:`holds`), and together with the others some table satisfies (cells not published
+    as a number, and margins not published at all, are unknowns of 0 or more within their
+    bounds). Relations are taken in order, each kept only if it agrees with those kept."""
+    kept = [r for r in relations if holds(cells, r, bounds)]
+    unknown = [k for t, ps in kept for k in (t, *ps) if cells.get(k) is None]
+    if len(unknown) == len(set(unknown)):  # no unknown in two relations: each one holds alone
+        return kept
+    a_eq, b_eq, box, _ = _system(cells, kept, list(dict.fromkeys(unknown)), bounds or {})
+    if Model(a_eq, b_eq, box).feasible():
+        return kept
+    model = Model(None, None, box)
+    chosen: list[Relation] = []
+    rows = iter(range(len(a_eq)))
+    for relation in kept:  # the rows of _system: one per relation naming an unknown
+        if not any(cells.get(k) is None for k in (relation[0], *relation[1])):
+            chosen.append(relation)  # no unknown: holds() checked it exactly
             continue
-        result.hidden[choice] = SECONDARY
-    return result
+        i = next(rows)
+        model.add_row(a_eq[i], b_eq[i])
+        if model.feasible():
+            chosen.append(relation)
+        else:
+            model.drop_last_row()
+    return chosen
 
 
-def _narrowed(interval: tuple[float, float], k: int, value: int | None) -> bool:
-    low, high = protection(k, value or 0)
-    return interval[0] > low + 1e-6 or interval[1] < high - 1e-6
-
-
-def _complement(
+def _system(
     cells: dict[Key, int | None],
     relations: list[Relation],
-    result: Protected,
-    fixed: set[Key],
-    target: Key,
-) -> Key | None:
-    """The next cell to hide for ``target``: the smallest count over 0 of a relation it is
-    in, else of the whole table (a zero only when no other count is left); None when every
-    cell is hidden already."""
+    unknown: list[Key],
+    bounds: dict[Key, tuple[float, float | None]],
+) -> tuple[Any, Any, list, dict[Key, int]]:
+    """The relations as equations on the unknowns: (A, b, bounds of each unknown, index)."""
+    index = {key: i for i, key in enumerate(unknown)}
+    rows, rhs = [], []
+    for total, parts in relations:
+        row, known = np.zeros(len(unknown)), 0.0
+        for key, sign in ((total, 1.0), *((p, -1.0) for p in parts)):
+            if key in index:
+                row[index[key]] += sign
+            else:
+                known += sign * float(cells[key])  # type: ignore[arg-type]
+        if row.any():
+            rows.append(row)
+            rhs.append(-known)
+    box = [bounds.get(key, (0.0, None)) for key in unknown]
+    if not rows:
+        return None, None, box, index
+    return np.array(rows), np.array(rhs), box, index
 
-    def usable(key: Key) -> bool:
-        return (
-            key in cells
-            and key not in result.hidden
-            and cells[key] is not None
-            and key not in fixed
+
+def intervals(
+    cells: dict[Key, int | None],
+    relations: list[Relation],
+    hidden: Iterable[Key],
+    targets: Iterable[Key],
+    bounds: dict[Key, tuple[float, float | None]] | None = None,
+    needs: dict[Key, tuple[float, float]] | None = None,
+) -> dict[Key, tuple[float, float]]:
+    """The intruder's interval for each target cell: its smallest and largest value over
+    every table consistent with what is published (the published counts, the relations,
+    every count 0 or more, the bounds of ranges such as ``<5``), by linear programming
+    (HiGHS, :mod:`nremstats.publish.lp`). Unknowns: the hidden cells, cells published without
+    a number (``..``), and cells the relations name but the table does not show.
+
+    With ``needs`` (an interval per target, within its bounds): when every target can take
+    the low end of its need at once, and the high end at once, each target's interval
+    covers its need, and the needs are returned as they are (two programs for all the
+    targets); else each target's interval is computed."""
+    bounds = bounds or {}
+    unknown = list(
+        dict.fromkeys(
+            [*hidden, *(k for t, ps in relations for k in (t, *ps) if cells.get(k) is None)]
         )
-
-    near = [k for t, ps in relations if target == t or target in ps for k in (t, *ps) if usable(k)]
-    table = [k for t, ps in relations for k in (t, *ps) if usable(k)]
-    pools = (
-        [key for key in near if cells[key]],
-        [key for key in table if cells[key]],
-        near,  # zeros last: a hidden 0 is pinned by non-negativity
-        table,
     )
-    for pool in pools:
-        if pool:
-            return min(pool, key=lambda key: (cells.get(key) or 0, str(key)))
-    return None
+    part_of = components(relations, set(unknown))
+    out: dict[Key, tuple[float, float]] = {}
+    by_part: dict[int, list[Key]] = {}
+    for key in targets:
+        if key not in part_of and key in unknown:  # in no relation: its own bounds
+            low, high = bounds.get(key, (0.0, None))
+            out[key] = (low, np.inf if high is None else high)
+        elif key not in part_of:
+            out[key] = _known(cells, key)
+        else:
+            by_part.setdefault(part_of[key], []).append(key)
+    for part, keys in by_part.items():  # one program per connected part of the unknowns
+        mine = [k for k in unknown if part_of.get(k) == part]
+        linked = [r for r in relations if part_of.get(_first_unknown(r, part_of)) == part]
+        out |= _part_intervals(cells, linked, mine, keys, bounds, needs)
+    return out
+
+
+def components(relations: list[Relation], unknown: set[Key]) -> dict[Key, int]:
+    """The connected parts of the unknowns: two unknowns are in one part when a relation
+    names both, or a chain of relations joins them (a program over one part never needs
+    the others). Unknowns in no relation are left out."""
+    parent: dict[Key, Key] = {}
+
+    def root(key: Key) -> Key:
+        while parent[key] != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    for total, parts in relations:
+        named = [k for k in (total, *parts) if k in unknown]
+        for key in named:
+            parent.setdefault(key, key)
+        for key in named[1:]:
+            parent[root(key)] = root(named[0])
+    roots: dict[Key, int] = {}
+    return {key: roots.setdefault(root(key), len(roots)) for key in parent}
+
+
+def _first_unknown(relation: Relation, part_of: dict[Key, int]) -> Key | None:
+    return next((k for k in (relation[0], *relation[1]) if k in part_of), None)
+
+
+def _part_intervals(
+    cells: dict[Key, int | None],
+    relations: list[Relation],
+    unknown: list[Key],
+    targets: list[Key],
+    bounds: dict[Key, tuple[float, float | None]],
+    needs: dict[Key, tuple[float, float]] | None,
+) -> dict[Key, tuple[float, float]]:
+    a_eq, b_eq, box, index = _system(cells, relations, unknown, bounds)
+    model = Model(a_eq, b_eq, box)
+    out: dict[Key, tuple[float, float]] = {}
+    if not needs:
+        for key in targets:
+            out[key] = (model.extreme(index[key], False), model.extreme(index[key], True))
+        return out
+    low: set[int] = set()  # which targets reach each end of their need, many at a time
+    high: set[int] = set()
+    for batch in _apart(targets, relations):
+        low |= _reach(model, [(index[key], needs[key][0]) for key in batch])
+        high |= _reach(model, [(index[key], needs[key][1]) for key in batch])
+    for key in targets:
+        i = index[key]
+        out[key] = (
+            needs[key][0] if i in low else model.extreme(i, False),
+            needs[key][1] if i in high else model.extreme(i, True),
+        )
+    return out
+
+
+def _known(cells: dict[Key, int | None], key: Key) -> tuple[float, float]:
+    value = float(cells[key] or 0)
+    return value, value
+
+
+def _apart(keys: list[Key], relations: list[Relation]) -> list[list[Key]]:
+    """The keys in batches, no two of a batch in the same relation (cells that share a total
+    seldom reach their ends at once)."""
+    batches: list[tuple[list[Key], set[int]]] = []
+    member: dict[Key, set[int]] = {}
+    for n, (total, parts) in enumerate(relations):
+        for key in (total, *parts):
+            member.setdefault(key, set()).add(n)
+    for key in keys:
+        mine = member.get(key, set())
+        for batch, used in batches:
+            if not used & mine:
+                batch.append(key)
+                used |= mine
+                break
+        else:
+            batches.append(([key], set(mine)))
+    return [batch for batch, _ in batches]
+
+
+def _reach(model: Model, ends: list[tuple[int, float]]) -> set[int]:
+    """The unknowns that can take their value (all at once, else each alone)."""
+    if not ends:
+        return set()
+    if model.reach([i for i, _ in ends], [v for _, v in ends]):
+        return {i for i, _ in ends}
+    if len(ends) == 1:
+        return set()
+    return {i for i, value in ends if model.reach([i], [value])}
 
 
 # --- observations: the relations of the breakdown hierarchies ----------------------------
 
 
-def hierarchy_relations(columns: dict[str, Any], index: list[Key]) -> list[Relation]:
-    """Total = sum of parts, for every hierarchy of ``schemas/rules.yaml`` and every
-    combination of the other breakdowns, among the rows of one country, year and indicator
-    (``columns`` holds each breakdown's codes in the order of the keys ``index``). A declared
-    part that is not published is an unknown of its own (blank is not zero), and so are the
-    citizenships not listed."""
-    dims = list(DIMENSIONS)
-    relations: list[Relation] = []
-    special = {d: codes.codes(d) for d in dims}
-    for name, spec in codes.hierarchies().items():
-        dim, others = spec["dim"], [d for d in dims if d != spec["dim"]]
-        countries = spec["parts"] == "countries"
-        roll_up = spec.get("roll_up") or {}
-        wanted = (
-            set()
-            if countries
-            else {*spec["parts"], *(m for ms in roll_up.values() if ms != "countries" for m in ms)}
-        )
-        any_country = countries or any(ms == "countries" for ms in roll_up.values())
-        by_other: dict[tuple, dict[str, Key]] = {}
-        totals = []
-        for i, key in enumerate(index):
-            code = columns[dim][i]
-            other = tuple(columns[d][i] for d in others)
-            if code == spec["total"]:
-                totals.append((key, other))
-            elif code in wanted or (any_country and code not in special[dim]):
-                by_other.setdefault(other, {})[code] = key
-        for key, other in totals:
-            found = by_other.get(other)
-            if found:
-                relations.append((key, _parts(found, spec, key, name, countries, roll_up)))
-    return relations
-
-
-def _parts(
-    found: dict[str, Key], spec: dict, index: Key, name: str, countries: bool, roll_up: dict
-) -> tuple[Key, ...]:
-    """The parts of one total, as an intruder reads a breakdown: complete. The parts
-    published; for a part not published whose members are (a roll-up), its members; a part
-    the country did not report is zero (relations contradicted by the counts are dropped by
-    :func:`holds`, as an intruder would)."""
-    del index, name
-    if countries:
-        return tuple(found.values())
-    keys: list[Key] = []
-    for code in spec["parts"]:
-        if code in found:
-            keys.append(found[code])
-            continue
-        members = roll_up.get(code)
-        if members == "countries":
-            keys += [k for c, k in found.items() if c not in spec["parts"]]
+@functools.cache
+def _parents() -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+    """Per breakdown: each declared part's total (``rules.yaml`` hierarchies), and the total
+    of the codes not in the code list (single citizenships: ``FOR``)."""
+    declared: dict[str, dict[str, str]] = {d: {} for d in DIMENSIONS}
+    countries: dict[str, str] = {}
+    for spec in codes.hierarchies().values():
+        if spec["parts"] == "countries":
+            countries[spec["dim"]] = spec["total"]
         else:
-            keys += [found[m] for m in members or () if m in found]
-    return tuple(keys)
+            for part in spec["parts"]:
+                declared[spec["dim"]].setdefault(part, spec["total"])
+    return declared, countries
 
 
-def protect_observations(frame: pd.DataFrame, k: int, fixed: Iterable[Key] = ()) -> Protected:
-    """Suppression for published observations, one country, year and indicator at a time
-    (no relation crosses them); keys of the result are the frame's index; ``fixed`` rows are
-    published elsewhere as they are (see :func:`protect`). Groups with no count under ``k``
-    and nothing the country suppressed have nothing to hide and are passed over."""
-    import pandas as pd
+def _parent(dim: str, code: str) -> str | None:
+    declared, countries = _parents()
+    found = declared[dim].get(code)
+    if found is None and dim in countries and code not in codes.codes(dim):
+        return countries[dim]
+    return found
 
-    result = Protected(k)
-    if frame.empty:
-        return result
-    fixed = set(fixed)
-    numbers = pd.to_numeric(frame["value"]).to_numpy(dtype=float, na_value=np.nan)
-    sender = (frame["obs_status"] == "Q").to_numpy()
-    lower = pd.to_numeric(frame["lower"]).to_numpy(dtype=float, na_value=np.nan)
-    upper = pd.to_numeric(frame["upper"]).to_numpy(dtype=float, na_value=np.nan)
-    flagged = ((numbers > 0) & (numbers < k)) | sender
-    if not flagged.any():
-        return result
-    groups = frame.groupby(["country", "year", "indicator"], sort=False).indices
+
+def hierarchy_relations(keys: Iterable[tuple[str, ...]]) -> list[Relation]:
+    """The relations an intruder reads in one country, year and indicator, whose cells are
+    ``keys`` (a code per breakdown, in the order of ``DIMENSIONS``): every total is the sum of
+    its parts, by every hierarchy of ``schemas/rules.yaml`` (and a foreign total the sum of
+    the single citizenships), within every combination of the other breakdowns.
+
+    The intruder reads a breakdown as complete: a category that no cell of it reports is
+    zero (relations that the counts contradict are dropped later, as an intruder would), and
+    a margin the table does not print but whose parts it does (a cross table of sex by age
+    without its sex totals) is an unknown of its own, tied to its parts and its total: keys
+    not among ``keys`` name such margins."""
     dims = list(DIMENSIONS)
-    columns = {d: frame[d].to_numpy(dtype=object) for d in dims}
-    index = frame.index.to_numpy(dtype=object)
-    for rows in groups.values():
-        if not flagged[rows].any():
-            continue  # nothing to hide in this group
-        keys = list(index[rows])
-        values = {
-            key: (None if v != v else int(v)) for key, v in zip(keys, numbers[rows], strict=True)
-        }
-        hidden_by_sender = [key for key, q in zip(keys, sender[rows], strict=True) if q]
-        ranges = {
-            key: (float(low), float(high) if high == high else np.inf)
-            for key, low, high in zip(keys, lower[rows], upper[rows], strict=True)
-            if key in hidden_by_sender and low == low
-        }
-        found = protect(
-            values,
-            hierarchy_relations({d: columns[d][rows] for d in dims}, keys),
-            k,
-            hidden_by_sender,
-            fixed & values.keys(),
-            {key: (lo, None if hi == np.inf else hi) for key, (lo, hi) in ranges.items()},
-        )
-        result.hidden.update(found.hidden)
-    return result
-
-
-def protect_table(table: ComparisonTable, k: int) -> tuple[ComparisonTable, Protected]:
-    """A comparison table for publication: each total from 1 to ``k - 1`` shown as ``<k``
-    (status Q, bounds 0 to k-1) with a footnote. The table publishes no sums of its cells,
-    so no other cell can give one away; a country's own marks stay as sent."""
-    result = Protected(k)
-    if k <= 1:
-        return table, result
-    footnotes = list(table.footnotes)
-    text = f"suppressed for confidentiality: a count under {k}"
-    cells = {}
-    for key, cell in table.cells.items():
-        if cell.value is not None and 0 < cell.value < k:
-            if text not in footnotes:
-                footnotes.append(text)
-            notes = sorted({*cell.notes, footnotes.index(text) + 1})
-            cell = replace(cell, value=None, obs_status="Q", lower=0, upper=k - 1, notes=notes)
-            result.hidden[key] = PRIMARY
-        cells[key] = cell
-    return replace(table, cells=cells, footnotes=footnotes), result
+    closure = set(keys)
+    stack = list(closure)
+    while stack:  # every margin of every cell
+        key = stack.pop()
+        for i, dim in enumerate(dims):
+            parent = _parent(dim, key[i])
+            if parent is not None:
+                up = (*key[:i], parent, *key[i + 1 :])
+                if up not in closure:
+                    closure.add(up)
+                    stack.append(up)
+    children: dict[tuple[tuple[str, ...], int], list[tuple[str, ...]]] = {}
+    for key in closure:
+        for i, dim in enumerate(dims):
+            parent = _parent(dim, key[i])
+            if parent is not None:
+                children.setdefault(((*key[:i], parent, *key[i + 1 :]), i), []).append(key)
+    return [(total, tuple(sorted(parts))) for (total, _), parts in sorted(children.items())]

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 from nremstats.core.errors import OptionError
 from nremstats.core.model import OBSERVATION_COLUMNS
-from nremstats.publish.disclosure import protect_table, threshold
+from nremstats.publish.disclosure import threshold
+from nremstats.publish.release import audit_release, release_from_store
 from nremstats.publish.tables import LEGEND, ComparisonTable, comparison_table, observations
 from nremstats.publish.xlsx import Book, Sheet
 from nremstats.store.manifest import arrow_schema
@@ -161,22 +162,28 @@ def run_export(
     countries: list[str] | None = None,
     structure: Structure | None = None,
     suppress_below: int | None = None,
+    record: bool = True,
 ) -> Exported:
     """One export: a comparison table (``indicator``, after disclosure control), every
     current observation (``long``), SDMX-CSV (``fmt="sdmx-csv"``, with ``structure``), or the
-    national returns in an agency's layout (``layout``).
+    national returns in an agency's layout (``layout``). A comparison table and SDMX-CSV are
+    a release (:mod:`nremstats.publish.release`): audited, then recorded in the store unless
+    ``record`` is false (a draft).
 
     Raises:
         OptionError: not exactly one of them, or an option they cannot take.
+        DisclosureRefused: the release's audit failed (nothing written).
     """
     upto = store.resolve_as_of(as_of) if as_of else None
     if fmt == "sdmx-csv":  # the SDMX and layout writers are imported only when asked for
-        from nremstats.publish.sdmx import to_sdmx_csv
+        from nremstats.publish.sdmx import write_sdmx
 
-        frame = observations(store, upto)
-        if indicator:
-            frame = frame[frame["indicator"] == indicator]
-        result = to_sdmx_csv(frame, structure, prefer, output, suppress_below)
+        k = threshold(suppress_below)
+        wanted = [indicator] if indicator else None
+        release = release_from_store(store, k, prefer, upto, indicators=wanted)
+        result = write_sdmx(release, structure, output)
+        if record:
+            release.record(store, "sdmx-csv")
         return Exported(result.text, [result.summary()])
     if long + bool(indicator) + bool(layout) != 1:
         raise OptionError(
@@ -192,13 +199,16 @@ def run_export(
     if long:
         return Exported(export_long(observations(store, upto), fmt or "csv", output))
     k = threshold(suppress_below)
-    table, hidden = protect_table(comparison_table(store, indicator or "", prefer, upto), k)
+    table = comparison_table(store, indicator or "", prefer, upto)
+    release = release_from_store(store, k, prefer, upto, indicators=[table.indicator])
+    audit_release(release)
+    table, hidden = release.table(table)
     messages = (
-        [
-            f"{len(hidden.hidden)} count(s) under {k} shown as <{k} (--suppress-below 1 "
-            "shows every count)."
-        ]
-        if hidden.hidden
+        [f"{hidden} count(s) under {k} shown as <{k} (--suppress-below 1 shows every count)."]
+        if hidden
         else []
     )
-    return Exported(export_table(table, fmt or "csv", output), messages)
+    text = export_table(table, fmt or "csv", output)
+    if record:
+        release.record(store, f"table {table.indicator}", release.totals())
+    return Exported(text, messages)

@@ -2,9 +2,10 @@
 
 :func:`build_report` gathers, for a range of years, one comparison table per indicator (one
 provider per country-year by priority, status marks and footnotes kept), after disclosure
-control (:func:`nremstats.publish.disclosure.protect_table`), the UN M49 regional aggregates of each
-(ranges where a member is ranged or suppressed, coverage "n of N", never across victim
-definitions), the submissions every figure came from, and the audit of what was suppressed.
+control (the one pattern of the release, :mod:`nremstats.publish.release`), the UN M49
+regional aggregates of each (ranges where a member is ranged or suppressed, coverage "n of
+N", never across victim definitions), the submissions every figure came from, and the audit
+of what was suppressed.
 :func:`nremstats.publish.report.write_report` writes it as a workbook, one html file or the
 audit as JSON.
 """
@@ -16,11 +17,14 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from nremstats.core import codes
 from nremstats.core.errors import OptionError
 from nremstats.core.memory import gc_paused
 from nremstats.publish.aggregates import Aggregate, rate, regional_aggregates
-from nremstats.publish.disclosure import protect_table
+from nremstats.publish.disclosure import PRIMARY, SECONDARY
+from nremstats.publish.release import Release, audit_release, release_from_store
 from nremstats.publish.shares import ShareTable, breakdown_shares
 from nremstats.publish.tables import ComparisonTable, comparison_table, parse_priority
 
@@ -45,6 +49,16 @@ class Publication:
     population: dict[tuple[str, int], int] | None = None
     #: the past state used (the store's sequence number of its last submission), or None
     upto: int | None = None
+    #: the release the report prints (its pattern), and the rows it prints
+    release: Release | None = None
+    covered: list[int] = field(default_factory=list)
+
+    def record(self, store: Store) -> int | None:
+        """Record the report as a release in the store (the rows it prints)."""
+        if self.release is None:
+            return None
+        mask = self.release.rows.index.isin(self.covered)
+        return self.release.record(store, "report", mask)
 
     @property
     def state(self) -> str:
@@ -136,8 +150,9 @@ STATUS_WORDS = {
 }
 #: The columns of :meth:`Publication.submissions` (cover sheet, html sources, json).
 SUBMISSION_KEYS = ("country", "year", "provider", "submission_id", "indicators")
-#: The columns of the suppression audit (:attr:`Publication.audit`).
-AUDIT_KEYS = ("indicator", "country", "year", "breakdown", "reason", "why")
+#: The columns of the suppression audit (:attr:`Publication.audit`); ``interval`` is the
+#: intruder's interval of a count under k after suppression.
+AUDIT_KEYS = ("indicator", "country", "year", "breakdown", "reason", "why", "interval")
 #: What the published report says of each suppressed cell: which it is, never why (a small
 #: count says 1 to k-1, a complement 0 or k and more: the reason narrows the cell). The
 #: reasons stay in the audit (``report --format json``), for internal use.
@@ -145,8 +160,8 @@ PUBLISHED_AUDIT_KEYS = AUDIT_KEYS[:4]
 #: What a share table's marks mean (under the share tables of the workbook and the html).
 SHARE_NOTE = (
     "Percent of the total of the same submission shown in the indicator sheet (never across "
-    "providers or definitions). A range (0.0-3.8): a count under the threshold or a count the "
-    "country gave as a range; c: hidden so that no suppressed count can be worked out; "
+    "providers or definitions). A range (0.0-3.8): a count the country gave as a range; "
+    "c: confidential (a small count, or a count hidden so that none can be worked out); "
     "..: not available."
 )
 
@@ -185,30 +200,52 @@ def build_report(
     publication = Publication(
         years, made, k, population=population, priority=parse_priority(prefer), upto=upto
     )
+    release = release_from_store(store, k, prefer, upto, years=years)
     for indicator in codes.ordered_codes("indicator"):
         table = comparison_table(store, indicator, prefer, upto).within(years)
         if not table.cells:
             continue
-        table, hidden = protect_table(table, k)
+        table, _ = release.table(table)
         publication.tables.append(table)
         publication.aggregates[indicator] = regional_aggregates(table, "region")
-        publication.audit += [
-            {
-                "indicator": indicator,
-                "country": key[0],
-                "year": key[1],
-                "breakdown": "total",
-                "reason": entry["reason"],
-                "why": entry["why"],
-            }
-            for key, entry in zip(hidden.hidden, hidden.audit(), strict=True)
-        ]
     if not publication.tables:
         raise OptionError(
             f"The store holds no figure for {years[0]}-{years[-1]}: ingest returns first, or "
             "choose other --years (nremstats status shows what it holds)."
         )
-    publication.shares, audit = breakdown_shares(store, publication.tables, k, upto)
-    publication.audit += audit
-    publication.audit.sort(key=lambda e: (e["indicator"], e["country"], e["year"]))
+    publication.shares, printed, covered = breakdown_shares(release, publication.tables)
+    audit_release(release, printed)
+    publication.release = release
+    publication.covered = [*np.flatnonzero(release.totals()).tolist(), *covered]
+    publication.audit = _audit(release, publication.covered)
     return publication
+
+
+def _audit(release: Release, covered: list[int]) -> list[dict[str, Any]]:
+    """The audit records of the hidden cells the report prints (totals and share parts)."""
+    from nremstats.core.model import DIMENSIONS, TOTAL
+
+    why = {
+        PRIMARY: f"a count under {release.k} (primary suppression)",
+        SECONDARY: "would let a suppressed cell be worked out (secondary suppression)",
+    }
+    out = []
+    shown = set(covered)
+    for entry, row in zip(release.audit(), sorted(release.protected.hidden), strict=True):
+        if row not in shown or entry["reason"] not in why:
+            continue
+        parts = [f"{d} {entry[d]}" for d in DIMENSIONS if entry[d] != TOTAL]
+        out.append(
+            {
+                "indicator": entry["indicator"],
+                "country": entry["country"],
+                "year": int(entry["year"]),
+                "breakdown": " ".join(parts) or "total",
+                "reason": entry["reason"],
+                "why": why[entry["reason"]],
+                "interval": entry["interval"],
+                **({"settled": entry["settled"]} if "settled" in entry else {}),
+            }
+        )
+    out.sort(key=lambda e: (e["indicator"], e["country"], e["year"], e["breakdown"]))
+    return out

@@ -18,19 +18,13 @@ import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nremstats.core import codes
 from nremstats.core.errors import OptionError
-from nremstats.core.model import ALL_TOTALS, DIMENSIONS
-from nremstats.publish.disclosure import (
-    PRIMARY,
-    SECONDARY,
-    Protected,
-    protect_observations,
-    threshold,
-)
-from nremstats.publish.tables import parse_priority, provider_rank
+from nremstats.core.model import DIMENSIONS
+from nremstats.publish.disclosure import PRIMARY, SECONDARY, Protected, threshold
+from nremstats.publish.release import Release, audit_release, build_release
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -84,23 +78,6 @@ class Structure:
         return f"{self.agency}:{self.id}({self.version})"
 
 
-def published(observations: pd.DataFrame, prefer: str | None = None) -> pd.DataFrame:
-    """The observations of one provider per country-year, by priority (national first)."""
-    priority = parse_priority(prefer)
-    if observations.empty:
-        return observations
-    providers = observations[["country", "year", "provider"]].drop_duplicates()
-    providers = providers.assign(
-        rank=[
-            provider_rank(p, c, priority)
-            for p, c in zip(providers["provider"], providers["country"], strict=True)
-        ]
-    )
-    best = providers.sort_values("rank").drop_duplicates(["country", "year"])
-    keep = observations.merge(best[["country", "year", "provider"]], how="inner")
-    return keep.sort_values(list(SDMX_DIMENSIONS)).reset_index(drop=True)
-
-
 @dataclass
 class SdmxExport:
     """What was written (``text`` when no output file) and what disclosure control hid."""
@@ -124,20 +101,30 @@ def to_sdmx_csv(
     prefer: str | None = None,
     output: Path | None = None,
     suppress_below: int | None = None,
+    earlier: pd.DataFrame | None = None,
 ) -> SdmxExport:
-    """Write the published observations as SDMX-CSV 2.0, after disclosure control (counts
-    under ``suppress_below``, default from ``schemas/publication.yaml``, and the cells that
-    would give them away are written as confidential: empty value, ``OBS_STATUS`` Q,
-    ``CONF_STATUS`` C, the same for a small count and for a cell hidden to protect one: the
-    reason is not published, since "small" says 1 to k-1 and "secondary" 0 or k and more)."""
+    """Write the published observations as SDMX-CSV 2.0: the release of ``observations``
+    (:func:`nremstats.publish.release.build_release`, threshold ``suppress_below``, default
+    from ``schemas/publication.yaml``, given what ``earlier`` releases did), see
+    :func:`write_sdmx`."""
+    release = build_release(observations, threshold(suppress_below), prefer, earlier)
+    return write_sdmx(release, structure, output)
+
+
+def write_sdmx(
+    release: Release, structure: Structure | None = None, output: Path | None = None
+) -> SdmxExport:
+    """Write a release as SDMX-CSV 2.0, after its audit: the cells it hides are written as
+    confidential (empty value, ``OBS_STATUS`` Q, ``CONF_STATUS`` C, the same for a small
+    count and for a cell hidden to protect one: "small" says 1 to k-1 and "secondary" 0 or k
+    and more, so the reason is not published).
+
+    Raises:
+        DisclosureRefused: the audit finds a suppressed count an intruder could narrow.
+    """
     structure = structure or Structure()
-    k = threshold(suppress_below)
-    rows = published(observations, prefer)
-    # the comparison tables and the report print every total as it is (under k: as <k), so
-    # a total is never chosen as a complement here: hiding it would hide nothing
-    totals = rows.index[_all_totals(rows)] if len(rows) else []
-    protected = protect_observations(rows, k, fixed=totals) if len(rows) else Protected(k)
-    rows = _suppress(rows, protected)
+    audit_release(release)
+    rows = release.printed()
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(
@@ -151,32 +138,11 @@ def to_sdmx_csv(
         ]
     )
     names = [*SDMX_DIMENSIONS, "value", *ATTRIBUTES]
+    rows = rows.sort_values(list(SDMX_DIMENSIONS))
     columns = [rows[n].to_numpy(dtype=object, na_value=None) for n in names]
     for values in zip(*columns, strict=True):
         writer.writerow(["dataflow", structure.urn, "I", *("" if v is None else v for v in values)])
     text = buffer.getvalue()
     if output is not None:
         Path(output).write_text(text, encoding="utf-8")
-    return SdmxExport(None if output is not None else text, len(rows), protected)
-
-
-def _all_totals(rows: pd.DataFrame) -> Any:
-    """Which rows are a country-year's total of an indicator (every breakdown _T)."""
-    mask = rows["indicator"].notna()
-    for dim, code in ALL_TOTALS.items():
-        mask &= rows[dim] == code
-    return mask.to_numpy(dtype=bool)
-
-
-def _suppress(rows: pd.DataFrame, protected: Protected) -> pd.DataFrame:
-    """The rows with the hidden cells written as confidential (a country's own marks kept)."""
-    ours = {i: r for i, r in protected.hidden.items() if r in (PRIMARY, SECONDARY)}
-    if not ours:
-        return rows
-    rows = rows.copy()
-    index = list(ours)
-    rows.loc[index, "value"] = None
-    rows.loc[index, ["lower", "upper"]] = None
-    rows.loc[index, "obs_status"] = "Q"
-    rows.loc[index, "conf_status"] = "C"  # one flag: the reason would narrow the cell
-    return rows
+    return SdmxExport(None if output is not None else text, len(rows), release.protected)

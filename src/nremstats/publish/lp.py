@@ -1,0 +1,136 @@
+"""The intruder's linear programs, solved by HiGHS (``highspy``).
+
+One model per table: the published relations as equations on the unknown cells, each
+unknown within its bounds (0 or more, or a published range). :class:`Model` finds the
+smallest and largest value of one unknown at a time, re-using the model and the last basis
+(a few hundredths of a millisecond each, where building a new problem for every bound, as
+``scipy.optimize.linprog`` does, costs more than solving it).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import numpy as np
+
+T = TypeVar("T")
+R = TypeVar("R")
+#: Below this many tables, one process solves them all (starting workers costs more).
+PARALLEL_FROM = 400
+
+
+def map_tables(solve: Callable[[T], R], tables: Sequence[T]) -> list[R]:
+    """``solve`` applied to every table, in order: on every core when there are many (the
+    tables are independent: no relation crosses a country, year and indicator), each worker
+    a fork of this process with a solver of its own."""
+    workers = min(len(os.sched_getaffinity(0)), 8) if hasattr(os, "sched_getaffinity") else 1
+    if workers < 2 or len(tables) < PARALLEL_FROM:
+        return [solve(table) for table in tables]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("fork")
+    chunk = max(1, len(tables) // (workers * 8))
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        return list(pool.map(solve, tables, chunksize=chunk))
+
+
+@functools.cache
+def _highs() -> Any:
+    """The process's one HiGHS solver, silent. HiGHS prints a banner on the standard output
+    when it is created, which would end up in an export written there: it is created once,
+    with the standard output sent to /dev/null for that moment."""
+    import highspy
+
+    sys.stdout.flush()
+    saved, null = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        solver = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
+    solver.setOptionValue("output_flag", False)
+    solver.setOptionValue("presolve", "off")
+    return solver
+
+
+class Model:
+    """Equations ``A x = b`` on unknowns ``x`` with ``low <= x <= high`` (None: no upper
+    bound). Only one model is alive at a time (the solver is shared)."""
+
+    def __init__(self, a_eq: Any, b_eq: Any, box: list[tuple[float, float | None]]) -> None:
+        import highspy
+
+        self._status = highspy.HighsModelStatus
+        self.size = len(box)
+        solver = self.solver = _highs()
+        solver.clearModel()
+        low = self.low = np.array([b[0] for b in box], dtype=float)
+        high = self.high = np.array(
+            [highspy.kHighsInf if b[1] is None else b[1] for b in box], dtype=float
+        )
+        empty = np.array([], dtype=np.int32)
+        solver.addCols(self.size, np.zeros(self.size), low, high, 0, empty, empty, np.array([]))
+        if a_eq is not None and len(a_eq):
+            rows, cols = np.nonzero(a_eq)
+            starts = np.searchsorted(rows, np.arange(len(a_eq))).astype(np.int32)
+            rhs = np.asarray(b_eq, dtype=float)
+            solver.addRows(
+                len(a_eq), rhs, rhs, len(cols), starts, cols.astype(np.int32), a_eq[rows, cols]
+            )
+        self._last: int | None = None
+
+    def add_row(self, row: Any, rhs: float) -> None:
+        """Add the equation ``row . x = rhs``."""
+        (cols,) = np.nonzero(row)
+        self.solver.addRow(rhs, rhs, len(cols), cols.astype(np.int32), row[cols])
+
+    def drop_last_row(self) -> None:
+        last = self.solver.getNumRow() - 1
+        self.solver.deleteRows(1, np.array([last], dtype=np.int32))
+
+    def _run(self) -> Any:
+        self.solver.run()
+        return self.solver.getModelStatus()
+
+    def feasible(self) -> bool:
+        """True when some values of the unknowns satisfy every equation and bound."""
+        if self._last is not None:
+            self.solver.changeColCost(self._last, 0.0)
+            self._last = None
+        return self._run() == self._status.kOptimal
+
+    def reach(self, indices: list[int], values: list[float]) -> bool:
+        """True when the unknowns ``indices`` can take ``values`` all at once (then each
+        can take its value: one program answers for all of them)."""
+        where = np.array(indices, dtype=np.int32)
+        fixed = np.array(values, dtype=float)
+        self.solver.changeColsBounds(len(where), where, fixed, fixed)
+        try:
+            return self.feasible()
+        finally:
+            self.solver.changeColsBounds(len(where), where, self.low[where], self.high[where])
+
+    def extreme(self, i: int, largest: bool) -> float:
+        """The smallest (or largest) value unknown ``i`` can take (``inf`` when unbounded).
+
+        Raises:
+            RuntimeError: the equations have no solution.
+        """
+        if self._last is not None and self._last != i:
+            self.solver.changeColCost(self._last, 0.0)
+        self.solver.changeColCost(i, -1.0 if largest else 1.0)
+        self._last = i
+        status = self._run()
+        if status == self._status.kOptimal:
+            value = self.solver.getInfo().objective_function_value
+            return -value if largest else value
+        if status in (self._status.kUnbounded, self._status.kUnboundedOrInfeasible):
+            return np.inf if largest else -np.inf
+        raise RuntimeError(f"the intruder's model has no solution ({status})")

@@ -1,0 +1,335 @@
+"""Choosing the cells to hide: primary and secondary cell suppression.
+
+A count from 1 to ``k - 1`` is hidden (primary); a cell the country suppressed stays hidden.
+Then, while the intruder of :mod:`nremstats.publish.disclosure` works a hidden cell out
+exactly, or narrows a count under ``k`` below its protection (or a country's suppressed cell
+below the range the country gave), more cells are hidden (secondary): for each such target,
+the smallest count over 0 that protects it, among the cells of its relations and of the
+relations of cells already hidden (a complement often needs its own: the corners of a
+rectangle). A zero is never chosen: non-negativity pins it, so it protects nothing. At the
+end each complement that the others make needless is published again, largest first,
+with the complements that then become worked out exactly (hiding those protects nothing).
+This is a heuristic (the least suppression is a mixed-integer program): what it chooses is
+checked by the audit of :mod:`nremstats.publish.release`, which attacks the printed
+outputs and refuses a release it can narrow.
+
+Cells a country already suppressed (``<5``, ``c``) count as hidden. A cell that nothing left
+to hide can protect more is *settled*, with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from nremstats.core.model import DIMENSIONS
+from nremstats.publish.disclosure import (
+    EARLIER,
+    PRIMARY,
+    SECONDARY,
+    SENDER,
+    Key,
+    Protected,
+    Relation,
+    components,
+    consistent,
+    determined,
+    hierarchy_relations,
+    intervals,
+    protection,
+)
+from nremstats.publish.lp import map_tables
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Bounds = dict[Key, tuple[float, float | None]]
+#: How many candidate complements are tried for a target before the smallest is taken.
+CANDIDATES = 4
+
+
+def protect(
+    cells: dict[Key, int | None],
+    relations: list[Relation],
+    k: int,
+    sender: Iterable[Key] = (),
+    fixed: Iterable[Key] = (),
+    bounds: Bounds | None = None,
+    earlier: dict[Key, str] | None = None,
+) -> Protected:
+    """Choose the cells to hide in a table (see module docstring).
+
+    ``cells`` maps each cell to its count (None: not a number, e.g. not available, which
+    hides nothing); ``relations`` are the table's (:func:`hierarchy_relations`); ``sender``
+    lists cells the country suppressed (their ``bounds`` as published, e.g. 0-4 for
+    ``<5``); ``fixed`` cells are printed elsewhere as they are, so never chosen as
+    complements (one under ``k`` is printed as ``<k``: the intruder knows it is 1 to
+    k-1); ``earlier`` says of cells an earlier release printed (``published``: known to the
+    intruder) or hid (``hidden``: hidden again).
+    """
+    if k < 1:
+        raise ValueError("k must be 1 or more")
+    search = _Search(cells, relations, k, set(sender), set(fixed), dict(bounds or {}), earlier)
+    search.run()
+    search.prune()
+    return search.result
+
+
+class _Search:
+    """The state of one table's search for a pattern."""
+
+    def __init__(
+        self,
+        cells: dict[Key, int | None],
+        relations: list[Relation],
+        k: int,
+        sender: set[Key],
+        fixed: set[Key],
+        bounds: Bounds,
+        earlier: dict[Key, str] | None,
+    ) -> None:
+        earlier = earlier or {}
+        self.cells, self.k, self.bounds = cells, k, bounds
+        result = self.result = Protected(k)
+        for key in sender:
+            result.hidden[key] = SENDER
+        for key, value in cells.items():
+            if value is not None and 0 < value < k and key not in result.hidden:
+                result.hidden[key] = PRIMARY
+                if key in fixed:  # printed as <k elsewhere
+                    bounds[key] = (1.0, float(k - 1))
+        #: hidden by an earlier release: hidden again, never published again
+        self.again = {
+            key
+            for key, was in earlier.items()
+            if was == "hidden" and key in cells and key not in result.hidden and cells[key]
+        }
+        for key in self.again:
+            result.hidden[key] = SECONDARY
+        self.known = {key for key, was in earlier.items() if was == "published"}
+        for key in self.known & result.hidden.keys():
+            result.settled[key] = EARLIER
+        self.fixed = fixed | self.known
+        self.relations = consistent(cells, [(t, tuple(p)) for t, p in relations], bounds)
+        self.unknown = {k for t, ps in self.relations for k in (t, *ps) if cells.get(k) is None}
+        self.sensitive = [
+            key
+            for key, why in result.hidden.items()
+            if (why == PRIMARY or (why == SENDER and bounds.get(key, (0, None))[1] is not None))
+            and key not in self.known
+        ]
+
+    def need(self, key: Key) -> tuple[float, float]:
+        """The interval the intruder must not narrow for a sensitive cell."""
+        if self.result.hidden[key] == SENDER:
+            low, high = self.bounds[key]
+            return float(low), float(high)  # type: ignore[arg-type]
+        return protection(self.k, self.cells[key] or 0, self.bounds.get(key, (0, None))[1])
+
+    def secret(self) -> list[Key]:
+        return [key for key in self.result.hidden if key not in self.known]
+
+    def exact(self) -> set[Key]:
+        """The hidden cells the intruder works out exactly (not the settled ones)."""
+        secret = self.secret()
+        found = determined(self.relations, [*secret, *self.unknown]) & set(secret)
+        return found - self.result.settled.keys()
+
+    def release_given_away(self) -> set[Key]:
+        """Publish again the complements the intruder works out exactly (repeatedly: one
+        published may give another away); returns the cells still worked out exactly."""
+        while True:
+            exact = self.exact()
+            free = {
+                key
+                for key in exact
+                if self.result.hidden[key] == SECONDARY and key not in self.again
+            }
+            if not free:
+                return exact
+            for key in free:
+                del self.result.hidden[key]
+
+    def narrowed(self, keys: list[Key], found: dict) -> list[Key]:
+        """The keys whose interval is narrower than their need (intervals into ``found``)."""
+        needs = {key: self.need(key) for key in keys}
+        found.update(intervals(self.cells, self.relations, self.secret(), keys, self.bounds, needs))
+        return [key for key in keys if _narrower(found[key], needs[key])]
+
+    def run(self) -> None:
+        # hiding a cell never narrows an interval: a cell protected once stays protected,
+        # so only those still narrowed are checked again
+        pending, found = list(self.sensitive), {}
+        while True:
+            exact = sorted(self.exact(), key=str)
+            if not exact and pending:  # then: no sensitive cell narrowed (linear programs)
+                pending = [key for key in pending if key not in self.result.settled]
+                exact = pending = self.narrowed(pending, found)
+            if not exact:
+                settled = [k for k in self.sensitive if k not in found]
+                if settled:  # settled before any interval was found: record theirs
+                    found |= intervals(
+                        self.cells, self.relations, self.secret(), settled, self.bounds
+                    )
+                self.result.intervals = {k: found[k] for k in self.sensitive}
+                return
+            self.complements(exact)
+
+    def complements(self, targets: list[Key]) -> None:
+        """One round: a complement for each target, in order, unless one chosen in this
+        round shares a relation with it already (it may be enough); a target with nothing
+        left to hide is settled."""
+        touched: set[Key] = set()
+        for target in targets:
+            if self.neighbours(target) & touched:
+                continue
+            choice = self.complement(target)
+            if choice is None:  # nothing left to hide: what must be printed is the limit
+                self.result.settled[target] = "no cell left to hide with it"
+                continue
+            self.result.hidden[choice] = SECONDARY
+            touched |= self.neighbours(choice)
+
+    def neighbours(self, key: Key) -> set[Key]:
+        return {k for t, ps in self.relations if key == t or key in ps for k in (t, *ps)}
+
+    def complement(self, target: Key) -> Key | None:
+        """The next cell to hide for ``target`` (see module docstring); None when none is
+        left."""
+        cells, hidden = self.cells, self.result.hidden
+
+        def usable(key: Key) -> bool:
+            return bool(cells.get(key)) and key not in hidden and key not in self.fixed
+
+        def size(key: Key) -> tuple[int, str]:
+            return cells.get(key) or 0, str(key)
+
+        dark = set(hidden) | self.unknown
+        near = [k for k in self.neighbours(target) if usable(k)]
+        around = [
+            k
+            for t, ps in self.relations
+            if t in dark or dark.intersection(ps)
+            for k in (t, *ps)
+            if usable(k)
+        ]
+        for key in sorted(set(near) | set(around), key=size)[:CANDIDATES]:
+            if self.fixes(target, key):
+                return key
+        table = [k for t, ps in self.relations for k in (t, *ps) if usable(k)]
+        for pool in (near, table):
+            if pool:
+                return min(pool, key=size)
+        return None
+
+    def fixes(self, target: Key, candidate: Key) -> bool:
+        """Would hiding ``candidate`` too protect ``target``?"""
+        self.result.hidden[candidate] = SECONDARY
+        try:
+            secret = self.secret()
+            if target in determined(self.relations, [*secret, *self.unknown]):
+                return False
+            return target not in self.sensitive or not self.narrowed([target], {})
+        finally:
+            del self.result.hidden[candidate]
+
+    def prune(self) -> None:
+        """Publish again each complement the others make needless, largest first, with the
+        complements that it alone kept from being worked out."""
+        cells, hidden = self.cells, self.result.hidden
+        extra = sorted(
+            (key for key, why in hidden.items() if why == SECONDARY and key not in self.again),
+            key=lambda key: (-(cells[key] or 0), str(key)),
+        )
+        for key in extra:
+            if hidden.get(key) != SECONDARY:
+                continue  # published again with another
+            saved = dict(hidden)
+            part_of = components(self.relations, {*self.secret(), *self.unknown})
+            near = {k for k, part in part_of.items() if part == part_of.get(key)}
+            del hidden[key]
+            if self.release_given_away() or not self.protected(near):
+                hidden.clear()
+                hidden.update(saved)
+
+    def protected(self, near: set[Key]) -> bool:
+        """Every sensitive cell among ``near`` keeps its need (a settled one: the interval
+        it had). Publishing a cell changes the intervals of its connected part of the
+        unknowns only (:func:`components`): ``near`` is that part."""
+        result = self.result
+        keys = [key for key in result.intervals if key not in result.settled and key in near]
+        if keys and self.narrowed(keys, {}):
+            return False
+        settled = [key for key in result.intervals if key in result.settled and key in near]
+        if settled:
+            found = intervals(self.cells, self.relations, self.secret(), settled, self.bounds)
+            return not any(_narrower(found[key], result.intervals[key]) for key in settled)
+        return True
+
+
+def _narrower(interval: tuple[float, float], needed: tuple[float, float]) -> bool:
+    return interval[0] > needed[0] + 1e-6 or interval[1] < needed[1] - 1e-6
+
+
+# --- observations: one table per country, year and indicator ------------------------------
+
+
+def protect_observations(
+    frame: pd.DataFrame,
+    k: int,
+    fixed: Iterable[Key] = (),
+    earlier: dict[Key, str] | None = None,
+) -> Protected:
+    """Suppression for published observations, one country, year and indicator at a time
+    (no relation crosses them); keys of the result are the frame's index; ``fixed`` rows are
+    printed elsewhere as they are and ``earlier`` says what earlier releases did with rows
+    (see :func:`protect`). Groups with no count under ``k``, nothing the country suppressed
+    and nothing hidden before have nothing to hide and are passed over. Within a group the
+    cells are named by their codes, so the choices do not depend on the frame's order."""
+    import pandas as pd
+
+    result = Protected(k)
+    if frame.empty:
+        return result
+    fixed, earlier = set(fixed), earlier or {}
+    numbers = pd.to_numeric(frame["value"]).to_numpy(dtype=float, na_value=np.nan)
+    sender = (frame["obs_status"] == "Q").to_numpy()
+    lower = pd.to_numeric(frame["lower"]).to_numpy(dtype=float, na_value=np.nan)
+    upper = pd.to_numeric(frame["upper"]).to_numpy(dtype=float, na_value=np.nan)
+    flagged = ((numbers > 0) & (numbers < k)) | sender
+    flagged |= frame.index.isin([key for key, was in earlier.items() if was == "hidden"])
+    if not flagged.any():
+        return result
+    groups = frame.groupby(["country", "year", "indicator"], sort=False).indices
+    codes_of = list(zip(*(frame[d].to_numpy(dtype=object) for d in DIMENSIONS), strict=True))
+    index = frame.index.to_numpy(dtype=object)
+    tasks, rows_of = [], []
+    for rows in groups.values():
+        if not flagged[rows].any():
+            continue  # nothing to hide in this group
+        row_of = {codes_of[i]: index[i] for i in rows}
+        values = {
+            codes_of[i]: (None if numbers[i] != numbers[i] else int(numbers[i])) for i in rows
+        }
+        ranges = {
+            codes_of[i]: (float(lower[i]), None if upper[i] != upper[i] else float(upper[i]))
+            for i in rows
+            if sender[i] and lower[i] == lower[i]
+        }
+        sent = [codes_of[i] for i in rows if sender[i]]
+        printed = [key for key, row in row_of.items() if row in fixed]
+        before = {key: earlier[row] for key, row in row_of.items() if row in earlier}
+        tasks.append((values, k, sent, printed, ranges, before))
+        rows_of.append(row_of)
+    for row_of, found in zip(rows_of, map_tables(_protect_table, tasks), strict=True):
+        result.hidden.update({row_of[key]: why for key, why in found.hidden.items()})
+        result.intervals.update({row_of[key]: span for key, span in found.intervals.items()})
+        result.settled.update({row_of[key]: why for key, why in found.settled.items()})
+    return result
+
+
+def _protect_table(task: tuple) -> Protected:
+    values, k, sent, printed, ranges, before = task
+    return protect(values, hierarchy_relations(values), k, sent, printed, ranges, before)
