@@ -78,38 +78,50 @@ def threshold(k: int | None = None) -> int:
     return k
 
 
-def _matrix(relations: list[Relation], hidden: list[Key]) -> np.ndarray:
-    """Each relation's coefficients on the hidden cells (total +1, parts -1), the relations
-    that name none of them left out."""
-    index = {key: i for i, key in enumerate(hidden)}
-    rows, cols, signs = [], [], []
-    for n, (total, parts) in enumerate(relations):
-        at = index.get(total)
-        if at is not None:
-            rows.append(n)
-            cols.append(at)
-            signs.append(1.0)
-        for part in parts:
-            at = index.get(part)
-            if at is not None:
+class Incidence:
+    """The relations as a sparse matrix over every cell they name (total +1, parts -1), to
+    take the columns of the hidden cells from quickly, many times."""
+
+    def __init__(self, relations: list[Relation]) -> None:
+        self.relations = relations
+        self.index: dict[Key, int] = {}
+        rows, cols, signs = [], [], []
+        for n, (total, parts) in enumerate(relations):
+            for key, sign in ((total, 1.0), *((p, -1.0) for p in parts)):
                 rows.append(n)
-                cols.append(at)
-                signs.append(-1.0)
-    matrix = np.zeros((len(relations), len(hidden)))
-    np.add.at(matrix, (rows, cols), signs)
-    return matrix[np.abs(matrix).sum(axis=1) > 0]
+                cols.append(self.index.setdefault(key, len(self.index)))
+                signs.append(sign)
+        self.rows, self.cols = np.array(rows, dtype=np.intp), np.array(cols, dtype=np.intp)
+        self.signs = np.array(signs)
+
+    def matrix(self, hidden: list[Key]) -> np.ndarray:
+        """Each relation's coefficients on the hidden cells, the relations that name none of
+        them left out."""
+        where = np.full(len(self.index), -1, dtype=np.intp)
+        for i, key in enumerate(hidden):
+            at = self.index.get(key)
+            if at is not None:
+                where[at] = i
+        column = where[self.cols]
+        keep = column >= 0
+        matrix = np.zeros((len(self.relations), len(hidden)))
+        np.add.at(matrix, (self.rows[keep], column[keep]), self.signs[keep])
+        return matrix[np.abs(matrix).sum(axis=1) > 0]
 
 
-def determined(relations: Iterable[Relation], hidden: Iterable[Key]) -> set[Key]:
+def determined(relations: Iterable[Relation] | Incidence, hidden: Iterable[Key]) -> set[Key]:
     """The hidden cells an attacker works out exactly from the relations and the published
     cells: those the relations leave no freedom to (every solution of the relations restricted
     to the hidden cells gives them the same value, i.e. the null space of the relations has
-    no component along them)."""
+    no component along them). ``relations`` may be given as an :class:`Incidence`, for speed
+    when asked many times."""
     hidden = list(dict.fromkeys(hidden))
-    matrix = _matrix(list(relations), hidden)
+    incidence = relations if isinstance(relations, Incidence) else Incidence(list(relations))
+    matrix = incidence.matrix(hidden)
     if not len(matrix):
         return set()
-    _, singular, vt = np.linalg.svd(matrix)
+    # the full V only when it is wider than tall (else U would be large and unused)
+    _, singular, vt = np.linalg.svd(matrix, full_matrices=matrix.shape[0] < matrix.shape[1])
     rank = int((singular > 1e-9 * max(1.0, singular.max(initial=0.0))).sum())
     free = np.abs(vt[rank:]) > 1e-9  # a basis of the directions the relations leave free
     pinned = ~free.any(axis=0)

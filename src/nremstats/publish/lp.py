@@ -27,16 +27,21 @@ def map_tables(solve: Callable[[T], R], tables: Sequence[T]) -> list[R]:
     """``solve`` applied to every table, in order: on every core when there are many (the
     tables are independent: no relation crosses a country, year and indicator), each worker
     a fork of this process with a solver of its own."""
-    workers = min(len(os.sched_getaffinity(0)), 8) if hasattr(os, "sched_getaffinity") else 1
-    if workers < 2 or len(tables) < PARALLEL_FROM:
-        return [solve(table) for table in tables]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from threadpoolctl import threadpool_limits
 
-    context = multiprocessing.get_context("fork")
-    chunk = max(1, len(tables) // (workers * 8))
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        return list(pool.map(solve, tables, chunksize=chunk))
+    workers = min(len(os.sched_getaffinity(0)), 8) if hasattr(os, "sched_getaffinity") else 1
+    # the matrices are small: BLAS threads would cost more than they give (several times
+    # more when the cores are busy), so one thread each
+    with threadpool_limits(1):
+        if workers < 2 or len(tables) < PARALLEL_FROM:
+            return [solve(table) for table in tables]
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        context = multiprocessing.get_context("fork")
+        chunk = max(1, len(tables) // (workers * 8))
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            return list(pool.map(solve, tables, chunksize=chunk))
 
 
 @functools.cache

@@ -30,6 +30,7 @@ from nremstats.publish.disclosure import (
     PRIMARY,
     SECONDARY,
     SENDER,
+    Incidence,
     Key,
     Protected,
     Relation,
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
 
 Bounds = dict[Key, tuple[float, float | None]]
 #: How many candidate complements are tried for a target before the smallest is taken.
-CANDIDATES = 4
+CANDIDATES = 3
 
 
 def protect(
@@ -113,6 +114,7 @@ class _Search:
             result.settled[key] = EARLIER
         self.fixed = fixed | self.known
         self.relations = consistent(cells, [(t, tuple(p)) for t, p in relations], bounds)
+        self.incidence = Incidence(self.relations)
         self.unknown = {k for t, ps in self.relations for k in (t, *ps) if cells.get(k) is None}
         self.sensitive = [
             key
@@ -134,7 +136,7 @@ class _Search:
     def exact(self) -> set[Key]:
         """The hidden cells the intruder works out exactly (not the settled ones)."""
         secret = self.secret()
-        found = determined(self.relations, [*secret, *self.unknown]) & set(secret)
+        found = determined(self.incidence, [*secret, *self.unknown]) & set(secret)
         return found - self.result.settled.keys()
 
     def release_given_away(self) -> set[Key]:
@@ -229,7 +231,7 @@ class _Search:
         self.result.hidden[candidate] = SECONDARY
         try:
             secret = self.secret()
-            if target in determined(self.relations, [*secret, *self.unknown]):
+            if target in determined(self.incidence, [*secret, *self.unknown]):
                 return False
             return target not in self.sensitive or not self.narrowed([target], {})
         finally:
