@@ -109,7 +109,9 @@ def test_comparison_table_export_shows_small_totals_as_ranges(tmp_path):
         ],
     )
     assert ingest_files([path], tmp_path / "store").ok
-    args = ["export", "--indicator", "PERSONS_CONVICTED", "--store", str(tmp_path / "store")]
+    # drafts: a recorded release would keep the 3 hidden in every later one
+    store = str(tmp_path / "store")
+    args = ["export", "--indicator", "PERSONS_CONVICTED", "--draft", "--store", store]
     result = invoke(*args)
     assert result.exit_code == 0 and "shown as <5" in result.stderr
     row = result.stdout.splitlines()[1]

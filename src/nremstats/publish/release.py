@@ -174,7 +174,7 @@ def build_release(
     rows = choose_providers(observations, prefer)
     if "conf_status" not in rows:
         rows["conf_status"] = None
-    if rows.empty or k <= 1:
+    if rows.empty:  # (k = 1 still protects the cells a country suppressed itself)
         return Release(rows, k, Protected(k), upto)
     totals = rows.index[_all_totals(rows)]
     before = _earlier(rows, earlier)
