@@ -51,16 +51,19 @@ class Protected:
     #: cells that no further suppression can protect more, with the reason
     settled: dict[Key, str] = field(default_factory=dict)
 
+    def why(self, reason: str) -> str:
+        """The reason of a suppression in words, for the internal audit."""
+        return {
+            PRIMARY: f"a count under {self.k} (primary suppression)",
+            SECONDARY: "would let a suppressed cell be worked out or narrowed (secondary "
+            "suppression)",
+            SENDER: "suppressed by the country that sent it",
+        }[reason]
+
     def audit(self) -> list[dict[str, object]]:
         """One record per hidden cell, for the audit listing (sheet, html, json)."""
-        why = {
-            PRIMARY: f"a count under {self.k} (primary suppression)",
-            SECONDARY: "would let a suppressed cell be worked out from the table's totals "
-            "(secondary suppression)",
-            SENDER: "suppressed by the country that sent it",
-        }
         return [
-            {"cell": key, "reason": reason, "why": why[reason]}
+            {"cell": key, "reason": reason, "why": self.why(reason)}
             for key, reason in self.hidden.items()
         ]
 

@@ -225,14 +225,10 @@ def _audit(release: Release, covered: list[int]) -> list[dict[str, Any]]:
     """The audit records of the hidden cells the report prints (totals and share parts)."""
     from nremstats.core.model import DIMENSIONS, TOTAL
 
-    why = {
-        PRIMARY: f"a count under {release.k} (primary suppression)",
-        SECONDARY: "would let a suppressed cell be worked out (secondary suppression)",
-    }
     out = []
     shown = set(covered)
     for entry, row in zip(release.audit(), sorted(release.protected.hidden), strict=True):
-        if row not in shown or entry["reason"] not in why:
+        if row not in shown or entry["reason"] not in (PRIMARY, SECONDARY):
             continue
         parts = [f"{d} {entry[d]}" for d in DIMENSIONS if entry[d] != TOTAL]
         out.append(
@@ -242,7 +238,7 @@ def _audit(release: Release, covered: list[int]) -> list[dict[str, Any]]:
                 "year": int(entry["year"]),
                 "breakdown": " ".join(parts) or "total",
                 "reason": entry["reason"],
-                "why": why[entry["reason"]],
+                "why": release.protected.why(entry["reason"]),
                 "interval": entry["interval"],
                 **({"settled": entry["settled"]} if "settled" in entry else {}),
             }
