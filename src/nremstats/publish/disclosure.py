@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     pass
 
 Key = Hashable
-#: A relation: (total, parts) meaning total = sum(parts).
+#: A relation: (total, parts) meaning total = sum(parts), or, as an :class:`AtMost`,
+#: total >= sum(parts).
 Relation = tuple[Key, tuple[Key, ...]]
 PRIMARY, SECONDARY, SENDER = "primary", "secondary", "sender"
 #: Why a cell is settled when an earlier release printed it: the intruder knows it.
@@ -50,6 +51,10 @@ class Protected:
     intervals: dict[Key, tuple[float, float]] = field(default_factory=dict)
     #: cells that no further suppression can protect more, with the reason
     settled: dict[Key, str] = field(default_factory=dict)
+    #: margins no output prints whose count, under k, follows from the counts sent (a sex
+    #: total of a cross table sent without it): (interval, settled reason or None), keyed
+    #: by (country, year, indicator, codes) in a release
+    margins: dict[Key, tuple[tuple[float, float], str | None]] = field(default_factory=dict)
 
     def why(self, reason: str) -> str:
         """The reason of a suppression in words, for the internal audit."""
@@ -81,12 +86,25 @@ def threshold(k: int | None = None) -> int:
     return k
 
 
+class AtMost(tuple):  # type: ignore[type-arg]
+    """A relation (total, parts) read as ``sum(parts) <= total``: a breakdown the counts
+    show to be incomplete (a category it does not list is not zero somewhere), whose parts
+    still cannot add up to more than their total."""
+
+    __slots__ = ()
+
+
+def is_equation(relation: Relation) -> bool:
+    return not isinstance(relation, AtMost)
+
+
 class Incidence:
-    """The relations as a sparse matrix over every cell they name (total +1, parts -1), to
-    take the columns of the hidden cells from quickly, many times."""
+    """The equations as a sparse matrix over every cell they name (total +1, parts -1), to
+    take the columns of the hidden cells from quickly, many times (an :class:`AtMost` pins
+    nothing by itself: left out)."""
 
     def __init__(self, relations: list[Relation]) -> None:
-        self.relations = relations
+        self.relations = relations = [r for r in relations if is_equation(r)]
         self.index: dict[Key, int] = {}
         rows, cols, signs = [], [], []
         for n, (total, parts) in enumerate(relations):
@@ -131,6 +149,31 @@ def determined(relations: Iterable[Relation] | Incidence, hidden: Iterable[Key])
     return {hidden[i] for i in np.flatnonzero(pinned)}
 
 
+def small_margins(
+    cells: dict[Key, int | None],
+    relations: list[Relation],
+    k: int,
+    bounds: dict[Key, tuple[float, float | None]] | None = None,
+) -> dict[Key, int]:
+    """The margins the relations name but the table does not hold (no output prints them)
+    whose count follows from the counts sent and is from 1 to ``k - 1``: an intruder who
+    works one out learns a small count as surely as from a cell (each is protected like a
+    count under ``k``)."""
+    margins = list(dict.fromkeys(k for t, ps in relations for k in (t, *ps) if k not in cells))
+    if not margins:
+        return {}
+    empty = [key for key, value in cells.items() if value is None]
+    pinned = determined(relations, [*margins, *empty]) & set(margins)
+    if not pinned:
+        return {}
+    found = intervals(cells, relations, [], pinned, bounds)
+    return {
+        key: round(low)
+        for key, (low, high) in found.items()
+        if abs(high - low) < 1e-6 and 1 <= round(low) < k
+    }
+
+
 def protection(k: int, value: int, cap: float | None = None) -> tuple[float, float]:
     """The interval an intruder must not narrow for a count under ``k``: it may be as small
     as 1 and as large as ``k - 1``, and ``upper_protection`` more than the count (see
@@ -147,8 +190,9 @@ def holds(
     bounds: dict[Key, tuple[float, float | None]] | None = None,
 ) -> bool:
     """True unless the relation is contradicted by what is known of its cells (a total that
-    cannot be the sum of its parts, ranges such as ``<5`` by their bounds: the intruder then
-    sees that the breakdown is not complete, and does not read it so)."""
+    cannot be the sum of its parts, or for an :class:`AtMost` parts that must add up to
+    more than it; ranges such as ``<5`` by their bounds: the intruder then sees that the
+    breakdown is not complete, and does not read it so)."""
     bounds = bounds or {}
     total, parts = relation
     low = high = 0.0
@@ -160,7 +204,7 @@ def holds(
         lo, hi = bounds.get(key, (0.0, None))
         top = np.inf if hi is None else hi  # an unknown without a bound: as large as needed
         low, high = (low + lo, high + top) if sign > 0 else (low - top, high - lo)
-    return low <= 0 <= high
+    return 0 <= high and (low <= 0 or not is_equation(relation))
 
 
 def consistent(
@@ -168,31 +212,115 @@ def consistent(
     relations: list[Relation],
     bounds: dict[Key, tuple[float, float | None]] | None = None,
 ) -> list[Relation]:
-    """The relations an intruder can read together: each one the counts do not contradict
-    (:func:`holds`), and together with the others some table satisfies (cells not published
-    as a number, and margins not published at all, are unknowns of 0 or more within their
-    bounds). Relations are taken in order, each kept only if it agrees with those kept."""
-    kept = [r for r in relations if holds(cells, r, bounds)]
-    unknown = [k for t, ps in kept for k in (t, *ps) if cells.get(k) is None]
+    """The relations an intruder can read together. A breakdown is read as complete (each
+    of its relations an equation) unless the counts contradict it somewhere: then none of
+    its relations is (:class:`AtMost`: its parts add up to their total or less, a category
+    it leaves out being 0 or more). A breakdown is the same total split into the same
+    categories within every combination of the other breakdowns (:func:`breakdown`).
+    The relations kept are those some table satisfies together (cells not published as a
+    number, and margins not published at all, are unknowns of 0 or more within their
+    bounds): taken in order, an equation that disagrees with those kept makes its breakdown
+    incomplete, and what still disagrees is dropped."""
+    bounds = bounds or {}
+    incomplete: set[Hashable] = set()
+    while True:
+        read = [r if breakdown(r) not in incomplete else AtMost(r) for r in relations]
+        contradicted = {
+            breakdown(r) for r in read if is_equation(r) and not holds(cells, r, bounds)
+        }
+        if contradicted - incomplete:
+            incomplete |= contradicted
+            continue
+        kept = [r for r in read if holds(cells, r, bounds)]
+        chosen, dropped = _together(cells, kept, bounds)
+        fresh = {breakdown(r) for r in dropped if is_equation(r)} - incomplete
+        if not fresh:
+            return chosen
+        incomplete |= fresh
+
+
+def _together(
+    cells: dict[Key, int | None],
+    relations: list[Relation],
+    bounds: dict[Key, tuple[float, float | None]],
+) -> tuple[list[Relation], list[Relation]]:
+    """The relations some table satisfies together, and the equations it cannot (see
+    :func:`consistent`). Every relation's parts add up to its total or less whatever the
+    breakdown (counts are 0 or more): those inequalities are read first, then each equation
+    in turn (those between cells of the table before those naming margins it leaves out);
+    one that disagrees with what is read makes its whole breakdown inequalities."""
+    unknown = [k for t, ps in relations for k in (t, *ps) if cells.get(k) is None]
     if len(unknown) == len(set(unknown)):  # no unknown in two relations: each one holds alone
-        return kept
-    a_eq, b_eq, box, _ = _system(cells, kept, list(dict.fromkeys(unknown)), bounds or {})
-    if Model(a_eq, b_eq, box).feasible():
-        return kept
-    model = Model(None, None, box)
+        return relations, []
+    a, low, high, box, _ = _system(cells, relations, list(dict.fromkeys(unknown)), bounds)
+    if Model(a, low, high, box).feasible():
+        return relations, []
+    named = [r for r in relations if any(cells.get(k) is None for k in (r[0], *r[1]))]
+    model = Model(a, low, np.full(len(low), np.inf), box)  # the rows of named, as AtMost
+    if not model.feasible():  # the inequalities disagree (parts over a range's top)
+        return _one_by_one(cells, relations, a, low, high, box)
+    read: dict[int, Relation] = {}
+    dropped = []
+    failed: set[Hashable] = set()
+    # equations between cells the table has first, then those naming margins it leaves out
+    order = sorted(
+        range(len(named)),
+        key=lambda i: any(k not in cells for k in (named[i][0], *named[i][1])),
+    )
+    for i in order:
+        relation = named[i]
+        if not is_equation(relation) or breakdown(relation) in failed:
+            continue
+        model.bound_row(i, low[i], high[i])
+        if not model.feasible():
+            model.bound_row(i, low[i], np.inf)
+            failed.add(breakdown(relation))
+            dropped.append(relation)
+    for i, relation in enumerate(named):  # a breakdown that failed is read as incomplete
+        if is_equation(relation) and breakdown(relation) in failed:
+            model.bound_row(i, low[i], np.inf)
+            read[id(relation)] = AtMost(relation)
+    return [read.get(id(r), r) for r in relations], dropped
+
+
+def _one_by_one(
+    cells: dict[Key, int | None],
+    relations: list[Relation],
+    a: Any,
+    low: Any,
+    high: Any,
+    box: list,
+) -> tuple[list[Relation], list[Relation]]:
+    """Each relation kept when it agrees with those kept before it."""
+    model = Model(None, None, None, box)
     chosen: list[Relation] = []
-    rows = iter(range(len(a_eq)))
-    for relation in kept:  # the rows of _system: one per relation naming an unknown
+    dropped: list[Relation] = []
+    rows = iter(range(len(a)))
+    for relation in relations:  # the rows of _system: one per relation naming an unknown
         if not any(cells.get(k) is None for k in (relation[0], *relation[1])):
             chosen.append(relation)  # no unknown: holds() checked it exactly
             continue
         i = next(rows)
-        model.add_row(a_eq[i], b_eq[i])
+        model.add_row(a[i], low[i], high[i])
         if model.feasible():
             chosen.append(relation)
         else:
             model.drop_last_row()
-    return chosen
+            dropped.append(relation)
+    return chosen, dropped
+
+
+def breakdown(relation: Relation) -> Hashable:
+    """Which breakdown a relation between keys of codes belongs to: the position of the
+    breakdown whose code differs between the total and its parts, that total's code and
+    the codes of the parts (other keys: the relation itself)."""
+    total, parts = relation
+    if not isinstance(total, tuple) or not parts or not isinstance(parts[0], tuple):
+        return tuple(relation)
+    for i, code in enumerate(total):
+        if parts[0][i] != code:
+            return i, code, tuple(sorted(p[i] for p in parts))
+    return tuple(relation)
 
 
 def _system(
@@ -200,11 +328,13 @@ def _system(
     relations: list[Relation],
     unknown: list[Key],
     bounds: dict[Key, tuple[float, float | None]],
-) -> tuple[Any, Any, list, dict[Key, int]]:
-    """The relations as equations on the unknowns: (A, b, bounds of each unknown, index)."""
+) -> tuple[Any, Any, Any, list, dict[Key, int]]:
+    """The relations as rows on the unknowns, ``low <= A x <= high`` (an equation: low =
+    high), with the bounds of each unknown: (A, low, high, bounds, index)."""
     index = {key: i for i, key in enumerate(unknown)}
-    rows, rhs = [], []
-    for total, parts in relations:
+    rows, low, high = [], [], []
+    for relation in relations:
+        total, parts = relation
         row, known = np.zeros(len(unknown)), 0.0
         for key, sign in ((total, 1.0), *((p, -1.0) for p in parts)):
             if key in index:
@@ -213,11 +343,12 @@ def _system(
                 known += sign * float(cells[key])  # type: ignore[arg-type]
         if row.any():
             rows.append(row)
-            rhs.append(-known)
+            low.append(-known)
+            high.append(-known if is_equation(relation) else np.inf)
     box = [bounds.get(key, (0.0, None)) for key in unknown]
     if not rows:
-        return None, None, box, index
-    return np.array(rows), np.array(rhs), box, index
+        return None, None, None, box, index
+    return np.array(rows), np.array(low), np.array(high), box, index
 
 
 def intervals(
@@ -296,8 +427,8 @@ def _part_intervals(
     bounds: dict[Key, tuple[float, float | None]],
     needs: dict[Key, tuple[float, float]] | None,
 ) -> dict[Key, tuple[float, float]]:
-    a_eq, b_eq, box, index = _system(cells, relations, unknown, bounds)
-    model = Model(a_eq, b_eq, box)
+    a, low_rows, high_rows, box, index = _system(cells, relations, unknown, bounds)
+    model = Model(a, low_rows, high_rows, box)
     out: dict[Key, tuple[float, float]] = {}
     if not needs:
         for key in targets:

@@ -66,10 +66,13 @@ def _highs() -> Any:
 
 
 class Model:
-    """Equations ``A x = b`` on unknowns ``x`` with ``low <= x <= high`` (None: no upper
-    bound). Only one model is alive at a time (the solver is shared)."""
+    """Rows ``lower <= A x <= upper`` (equations: lower = upper; ``inf``: no upper end) on
+    unknowns ``x`` with ``low <= x <= high`` (None: no upper bound). Only one model is alive
+    at a time (the solver is shared)."""
 
-    def __init__(self, a_eq: Any, b_eq: Any, box: list[tuple[float, float | None]]) -> None:
+    def __init__(
+        self, a: Any, lower: Any, upper: Any, box: list[tuple[float, float | None]]
+    ) -> None:
         import highspy
 
         self._status = highspy.HighsModelStatus
@@ -82,19 +85,34 @@ class Model:
         )
         empty = np.array([], dtype=np.int32)
         solver.addCols(self.size, np.zeros(self.size), low, high, 0, empty, empty, np.array([]))
-        if a_eq is not None and len(a_eq):
-            rows, cols = np.nonzero(a_eq)
-            starts = np.searchsorted(rows, np.arange(len(a_eq))).astype(np.int32)
-            rhs = np.asarray(b_eq, dtype=float)
+        if a is not None and len(a):
+            rows, cols = np.nonzero(a)
+            starts = np.searchsorted(rows, np.arange(len(a))).astype(np.int32)
             solver.addRows(
-                len(a_eq), rhs, rhs, len(cols), starts, cols.astype(np.int32), a_eq[rows, cols]
+                len(a),
+                _finite(lower, highspy.kHighsInf),
+                _finite(upper, highspy.kHighsInf),
+                len(cols),
+                starts,
+                cols.astype(np.int32),
+                a[rows, cols],
             )
         self._last: int | None = None
 
-    def add_row(self, row: Any, rhs: float) -> None:
-        """Add the equation ``row . x = rhs``."""
+    def add_row(self, row: Any, lower: float, upper: float) -> None:
+        """Add the row ``lower <= row . x <= upper``."""
+        import highspy
+
         (cols,) = np.nonzero(row)
-        self.solver.addRow(rhs, rhs, len(cols), cols.astype(np.int32), row[cols])
+        low, high = _finite([lower, upper], highspy.kHighsInf)
+        self.solver.addRow(low, high, len(cols), cols.astype(np.int32), row[cols])
+
+    def bound_row(self, i: int, lower: float, upper: float) -> None:
+        """Make row ``i`` read ``lower <= row . x <= upper``."""
+        import highspy
+
+        low, high = _finite([lower, upper], highspy.kHighsInf)
+        self.solver.changeRowBounds(i, low, high)
 
     def drop_last_row(self) -> None:
         last = self.solver.getNumRow() - 1
@@ -139,3 +157,8 @@ class Model:
         if status in (self._status.kUnbounded, self._status.kUnboundedOrInfeasible):
             return np.inf if largest else -np.inf
         raise RuntimeError(f"the intruder's model has no solution ({status})")
+
+
+def _finite(values: Any, infinity: float) -> Any:
+    """Infinite ends as HiGHS's infinity."""
+    return np.clip(np.asarray(values, dtype=float), -infinity, infinity)

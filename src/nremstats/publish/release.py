@@ -37,6 +37,7 @@ from nremstats.publish.disclosure import (
     hierarchy_relations,
     intervals,
     protection,
+    small_margins,
 )
 from nremstats.publish.lp import map_tables
 from nremstats.publish.suppression import protect_observations
@@ -282,7 +283,9 @@ def audit_release(release: Release, printed: dict[int, tuple[float, float]] | No
             )
             for i in members
         ]
-        tasks.append((" ".join(map(str, names[members[0]])), cells, k))
+        group = tuple(names[members[0]])
+        margins = {key[3:]: v for key, v in protected.margins.items() if key[:3] == group}
+        tasks.append((" ".join(map(str, group)), cells, k, margins))
     failures = [text for found in map_tables(_attack_table, tasks) for text in found]
     if failures:
         shown = "; ".join(failures[:5])
@@ -305,9 +308,11 @@ class _Cell(NamedTuple):
     interval: tuple[float, float] | None  # the pattern's interval of it
 
 
-def _attack_table(task: tuple[str, list[_Cell], int]) -> list[str]:
-    """The failures of one country-year-indicator's table under the intruder's attack."""
-    group, cells, k = task
+def _attack_table(task: tuple[str, list[_Cell], int, dict]) -> list[str]:
+    """The failures of one country-year-indicator's table under the intruder's attack
+    (``margins``: the pattern's interval and settled reason of each small margin the table
+    leaves out, :attr:`Protected.margins`)."""
+    group, cells, k, margins = task
     truth = {c.key: c.truth for c in cells}
     seen: dict[Key, int | None] = {}
     bounds: dict[Key, tuple[float, float | None]] = {}
@@ -325,7 +330,9 @@ def _attack_table(task: tuple[str, list[_Cell], int]) -> list[str]:
     hidden = [key for key, v in seen.items() if v is None]
     exact = determined(relations, [*hidden, *_margins(relations, seen)]) & set(hidden)
     needs = {c.key: need for c in cells if (need := _need(c, bounds, k)) is not None}
-    wanted = {key: need for key, need in needs.items() if seen[key] is None}
+    small = small_margins(truth, relations, k, ranges)  # type: ignore[arg-type]
+    needs |= {key: protection(k, value) for key, value in small.items()}
+    wanted = {key: need for key, need in needs.items() if seen.get(key) is None}
     found = intervals(seen, relations, hidden, wanted, bounds, wanted) if wanted else {}
     failures = []
     for c in cells:
@@ -334,15 +341,26 @@ def _attack_table(task: tuple[str, list[_Cell], int]) -> list[str]:
         label = f"{group} {'/'.join(c.key)}"
         if c.key in exact and c.settled is None:
             failures.append(f"{label}: worked out exactly")
-        elif c.key in found:
-            (low, high), need = found[c.key], needs[c.key]
-            if low <= need[0] + 1e-6 and high >= need[1] - 1e-6:
-                continue
-            before = c.interval
-            if c.settled and before and low <= before[0] + 1e-6 and high >= before[1] - 1e-6:
-                continue  # no narrower than the pattern could make it
-            failures.append(f"{label}: {low:g} to {high:g}")
+        elif c.key in found and _narrowed(found[c.key], needs[c.key], c.interval, c.settled):
+            failures.append(f"{label}: {found[c.key][0]:g} to {found[c.key][1]:g}")
+    for key in small:  # margins no output prints
+        if _narrowed(found[key], needs[key], *margins.get(key, (None, None))):
+            low, high = found[key]
+            failures.append(f"{group} {'/'.join(key)} (a margin not printed): {low:g} to {high:g}")
     return failures
+
+
+def _narrowed(
+    found: tuple[float, float],
+    need: tuple[float, float],
+    before: tuple[float, float] | None,
+    settled: str | None,
+) -> bool:
+    """Narrower than its need, and (for a settled cell) than the pattern left it."""
+    low, high = found
+    if low <= need[0] + 1e-6 and high >= need[1] - 1e-6:
+        return False
+    return not (settled and before and low <= before[0] + 1e-6 and high >= before[1] - 1e-6)
 
 
 def _need(

@@ -40,6 +40,7 @@ from nremstats.publish.disclosure import (
     hierarchy_relations,
     intervals,
     protection,
+    small_margins,
 )
 from nremstats.publish.lp import map_tables
 
@@ -116,15 +117,19 @@ class _Search:
         self.relations = consistent(cells, [(t, tuple(p)) for t, p in relations], bounds)
         self.incidence = Incidence(self.relations)
         self.unknown = {k for t, ps in self.relations for k in (t, *ps) if cells.get(k) is None}
+        #: margins the table leaves out whose small count follows from the counts sent
+        self.margins = small_margins(cells, self.relations, k, bounds)
         self.sensitive = [
             key
             for key, why in result.hidden.items()
             if (why == PRIMARY or (why == SENDER and bounds.get(key, (0, None))[1] is not None))
             and key not in self.known
-        ]
+        ] + sorted(self.margins, key=str)
 
     def need(self, key: Key) -> tuple[float, float]:
         """The interval the intruder must not narrow for a sensitive cell."""
+        if key in self.margins:
+            return protection(self.k, self.margins[key])
         if self.result.hidden[key] == SENDER:
             low, high = self.bounds[key]
             return float(low), float(high)  # type: ignore[arg-type]
@@ -134,10 +139,11 @@ class _Search:
         return [key for key in self.result.hidden if key not in self.known]
 
     def exact(self) -> set[Key]:
-        """The hidden cells the intruder works out exactly (not the settled ones)."""
+        """The hidden cells and small margins the intruder works out exactly (not the
+        settled ones)."""
         secret = self.secret()
-        found = determined(self.incidence, [*secret, *self.unknown]) & set(secret)
-        return found - self.result.settled.keys()
+        found = determined(self.incidence, [*secret, *self.unknown])
+        return found & {*secret, *self.margins} - self.result.settled.keys()
 
     def release_given_away(self) -> set[Key]:
         """Publish again the complements the intruder works out exactly (repeatedly: one
@@ -147,7 +153,7 @@ class _Search:
             free = {
                 key
                 for key in exact
-                if self.result.hidden[key] == SECONDARY and key not in self.again
+                if self.result.hidden.get(key) == SECONDARY and key not in self.again
             }
             if not free:
                 return exact
@@ -307,8 +313,8 @@ def protect_observations(
     groups = frame.groupby(["country", "year", "indicator"], sort=False).indices
     codes_of = list(zip(*(frame[d].to_numpy(dtype=object) for d in DIMENSIONS), strict=True))
     index = frame.index.to_numpy(dtype=object)
-    tasks, rows_of = [], []
-    for rows in groups.values():
+    tasks, rows_of, named = [], [], []
+    for group, rows in groups.items():
         if not flagged[rows].any():
             continue  # nothing to hide in this group
         row_of = {codes_of[i]: index[i] for i in rows}
@@ -325,10 +331,15 @@ def protect_observations(
         before = {key: earlier[row] for key, row in row_of.items() if row in earlier}
         tasks.append((values, k, sent, printed, ranges, before))
         rows_of.append(row_of)
-    for row_of, found in zip(rows_of, map_tables(_protect_table, tasks), strict=True):
+        named.append(group)
+    for group, row_of, found in zip(named, rows_of, map_tables(_protect_table, tasks), strict=True):
         result.hidden.update({row_of[key]: why for key, why in found.hidden.items()})
-        result.intervals.update({row_of[key]: span for key, span in found.intervals.items()})
-        result.settled.update({row_of[key]: why for key, why in found.settled.items()})
+        for key, span in found.intervals.items():
+            if key in row_of:
+                result.intervals[row_of[key]] = span
+            else:  # a margin the table leaves out
+                result.margins[(*group, *key)] = (span, found.settled.get(key))
+        result.settled.update({row_of[k]: why for k, why in found.settled.items() if k in row_of})
     return result
 
 
