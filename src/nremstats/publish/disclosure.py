@@ -312,14 +312,18 @@ def _one_by_one(
 
 def breakdown(relation: Relation) -> Hashable:
     """Which breakdown a relation between keys of codes belongs to: the position of the
-    breakdown whose code differs between the total and its parts, that total's code and
-    the codes of the parts (other keys: the relation itself)."""
+    breakdown whose code differs between the total and its parts, that total's code, the
+    codes of the parts and what marks a key of an earlier table (codes after the table's
+    own; other keys: the relation itself)."""
     total, parts = relation
     if not isinstance(total, tuple) or not parts or not isinstance(parts[0], tuple):
         return tuple(relation)
-    for i, code in enumerate(total):
-        if parts[0][i] != code:
-            return i, code, tuple(sorted(p[i] for p in parts))
+    keys = (total, *parts)
+    size = min(map(len, keys))
+    tail = tuple(sorted({k[size:] for k in keys}, key=str))  # an earlier table's mark
+    for i, (code, part) in enumerate(zip(total, parts[0], strict=False)):
+        if part != code:
+            return i, code, tuple(sorted(p[i] for p in parts)), tail
     return tuple(relation)
 
 

@@ -179,7 +179,8 @@ def build_release(
         return Release(rows, k, Protected(k), upto)
     totals = rows.index[_all_totals(rows)]
     before = _earlier(rows, earlier)
-    protected = protect_observations(rows, k, fixed=totals, earlier=before)
+    versions = _versions(rows, earlier)
+    protected = protect_observations(rows, k, fixed=totals, earlier=before, versions=versions)
     return Release(rows, k, protected, upto, 0 if earlier is None else len(earlier))
 
 
@@ -222,6 +223,57 @@ def _earlier(rows: pd.DataFrame, earlier: pd.DataFrame | None) -> dict[Key, str]
     return {
         row: "published" if printed else "hidden"
         for row, printed in zip(found["row"], found["published"], strict=True)
+    }
+
+
+def _versions(rows: pd.DataFrame, earlier: pd.DataFrame | None) -> dict[tuple, list[dict]]:
+    """(country, year, indicator) -> the tables earlier releases printed of it that differ
+    from its table now (a revised return): each cell's codes -> (value or None, printed).
+    An intruder differences them against the table now (a cell with the same value is
+    one unknown in both), so the pattern is chosen against them all."""
+    if earlier is None or earlier.empty or "release" not in earlier:
+        return {}
+    codes = [*GROUP, *DIMENSIONS]
+
+    def tables(frame: pd.DataFrame, *more: str) -> dict[tuple, dict]:
+        out: dict[tuple, dict] = {}
+        columns = [frame[c].to_numpy(dtype=object) for c in (*GROUP, *more, *DIMENSIONS)]
+        value = frame["value"].to_numpy(dtype=object, na_value=None)
+        shown = frame["published"].to_numpy(dtype=bool) if "published" in frame else None
+        for i, names in enumerate(zip(*columns, strict=True)):
+            cut = len(GROUP) + len(more)
+            number = None if value[i] is None or value[i] != value[i] else int(value[i])
+            entry = (number, bool(shown[i])) if shown is not None else number
+            out.setdefault(tuple(names[:cut]), {})[tuple(names[cut:])] = entry
+        return out
+
+    now = tables(rows[codes + ["value"]])
+    found: dict[tuple, list[dict]] = {}
+    outputs = tables(earlier, "release").items()  # outputs print parts of a table: joined
+    for (*group, _), printed in sorted(outputs, key=lambda item: -len(item[1])):
+        group = (group[0], int(group[1]), group[2])
+        current = now.get(group)
+        if current is None:
+            continue
+        mine = found.setdefault(group, [])
+        for version in mine:
+            if all(version[key][0] == v[0] for key, v in printed.items() if key in version):
+                for key, v in printed.items():
+                    was = version.get(key, (v[0], False))
+                    version[key] = (v[0], was[1] or v[1])
+                break
+        else:
+            mine.append(dict(printed))
+    return {
+        group: changed
+        for group, versions in found.items()
+        if (
+            changed := [
+                v
+                for v in versions
+                if any(now[group].get(key, -1) != value for key, (value, _) in v.items())
+            ]
+        )
     }
 
 

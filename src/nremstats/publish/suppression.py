@@ -60,6 +60,7 @@ def protect(
     fixed: Iterable[Key] = (),
     bounds: Bounds | None = None,
     earlier: dict[Key, str] | None = None,
+    past: dict[Key, bool] | None = None,
 ) -> Protected:
     """Choose the cells to hide in a table (see module docstring).
 
@@ -69,11 +70,16 @@ def protect(
     ``<5``); ``fixed`` cells are printed elsewhere as they are, so never chosen as
     complements (one under ``k`` is printed as ``<k``: the intruder knows it is 1 to
     k-1); ``earlier`` says of cells an earlier release printed (``published``: known to the
-    intruder) or hid (``hidden``: hidden again).
+    intruder) or hid (``hidden``: hidden again). ``past`` cells are those of earlier tables
+    of a revised return that differ from the table now (their counts in ``cells``, their
+    relations in ``relations``): printed (True, known) or hidden (False, and protected as
+    then), never chosen now.
     """
     if k < 1:
         raise ValueError("k must be 1 or more")
-    search = _Search(cells, relations, k, set(sender), set(fixed), dict(bounds or {}), earlier)
+    search = _Search(
+        cells, relations, k, set(sender), set(fixed), dict(bounds or {}), earlier, past or {}
+    )
     search.run()
     search.prune()
     return search.result
@@ -91,6 +97,7 @@ class _Search:
         fixed: set[Key],
         bounds: Bounds,
         earlier: dict[Key, str] | None,
+        past: dict[Key, bool],
     ) -> None:
         earlier = earlier or {}
         self.cells, self.k, self.bounds = cells, k, bounds
@@ -98,7 +105,7 @@ class _Search:
         for key in sender:
             result.hidden[key] = SENDER
         for key, value in cells.items():
-            if value is not None and 0 < value < k and key not in result.hidden:
+            if value is not None and 0 < value < k and key not in result.hidden | past.keys():
                 result.hidden[key] = PRIMARY
                 if key in fixed:  # printed as <k elsewhere
                     bounds[key] = (1.0, float(k - 1))
@@ -113,7 +120,11 @@ class _Search:
         self.known = {key for key, was in earlier.items() if was == "published"}
         for key in self.known & result.hidden.keys():
             result.settled[key] = EARLIER
-        self.fixed = fixed | self.known
+        self.fixed = fixed | self.known | past.keys()
+        #: the totals the tables print, not printed by an earlier release: a last resort
+        self.totals = fixed - self.known - past.keys()
+        #: cells an earlier table of a revised return hid: hidden for good
+        self.past = [key for key, printed in past.items() if not printed]
         self.relations = consistent(cells, [(t, tuple(p)) for t, p in relations], bounds)
         self.incidence = Incidence(self.relations)
         self.unknown = {k for t, ps in self.relations for k in (t, *ps) if cells.get(k) is None}
@@ -124,19 +135,21 @@ class _Search:
             for key, why in result.hidden.items()
             if (why == PRIMARY or (why == SENDER and bounds.get(key, (0, None))[1] is not None))
             and key not in self.known
-        ] + sorted(self.margins, key=str)
+        ]
+        self.sensitive += [key for key in self.past if 0 < (cells[key] or 0) < k]
+        self.sensitive += sorted(self.margins, key=str)
 
     def need(self, key: Key) -> tuple[float, float]:
         """The interval the intruder must not narrow for a sensitive cell."""
         if key in self.margins:
             return protection(self.k, self.margins[key])
-        if self.result.hidden[key] == SENDER:
+        if self.result.hidden.get(key) == SENDER:
             low, high = self.bounds[key]
             return float(low), float(high)  # type: ignore[arg-type]
         return protection(self.k, self.cells[key] or 0, self.bounds.get(key, (0, None))[1])
 
     def secret(self) -> list[Key]:
-        return [key for key in self.result.hidden if key not in self.known]
+        return [key for key in self.result.hidden if key not in self.known] + self.past
 
     def exact(self) -> set[Key]:
         """The hidden cells and small margins the intruder works out exactly (not the
@@ -205,11 +218,21 @@ class _Search:
 
     def complement(self, target: Key) -> Key | None:
         """The next cell to hide for ``target`` (see module docstring); None when none is
-        left."""
+        left. A total the tables print is taken only when no other cell is left (the
+        tables then print it as suppressed)."""
+        for last_resort in (False, True):
+            choice = self._complement(target, last_resort)
+            if choice is not None:
+                return choice
+        return None
+
+    def _complement(self, target: Key, last_resort: bool) -> Key | None:
         cells, hidden = self.cells, self.result.hidden
 
         def usable(key: Key) -> bool:
-            return bool(cells.get(key)) and key not in hidden and key not in self.fixed
+            if not cells.get(key) or key in hidden:
+                return False
+            return key not in self.fixed or (last_resort and key in self.totals)
 
         def size(key: Key) -> tuple[int, str]:
             return cells.get(key) or 0, str(key)
@@ -289,19 +312,22 @@ def protect_observations(
     k: int,
     fixed: Iterable[Key] = (),
     earlier: dict[Key, str] | None = None,
+    versions: dict[tuple, list[dict]] | None = None,
 ) -> Protected:
     """Suppression for published observations, one country, year and indicator at a time
     (no relation crosses them); keys of the result are the frame's index; ``fixed`` rows are
     printed elsewhere as they are and ``earlier`` says what earlier releases did with rows
-    (see :func:`protect`). Groups with no count under ``k``, nothing the country suppressed
-    and nothing hidden before have nothing to hide and are passed over. Within a group the
+    (see :func:`protect`); ``versions`` are the earlier tables of revised groups (each
+    cell's codes -> (count, printed)). Groups with no count under ``k``, nothing the
+    country suppressed, nothing hidden before and no earlier table hiding a cell have
+    nothing to hide and are passed over. Within a group the
     cells are named by their codes, so the choices do not depend on the frame's order."""
     import pandas as pd
 
     result = Protected(k)
     if frame.empty:
         return result
-    fixed, earlier = set(fixed), earlier or {}
+    fixed, earlier, versions = set(fixed), earlier or {}, versions or {}
     numbers = pd.to_numeric(frame["value"]).to_numpy(dtype=float, na_value=np.nan)
     sender = (frame["obs_status"] == "Q").to_numpy()
     lower = pd.to_numeric(frame["lower"]).to_numpy(dtype=float, na_value=np.nan)
@@ -315,7 +341,10 @@ def protect_observations(
     index = frame.index.to_numpy(dtype=object)
     tasks, rows_of, named = [], [], []
     for group, rows in groups.items():
-        if not flagged[rows].any():
+        mine = versions.get(group, [])
+        if not flagged[rows].any() and not any(
+            0 < (v[0] or 0) < k or v[0] is None for t in mine for v in t.values() if not v[1]
+        ):
             continue  # nothing to hide in this group
         row_of = {codes_of[i]: index[i] for i in rows}
         values = {
@@ -329,12 +358,14 @@ def protect_observations(
         sent = [codes_of[i] for i in rows if sender[i]]
         printed = [key for key, row in row_of.items() if row in fixed]
         before = {key: earlier[row] for key, row in row_of.items() if row in earlier}
-        tasks.append((values, k, sent, printed, ranges, before))
+        tasks.append((values, k, sent, printed, ranges, before, mine))
         rows_of.append(row_of)
         named.append(group)
     for group, row_of, found in zip(named, rows_of, map_tables(_protect_table, tasks), strict=True):
         result.hidden.update({row_of[key]: why for key, why in found.hidden.items()})
         for key, span in found.intervals.items():
+            if len(key) > len(DIMENSIONS):
+                continue  # a cell of an earlier table
             if key in row_of:
                 result.intervals[row_of[key]] = span
             else:  # a margin the table leaves out
@@ -344,5 +375,30 @@ def protect_observations(
 
 
 def _protect_table(task: tuple) -> Protected:
-    values, k, sent, printed, ranges, before = task
-    return protect(values, hierarchy_relations(values), k, sent, printed, ranges, before)
+    values, k, sent, printed, ranges, before, versions = task
+    relations = hierarchy_relations(values)
+    past: dict[Key, bool] = {}
+    cells = dict(values)
+    for n, version in enumerate(versions):
+        relations += _past_relations(n, version, values, past, cells)
+    return protect(cells, relations, k, sent, printed, ranges, before, past)
+
+
+def _past_relations(
+    n: int, version: dict, values: dict[Key, int | None], past: dict[Key, bool], cells: dict
+) -> list[Relation]:
+    """The relations of an earlier table ``n`` of the group: a cell with the count it has
+    now is the cell now (one unknown to an intruder who reads both), any other a cell of
+    its own, ``(*codes, ("release", n))``, added to ``past`` and ``cells``."""
+
+    def name(key: Key) -> Key:
+        was = version.get(key)
+        if was is not None and was[0] is not None and values.get(key) == was[0]:
+            return key  # the same count (a suppressed cell may have changed: its own)
+        return (*key, ("release", n))
+
+    for key, (value, printed) in version.items():
+        if name(key) != key:
+            past[name(key)] = printed and value is not None
+            cells[name(key)] = value
+    return [(name(t), tuple(name(p) for p in ps)) for t, ps in hierarchy_relations(version)]

@@ -57,7 +57,8 @@ def record_release(store: Store, cells: pd.DataFrame, kind: str, upto: int | Non
 
 
 def earlier_releases(store: Store) -> pd.DataFrame | None:
-    """Every cell an earlier release covered (the columns of :data:`COLUMNS`), or None."""
+    """Every cell an earlier release covered (the columns of :data:`COLUMNS` and
+    ``release``, its number), or None."""
     import pandas as pd
     import pyarrow.parquet as pq
 
@@ -67,7 +68,10 @@ def earlier_releases(store: Store) -> pd.DataFrame | None:
     )
     if not files:
         return None
-    return pd.concat([pq.read_table(p).to_pandas() for p in files], ignore_index=True)
+    return pd.concat(
+        [pq.read_table(p).to_pandas().assign(release=int(p.stem)) for p in files],
+        ignore_index=True,
+    )
 
 
 def release_log(store: Store) -> list[dict[str, Any]]:
