@@ -149,20 +149,50 @@ def determined(relations: Iterable[Relation] | Incidence, hidden: Iterable[Key])
     return {hidden[i] for i in np.flatnonzero(pinned)}
 
 
+def worked_out(
+    cells: dict[Key, int | None],
+    relations: list[Relation],
+    hidden: Iterable[Key],
+    incidence: Incidence | None = None,
+) -> set[Key]:
+    """The hidden cells worked out exactly: by the equations (:func:`determined`), and
+    those a total leaves nothing to (its parts known to the intruder add up to it, so
+    every hidden part is 0: an :class:`AtMost` too), repeatedly. ``cells`` are the counts,
+    read for the cells not hidden."""
+    hidden = list(dict.fromkeys(hidden))
+    incidence = incidence or Incidence(relations)
+    zero: set[Key] = set()
+    while True:
+        found = determined(incidence, [key for key in hidden if key not in zero]) | zero
+        dark = set(hidden) - found
+        more = set()
+        for total, parts in relations:
+            if total in dark or cells.get(total) is None or not dark.intersection(parts):
+                continue
+            known = [cells.get(p) for p in parts if p not in dark]
+            if None not in known and cells[total] == sum(known):  # type: ignore[arg-type]
+                more |= dark.intersection(parts)
+        if not more:
+            return found
+        zero |= more
+
+
 def small_margins(
     cells: dict[Key, int | None],
     relations: list[Relation],
     k: int,
     bounds: dict[Key, tuple[float, float | None]] | None = None,
+    withheld: Iterable[Key] = (),
 ) -> dict[Key, int]:
-    """The margins the relations name but the table does not hold (no output prints them)
-    whose count follows from the counts sent and is from 1 to ``k - 1``: an intruder who
-    works one out learns a small count as surely as from a cell (each is protected like a
-    count under ``k``)."""
+    """The margins the relations name but the table does not hold (no output prints them),
+    and the ``withheld`` cells (a country's ``c``: no number sent), whose count follows from
+    the counts sent and is from 1 to ``k - 1``: an intruder who works one out learns a
+    small count as surely as from a cell (each is protected like a count under ``k``)."""
     margins = list(dict.fromkeys(k for t, ps in relations for k in (t, *ps) if k not in cells))
+    margins += [key for key in withheld if key in cells and cells[key] is None]
     if not margins:
         return {}
-    empty = [key for key, value in cells.items() if value is None]
+    empty = [key for key, value in cells.items() if value is None and key not in margins]
     pinned = determined(relations, [*margins, *empty]) & set(margins)
     if not pinned:
         return {}
@@ -248,7 +278,8 @@ def _together(
     :func:`consistent`). Every relation's parts add up to its total or less whatever the
     breakdown (counts are 0 or more): those inequalities are read first, then each equation
     in turn (those between cells of the table before those naming margins it leaves out);
-    one that disagrees with what is read makes its whole breakdown inequalities."""
+    one that disagrees with what is read makes its whole breakdown inequalities (lists of
+    single citizenships last: a country seldom lists every one)."""
     unknown = [k for t, ps in relations for k in (t, *ps) if cells.get(k) is None]
     if len(unknown) == len(set(unknown)):  # no unknown in two relations: each one holds alone
         return relations, []
@@ -262,10 +293,14 @@ def _together(
     read: dict[int, Relation] = {}
     dropped = []
     failed: set[Hashable] = set()
-    # equations between cells the table has first, then those naming margins it leaves out
+    # equations between cells the table has first, then those naming margins it leaves
+    # out, and lists of single citizenships last (the breakdown most often incomplete)
     order = sorted(
         range(len(named)),
-        key=lambda i: any(k not in cells for k in (named[i][0], *named[i][1])),
+        key=lambda i: (
+            _listing(named[i]),
+            any(k not in cells for k in (named[i][0], *named[i][1])),
+        ),
     )
     for i in order:
         relation = named[i]
@@ -504,6 +539,16 @@ def _parents() -> tuple[dict[str, dict[str, str]], dict[str, str]]:
             for part in spec["parts"]:
                 declared[spec["dim"]].setdefault(part, spec["total"])
     return declared, countries
+
+
+def _listing(relation: Relation) -> bool:
+    """Whether the relation splits a total into single codes outside the code list (a
+    foreign total into the single citizenships)."""
+    found = breakdown(relation)
+    if not (isinstance(found, tuple) and len(found) == 4 and isinstance(found[0], int)):
+        return False
+    dim = DIMENSIONS[found[0]] if found[0] < len(DIMENSIONS) else None
+    return dim is not None and _parents()[1].get(dim) == found[1]
 
 
 def _parent(dim: str, code: str) -> str | None:

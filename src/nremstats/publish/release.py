@@ -33,11 +33,11 @@ from nremstats.publish.disclosure import (
     Key,
     Protected,
     consistent,
-    determined,
     hierarchy_relations,
     intervals,
     protection,
     small_margins,
+    worked_out,
 )
 from nremstats.publish.lp import map_tables
 from nremstats.publish.suppression import protect_observations
@@ -380,9 +380,10 @@ def _attack_table(task: tuple[str, list[_Cell], int, dict]) -> list[str]:
     ranges = {c.key: c.printed for c in cells if c.printed and c.status == "Q"}
     relations = consistent(truth, hierarchy_relations(truth), ranges)  # type: ignore[arg-type]
     hidden = [key for key, v in seen.items() if v is None]
-    exact = determined(relations, [*hidden, *_margins(relations, seen)]) & set(hidden)
+    exact = worked_out(seen, relations, [*hidden, *_margins(relations, seen)]) & set(hidden)
     needs = {c.key: need for c in cells if (need := _need(c, bounds, k)) is not None}
-    small = small_margins(truth, relations, k, ranges)  # type: ignore[arg-type]
+    withheld = [c.key for c in cells if c.hidden == SENDER and c.key not in ranges]
+    small = small_margins(truth, relations, k, ranges, withheld)  # type: ignore[arg-type]
     needs |= {key: protection(k, value) for key, value in small.items()}
     wanted = {key: need for key, need in needs.items() if seen.get(key) is None}
     found = intervals(seen, relations, hidden, wanted, bounds, wanted) if wanted else {}
@@ -395,7 +396,7 @@ def _attack_table(task: tuple[str, list[_Cell], int, dict]) -> list[str]:
             failures.append(f"{label}: worked out exactly")
         elif c.key in found and _narrowed(found[c.key], needs[c.key], c.interval, c.settled):
             failures.append(f"{label}: {found[c.key][0]:g} to {found[c.key][1]:g}")
-    for key in small:  # margins no output prints
+    for key in small.keys() - truth.keys():  # margins no output prints
         if _narrowed(found[key], needs[key], *margins.get(key, (None, None))):
             low, high = found[key]
             failures.append(f"{group} {'/'.join(key)} (a margin not printed): {low:g} to {high:g}")

@@ -36,11 +36,11 @@ from nremstats.publish.disclosure import (
     Relation,
     components,
     consistent,
-    determined,
     hierarchy_relations,
     intervals,
     protection,
     small_margins,
+    worked_out,
 )
 from nremstats.publish.lp import map_tables
 
@@ -129,7 +129,9 @@ class _Search:
         self.incidence = Incidence(self.relations)
         self.unknown = {k for t, ps in self.relations for k in (t, *ps) if cells.get(k) is None}
         #: margins the table leaves out whose small count follows from the counts sent
-        self.margins = small_margins(cells, self.relations, k, bounds)
+        #: and the cells the country withheld (``c``) whose small count follows from them
+        withheld = [key for key in sender if bounds.get(key, (0, None))[1] is None]
+        self.margins = small_margins(cells, self.relations, k, bounds, withheld)
         self.sensitive = [
             key
             for key, why in result.hidden.items()
@@ -155,7 +157,7 @@ class _Search:
         """The hidden cells and small margins the intruder works out exactly (not the
         settled ones)."""
         secret = self.secret()
-        found = determined(self.incidence, [*secret, *self.unknown])
+        found = worked_out(self.cells, self.relations, [*secret, *self.unknown], self.incidence)
         return found & {*secret, *self.margins} - self.result.settled.keys()
 
     def release_given_away(self) -> set[Key]:
@@ -260,7 +262,8 @@ class _Search:
         self.result.hidden[candidate] = SECONDARY
         try:
             secret = self.secret()
-            if target in determined(self.incidence, [*secret, *self.unknown]):
+            dark = [*secret, *self.unknown]
+            if target in worked_out(self.cells, self.relations, dark, self.incidence):
                 return False
             return target not in self.sensitive or not self.narrowed([target], {})
         finally:
