@@ -52,9 +52,10 @@ class Protected:
     #: cells that no further suppression can protect more, with the reason
     settled: dict[Key, str] = field(default_factory=dict)
     #: margins no output prints whose count, under k, follows from the counts sent (a sex
-    #: total of a cross table sent without it): (interval, settled reason or None), keyed
-    #: by (country, year, indicator, codes) in a release
-    margins: dict[Key, tuple[tuple[float, float], str | None]] = field(default_factory=dict)
+    #: total of a cross table sent without it), and cells of earlier tables of a revised
+    #: return (codes + ``("release", n)``): (interval or None, settled reason or None),
+    #: keyed by (country, year, indicator, codes) in a release
+    margins: dict[Key, tuple[tuple[float, float] | None, str | None]] = field(default_factory=dict)
 
     def why(self, reason: str) -> str:
         """The reason of a suppression in words, for the internal audit."""

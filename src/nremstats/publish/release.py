@@ -18,7 +18,7 @@ printed), and refuses the release when a suppressed count is narrower than its p
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -40,7 +40,7 @@ from nremstats.publish.disclosure import (
     worked_out,
 )
 from nremstats.publish.lp import map_tables
-from nremstats.publish.suppression import protect_observations
+from nremstats.publish.suppression import past_relations, protect_observations
 from nremstats.publish.tables import ComparisonTable, parse_priority, provider_rank
 
 if TYPE_CHECKING:
@@ -93,6 +93,8 @@ class Release:
     upto: int | None = None
     #: cells of earlier releases taken into account
     earlier: int = 0
+    #: the earlier tables of revised groups (see :func:`_versions`), for the audit
+    versions: dict[tuple, list[dict]] = field(default_factory=dict)
 
     def reasons(self) -> dict[tuple, str]:
         """(indicator, country, year, codes...) -> why the cell is hidden."""
@@ -181,7 +183,7 @@ def build_release(
     before = _earlier(rows, earlier)
     versions = _versions(rows, earlier)
     protected = protect_observations(rows, k, fixed=totals, earlier=before, versions=versions)
-    return Release(rows, k, protected, upto, 0 if earlier is None else len(earlier))
+    return Release(rows, k, protected, upto, 0 if earlier is None else len(earlier), versions)
 
 
 def release_from_store(
@@ -337,7 +339,7 @@ def audit_release(release: Release, printed: dict[int, tuple[float, float]] | No
         ]
         group = tuple(names[members[0]])
         margins = {key[3:]: v for key, v in protected.margins.items() if key[:3] == group}
-        tasks.append((" ".join(map(str, group)), cells, k, margins))
+        tasks.append((group, cells, k, margins, release.versions.get(group, [])))
     failures = [text for found in map_tables(_attack_table, tasks) for text in found]
     if failures:
         shown = "; ".join(failures[:5])
@@ -360,11 +362,23 @@ class _Cell(NamedTuple):
     interval: tuple[float, float] | None  # the pattern's interval of it
 
 
-def _attack_table(task: tuple[str, list[_Cell], int, dict]) -> list[str]:
+def _attack_table(task: tuple[tuple, list[_Cell], int, dict, list[dict]]) -> list[str]:
     """The failures of one country-year-indicator's table under the intruder's attack
     (``margins``: the pattern's interval and settled reason of each small margin the table
-    leaves out, :attr:`Protected.margins`)."""
-    group, cells, k, margins = task
+    leaves out and each cell of an earlier table, :attr:`Protected.margins`; ``versions``:
+    the earlier tables of a revised return, read with the table now)."""
+    named, cells, k, margins, versions = task
+    group = " ".join(map(str, named))
+    truth = {c.key: c.truth for c in cells}
+    past: dict[Key, bool] = {}
+    earlier = dict(truth)
+    relations = hierarchy_relations(truth)
+    for n, version in enumerate(versions):
+        relations += past_relations(n, version, truth, past, earlier)
+    for key, shown in past.items():  # hidden then: kept as then (a small count: primary)
+        value, (span, settled) = earlier[key], margins.get(key, (None, None))
+        why = None if shown else PRIMARY if value and 0 < value < k else SECONDARY
+        cells = [*cells, _Cell(key, value, "A", None, why, settled, span)]
     truth = {c.key: c.truth for c in cells}
     seen: dict[Key, int | None] = {}
     bounds: dict[Key, tuple[float, float | None]] = {}
@@ -378,7 +392,7 @@ def _attack_table(task: tuple[str, list[_Cell], int, dict]) -> list[str]:
             seen[c.key] = None
             bounds[c.key] = (low, None if high == np.inf else high)
     ranges = {c.key: c.printed for c in cells if c.printed and c.status == "Q"}
-    relations = consistent(truth, hierarchy_relations(truth), ranges)  # type: ignore[arg-type]
+    relations = consistent(truth, relations, ranges)  # type: ignore[arg-type]
     hidden = [key for key, v in seen.items() if v is None]
     exact = worked_out(seen, relations, [*hidden, *_margins(relations, seen)]) & set(hidden)
     needs = {c.key: need for c in cells if (need := _need(c, bounds, k)) is not None}
@@ -391,7 +405,7 @@ def _attack_table(task: tuple[str, list[_Cell], int, dict]) -> list[str]:
     for c in cells:
         if c.hidden is None or c.settled == EARLIER:
             continue
-        label = f"{group} {'/'.join(c.key)}"
+        label = f"{group} {'/'.join(map(str, c.key))}"
         if c.key in exact and c.settled is None:
             failures.append(f"{label}: worked out exactly")
         elif c.key in found and _narrowed(found[c.key], needs[c.key], c.interval, c.settled):
@@ -399,7 +413,8 @@ def _attack_table(task: tuple[str, list[_Cell], int, dict]) -> list[str]:
     for key in small.keys() - truth.keys():  # margins no output prints
         if _narrowed(found[key], needs[key], *margins.get(key, (None, None))):
             low, high = found[key]
-            failures.append(f"{group} {'/'.join(key)} (a margin not printed): {low:g} to {high:g}")
+            name = "/".join(map(str, key))
+            failures.append(f"{group} {name} (a margin not printed): {low:g} to {high:g}")
     return failures
 
 

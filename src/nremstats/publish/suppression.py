@@ -367,12 +367,11 @@ def protect_observations(
     for group, row_of, found in zip(named, rows_of, map_tables(_protect_table, tasks), strict=True):
         result.hidden.update({row_of[key]: why for key, why in found.hidden.items()})
         for key, span in found.intervals.items():
-            if len(key) > len(DIMENSIONS):
-                continue  # a cell of an earlier table
             if key in row_of:
                 result.intervals[row_of[key]] = span
-            else:  # a margin the table leaves out
-                result.margins[(*group, *key)] = (span, found.settled.get(key))
+        for key in found.intervals.keys() | found.settled.keys() - row_of.keys():
+            if key not in row_of:  # a margin the table leaves out, a cell of an earlier table
+                result.margins[(*group, *key)] = (found.intervals.get(key), found.settled.get(key))
         result.settled.update({row_of[k]: why for k, why in found.settled.items() if k in row_of})
     return result
 
@@ -383,11 +382,11 @@ def _protect_table(task: tuple) -> Protected:
     past: dict[Key, bool] = {}
     cells = dict(values)
     for n, version in enumerate(versions):
-        relations += _past_relations(n, version, values, past, cells)
+        relations += past_relations(n, version, values, past, cells)
     return protect(cells, relations, k, sent, printed, ranges, before, past)
 
 
-def _past_relations(
+def past_relations(
     n: int, version: dict, values: dict[Key, int | None], past: dict[Key, bool], cells: dict
 ) -> list[Relation]:
     """The relations of an earlier table ``n`` of the group: a cell with the count it has
