@@ -10,7 +10,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nremstats.publish.disclosure import PRIMARY, SECONDARY, SENDER, determined
+from nremstats.publish.disclosure import (
+    PRIMARY,
+    SECONDARY,
+    SENDER,
+    AtMost,
+    consistent,
+    determined,
+    hierarchy_relations,
+    is_equation,
+    small_margins,
+    worked_out,
+)
 from nremstats.publish.suppression import protect
 
 
@@ -119,3 +130,62 @@ def test_comparison_table_export_shows_small_totals_as_ranges(tmp_path):
     shown = invoke(*args, "--suppress-below", "1")
     assert shown.stdout.splitlines()[1].startswith("NLD,Netherlands,3,12")
     assert invoke(*args, "--suppress-below", "0").exit_code == 2  # K below 1: usage error
+
+
+# --- the intruder's reading of incomplete breakdowns, margins and zeros -------------------
+
+T = "_T"
+
+
+def key(sex: str = T, age: str = T, exploitation: str = T, citizenship: str = T) -> tuple:
+    return (sex, age, exploitation, citizenship)
+
+
+def test_a_breakdown_the_counts_contradict_is_read_as_parts_at_most_the_total():
+    """Total 10, F 3, M 4 (the country left a sex out): the sex breakdown is not read as
+    complete, and not dropped either: F + M <= 10."""
+    cells = {key(): 10, key("F"): 3, key("M"): 4}
+    read = consistent(cells, hierarchy_relations(cells))
+    assert read == [(key(), (key("F"), key("M")))]
+    assert isinstance(read[0], AtMost) and not is_equation(read[0])
+    complete = {key(): 7, key("F"): 3, key("M"): 4}
+    assert all(is_equation(r) for r in consistent(complete, hierarchy_relations(complete)))
+
+
+def test_a_list_of_single_citizenships_is_the_breakdown_read_as_incomplete():
+    """Total 13, nationals 9, UKR 2 listed alone: either the citizenship breakdown or the
+    list of foreigners is incomplete; the list is (countries seldom list every citizenship),
+    so the foreign total follows, 13 - 9 = 4, a small count no output prints."""
+    cells = {key(): 13, key(citizenship="NAT"): 9, key(citizenship="UKR"): 2}
+    read = consistent(cells, hierarchy_relations(cells))
+    foreign = key(citizenship="FOR")
+    listing = next(r for r in read if r[0] == foreign)
+    assert not is_equation(listing)
+    split = next(r for r in read if r[0] == key())
+    assert is_equation(split) and foreign in split[1]
+    assert small_margins(cells, read, 5) == {foreign: 4}
+
+
+def test_a_countrys_c_that_its_own_counts_give_is_a_small_count_to_protect():
+    """Total 9 = nationals 6 + unknown citizenship c: the c is 3, and is protected like a
+    count under 5 (the 6 is hidden with it), not left to 9 - 6."""
+    total, c = key(), key(citizenship="_U")
+    cells = {total: 9, key(citizenship="NAT"): 6, c: None}
+    relations = hierarchy_relations(cells)
+    assert small_margins(cells, relations, 5) == {}
+    assert small_margins(cells, relations, 5, withheld=[c]) == {c: 3}
+    result = protect(cells, relations, 5, sender=[c], fixed=[total])
+    assert result.hidden[c] == SENDER
+    assert result.hidden.get(key(citizenship="NAT")) == SECONDARY
+
+
+def test_a_total_its_known_parts_reach_leaves_the_hidden_parts_at_zero():
+    total, a, b = key(), key("F"), key("M")
+    at_most = [AtMost((total, (a, b)))]
+    assert worked_out({total: 0, a: None, b: 0}, at_most, [a]) == {a}
+    assert worked_out({total: 5, a: None, b: 5}, at_most, [a]) == {a}
+    assert worked_out({total: 5, a: None, b: 3}, at_most, [a]) == set()
+    # an equation pins the part by itself; with two parts hidden, only zero slack does
+    assert worked_out({total: 5, a: None, b: 3}, [(total, (a, b))], [a]) == {a}
+    assert worked_out({total: 5, a: None, b: None}, [(total, (a, b))], [a, b]) == set()
+    assert worked_out({total: 0, a: None, b: None}, [(total, (a, b))], [a, b]) == {a, b}
