@@ -369,9 +369,9 @@ def protect_observations(
         for key, span in found.intervals.items():
             if key in row_of:
                 result.intervals[row_of[key]] = span
-        for key in found.intervals.keys() | found.settled.keys() - row_of.keys():
-            if key not in row_of:  # a margin the table leaves out, a cell of an earlier table
-                result.margins[(*group, *key)] = (found.intervals.get(key), found.settled.get(key))
+        # margins the table leaves out, cells of earlier tables: for the audit
+        for key in (found.intervals.keys() | found.settled.keys()) - row_of.keys():
+            result.margins[(*group, *key)] = (found.intervals.get(key), found.settled.get(key))
         result.settled.update({row_of[k]: why for k, why in found.settled.items() if k in row_of})
     return result
 
