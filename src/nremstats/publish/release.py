@@ -116,9 +116,9 @@ class Release:
 
     def table(self, table: ComparisonTable) -> tuple[ComparisonTable, int]:
         """A comparison table as the release prints it: each total hidden for a count under
-        k shown as ``<k`` (status Q, bounds 0 to k-1) with a footnote (a total is never hidden
-        for another cell: the tables print every total). Returns the table and how many
-        totals it shows so."""
+        k shown as ``<k`` (status Q, bounds 0 to k-1) with a footnote, and a total hidden for
+        another cell (a complement of last resort) as suppressed, with no bounds. Returns
+        the table and how many totals it shows so."""
         reasons = self.reasons()
         base = (table.indicator,)
         tail = tuple(ALL_TOTALS[d] for d in DIMENSIONS)
