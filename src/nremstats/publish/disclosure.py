@@ -410,11 +410,7 @@ def intervals(
     covers its need, and the needs are returned as they are (two programs for all the
     targets); else each target's interval is computed."""
     bounds = bounds or {}
-    unknown = list(
-        dict.fromkeys(
-            [*hidden, *(k for t, ps in relations for k in (t, *ps) if cells.get(k) is None)]
-        )
-    )
+    unknown = _unknowns(cells, relations, hidden)
     part_of = components(relations, set(unknown))
     out: dict[Key, tuple[float, float]] = {}
     by_part: dict[int, list[Key]] = {}
@@ -431,6 +427,63 @@ def intervals(
         linked = [r for r in relations if part_of.get(_first_unknown(r, part_of)) == part]
         out |= _part_intervals(cells, linked, mine, keys, bounds, needs)
     return out
+
+
+def uncovered(
+    cells: dict[Key, int | None],
+    relations: list[Relation],
+    hidden: Iterable[Key],
+    needs: dict[Key, tuple[float, float]],
+    bounds: dict[Key, tuple[float, float | None]] | None = None,
+    first: bool = False,
+) -> list[Key]:
+    """The keys of ``needs`` whose interval (as :func:`intervals`) does not cover their
+    need, without computing the intervals (``first``: the first such key only). Cheaper
+    than :func:`intervals` when only the answer matters."""
+    bounds = bounds or {}
+    unknown = _unknowns(cells, relations, hidden)
+    part_of = components(relations, set(unknown))
+    out: list[Key] = []
+    by_part: dict[int, list[Key]] = {}
+    for key in needs:
+        if key in part_of:
+            by_part.setdefault(part_of[key], []).append(key)
+            continue
+        low, high = bounds.get(key, (0.0, None)) if key in unknown else _known(cells, key)
+        top = np.inf if high is None else high
+        if low > needs[key][0] + 1e-6 or top < needs[key][1] - 1e-6:
+            out.append(key)
+    for part, keys in by_part.items():
+        if first and out:
+            break
+        mine = [k for k in unknown if part_of.get(k) == part]
+        linked = [r for r in relations if part_of.get(_first_unknown(r, part_of)) == part]
+        a, low_rows, high_rows, box, index = _system(cells, linked, mine, bounds)
+        model = Model(a, low_rows, high_rows, box)
+        for batch in _apart(keys, linked):
+            for end in (0, 1):
+                finite = [k for k in batch if np.isfinite(needs[k][end])]
+                reached = _reach(model, [(index[k], needs[k][end]) for k in finite])
+                out += [k for k in finite if index[k] not in reached and k not in out]
+                out += [
+                    k
+                    for k in batch
+                    if k not in finite
+                    and k not in out
+                    and model.extreme(index[k], end == 1) < np.inf
+                ]
+                if first and out:
+                    return out[:1]
+    return out[:1] if first else out
+
+
+def _unknowns(
+    cells: dict[Key, int | None], relations: list[Relation], hidden: Iterable[Key]
+) -> list[Key]:
+    """The intruder's unknowns: the hidden cells, and the cells the relations name that
+    have no count (not available, or margins no output prints)."""
+    named = (k for t, ps in relations for k in (t, *ps) if cells.get(k) is None)
+    return list(dict.fromkeys([*hidden, *named]))
 
 
 def components(relations: list[Relation], unknown: set[Key]) -> dict[Key, int]:

@@ -40,6 +40,7 @@ from nremstats.publish.disclosure import (
     intervals,
     protection,
     small_margins,
+    uncovered,
     worked_out,
 )
 from nremstats.publish.lp import map_tables
@@ -175,28 +176,30 @@ class _Search:
             for key in free:
                 del self.result.hidden[key]
 
-    def narrowed(self, keys: list[Key], found: dict) -> list[Key]:
-        """The keys whose interval is narrower than their need (intervals into ``found``)."""
-        needs = {key: self.need(key) for key in keys}
-        found.update(intervals(self.cells, self.relations, self.secret(), keys, self.bounds, needs))
-        return [key for key in keys if _narrower(found[key], needs[key])]
+    def narrowed(
+        self, keys: list[Key], needs: dict[Key, tuple[float, float]] | None = None
+    ) -> list[Key]:
+        """The keys whose interval is narrower than their need (or than ``needs``); the
+        first one only (an answer to whether there is one)."""
+        needs = needs or {key: self.need(key) for key in keys}
+        return uncovered(self.cells, self.relations, self.secret(), needs, self.bounds, True)
 
     def run(self) -> None:
         # hiding a cell never narrows an interval: a cell protected once stays protected,
         # so only those still narrowed are checked again
-        pending, found = list(self.sensitive), {}
+        pending = list(self.sensitive)
         while True:
             exact = sorted(self.exact(), key=str)
             if not exact and pending:  # then: no sensitive cell narrowed (linear programs)
                 pending = [key for key in pending if key not in self.result.settled]
-                exact = pending = self.narrowed(pending, found)
+                needs = {key: self.need(key) for key in pending}
+                secret = self.secret()
+                exact = pending = uncovered(self.cells, self.relations, secret, needs, self.bounds)
             if not exact:
-                settled = [k for k in self.sensitive if k not in found]
-                if settled:  # settled before any interval was found: record theirs
-                    found |= intervals(
-                        self.cells, self.relations, self.secret(), settled, self.bounds
-                    )
-                self.result.intervals = {k: found[k] for k in self.sensitive}
+                needs = {key: self.need(key) for key in self.sensitive}
+                self.result.intervals = intervals(
+                    self.cells, self.relations, self.secret(), needs, self.bounds, needs
+                )
                 return
             self.complements(exact)
 
@@ -265,7 +268,7 @@ class _Search:
             dark = [*secret, *self.unknown]
             if target in worked_out(self.cells, self.relations, dark, self.incidence):
                 return False
-            return target not in self.sensitive or not self.narrowed([target], {})
+            return target not in self.sensitive or not self.narrowed([target])
         finally:
             del self.result.hidden[candidate]
 
@@ -293,18 +296,12 @@ class _Search:
         it had). Publishing a cell changes the intervals of its connected part of the
         unknowns only (:func:`components`): ``near`` is that part."""
         result = self.result
-        keys = [key for key in result.intervals if key not in result.settled and key in near]
-        if keys and self.narrowed(keys, {}):
-            return False
-        settled = [key for key in result.intervals if key in result.settled and key in near]
-        if settled:
-            found = intervals(self.cells, self.relations, self.secret(), settled, self.bounds)
-            return not any(_narrower(found[key], result.intervals[key]) for key in settled)
-        return True
-
-
-def _narrower(interval: tuple[float, float], needed: tuple[float, float]) -> bool:
-    return interval[0] > needed[0] + 1e-6 or interval[1] < needed[1] - 1e-6
+        keys = [key for key in result.intervals if key in near]
+        # a settled cell: not narrower than the pattern left it
+        needs = {
+            key: result.intervals[key] if key in result.settled else self.need(key) for key in keys
+        }
+        return not (keys and self.narrowed(keys, needs))
 
 
 # --- observations: one table per country, year and indicator ------------------------------
