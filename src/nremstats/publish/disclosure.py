@@ -242,6 +242,7 @@ def consistent(
     cells: dict[Key, int | None],
     relations: list[Relation],
     bounds: dict[Key, tuple[float, float | None]] | None = None,
+    first: Hashable | None = None,
 ) -> list[Relation]:
     """The relations an intruder can read together. A breakdown is read as complete (each
     of its relations an equation) unless the counts contradict it somewhere: then none of
@@ -251,7 +252,8 @@ def consistent(
     The relations kept are those some table satisfies together (cells not published as a
     number, and margins not published at all, are unknowns of 0 or more within their
     bounds): taken in order, an equation that disagrees with those kept makes its breakdown
-    incomplete, and what still disagrees is dropped."""
+    incomplete, and what still disagrees is dropped (``first``: a breakdown to take as
+    complete before the others, see :func:`readings`)."""
     bounds = bounds or {}
     incomplete: set[Hashable] = set()
     while True:
@@ -263,17 +265,41 @@ def consistent(
             incomplete |= contradicted
             continue
         kept = [r for r in read if holds(cells, r, bounds)]
-        chosen, dropped = _together(cells, kept, bounds)
+        chosen, dropped = _together(cells, kept, bounds, first)
         fresh = {breakdown(r) for r in dropped if is_equation(r)} - incomplete
         if not fresh:
             return chosen
         incomplete |= fresh
 
 
+def readings(
+    cells: dict[Key, int | None],
+    relations: list[Relation],
+    bounds: dict[Key, tuple[float, float | None]] | None = None,
+    most: int = 3,
+) -> list[list[Relation]]:
+    """The ways an intruder can read the relations together: :func:`consistent`'s first.
+    When the counts contradict breakdowns only together (one of them is incomplete, and
+    they do not say which), an intruder may guess right whichever it is: each reading that
+    takes another of them as complete is added (at most ``most`` tried)."""
+    main = consistent(cells, relations, bounds)
+    out, seen = [main], {frozenset(tuple(r) for r in main if is_equation(r))}
+    alone = {breakdown(r) for r in relations if not holds(cells, r, bounds)}
+    relaxed = dict.fromkeys(breakdown(r) for r in main if not is_equation(r))
+    for name in [name for name in relaxed if name not in alone][:most]:
+        other = consistent(cells, relations, bounds, first=name)
+        equations = frozenset(tuple(r) for r in other if is_equation(r))
+        if equations not in seen:
+            seen.add(equations)
+            out.append(other)
+    return out
+
+
 def _together(
     cells: dict[Key, int | None],
     relations: list[Relation],
     bounds: dict[Key, tuple[float, float | None]],
+    first: Hashable | None = None,
 ) -> tuple[list[Relation], list[Relation]]:
     """The relations some table satisfies together, and the equations it cannot (see
     :func:`consistent`). Every relation's parts add up to its total or less whatever the
@@ -299,6 +325,7 @@ def _together(
     order = sorted(
         range(len(named)),
         key=lambda i: (
+            first is None or breakdown(named[i]) != first,
             _listing(named[i]),
             any(k not in cells for k in (named[i][0], *named[i][1])),
         ),

@@ -32,10 +32,10 @@ from nremstats.publish.disclosure import (
     SENDER,
     Key,
     Protected,
-    consistent,
     hierarchy_relations,
     intervals,
     protection,
+    readings,
     small_margins,
     worked_out,
 )
@@ -392,7 +392,27 @@ def _attack_table(task: tuple[tuple, list[_Cell], int, dict, list[dict]]) -> lis
             seen[c.key] = None
             bounds[c.key] = (low, None if high == np.inf else high)
     ranges = {c.key: c.printed for c in cells if c.printed and c.status == "Q"}
-    relations = consistent(truth, relations, ranges)  # type: ignore[arg-type]
+    failures: list[str] = []
+    # every way an intruder can read the relations (as the pattern was chosen against)
+    for read in readings(truth, relations, ranges):  # type: ignore[arg-type]
+        found = _attack_reading(group, cells, k, margins, (seen, bounds, ranges), read)
+        failures += [text for text in found if text not in failures]
+    return failures
+
+
+def _attack_reading(
+    group: str,
+    cells: list[_Cell],
+    k: int,
+    margins: dict,
+    known: tuple[dict, dict, dict],
+    relations: list,
+) -> list[str]:
+    """The failures of a table under one reading of its relations (``known``: what the
+    outputs print of each cell, the bounds of the hidden ones, the countries' ranges)."""
+    seen, bounds, ranges = known
+    truth = {c.key: c.truth for c in cells}
+    failed: list[str] = []
     hidden = [key for key, v in seen.items() if v is None]
     exact = worked_out(seen, relations, [*hidden, *_margins(relations, seen)]) & set(hidden)
     needs = {c.key: need for c in cells if (need := _need(c, bounds, k)) is not None}
@@ -401,21 +421,20 @@ def _attack_table(task: tuple[tuple, list[_Cell], int, dict, list[dict]]) -> lis
     needs |= {key: protection(k, value) for key, value in small.items()}
     wanted = {key: need for key, need in needs.items() if seen.get(key) is None}
     found = intervals(seen, relations, hidden, wanted, bounds, wanted) if wanted else {}
-    failures = []
     for c in cells:
         if c.hidden is None or c.settled == EARLIER:
             continue
         label = f"{group} {'/'.join(map(str, c.key))}"
         if c.key in exact and c.settled is None:
-            failures.append(f"{label}: worked out exactly")
+            failed.append(f"{label}: worked out exactly")
         elif c.key in found and _narrowed(found[c.key], needs[c.key], c.interval, c.settled):
-            failures.append(f"{label}: {found[c.key][0]:g} to {found[c.key][1]:g}")
+            failed.append(f"{label}: {found[c.key][0]:g} to {found[c.key][1]:g}")
     for key in small.keys() - truth.keys():  # margins no output prints
         if _narrowed(found[key], needs[key], *margins.get(key, (None, None))):
             low, high = found[key]
             name = "/".join(map(str, key))
-            failures.append(f"{group} {name} (a margin not printed): {low:g} to {high:g}")
-    return failures
+            failed.append(f"{group} {name} (a margin not printed): {low:g} to {high:g}")
+    return failed
 
 
 def _narrowed(

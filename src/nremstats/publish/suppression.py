@@ -35,10 +35,10 @@ from nremstats.publish.disclosure import (
     Protected,
     Relation,
     components,
-    consistent,
     hierarchy_relations,
     intervals,
     protection,
+    readings,
     small_margins,
     uncovered,
     worked_out,
@@ -126,13 +126,18 @@ class _Search:
         self.totals = fixed - self.known - past.keys()
         #: cells an earlier table of a revised return hid: hidden for good
         self.past = [key for key, printed in past.items() if not printed]
-        self.relations = consistent(cells, [(t, tuple(p)) for t, p in relations], bounds)
-        self.incidence = Incidence(self.relations)
-        self.unknown = {k for t, ps in self.relations for k in (t, *ps) if cells.get(k) is None}
+        #: the ways an intruder can read the relations (the first: the pattern's own)
+        self.readings = readings(cells, [(t, tuple(p)) for t, p in relations], bounds)
+        self.incidences = [Incidence(read) for read in self.readings]
+        self.relations = self.readings[0]
+        self.everything = [r for read in self.readings for r in read]
+        self.unknown = {k for t, ps in self.everything for k in (t, *ps) if cells.get(k) is None}
         #: margins the table leaves out whose small count follows from the counts sent
         #: and the cells the country withheld (``c``) whose small count follows from them
         withheld = [key for key in sender if bounds.get(key, (0, None))[1] is None]
-        self.margins = small_margins(cells, self.relations, k, bounds, withheld)
+        self.margins: dict[Key, int] = {}
+        for read in reversed(self.readings):
+            self.margins |= small_margins(cells, read, k, bounds, withheld)
         self.sensitive = [
             key
             for key, why in result.hidden.items()
@@ -158,8 +163,23 @@ class _Search:
         """The hidden cells and small margins the intruder works out exactly (not the
         settled ones)."""
         secret = self.secret()
-        found = worked_out(self.cells, self.relations, [*secret, *self.unknown], self.incidence)
+        found = self.worked_out([*secret, *self.unknown])
         return found & {*secret, *self.margins} - self.result.settled.keys()
+
+    def worked_out(self, dark: list[Key]) -> set[Key]:
+        """The cells of ``dark`` worked out exactly in some reading."""
+        pairs = zip(self.readings, self.incidences, strict=True)
+        return set().union(*(worked_out(self.cells, read, dark, inc) for read, inc in pairs))
+
+    def uncovered(self, needs: dict[Key, tuple[float, float]], first: bool) -> list[Key]:
+        """The keys of ``needs`` narrower than their need in some reading."""
+        found: list[Key] = []
+        for read in self.readings:
+            more = uncovered(self.cells, read, self.secret(), needs, self.bounds, first)
+            found += [key for key in more if key not in found]
+            if first and found:
+                return found
+        return found
 
     def release_given_away(self) -> set[Key]:
         """Publish again the complements the intruder works out exactly (repeatedly: one
@@ -181,8 +201,7 @@ class _Search:
     ) -> list[Key]:
         """The keys whose interval is narrower than their need (or than ``needs``); the
         first one only (an answer to whether there is one)."""
-        needs = needs or {key: self.need(key) for key in keys}
-        return uncovered(self.cells, self.relations, self.secret(), needs, self.bounds, True)
+        return self.uncovered(needs or {key: self.need(key) for key in keys}, True)
 
     def run(self) -> None:
         # hiding a cell never narrows an interval: a cell protected once stays protected,
@@ -192,16 +211,23 @@ class _Search:
             exact = sorted(self.exact(), key=str)
             if not exact and pending:  # then: no sensitive cell narrowed (linear programs)
                 pending = [key for key in pending if key not in self.result.settled]
-                needs = {key: self.need(key) for key in pending}
-                secret = self.secret()
-                exact = pending = uncovered(self.cells, self.relations, secret, needs, self.bounds)
+                exact = pending = self.uncovered({k: self.need(k) for k in pending}, False)
             if not exact:
-                needs = {key: self.need(key) for key in self.sensitive}
-                self.result.intervals = intervals(
-                    self.cells, self.relations, self.secret(), needs, self.bounds, needs
-                )
+                self.result.intervals = self.intervals()
                 return
             self.complements(exact)
+
+    def intervals(self) -> dict[Key, tuple[float, float]]:
+        """Each sensitive cell's interval: its need when every reading covers it, else the
+        narrowest the readings give."""
+        needs = {key: self.need(key) for key in self.sensitive}
+        out: dict[Key, tuple[float, float]] = {}
+        for read in self.readings:
+            found = intervals(self.cells, read, self.secret(), needs, self.bounds, needs)
+            for key, (low, high) in found.items():
+                was = out.get(key, (low, high))
+                out[key] = (max(low, was[0]), min(high, was[1]))
+        return out
 
     def complements(self, targets: list[Key]) -> None:
         """One round: a complement for each target, in order, unless one chosen in this
@@ -264,9 +290,7 @@ class _Search:
         """Would hiding ``candidate`` too protect ``target``?"""
         self.result.hidden[candidate] = SECONDARY
         try:
-            secret = self.secret()
-            dark = [*secret, *self.unknown]
-            if target in worked_out(self.cells, self.relations, dark, self.incidence):
+            if target in self.worked_out([*self.secret(), *self.unknown]):
                 return False
             return target not in self.sensitive or not self.narrowed([target])
         finally:
@@ -284,7 +308,7 @@ class _Search:
             if hidden.get(key) != SECONDARY:
                 continue  # published again with another
             saved = dict(hidden)
-            part_of = components(self.relations, {*self.secret(), *self.unknown})
+            part_of = components(self.everything, {*self.secret(), *self.unknown})
             near = {k for k, part in part_of.items() if part == part_of.get(key)}
             del hidden[key]
             if self.release_given_away() or not self.protected(near):
