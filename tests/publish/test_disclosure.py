@@ -14,13 +14,15 @@ from nremstats.publish.disclosure import (
     PRIMARY,
     SECONDARY,
     SENDER,
-    AtMost,
-    consistent,
     determined,
-    hierarchy_relations,
-    is_equation,
     small_margins,
     worked_out,
+)
+from nremstats.publish.reading import (
+    AtMost,
+    consistent,
+    hierarchy_relations,
+    is_equation,
 )
 from nremstats.publish.suppression import protect
 
@@ -189,3 +191,15 @@ def test_a_total_its_known_parts_reach_leaves_the_hidden_parts_at_zero():
     assert worked_out({total: 5, a: None, b: 3}, [(total, (a, b))], [a]) == {a}
     assert worked_out({total: 5, a: None, b: None}, [(total, (a, b))], [a, b]) == set()
     assert worked_out({total: 0, a: None, b: None}, [(total, (a, b))], [a, b]) == {a, b}
+
+
+def test_a_count_sent_as_not_available_that_the_others_give_is_protected():
+    """Total 33, labour ``..``, sexual 12, unknown form 20: labour is 1, which the printed
+    figures would give away; another cell of the breakdown is hidden."""
+    labour = key(exploitation="LABOUR")
+    sexual, unknown = key(exploitation="SEXUAL"), key(exploitation="_U")
+    cells = {key(): 33, labour: None, sexual: 12, unknown: 20}
+    result = protect(cells, hierarchy_relations(cells), 5, fixed=[key()])
+    assert labour not in result.hidden  # printed as "..", as sent
+    # either one hidden leaves labour + it = 13 or 21: labour anywhere from 0 to 13
+    assert len(result.hidden) == 1 and result.hidden.keys() <= {sexual, unknown}

@@ -1064,6 +1064,7 @@ FEW = settings(
 @example(seed=423, groups=2, foreign=True)  # c <= a printed total 0, so a complement = 20
 @example(seed=406, groups=1, foreign=True)  # no cross-classification read as zeros
 @example(seed=468, groups=3, foreign=False)  # age or exploitation incomplete: either read
+@example(seed=565, groups=2, foreign=False)  # a ".." that 33 - 12 - 20 makes 1
 def test_linked_outputs_of_one_release(seed: int, groups: int, foreign: bool) -> None:
     """SDMX-CSV, the comparison tables and the report's shares of one store state, together:
     sex x age x exploitation (x citizenship) tables, small counts and zeros, margins and

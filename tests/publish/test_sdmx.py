@@ -78,7 +78,7 @@ def test_cli_export_sdmx_csv(store):
 
 
 def test_sdmx_applies_primary_and_secondary_suppression(tmp_path):
-    from nremstats.publish.disclosure import hierarchy_relations
+    from nremstats.publish.reading import hierarchy_relations
 
     from .test_disclosure import attacker_recovers
 

@@ -32,14 +32,16 @@ from nremstats.publish.disclosure import (
     SENDER,
     Key,
     Protected,
-    hierarchy_relations,
     intervals,
     protection,
-    readings,
     small_margins,
     worked_out,
 )
 from nremstats.publish.lp import map_tables
+from nremstats.publish.reading import (
+    hierarchy_relations,
+    readings,
+)
 from nremstats.publish.suppression import past_relations, protect_observations
 from nremstats.publish.tables import ComparisonTable, parse_priority, provider_rank
 
@@ -416,11 +418,12 @@ def _attack_reading(
     hidden = [key for key, v in seen.items() if v is None]
     exact = worked_out(seen, relations, [*hidden, *_margins(relations, seen)]) & set(hidden)
     needs = {c.key: need for c in cells if (need := _need(c, bounds, k)) is not None}
-    withheld = [c.key for c in cells if c.hidden == SENDER and c.key not in ranges]
+    withheld = [c.key for c in cells if c.truth is None and c.key not in ranges]
     small = small_margins(truth, relations, k, ranges, withheld)  # type: ignore[arg-type]
     needs |= {key: protection(k, value) for key, value in small.items()}
     wanted = {key: need for key, need in needs.items() if seen.get(key) is None}
     found = intervals(seen, relations, hidden, wanted, bounds, wanted) if wanted else {}
+    by_key = {c.key: c for c in cells}
     for c in cells:
         if c.hidden is None or c.settled == EARLIER:
             continue
@@ -429,11 +432,15 @@ def _attack_reading(
             failed.append(f"{label}: worked out exactly")
         elif c.key in found and _narrowed(found[c.key], needs[c.key], c.interval, c.settled):
             failed.append(f"{label}: {found[c.key][0]:g} to {found[c.key][1]:g}")
-    for key in small.keys() - truth.keys():  # margins no output prints
-        if _narrowed(found[key], needs[key], *margins.get(key, (None, None))):
+    for key in small:  # margins no output prints, cells printed with no count (``..``)
+        cell = by_key.get(key)
+        if cell is not None and cell.hidden is not None:
+            continue  # above
+        pattern = (cell.interval, cell.settled) if cell else margins.get(key, (None, None))
+        if _narrowed(found[key], needs[key], *pattern):
             low, high = found[key]
             name = "/".join(map(str, key))
-            failed.append(f"{group} {name} (a margin not printed): {low:g} to {high:g}")
+            failed.append(f"{group} {name} (a count not printed): {low:g} to {high:g}")
     return failed
 
 

@@ -35,15 +35,17 @@ from nremstats.publish.disclosure import (
     Protected,
     Relation,
     components,
-    hierarchy_relations,
     intervals,
     protection,
-    readings,
     small_margins,
     uncovered,
     worked_out,
 )
 from nremstats.publish.lp import map_tables
+from nremstats.publish.reading import (
+    hierarchy_relations,
+    readings,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -132,9 +134,13 @@ class _Search:
         self.relations = self.readings[0]
         self.everything = [r for read in self.readings for r in read]
         self.unknown = {k for t, ps in self.everything for k in (t, *ps) if cells.get(k) is None}
-        #: margins the table leaves out whose small count follows from the counts sent
-        #: and the cells the country withheld (``c``) whose small count follows from them
-        withheld = [key for key in sender if bounds.get(key, (0, None))[1] is None]
+        #: margins the table leaves out whose small count follows from the counts sent,
+        #: and the cells sent with no count (``c``, ``..``) whose small count follows
+        withheld = [
+            key
+            for key, value in cells.items()
+            if value is None and bounds.get(key, (0, None))[1] is None
+        ]
         self.margins: dict[Key, int] = {}
         for read in reversed(self.readings):
             self.margins |= small_margins(cells, read, k, bounds, withheld)
@@ -343,8 +349,8 @@ def protect_observations(
     printed elsewhere as they are and ``earlier`` says what earlier releases did with rows
     (see :func:`protect`); ``versions`` are the earlier tables of revised groups (each
     cell's codes -> (count, printed)). Groups with no count under ``k``, nothing the
-    country suppressed, nothing hidden before and no earlier table hiding a cell have
-    nothing to hide and are passed over. Within a group the
+    country suppressed or left without a count, nothing hidden before and no earlier
+    table hiding a cell have nothing to hide and are passed over. Within a group the
     cells are named by their codes, so the choices do not depend on the frame's order."""
     import pandas as pd
 
@@ -356,7 +362,8 @@ def protect_observations(
     sender = (frame["obs_status"] == "Q").to_numpy()
     lower = pd.to_numeric(frame["lower"]).to_numpy(dtype=float, na_value=np.nan)
     upper = pd.to_numeric(frame["upper"]).to_numpy(dtype=float, na_value=np.nan)
-    flagged = ((numbers > 0) & (numbers < k)) | sender
+    # a count under k, one the country suppressed, or none (``..``: its own may follow)
+    flagged = ((numbers > 0) & (numbers < k)) | sender | np.isnan(numbers)
     flagged |= frame.index.isin([key for key, was in earlier.items() if was == "hidden"])
     if not flagged.any():
         return result
