@@ -1065,6 +1065,8 @@ FEW = settings(
 @example(seed=406, groups=1, foreign=True)  # no cross-classification read as zeros
 @example(seed=468, groups=3, foreign=False)  # age or exploitation incomplete: either read
 @example(seed=565, groups=2, foreign=False)  # a ".." that 33 - 12 - 20 makes 1
+@example(seed=635, groups=3, foreign=True)  # a c whose two complements were chosen at once
+@example(seed=636, groups=3, foreign=True)  # a margin not sent contradicts, a sent list not
 def test_linked_outputs_of_one_release(seed: int, groups: int, foreign: bool) -> None:
     """SDMX-CSV, the comparison tables and the report's shares of one store state, together:
     sex x age x exploitation (x citizenship) tables, small counts and zeros, margins and

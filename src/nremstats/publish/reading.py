@@ -77,16 +77,16 @@ def consistent(
     bounds = bounds or {}
     incomplete: set[Hashable] = set()
     while True:
-        read = [r if breakdown(r) not in incomplete else AtMost(r) for r in relations]
+        read = [r if _group(cells, r) not in incomplete else AtMost(r) for r in relations]
         contradicted = {
-            breakdown(r) for r in read if is_equation(r) and not holds(cells, r, bounds)
+            _group(cells, r) for r in read if is_equation(r) and not holds(cells, r, bounds)
         }
         if contradicted - incomplete:
             incomplete |= contradicted
             continue
         kept = [r for r in read if holds(cells, r, bounds)]
         chosen, dropped = _together(cells, kept, bounds, first)
-        fresh = {breakdown(r) for r in dropped if is_equation(r)} - incomplete
+        fresh = {_group(cells, r) for r in dropped if is_equation(r)} - incomplete
         if not fresh:
             return chosen
         incomplete |= fresh
@@ -104,8 +104,8 @@ def readings(
     takes another of them as complete is added (at most ``most`` tried)."""
     main = consistent(cells, relations, bounds)
     out, seen = [main], {frozenset(tuple(r) for r in main if is_equation(r))}
-    alone = {breakdown(r) for r in relations if not holds(cells, r, bounds)}
-    relaxed = dict.fromkeys(breakdown(r) for r in main if not is_equation(r))
+    alone = {_group(cells, r) for r in relations if not holds(cells, r, bounds)}
+    relaxed = dict.fromkeys(_group(cells, r) for r in main if not is_equation(r))
     for name in [name for name in relaxed if name not in alone][:most]:
         other = consistent(cells, relations, bounds, first=name)
         equations = frozenset(tuple(r) for r in other if is_equation(r))
@@ -145,22 +145,22 @@ def _together(
     order = sorted(
         range(len(named)),
         key=lambda i: (
-            first is None or breakdown(named[i]) != first,
+            first is None or _group(cells, named[i]) != first,
             _listing(named[i]),
             any(k not in cells for k in (named[i][0], *named[i][1])),
         ),
     )
     for i in order:
         relation = named[i]
-        if not is_equation(relation) or breakdown(relation) in failed:
+        if not is_equation(relation) or _group(cells, relation) in failed:
             continue
         model.bound_row(i, low[i], high[i])
         if not model.feasible():
             model.bound_row(i, low[i], np.inf)
-            failed.add(breakdown(relation))
+            failed.add(_group(cells, relation))
             dropped.append(relation)
     for i, relation in enumerate(named):  # a breakdown that failed is read as incomplete
-        if is_equation(relation) and breakdown(relation) in failed:
+        if is_equation(relation) and _group(cells, relation) in failed:
             model.bound_row(i, low[i], np.inf)
             read[id(relation)] = AtMost(relation)
     return [read.get(id(r), r) for r in relations], dropped
@@ -191,6 +191,14 @@ def _one_by_one(
             model.drop_last_row()
             dropped.append(relation)
     return chosen, dropped
+
+
+def _group(cells: dict[Key, int | None], relation: Relation) -> Hashable:
+    """The relations read as complete or not together: those of one breakdown
+    (:func:`breakdown`) between cells the country sent, and apart from them those naming a
+    margin it did not send (a country that lists every category where it cross-classifies
+    may still leave cells out of the margins it did not make)."""
+    return breakdown(relation), all(k in cells for k in (relation[0], *relation[1]))
 
 
 def breakdown(relation: Relation) -> Hashable:

@@ -244,11 +244,18 @@ class _Search:
             if self.neighbours(target) & touched:
                 continue
             choice = self.complement(target)
-            if choice is None:  # nothing left to hide: what must be printed is the limit
-                self.result.settled[target] = "no cell left to hide with it"
+            if choice is None:  # nothing left to hide: what must be printed is the limit,
+                if self.exposed(target):  # unless this round's choices already did
+                    self.result.settled[target] = "no cell left to hide with it"
                 continue
             self.result.hidden[choice] = SECONDARY
             touched |= self.neighbours(choice)
+
+    def exposed(self, target: Key) -> bool:
+        """Whether the target is still worked out exactly, or narrowed."""
+        if target in self.exact():
+            return True
+        return target in self.sensitive and bool(self.narrowed([target]))
 
     def neighbours(self, key: Key) -> set[Key]:
         return {k for t, ps in self.relations if key == t or key in ps for k in (t, *ps)}
