@@ -20,9 +20,11 @@ from nremstats.publish.disclosure import (
 )
 from nremstats.publish.reading import (
     AtMost,
+    breakdown,
     consistent,
     hierarchy_relations,
     is_equation,
+    readings,
 )
 from nremstats.publish.suppression import protect
 
@@ -203,3 +205,16 @@ def test_a_count_sent_as_not_available_that_the_others_give_is_protected():
     assert labour not in result.hidden  # printed as "..", as sent
     # either one hidden leaves labour + it = 13 or 21: labour anywhere from 0 to 13
     assert len(result.hidden) == 1 and result.hidden.keys() <= {sexual, unknown}
+
+
+def test_breakdowns_the_counts_contradict_together_are_read_every_way():
+    """Total 10 and adults by labour 3, adults by sexual 2, unknown age by labour 1: the
+    cells add up to 6, so the age or the exploitation breakdown is incomplete; an intruder
+    may take either as complete, and the pattern is chosen against both readings."""
+    cells = {key(): 10, key(age="Y_GE18", exploitation="LABOUR"): 3}
+    cells[key(age="Y_GE18", exploitation="SEXUAL")] = 2
+    cells[key(age="_U", exploitation="LABOUR")] = 1
+    found = readings(cells, hierarchy_relations(cells))
+    complete = [{breakdown(r)[0] for r in read if is_equation(r)} for read in found]
+    assert complete[0] == {1}  # the first reading: age complete, exploitation not
+    assert any(2 in dims for dims in complete[1:])  # another: exploitation complete
