@@ -77,7 +77,7 @@ def consistent(
     bounds = bounds or {}
     incomplete: set[Hashable] = set()
     while True:
-        read = [r if _group(cells, r) not in incomplete else AtMost(r) for r in relations]
+        read = [AtMost(r) if _in(cells, r, incomplete) else r for r in relations]
         contradicted = {
             _group(cells, r) for r in read if is_equation(r) and not holds(cells, r, bounds)
         }
@@ -106,7 +106,8 @@ def readings(
     out, seen = [main], {frozenset(tuple(r) for r in main if is_equation(r))}
     alone = {_group(cells, r) for r in relations if not holds(cells, r, bounds)}
     relaxed = dict.fromkeys(_group(cells, r) for r in main if not is_equation(r))
-    for name in [name for name in relaxed if name not in alone][:most]:
+    guesses = [n for n in relaxed if n not in alone and (n[0], True) not in alone]  # type: ignore[index]
+    for name in guesses[:most]:
         other = consistent(cells, relations, bounds, first=name)
         equations = frozenset(tuple(r) for r in other if is_equation(r))
         if equations not in seen:
@@ -152,7 +153,7 @@ def _together(
     )
     for i in order:
         relation = named[i]
-        if not is_equation(relation) or _group(cells, relation) in failed:
+        if not is_equation(relation) or _in(cells, relation, failed):
             continue
         model.bound_row(i, low[i], high[i])
         if not model.feasible():
@@ -160,7 +161,7 @@ def _together(
             failed.add(_group(cells, relation))
             dropped.append(relation)
     for i, relation in enumerate(named):  # a breakdown that failed is read as incomplete
-        if is_equation(relation) and _group(cells, relation) in failed:
+        if is_equation(relation) and _in(cells, relation, failed):
             model.bound_row(i, low[i], np.inf)
             read[id(relation)] = AtMost(relation)
     return [read.get(id(r), r) for r in relations], dropped
@@ -197,8 +198,17 @@ def _group(cells: dict[Key, int | None], relation: Relation) -> Hashable:
     """The relations read as complete or not together: those of one breakdown
     (:func:`breakdown`) between cells the country sent, and apart from them those naming a
     margin it did not send (a country that lists every category where it cross-classifies
-    may still leave cells out of the margins it did not make)."""
+    may still leave cells out of the margins it did not make; the reverse does not hold,
+    see :func:`_in`)."""
     return breakdown(relation), all(k in cells for k in (relation[0], *relation[1]))
+
+
+def _in(cells: dict[Key, int | None], relation: Relation, groups: set[Hashable]) -> bool:
+    """Whether the relation's group is among ``groups``, or the group of its breakdown
+    between cells the country sent is (categories missing there are missing from the
+    margins too)."""
+    group = _group(cells, relation)
+    return group in groups or (group[0], True) in groups  # type: ignore[index]
 
 
 def breakdown(relation: Relation) -> Hashable:
