@@ -124,11 +124,12 @@ class Release:
         reasons = self.reasons()
         base = (table.indicator,)
         tail = tuple(ALL_TOTALS[d] for d in DIMENSIONS)
-        text = f"suppressed for confidentiality: a count under {self.k}"
+        small = f"suppressed for confidentiality: a count under {self.k}"
         footnotes, cells, hidden = list(table.footnotes), {}, 0
         for key, cell in table.cells.items():
             why = reasons.get((*base, *key, *tail))
             if why in (PRIMARY, SECONDARY) and cell.value is not None:
+                text = small if why == PRIMARY else "suppressed for confidentiality"
                 if text not in footnotes:
                     footnotes.append(text)
                 notes = sorted({*cell.notes, footnotes.index(text) + 1})
