@@ -152,3 +152,20 @@ def test_providers_are_chosen_per_indicator_as_the_tables_choose():
     picked = dict(zip(chosen["indicator"], chosen["provider"], strict=True))
     assert picked == {"VICTIMS_DETECTED": "NLD", "PERSONS_CONVICTED": "UNODC"}
     assert build_release(frame.assign(obs_status="A", lower=None, upper=None), 1).rows.shape[0]
+
+
+def test_a_total_hidden_as_a_complement_is_footnoted_without_a_reason(tmp_path):
+    """A country total the pattern hides for another cell (a complement of last resort) is
+    printed as suppressed, with no bounds and no "a count under k": it is not one."""
+    from nremstats.publish.tables import comparison_table
+
+    store = _ingest(tmp_path, "r", _rows("CZE", SEX_ONLY))
+    release = build_release(open_store(store).observations(), 5)
+    total = next(i for i in release.rows.index if release.rows.at[i, "sex"] == "_T")
+    release.protected.hidden[total] = SECONDARY  # as the pattern marks such a total
+    table, hidden = release.table(comparison_table(open_store(store), "VICTIMS_DETECTED"))
+    cell = table.cells[("CZE", 2022)]
+    assert hidden == 1 and cell.value is None and cell.lower is None and cell.upper is None
+    note = table.footnotes[cell.notes[-1] - 1]
+    assert note == "suppressed for confidentiality"
+    assert not any("a count under" in text for text in table.footnotes)
