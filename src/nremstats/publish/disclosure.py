@@ -51,6 +51,10 @@ class Protected:
     #: return (codes + ``("release", n)``): (interval or None, settled reason or None),
     #: keyed by (country, year, indicator, codes) in a release
     margins: dict[Key, tuple[tuple[float, float] | None, str | None]] = field(default_factory=dict)
+    #: how the intruder read each table's relations (internal: for the audit, which reads
+    #: them so again): table (``()`` for one table) -> (the ranges read, :func:`compact`
+    #: readings)
+    readings: dict[Key, tuple[tuple, list[str]]] = field(default_factory=dict)
 
     def why(self, reason: str) -> str:
         """The reason of a suppression in words, for the internal audit."""
@@ -180,12 +184,16 @@ def small_margins(
     pinned = determined(relations, [*margins, *empty]) & set(margins)
     if not pinned:
         return {}
-    found = intervals(cells, relations, [], pinned, bounds)
-    return {
-        key: round(low)
-        for key, (low, high) in found.items()
-        if abs(high - low) < 1e-6 and 1 <= round(low) < k
-    }
+    # pinned by the equations: every solution gives them one value, the least-squares one
+    unknown = [*margins, *empty]
+    a, b, _, _, index = system(cells, [r for r in relations if is_equation(r)], unknown, {})
+    solution = np.linalg.lstsq(a, b, rcond=None)[0]
+    if not np.allclose(a @ solution, b, atol=1e-6):  # no solution: the programs say
+        found = intervals(cells, relations, [], pinned, bounds)
+        values = {key: low for key, (low, high) in found.items() if abs(high - low) < 1e-6}
+    else:
+        values = {key: solution[index[key]] for key in pinned}
+    return {key: round(value) for key, value in values.items() if 1 <= round(value) < k}
 
 
 def protection(k: int, value: int, cap: float | None = None) -> tuple[float, float]:
@@ -205,6 +213,7 @@ def intervals(
     targets: Iterable[Key],
     bounds: dict[Key, tuple[float, float | None]] | None = None,
     needs: dict[Key, tuple[float, float]] | None = None,
+    points: Points | None = None,
 ) -> dict[Key, tuple[float, float]]:
     """The intruder's interval for each target cell: its smallest and largest value over
     every table consistent with what is published (the published counts, the relations,
@@ -212,13 +221,15 @@ def intervals(
     (HiGHS, :mod:`nremstats.publish.lp`). Unknowns: the hidden cells, cells published without
     a number (``..``), and cells the relations name but the table does not show.
 
-    With ``needs`` (an interval per target, within its bounds): when every target can take
-    the low end of its need at once, and the high end at once, each target's interval
-    covers its need, and the needs are returned as they are (two programs for all the
-    targets); else each target's interval is computed."""
+    With ``needs`` (an interval per target, within its bounds): a target whose interval
+    covers its need gets its need as it is (a table where it is as small, and one where it
+    is as large, prove it: a few programs for many targets, or none when ``points`` has
+    them); else its interval is computed."""
     bounds = bounds or {}
     unknown = _unknowns(cells, relations, hidden)
     part_of = components(relations, set(unknown))
+    points = points or Points(cells)
+    dark = set(unknown)
     out: dict[Key, tuple[float, float]] = {}
     by_part: dict[int, list[Key]] = {}
     for key in targets:
@@ -230,9 +241,14 @@ def intervals(
         else:
             by_part.setdefault(part_of[key], []).append(key)
     for part, keys in by_part.items():  # one program per connected part of the unknowns
-        mine = [k for k in unknown if part_of.get(k) == part]
-        linked = [r for r in relations if part_of.get(_first_unknown(r, part_of)) == part]
-        out |= _part_intervals(cells, linked, mine, keys, bounds, needs)
+        program = _Part(cells, relations, unknown, part_of, part, bounds)
+        reached = [_covered(program, keys, needs, end, points, dark) for end in (0, 1)]
+        for key in keys:
+            ends = [
+                needs[key][end] if key in reached[end] else program.extreme(key, end == 1)
+                for end in (0, 1)
+            ]
+            out[key] = (ends[0], ends[1])
     return out
 
 
@@ -243,6 +259,7 @@ def uncovered(
     needs: dict[Key, tuple[float, float]],
     bounds: dict[Key, tuple[float, float | None]] | None = None,
     first: bool = False,
+    points: Points | None = None,
 ) -> list[Key]:
     """The keys of ``needs`` whose interval (as :func:`intervals`) does not cover their
     need, without computing the intervals (``first``: the first such key only). Cheaper
@@ -250,6 +267,8 @@ def uncovered(
     bounds = bounds or {}
     unknown = _unknowns(cells, relations, hidden)
     part_of = components(relations, set(unknown))
+    points = points or Points(cells)
+    dark = set(unknown)
     out: list[Key] = []
     by_part: dict[int, list[Key]] = {}
     for key in needs:
@@ -263,25 +282,137 @@ def uncovered(
     for part, keys in by_part.items():
         if first and out:
             break
-        mine = [k for k in unknown if part_of.get(k) == part]
-        linked = [r for r in relations if part_of.get(_first_unknown(r, part_of)) == part]
-        a, low_rows, high_rows, box, index = system(cells, linked, mine, bounds)
-        model = Model(a, low_rows, high_rows, box)
-        for batch in _apart(keys, linked):
-            for end in (0, 1):
-                finite = [k for k in batch if np.isfinite(needs[k][end])]
-                reached = _reach(model, [(index[k], needs[k][end]) for k in finite])
-                out += [k for k in finite if index[k] not in reached and k not in out]
-                out += [
-                    k
-                    for k in batch
-                    if k not in finite
-                    and k not in out
-                    and model.extreme(index[k], end == 1) < np.inf
-                ]
-                if first and out:
-                    return out[:1]
+        program = _Part(cells, relations, unknown, part_of, part, bounds)
+        for end in (0, 1):
+            reached = _covered(program, keys, needs, end, points, dark, first)
+            out += [k for k in keys if k not in reached and k not in out]
+            if first and out:
+                return out[:1]
     return out[:1] if first else out
+
+
+class Points:
+    """Tables the intruder's programs found consistent with what was published then (the
+    values of the unknowns of one connected part), for one reading of a table's relations:
+    each proves, without a program, that a cell can be as small or as large as it is
+    there, for as long as the table is still consistent with what is published. It is
+    when every cell it gives another value than the true count is still hidden: hiding
+    more cells only adds tables, and the cells of other parts take their true counts (or,
+    for cells without a count, values that the reading was found consistent with)."""
+
+    def __init__(self, cells: dict[Key, int | None]) -> None:
+        self.cells = cells
+        #: per cell: (its value, the cells the table moves from their counts) of each table
+        self.by_key: dict[Key, list[tuple[float, frozenset[Key]]]] = {}
+
+    def add(self, values: dict[Key, float]) -> None:
+        moved = frozenset(
+            key
+            for key, value in values.items()
+            if (count := self.cells.get(key)) is None or abs(value - count) > 1e-7
+        )
+        for key, value in values.items():
+            self.by_key.setdefault(key, []).append((value, moved))
+
+    def reaches(self, key: Key, end: int, value: float, hidden: set[Key]) -> bool:
+        """Whether a table consistent with what is published while ``hidden`` are the
+        unknowns gives ``key`` ``value`` or less (``end`` 0), or ``value`` or more (1)."""
+        for found, moved in self.by_key.get(key, ()):
+            if (found >= value - 1e-7 if end else found <= value + 1e-7) and moved <= hidden:
+                return True
+        return False
+
+
+class _Part:
+    """The program of one connected part of the unknowns, built when first needed."""
+
+    def __init__(
+        self,
+        cells: dict[Key, int | None],
+        relations: list[Relation],
+        unknown: list[Key],
+        part_of: dict[Key, int],
+        part: int,
+        bounds: dict[Key, tuple[float, float | None]],
+    ) -> None:
+        self.cells, self.bounds = cells, bounds
+        self.unknown = [k for k in unknown if part_of.get(k) == part]
+        self.relations = [r for r in relations if part_of.get(_first_unknown(r, part_of)) == part]
+        self._model: Model | None = None
+        self.index: dict[Key, int] = {}
+
+    @property
+    def model(self) -> Model:
+        if self._model is None:
+            a, low, high, box, self.index = system(
+                self.cells, self.relations, self.unknown, self.bounds
+            )
+            self._model = Model(a, low, high, box)
+        return self._model
+
+    def extreme(self, key: Key, largest: bool) -> float:
+        return self.model.extreme(self.index[key], largest)
+
+    def reach(self, keys: list[Key], end: int, values: list[float]) -> dict[Key, float] | None:
+        """A table where every key is at most (``end`` 0) or at least (1) its value, as
+        the values of the part's unknowns; None when there is none."""
+        model = self.model
+        where = [self.index[key] for key in keys]
+        low, high = model.low[where], model.high[where]
+        wanted = np.asarray(values, dtype=float)
+        if (wanted < low - 1e-9).any() if end == 0 else (wanted > high + 1e-9).any():
+            return None
+        found = model.reach(where, low if end == 0 else wanted, wanted if end == 0 else high)
+        return None if found is None else dict(zip(self.unknown, found, strict=True))
+
+
+def _covered(
+    program: _Part,
+    keys: list[Key],
+    needs: dict[Key, tuple[float, float]] | None,
+    end: int,
+    points: Points,
+    hidden: set[Key],
+    first: bool = False,
+) -> set[Key]:
+    """The keys that reach the ``end`` of their need (0: as small, 1: as large; an
+    infinite end: unbounded), proven by ``points`` or by programs (many keys at once, no
+    two in one relation: cells that share a total seldom reach their ends together; else
+    one by one), whose tables are added to ``points``. ``first``: stop at the first key
+    that does not (the others may not have been asked: to answer whether one does not)."""
+    if not needs:
+        return set()
+    done = {k for k in keys if points.reaches(k, end, needs[k][end], hidden)}
+    endless = [k for k in keys if k not in done and not np.isfinite(needs[k][end])]
+    # an infinite end: reached when the program has no bound there
+    failed = {k for k in endless if abs(program.extreme(k, end == 1)) < np.inf}
+    done |= set(endless) - failed
+    todo = [k for k in keys if k not in done | failed]
+
+    def reached(key: Key) -> bool:
+        return key in done or points.reaches(key, end, needs[key][end], hidden)
+
+    def attempt(group: list[Key]) -> bool:
+        found = program.reach(group, end, [needs[k][end] for k in group])
+        if found is not None:
+            points.add(found)
+            done.update(group)
+        elif len(group) == 1:
+            failed.update(group)
+        return found is not None
+
+    for batch in _apart(todo, program.relations):
+        if first and failed:
+            return set(keys) - failed  # one key that does not reach it is the answer
+        batch = [key for key in batch if not reached(key)]
+        if not batch or attempt(batch):
+            continue
+        for key in batch if len(batch) > 1 else ():
+            if not reached(key) and not attempt([key]) and first:
+                break
+    if first and failed:
+        return set(keys) - failed
+    return done | {key for key in todo if reached(key)}
 
 
 def _unknowns(
@@ -319,35 +450,6 @@ def _first_unknown(relation: Relation, part_of: dict[Key, int]) -> Key | None:
     return next((k for k in (relation[0], *relation[1]) if k in part_of), None)
 
 
-def _part_intervals(
-    cells: dict[Key, int | None],
-    relations: list[Relation],
-    unknown: list[Key],
-    targets: list[Key],
-    bounds: dict[Key, tuple[float, float | None]],
-    needs: dict[Key, tuple[float, float]] | None,
-) -> dict[Key, tuple[float, float]]:
-    a, low_rows, high_rows, box, index = system(cells, relations, unknown, bounds)
-    model = Model(a, low_rows, high_rows, box)
-    out: dict[Key, tuple[float, float]] = {}
-    if not needs:
-        for key in targets:
-            out[key] = (model.extreme(index[key], False), model.extreme(index[key], True))
-        return out
-    low: set[int] = set()  # which targets reach each end of their need, many at a time
-    high: set[int] = set()
-    for batch in _apart(targets, relations):
-        low |= _reach(model, [(index[key], needs[key][0]) for key in batch])
-        high |= _reach(model, [(index[key], needs[key][1]) for key in batch])
-    for key in targets:
-        i = index[key]
-        out[key] = (
-            needs[key][0] if i in low else model.extreme(i, False),
-            needs[key][1] if i in high else model.extreme(i, True),
-        )
-    return out
-
-
 def _known(cells: dict[Key, int | None], key: Key) -> tuple[float, float]:
     value = float(cells[key] or 0)
     return value, value
@@ -371,14 +473,3 @@ def _apart(keys: list[Key], relations: list[Relation]) -> list[list[Key]]:
         else:
             batches.append(([key], set(mine)))
     return [batch for batch, _ in batches]
-
-
-def _reach(model: Model, ends: list[tuple[int, float]]) -> set[int]:
-    """The unknowns that can take their value (all at once, else each alone)."""
-    if not ends:
-        return set()
-    if model.reach([i for i, _ in ends], [v for _, v in ends]):
-        return {i for i, _ in ends}
-    if len(ends) == 1:
-        return set()
-    return {i for i, value in ends if model.reach([i], [value])}

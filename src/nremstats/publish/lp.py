@@ -62,6 +62,9 @@ def _highs() -> Any:
         os.close(null)
     solver.setOptionValue("output_flag", False)
     solver.setOptionValue("presolve", "off")
+    # one thread: the programs are small, and HiGHS's pool of threads costs more at every
+    # run than it gives (half of a small program's time); the tables run on every core
+    solver.setOptionValue("threads", 1)
     return solver
 
 
@@ -99,14 +102,6 @@ class Model:
             )
         self._last: int | None = None
 
-    def add_row(self, row: Any, lower: float, upper: float) -> None:
-        """Add the row ``lower <= row . x <= upper``."""
-        import highspy
-
-        (cols,) = np.nonzero(row)
-        low, high = _finite([lower, upper], highspy.kHighsInf)
-        self.solver.addRow(low, high, len(cols), cols.astype(np.int32), row[cols])
-
     def bound_row(self, i: int, lower: float, upper: float) -> None:
         """Make row ``i`` read ``lower <= row . x <= upper``."""
         import highspy
@@ -114,9 +109,16 @@ class Model:
         low, high = _finite([lower, upper], highspy.kHighsInf)
         self.solver.changeRowBounds(i, low, high)
 
-    def drop_last_row(self) -> None:
-        last = self.solver.getNumRow() - 1
-        self.solver.deleteRows(1, np.array([last], dtype=np.int32))
+    def bound_rows(self, rows: list[int], lower: Any, upper: Any) -> None:
+        """Make each row ``i`` of ``rows`` read ``lower[i] <= row . x <= upper[i]``."""
+        import highspy
+
+        if not rows:
+            return
+        where = np.array(rows, dtype=np.int32)
+        low = _finite(np.asarray(lower, dtype=float)[where], highspy.kHighsInf)
+        high = _finite(np.asarray(upper, dtype=float)[where], highspy.kHighsInf)
+        self.solver.changeRowsBounds(len(where), where, low, high)
 
     def _run(self) -> Any:
         self.solver.run()
@@ -129,14 +131,18 @@ class Model:
             self._last = None
         return self._run() == self._status.kOptimal
 
-    def reach(self, indices: list[int], values: list[float]) -> bool:
-        """True when the unknowns ``indices`` can take ``values`` all at once (then each
-        can take its value: one program answers for all of them)."""
+    def reach(self, indices: list[int], lows: Any, highs: Any) -> Any:
+        """Values of the unknowns that satisfy every equation and bound with the unknowns
+        ``indices`` within ``lows`` and ``highs`` too, all at once; None when there are
+        none."""
         where = np.array(indices, dtype=np.int32)
-        fixed = np.array(values, dtype=float)
-        self.solver.changeColsBounds(len(where), where, fixed, fixed)
+        self.solver.changeColsBounds(
+            len(where), where, np.asarray(lows, dtype=float), np.asarray(highs, dtype=float)
+        )
         try:
-            return self.feasible()
+            if not self.feasible():
+                return None
+            return np.array(self.solver.getSolution().col_value)
         finally:
             self.solver.changeColsBounds(len(where), where, self.low[where], self.high[where])
 

@@ -116,6 +116,42 @@ def readings(
     return out
 
 
+def compact(relations: list[Relation], read: list[Relation]) -> str:
+    """A reading of ``relations`` (:func:`readings`) as one letter per relation: ``E`` read
+    as an equation, ``A`` as an :class:`AtMost`, ``-`` dropped (to hand it on cheaply)."""
+    out, at = [], 0
+    for relation in relations:
+        if at < len(read) and tuple(read[at]) == tuple(relation):
+            out.append("E" if is_equation(read[at]) else "A")
+            at += 1
+        else:
+            out.append("-")
+    return "".join(out)
+
+
+def expand(relations: list[Relation], code: str) -> list[Relation]:
+    """The reading :func:`compact` wrote as ``code``."""
+    if len(code) != len(relations):
+        raise ValueError("a reading of other relations")
+    return [
+        relation if letter == "E" else AtMost(relation)
+        for relation, letter in zip(relations, code, strict=True)
+        if letter != "-"
+    ]
+
+
+def ranges(
+    cells: dict[Key, int | None], bounds: dict[Key, tuple[float, float | None]]
+) -> tuple[tuple[str, float, float | None], ...]:
+    """What :func:`readings` reads of ``bounds``: the ranges of the cells without a count."""
+    found = {
+        str(key): (float(low), None if high is None or high == np.inf else float(high))
+        for key, (low, high) in bounds.items()
+        if key in cells and cells[key] is None
+    }
+    return tuple((key, *found[key]) for key in sorted(found))
+
+
 def _together(
     cells: dict[Key, int | None],
     relations: list[Relation],
@@ -132,10 +168,11 @@ def _together(
     if len(unknown) == len(set(unknown)):  # no unknown in two relations: each one holds alone
         return relations, []
     a, low, high, box, _ = system(cells, relations, list(dict.fromkeys(unknown)), bounds)
-    if Model(a, low, high, box).feasible():
+    model = Model(a, low, high, box)
+    if model.feasible():
         return relations, []
     named = [r for r in relations if any(cells.get(k) is None for k in (r[0], *r[1]))]
-    model = Model(a, low, np.full(len(low), np.inf), box)  # the rows of named, as AtMost
+    model.bound_rows(list(range(len(low))), low, np.full(len(low), np.inf))  # as AtMost
     if not model.feasible():  # the inequalities disagree (parts over a range's top)
         return _one_by_one(cells, relations, a, low, high, box)
     read: dict[int, Relation] = {}
@@ -151,15 +188,16 @@ def _together(
             any(k not in cells for k in (named[i][0], *named[i][1])),
         ),
     )
-    for i in order:
-        relation = named[i]
-        if not is_equation(relation) or _in(cells, relation, failed):
-            continue
-        model.bound_row(i, low[i], high[i])
-        if not model.feasible():
-            model.bound_row(i, low[i], np.inf)
-            failed.add(_group(cells, relation))
-            dropped.append(relation)
+    equations = [i for i in order if is_equation(named[i])]
+    while equations:  # each equation in turn, kept when it agrees with those kept before
+        rest = [i for i in equations if not _in(cells, named[i], failed)]
+        loose = (low, np.full(len(low), np.inf))
+        kept = _agreeing(model, rest, (low, high), loose, not dropped)
+        if kept == len(rest):
+            break
+        failed.add(_group(cells, named[rest[kept]]))
+        dropped.append(named[rest[kept]])
+        equations = rest[kept + 1 :]
     for i, relation in enumerate(named):  # a breakdown that failed is read as incomplete
         if is_equation(relation) and _in(cells, relation, failed):
             model.bound_row(i, low[i], np.inf)
@@ -176,22 +214,55 @@ def _one_by_one(
     box: list,
 ) -> tuple[list[Relation], list[Relation]]:
     """Each relation kept when it agrees with those kept before it."""
-    model = Model(None, None, None, box)
-    chosen: list[Relation] = []
-    dropped: list[Relation] = []
-    rows = iter(range(len(a)))
-    for relation in relations:  # the rows of system: one per relation naming an unknown
-        if not any(cells.get(k) is None for k in (relation[0], *relation[1])):
-            chosen.append(relation)  # no unknown: holds() checked it exactly
-            continue
-        i = next(rows)
-        model.add_row(a[i], low[i], high[i])
-        if model.feasible():
-            chosen.append(relation)
+    free = np.full(len(low), np.inf)
+    model = Model(a, -free, free, box)
+    named = [r for r in relations if any(cells.get(k) is None for k in (r[0], *r[1]))]
+    refused: set[int] = set()
+    rows = list(range(len(named)))  # the rows of system: one per relation naming an unknown
+    while rows:
+        kept = _agreeing(model, rows, (low, high), (-free, free), not refused)
+        if kept == len(rows):
+            break
+        refused.add(rows[kept])
+        rows = rows[kept + 1 :]
+    out = {id(named[i]) for i in refused}
+    # no unknown: holds() checked it exactly
+    return [r for r in relations if id(r) not in out], [named[i] for i in sorted(refused)]
+
+
+def _agreeing(
+    model: Model, rows: list[int], tight: tuple[Any, Any], loose: tuple[Any, Any], known: bool
+) -> int:
+    """How many of ``rows`` agree with the model taken in order: the largest ``m`` such
+    that the program is feasible with ``rows[:m]`` bound to ``tight`` (lower and upper
+    ends of every row) and the others to ``loose`` (the other rows of the model as they
+    are). The model is left so. The answer is the one a row-by-row pass gives (a row that
+    disagrees with those before it disagrees with any more of them), found with a few
+    programs: all at once (unless ``known`` not to agree), else by doubling steps, then
+    halving."""
+
+    def fits(m: int) -> bool:
+        model.bound_rows(rows[:m], *tight)
+        model.bound_rows(rows[m:], *loose)
+        return model.feasible()
+
+    good, bad = 0, len(rows)
+    if not known and fits(bad):
+        return bad
+    step = 1
+    while good + step < bad:
+        if not fits(good + step):
+            bad = good + step
+            break
+        good, step = good + step, step * 2
+    while bad - good > 1:
+        middle = (good + bad) // 2
+        if fits(middle):
+            good = middle
         else:
-            model.drop_last_row()
-            dropped.append(relation)
-    return chosen, dropped
+            bad = middle
+    fits(good)
+    return good
 
 
 def _group(cells: dict[Key, int | None], relation: Relation) -> Hashable:
@@ -237,23 +308,28 @@ def system(
     """The relations as rows on the unknowns, ``low <= A x <= high`` (an equation: low =
     high), with the bounds of each unknown: (A, low, high, bounds, index)."""
     index = {key: i for i, key in enumerate(unknown)}
-    rows, low, high = [], [], []
+    rows, cols, signs, low, high = [], [], [], [], []
     for relation in relations:
         total, parts = relation
-        row, known = np.zeros(len(unknown)), 0.0
+        known, named = 0.0, len(rows)
         for key, sign in ((total, 1.0), *((p, -1.0) for p in parts)):
-            if key in index:
-                row[index[key]] += sign
-            else:
+            at = index.get(key)
+            if at is None:
                 known += sign * float(cells[key])  # type: ignore[arg-type]
-        if row.any():
-            rows.append(row)
+            else:
+                rows.append(len(low))
+                cols.append(at)
+                signs.append(sign)
+        if len(rows) > named:
             low.append(-known)
             high.append(-known if is_equation(relation) else np.inf)
     box = [bounds.get(key, (0.0, None)) for key in unknown]
-    if not rows:
+    a = np.zeros((len(low), len(unknown)))
+    np.add.at(a, (rows, cols), signs)
+    keep = np.abs(a).sum(axis=1) > 0  # (a cell that is its own part would cancel)
+    if not keep.any():
         return None, None, None, box, index
-    return np.array(rows), np.array(low), np.array(high), box, index
+    return a[keep], np.array(low)[keep], np.array(high)[keep], box, index
 
 
 @functools.cache

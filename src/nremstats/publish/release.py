@@ -39,9 +39,11 @@ from nremstats.publish.disclosure import (
 )
 from nremstats.publish.lp import map_tables
 from nremstats.publish.reading import (
+    expand,
     hierarchy_relations,
     readings,
 )
+from nremstats.publish.reading import ranges as read_ranges
 from nremstats.publish.suppression import past_relations, protect_observations
 from nremstats.publish.tables import ComparisonTable, parse_priority, provider_rank
 
@@ -342,7 +344,8 @@ def audit_release(release: Release, printed: dict[int, tuple[float, float]] | No
         ]
         group = tuple(names[members[0]])
         margins = {key[3:]: v for key, v in protected.margins.items() if key[:3] == group}
-        tasks.append((group, cells, k, margins, release.versions.get(group, [])))
+        read_as = protected.readings.get(group)
+        tasks.append((group, cells, k, margins, release.versions.get(group, []), read_as))
     failures = [text for found in map_tables(_attack_table, tasks) for text in found]
     if failures:
         shown = "; ".join(failures[:5])
@@ -365,12 +368,13 @@ class _Cell(NamedTuple):
     interval: tuple[float, float] | None  # the pattern's interval of it
 
 
-def _attack_table(task: tuple[tuple, list[_Cell], int, dict, list[dict]]) -> list[str]:
+def _attack_table(task: tuple[tuple, list[_Cell], int, dict, list[dict], Any]) -> list[str]:
     """The failures of one country-year-indicator's table under the intruder's attack
     (``margins``: the pattern's interval and settled reason of each small margin the table
     leaves out and each cell of an earlier table, :attr:`Protected.margins`; ``versions``:
-    the earlier tables of a revised return, read with the table now)."""
-    named, cells, k, margins, versions = task
+    the earlier tables of a revised return, read with the table now; ``read_as``: the
+    pattern's readings of the relations, :attr:`Protected.readings`)."""
+    named, cells, k, margins, versions, read_as = task
     group = " ".join(map(str, named))
     truth = {c.key: c.truth for c in cells}
     past: dict[Key, bool] = {}
@@ -396,8 +400,13 @@ def _attack_table(task: tuple[tuple, list[_Cell], int, dict, list[dict]]) -> lis
             bounds[c.key] = (low, None if high == np.inf else high)
     ranges = {c.key: c.printed for c in cells if c.printed and c.status == "Q"}
     failures: list[str] = []
-    # every way an intruder can read the relations (as the pattern was chosen against)
-    for read in readings(truth, relations, ranges):  # type: ignore[arg-type]
+    # every way an intruder can read the relations (as the pattern was chosen against,
+    # unless the outputs print more of a range)
+    if read_as and read_as[0] == read_ranges(truth, ranges):  # type: ignore[arg-type]
+        every = [expand(relations, code) for code in read_as[1]]
+    else:
+        every = readings(truth, relations, ranges)  # type: ignore[arg-type]
+    for read in every:
         found = _attack_reading(group, cells, k, margins, (seen, bounds, ranges), read)
         failures += [text for text in found if text not in failures]
     return failures

@@ -32,6 +32,7 @@ from nremstats.publish.disclosure import (
     SENDER,
     Incidence,
     Key,
+    Points,
     Protected,
     Relation,
     components,
@@ -43,7 +44,9 @@ from nremstats.publish.disclosure import (
 )
 from nremstats.publish.lp import map_tables
 from nremstats.publish.reading import (
+    compact,
     hierarchy_relations,
+    ranges,
     readings,
 )
 
@@ -105,7 +108,7 @@ class _Search:
         earlier = earlier or {}
         self.cells, self.k, self.bounds = cells, k, bounds
         result = self.result = Protected(k)
-        for key in sender:
+        for key in sorted(sender, key=str):  # in one order: the same choices every time
             result.hidden[key] = SENDER
         for key, value in cells.items():
             if value is not None and 0 < value < k and key not in result.hidden | past.keys():
@@ -118,7 +121,7 @@ class _Search:
             for key, was in earlier.items()
             if was == "hidden" and key in cells and key not in result.hidden and cells[key]
         }
-        for key in self.again:
+        for key in sorted(self.again, key=str):
             result.hidden[key] = SECONDARY
         self.known = {key for key, was in earlier.items() if was == "published"}
         for key in self.known & result.hidden.keys():
@@ -129,8 +132,16 @@ class _Search:
         #: cells an earlier table of a revised return hid: hidden for good
         self.past = [key for key, printed in past.items() if not printed]
         #: the ways an intruder can read the relations (the first: the pattern's own)
-        self.readings = readings(cells, [(t, tuple(p)) for t, p in relations], bounds)
+        relations = [(t, tuple(p)) for t, p in relations]
+        self.readings = readings(cells, relations, bounds)
+        result.readings[()] = (
+            ranges(cells, bounds),
+            [compact(relations, read) for read in self.readings],
+        )
         self.incidences = [Incidence(read) for read in self.readings]
+        #: the tables the programs found, per reading (see :class:`Points`)
+        self.points = [Points(cells) for _ in self.readings]
+        self.answers: dict[frozenset[Key], frozenset[Key]] = {}
         self.relations = self.readings[0]
         self.everything = [r for read in self.readings for r in read]
         self.unknown = {k for t, ps in self.everything for k in (t, *ps) if cells.get(k) is None}
@@ -173,15 +184,21 @@ class _Search:
         return found & {*secret, *self.margins} - self.result.settled.keys()
 
     def worked_out(self, dark: list[Key]) -> set[Key]:
-        """The cells of ``dark`` worked out exactly in some reading."""
-        pairs = zip(self.readings, self.incidences, strict=True)
-        return set().union(*(worked_out(self.cells, read, dark, inc) for read, inc in pairs))
+        """The cells of ``dark`` worked out exactly in some reading (asked again and
+        again of the same cells: remembered)."""
+        known = self.answers.get(asked := frozenset(dark))
+        if known is None:
+            pairs = zip(self.readings, self.incidences, strict=True)
+            found = (worked_out(self.cells, read, dark, inc) for read, inc in pairs)
+            known = self.answers[asked] = frozenset().union(*found)
+        return set(known)
 
     def uncovered(self, needs: dict[Key, tuple[float, float]], first: bool) -> list[Key]:
         """The keys of ``needs`` narrower than their need in some reading."""
         found: list[Key] = []
-        for read in self.readings:
-            more = uncovered(self.cells, read, self.secret(), needs, self.bounds, first)
+        for read, points in zip(self.readings, self.points, strict=True):
+            secret = self.secret()
+            more = uncovered(self.cells, read, secret, needs, self.bounds, first, points)
             found += [key for key in more if key not in found]
             if first and found:
                 return found
@@ -228,8 +245,9 @@ class _Search:
         narrowest the readings give."""
         needs = {key: self.need(key) for key in self.sensitive}
         out: dict[Key, tuple[float, float]] = {}
-        for read in self.readings:
-            found = intervals(self.cells, read, self.secret(), needs, self.bounds, needs)
+        for read, points in zip(self.readings, self.points, strict=True):
+            secret = self.secret()
+            found = intervals(self.cells, read, secret, needs, self.bounds, needs, points)
             for key, (low, high) in found.items():
                 was = out.get(key, (low, high))
                 out[key] = (max(low, was[0]), min(high, was[1]))
@@ -324,16 +342,18 @@ class _Search:
             part_of = components(self.everything, {*self.secret(), *self.unknown})
             near = {k for k, part in part_of.items() if part == part_of.get(key)}
             del hidden[key]
-            if self.release_given_away() or not self.protected(near):
+            if self.release_given_away() or not self.protected(near, self.neighbours(key)):
                 hidden.clear()
                 hidden.update(saved)
 
-    def protected(self, near: set[Key]) -> bool:
+    def protected(self, near: set[Key], close: set[Key]) -> bool:
         """Every sensitive cell among ``near`` keeps its need (a settled one: the interval
         it had). Publishing a cell changes the intervals of its connected part of the
-        unknowns only (:func:`components`): ``near`` is that part."""
+        unknowns only (:func:`components`): ``near`` is that part; those ``close`` to it
+        (in one of its relations) are asked first (the likeliest to be narrowed)."""
         result = self.result
         keys = [key for key in result.intervals if key in near]
+        keys.sort(key=lambda k: k not in close)
         # a settled cell: not narrower than the pattern left it
         needs = {
             key: result.intervals[key] if key in result.settled else self.need(key) for key in keys
@@ -408,11 +428,13 @@ def protect_observations(
         for key in (found.intervals.keys() | found.settled.keys()) - row_of.keys():
             result.margins[(*group, *key)] = (found.intervals.get(key), found.settled.get(key))
         result.settled.update({row_of[k]: why for k, why in found.settled.items() if k in row_of})
+        result.readings[group] = found.readings[()]
     return result
 
 
 def _protect_table(task: tuple) -> Protected:
     values, k, sent, printed, ranges, before, versions = task
+    values = {key: values[key] for key in sorted(values, key=str)}
     relations = hierarchy_relations(values)
     past: dict[Key, bool] = {}
     cells = dict(values)
