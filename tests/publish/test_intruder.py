@@ -1068,6 +1068,7 @@ FEW = settings(
 @example(seed=635, groups=3, foreign=True)  # a c whose two complements were chosen at once
 @example(seed=636, groups=3, foreign=True)  # a margin not sent contradicts, a sent list not
 @example(seed=668, groups=2, foreign=False)  # a sex list the counts contradict: margins too
+@example(seed=922, groups=3, foreign=False)  # sex x age, sex x form, age x form: a cycle
 def test_linked_outputs_of_one_release(seed: int, groups: int, foreign: bool) -> None:
     """SDMX-CSV, the comparison tables and the report's shares of one store state, together:
     sex x age x exploitation (x citizenship) tables, small counts and zeros, margins and

@@ -8,13 +8,14 @@ See docs/disclosure.md."""
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Hashable, Iterable
 from typing import Any
 
 import numpy as np
 
 from nremstats.core import codes
-from nremstats.core.model import DIMENSIONS
+from nremstats.core.model import DIMENSIONS, TOTAL
 from nremstats.publish.lp import Model
 
 Key = Hashable
@@ -375,7 +376,8 @@ def hierarchy_relations(keys: Iterable[tuple[str, ...]]) -> list[Relation]:
     zero (relations that the counts contradict are dropped later, as an intruder would), and
     a margin the table does not print but whose parts it does (a cross table of sex by age
     without its sex totals) is an unknown of its own, tied to its parts and its total: keys
-    not among ``keys`` name such margins."""
+    not among ``keys`` name such margins; so do the cells of the full cross-classification
+    that no key gives, when the cross tables sent close a cycle (:func:`interior`)."""
     dims = list(DIMENSIONS)
     closure = set(keys)
     stack = list(closure)
@@ -388,6 +390,7 @@ def hierarchy_relations(keys: Iterable[tuple[str, ...]]) -> list[Relation]:
                 if up not in closure:
                     closure.add(up)
                     stack.append(up)
+    closure |= interior(closure)
     children: dict[tuple[tuple[str, ...], int], list[tuple[str, ...]]] = {}
     for key in closure:
         for i, dim in enumerate(dims):
@@ -395,3 +398,50 @@ def hierarchy_relations(keys: Iterable[tuple[str, ...]]) -> list[Relation]:
             if parent is not None:
                 children.setdefault(((*key[:i], parent, *key[i + 1 :]), i), []).append(key)
     return [(total, tuple(sorted(parts))) for (total, _), parts in sorted(children.items())]
+
+
+#: The most cells :func:`interior` adds to a table (beyond, the cycle is left unread: see
+#: docs/disclosure.md).
+INTERIOR_LIMIT = 4000
+
+
+def interior(keys: set[tuple[str, ...]]) -> set[tuple[str, ...]]:
+    """The cells of the full cross-classification an intruder adds to a table whose cross
+    tables close a cycle (sex by age, sex by form and age by form): every combination of
+    the codes of the breakdowns on the cycle, each cell 0 or more. Cross tables that close
+    no cycle can always be filled in by some table of 0 or more that agrees with them, so
+    such cells would tell the intruder nothing more; on a cycle they can (three tables
+    that agree two by two may fit no table of three breakdowns), and then narrow a cell.
+    ``keys`` are the table's cells and margins; the cells returned are not among them."""
+    views = {frozenset(i for i, code in enumerate(key) if code != TOTAL) for key in keys}
+    cycle = _cycle(views)
+    if not cycle:
+        return set()
+    codes = [
+        sorted({key[i] for key in keys}) if i in cycle else [TOTAL] for i in range(len(DIMENSIONS))
+    ]
+    if np.prod([len(c) for c in codes]) > INTERIOR_LIMIT:
+        return set()
+    return set(itertools.product(*codes)) - keys
+
+
+def _cycle(views: set[frozenset[int]]) -> set[int]:
+    """The breakdowns on the cycles of the cross tables ``views`` (the breakdowns each
+    cross-classifies), empty when they close none: the views left by the GYO reduction
+    (drop a breakdown that one view alone has, a view within another, until none)."""
+    edges = [set(view) for view in views if view]
+    while True:
+        size = (sum(map(len, edges)), len(edges))
+        for edge in edges:
+            edge -= {d for d in edge if sum(d in other for other in edges) == 1}
+        edges = [
+            edge
+            for i, edge in enumerate(edges)
+            if edge
+            and not any(
+                j != i and edge <= other and (edge != other or j < i)
+                for j, other in enumerate(edges)
+            )
+        ]
+        if (sum(map(len, edges)), len(edges)) == size:
+            return set().union(*edges)
