@@ -15,6 +15,7 @@ Every suppression is recorded with its reason, for the audit listing.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -323,7 +324,35 @@ class Points:
         return False
 
 
-class _Part:
+class _Program:
+    """What :func:`_covered` asks of a program (``model``, ``index`` and ``unknown``)."""
+
+    model: Model
+    index: dict[Key, int]
+    unknown: list[Key]
+    relations: list[Relation]
+
+    @functools.cached_property
+    def members(self) -> dict[Key, set[int]]:
+        return _members(self.relations)
+
+    def extreme(self, key: Key, largest: bool) -> float:
+        return self.model.extreme(self.index[key], largest)
+
+    def reach(self, keys: list[Key], end: int, values: list[float]) -> dict[Key, float] | None:
+        """A table where every key is at most (``end`` 0) or at least (1) its value, as
+        the values of the unknowns; None when there is none."""
+        model = self.model
+        where = [self.index[key] for key in keys]
+        low, high = model.low[where], model.high[where]
+        wanted = np.asarray(values, dtype=float)
+        if (wanted < low - 1e-9).any() if end == 0 else (wanted > high + 1e-9).any():
+            return None
+        found = model.reach(where, low if end == 0 else wanted, wanted if end == 0 else high)
+        return None if found is None else dict(zip(self.unknown, found, strict=True))
+
+
+class _Part(_Program):
     """The program of one connected part of the unknowns, built when first needed."""
 
     def __init__(
@@ -339,9 +368,9 @@ class _Part:
         self.unknown = [k for k in unknown if part_of.get(k) == part]
         self.relations = [r for r in relations if part_of.get(_first_unknown(r, part_of)) == part]
         self._model: Model | None = None
-        self.index: dict[Key, int] = {}
+        self.index = {}
 
-    @property
+    @property  # type: ignore[override]
     def model(self) -> Model:
         if self._model is None:
             a, low, high, box, self.index = system(
@@ -351,23 +380,83 @@ class _Part:
         return self._model
 
     def extreme(self, key: Key, largest: bool) -> float:
-        return self.model.extreme(self.index[key], largest)
+        model = self.model  # builds the index
+        return model.extreme(self.index[key], largest)
 
     def reach(self, keys: list[Key], end: int, values: list[float]) -> dict[Key, float] | None:
-        """A table where every key is at most (``end`` 0) or at least (1) its value, as
-        the values of the part's unknowns; None when there is none."""
-        model = self.model
-        where = [self.index[key] for key in keys]
-        low, high = model.low[where], model.high[where]
-        wanted = np.asarray(values, dtype=float)
-        if (wanted < low - 1e-9).any() if end == 0 else (wanted > high + 1e-9).any():
-            return None
-        found = model.reach(where, low if end == 0 else wanted, wanted if end == 0 else high)
-        return None if found is None else dict(zip(self.unknown, found, strict=True))
+        self.model  # noqa: B018 (builds the index)
+        return super().reach(keys, end, values)
+
+
+class Program(_Program):
+    """The intruder's program of a whole table under one reading, kept from one question
+    to the next (a search asks hundreds): every cell the relations name is an unknown, held
+    at its count while it is published and free within its bounds while hidden (a cell
+    without a count is always free). :func:`ask` answers as :func:`uncovered` does."""
+
+    def __init__(
+        self,
+        cells: dict[Key, int | None],
+        relations: list[Relation],
+        bounds: dict[Key, tuple[float, float | None]],
+    ) -> None:
+        self.cells, self.relations, self.bounds = cells, relations, bounds
+        self.unknown = list(dict.fromkeys(k for t, ps in relations for k in (t, *ps)))
+        a, low, high, box, self.index = system(cells, relations, self.unknown, bounds)
+        self.free = box
+        self.model = Model(a, low, high, box, slot=1)
+        self.dark = set(self.unknown)
+
+    def hide(self, dark: set[Key]) -> None:
+        """Hold every cell not in ``dark`` (nor without a count) at its count."""
+        dark = {k for k in self.unknown if k in dark or self.cells.get(k) is None}
+        change = [k for k in self.unknown if (k in dark) != (k in self.dark)]
+        if change:
+            ends = [self.free[self.index[k]] if k in dark else (self.cells[k],) * 2 for k in change]
+            self.model.set_bounds(
+                [self.index[k] for k in change],
+                [low for low, _ in ends],
+                [np.inf if high is None else high for _, high in ends],
+            )
+        self.dark = dark
+
+    def reach(self, keys: list[Key], end: int, values: list[float]) -> dict[Key, float] | None:
+        """As :meth:`_Program.reach`: the values of the unknowns that are not held."""
+        found = super().reach(keys, end, values)
+        return None if found is None else {k: v for k, v in found.items() if k in self.dark}
+
+
+def ask(
+    program: Program,
+    needs: dict[Key, tuple[float, float]],
+    hidden: Iterable[Key],
+    first: bool = False,
+    points: Points | None = None,
+) -> list[Key]:
+    """:func:`uncovered` of the program's table with ``hidden`` hidden."""
+    cells, bounds, hidden = program.cells, program.bounds, set(hidden)
+    program.hide(hidden)
+    dark = program.dark | hidden
+    points = points or Points(cells)
+    out, keys = [], []
+    for key in needs:
+        if key in program.index and key in dark:
+            keys.append(key)
+            continue
+        low, high = bounds.get(key, (0.0, None)) if key in dark else _known(cells, key)
+        top = np.inf if high is None else high
+        if low > needs[key][0] + 1e-6 or top < needs[key][1] - 1e-6:
+            out.append(key)
+    for end in (0, 1):
+        if first and out:
+            return out[:1]
+        reached = _covered(program, keys, needs, end, points, dark, first)
+        out += [k for k in keys if k not in reached and k not in out]
+    return out[:1] if first else out
 
 
 def _covered(
-    program: _Part,
+    program: _Program,
     keys: list[Key],
     needs: dict[Key, tuple[float, float]] | None,
     end: int,
@@ -401,7 +490,7 @@ def _covered(
             failed.update(group)
         return found is not None
 
-    for batch in _apart(todo, program.relations):
+    for batch in _apart(todo, program.members):
         if first and failed:
             return set(keys) - failed  # one key that does not reach it is the answer
         batch = [key for key in batch if not reached(key)]
@@ -455,14 +544,11 @@ def _known(cells: dict[Key, int | None], key: Key) -> tuple[float, float]:
     return value, value
 
 
-def _apart(keys: list[Key], relations: list[Relation]) -> list[list[Key]]:
-    """The keys in batches, no two of a batch in the same relation (cells that share a total
-    seldom reach their ends at once)."""
+def _apart(keys: list[Key], member: dict[Key, set[int]]) -> list[list[Key]]:
+    """The keys in batches, no two of a batch in the same relation (``member``: the
+    relations of each key, :func:`_members`; cells that share a total seldom reach their
+    ends at once)."""
     batches: list[tuple[list[Key], set[int]]] = []
-    member: dict[Key, set[int]] = {}
-    for n, (total, parts) in enumerate(relations):
-        for key in (total, *parts):
-            member.setdefault(key, set()).add(n)
     for key in keys:
         mine = member.get(key, set())
         for batch, used in batches:
@@ -473,3 +559,12 @@ def _apart(keys: list[Key], relations: list[Relation]) -> list[list[Key]]:
         else:
             batches.append(([key], set(mine)))
     return [batch for batch, _ in batches]
+
+
+def _members(relations: list[Relation]) -> dict[Key, set[int]]:
+    """The relations (their positions) each key is in."""
+    member: dict[Key, set[int]] = {}
+    for n, (total, parts) in enumerate(relations):
+        for key in (total, *parts):
+            member.setdefault(key, set()).add(n)
+    return member

@@ -45,10 +45,11 @@ def map_tables(solve: Callable[[T], R], tables: Sequence[T]) -> list[R]:
 
 
 @functools.cache
-def _highs() -> Any:
-    """The process's one HiGHS solver, silent. HiGHS prints a banner on the standard output
-    when it is created, which would end up in an export written there: it is created once,
-    with the standard output sent to /dev/null for that moment."""
+def _highs(slot: int = 0) -> Any:
+    """The process's HiGHS solver of ``slot`` (one for the programs built for one question,
+    one for those kept from question to question), silent. HiGHS prints a banner on the
+    standard output when it is created, which would end up in an export written there: each
+    is created once, with the standard output sent to /dev/null for that moment."""
     import highspy
 
     sys.stdout.flush()
@@ -68,26 +69,40 @@ def _highs() -> Any:
     return solver
 
 
+#: The model each solver holds now (a model asked again after another took its solver is
+#: loaded again).
+_LOADED: dict[int, Model] = {}
+
+
 class Model:
     """Rows ``lower <= A x <= upper`` (equations: lower = upper; ``inf``: no upper end) on
-    unknowns ``x`` with ``low <= x <= high`` (None: no upper bound). Only one model is alive
-    at a time (the solver is shared)."""
+    unknowns ``x`` with ``low <= x <= high`` (None: no upper bound), in the solver of
+    ``slot`` (a model is loaded again when another took its solver since)."""
 
     def __init__(
-        self, a: Any, lower: Any, upper: Any, box: list[tuple[float, float | None]]
+        self, a: Any, lower: Any, upper: Any, box: list[tuple[float, float | None]], slot: int = 0
     ) -> None:
         import highspy
 
         self._status = highspy.HighsModelStatus
-        self.size = len(box)
-        solver = self.solver = _highs()
-        solver.clearModel()
-        low = self.low = np.array([b[0] for b in box], dtype=float)
-        high = self.high = np.array(
+        self.size, self.slot = len(box), slot
+        self.solver = _highs(slot)
+        self.low = np.array([b[0] for b in box], dtype=float)
+        self.high = np.array(
             [highspy.kHighsInf if b[1] is None else b[1] for b in box], dtype=float
         )
+        self._rows = (a, lower, upper)
+        self._load()
+
+    def _load(self) -> None:
+        import highspy
+
+        solver, (a, lower, upper) = self.solver, self._rows
+        solver.clearModel()
         empty = np.array([], dtype=np.int32)
-        solver.addCols(self.size, np.zeros(self.size), low, high, 0, empty, empty, np.array([]))
+        solver.addCols(
+            self.size, np.zeros(self.size), self.low, self.high, 0, empty, empty, np.array([])
+        )
         if a is not None and len(a):
             rows, cols = np.nonzero(a)
             starts = np.searchsorted(rows, np.arange(len(a))).astype(np.int32)
@@ -101,11 +116,27 @@ class Model:
                 a[rows, cols],
             )
         self._last: int | None = None
+        _LOADED[self.slot] = self
+
+    def _ensure(self) -> None:
+        if _LOADED.get(self.slot) is not self:
+            self._load()
+
+    def set_bounds(self, indices: list[int], low: Any, high: Any) -> None:
+        """Make the unknowns ``indices`` lie within ``low`` and ``high`` from now on."""
+        import highspy
+
+        where = np.array(indices, dtype=np.int32)
+        self.low[where] = np.asarray(low, dtype=float)
+        self.high[where] = _finite(high, highspy.kHighsInf)
+        if _LOADED.get(self.slot) is self:
+            self.solver.changeColsBounds(len(where), where, self.low[where], self.high[where])
 
     def bound_row(self, i: int, lower: float, upper: float) -> None:
         """Make row ``i`` read ``lower <= row . x <= upper``."""
         import highspy
 
+        self._ensure()
         low, high = _finite([lower, upper], highspy.kHighsInf)
         self.solver.changeRowBounds(i, low, high)
 
@@ -115,17 +146,20 @@ class Model:
 
         if not rows:
             return
+        self._ensure()
         where = np.array(rows, dtype=np.int32)
         low = _finite(np.asarray(lower, dtype=float)[where], highspy.kHighsInf)
         high = _finite(np.asarray(upper, dtype=float)[where], highspy.kHighsInf)
         self.solver.changeRowsBounds(len(where), where, low, high)
 
     def _run(self) -> Any:
+        self._ensure()
         self.solver.run()
         return self.solver.getModelStatus()
 
     def feasible(self) -> bool:
         """True when some values of the unknowns satisfy every equation and bound."""
+        self._ensure()
         if self._last is not None:
             self.solver.changeColCost(self._last, 0.0)
             self._last = None
@@ -135,6 +169,7 @@ class Model:
         """Values of the unknowns that satisfy every equation and bound with the unknowns
         ``indices`` within ``lows`` and ``highs`` too, all at once; None when there are
         none."""
+        self._ensure()
         where = np.array(indices, dtype=np.int32)
         self.solver.changeColsBounds(
             len(where), where, np.asarray(lows, dtype=float), np.asarray(highs, dtype=float)
@@ -152,6 +187,7 @@ class Model:
         Raises:
             RuntimeError: the equations have no solution.
         """
+        self._ensure()
         if self._last is not None and self._last != i:
             self.solver.changeColCost(self._last, 0.0)
         self.solver.changeColCost(i, -1.0 if largest else 1.0)

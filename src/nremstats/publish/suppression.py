@@ -33,13 +33,14 @@ from nremstats.publish.disclosure import (
     Incidence,
     Key,
     Points,
+    Program,
     Protected,
     Relation,
+    ask,
     components,
     intervals,
     protection,
     small_margins,
-    uncovered,
     worked_out,
 )
 from nremstats.publish.lp import map_tables
@@ -141,6 +142,7 @@ class _Search:
         self.incidences = [Incidence(read) for read in self.readings]
         #: the tables the programs found, per reading (see :class:`Points`)
         self.points = [Points(cells) for _ in self.readings]
+        self.programs = [Program(cells, read, bounds) for read in self.readings]
         self.answers: dict[frozenset[Key], frozenset[Key]] = {}
         self.relations = self.readings[0]
         self.everything = [r for read in self.readings for r in read]
@@ -196,9 +198,8 @@ class _Search:
     def uncovered(self, needs: dict[Key, tuple[float, float]], first: bool) -> list[Key]:
         """The keys of ``needs`` narrower than their need in some reading."""
         found: list[Key] = []
-        for read, points in zip(self.readings, self.points, strict=True):
-            secret = self.secret()
-            more = uncovered(self.cells, read, secret, needs, self.bounds, first, points)
+        for program, points in zip(self.programs, self.points, strict=True):
+            more = ask(program, needs, self.secret(), first, points)
             found += [key for key in more if key not in found]
             if first and found:
                 return found
