@@ -245,11 +245,10 @@ def intervals(
         program = _Part(cells, relations, unknown, part_of, part, bounds)
         reached = [_covered(program, keys, needs, end, points, dark) for end in (0, 1)]
         for key in keys:
-            ends = [
-                needs[key][end] if key in reached[end] else program.extreme(key, end == 1)
-                for end in (0, 1)
-            ]
-            out[key] = (ends[0], ends[1])
+            if key in reached[0] and key in reached[1]:  # covers its need
+                out[key] = needs[key]  # type: ignore[index]
+            else:  # narrowed: its interval, both ends
+                out[key] = (program.extreme(key, False), program.extreme(key, True))
     return out
 
 
@@ -348,7 +347,10 @@ class _Program:
         wanted = np.asarray(values, dtype=float)
         if (wanted < low - 1e-9).any() if end == 0 else (wanted > high + 1e-9).any():
             return None
-        found = model.reach(where, low if end == 0 else wanted, wanted if end == 0 else high)
+        if end == 0:  # within the cells' own bounds
+            found = model.reach(where, low, np.minimum(wanted, high))
+        else:
+            found = model.reach(where, np.maximum(wanted, low), high)
         return None if found is None else dict(zip(self.unknown, found, strict=True))
 
 

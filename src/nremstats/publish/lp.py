@@ -91,7 +91,13 @@ class Model:
         self.high = np.array(
             [highspy.kHighsInf if b[1] is None else b[1] for b in box], dtype=float
         )
-        self._rows = (a, lower, upper)
+        # the rows as they are now (a reload keeps the bounds changed since)
+        rows = 0 if a is None else len(a)
+        self._rows = (
+            a,
+            np.array(lower if rows else [], dtype=float).reshape(rows),
+            np.array(upper if rows else [], dtype=float).reshape(rows),
+        )
         self._load()
 
     def _load(self) -> None:
@@ -137,6 +143,7 @@ class Model:
         import highspy
 
         self._ensure()
+        self._rows[1][i], self._rows[2][i] = lower, upper
         low, high = _finite([lower, upper], highspy.kHighsInf)
         self.solver.changeRowBounds(i, low, high)
 
@@ -148,8 +155,10 @@ class Model:
             return
         self._ensure()
         where = np.array(rows, dtype=np.int32)
-        low = _finite(np.asarray(lower, dtype=float)[where], highspy.kHighsInf)
-        high = _finite(np.asarray(upper, dtype=float)[where], highspy.kHighsInf)
+        self._rows[1][where] = np.asarray(lower, dtype=float)[where]
+        self._rows[2][where] = np.asarray(upper, dtype=float)[where]
+        low = _finite(self._rows[1][where], highspy.kHighsInf)
+        high = _finite(self._rows[2][where], highspy.kHighsInf)
         self.solver.changeRowsBounds(len(where), where, low, high)
 
     def _run(self) -> Any:

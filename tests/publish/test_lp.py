@@ -1,0 +1,28 @@
+"""The intruder's linear programs (nremstats.publish.lp): models that share a solver."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nremstats.publish.lp import Model
+
+
+def test_a_model_asked_again_after_another_took_its_solver_is_as_it_was_left() -> None:
+    """x0 - x1 = 0 bound to = 2, x1 held in [1, 3]; another model then loads the same
+    solver; asked again, the first is reloaded with its changed row and column bounds."""
+    first = Model(np.array([[1.0, -1.0]]), [0.0], [0.0], [(0.0, None), (0.0, None)])
+    first.bound_rows([0], np.array([2.0]), np.array([2.0]))
+    first.set_bounds([1], [1.0], [3.0])
+    other = Model(None, None, None, [(0.0, 9.0)])
+    assert other.extreme(0, True) == 9.0
+    assert first.extreme(0, False) == 3.0  # x0 = x1 + 2, x1 >= 1
+    assert first.extreme(0, True) == 5.0
+    assert other.extreme(0, False) == 0.0
+
+
+def test_a_reach_stays_within_the_unknowns_own_bounds() -> None:
+    """Asking x0 at least 5 when x0 is at most 3 finds no values (never values beyond 3)."""
+    model = Model(np.array([[1.0, 1.0]]), [4.0], [4.0], [(0.0, 3.0), (0.0, None)])
+    assert model.reach([0], [5.0], [3.0]) is None
+    found = model.reach([0], [3.0], [3.0])
+    assert found is not None and abs(found[0] - 3.0) < 1e-9 and abs(found[1] - 1.0) < 1e-9
