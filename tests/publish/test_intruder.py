@@ -1069,6 +1069,7 @@ FEW = settings(
 @example(seed=636, groups=3, foreign=True)  # a margin not sent contradicts, a sent list not
 @example(seed=668, groups=2, foreign=False)  # a sex list the counts contradict: margins too
 @example(seed=922, groups=3, foreign=False)  # sex x age, sex x form, age x form: a cycle
+@example(seed=1247, groups=3, foreign=False)  # a cycle, and a form M's list leaves out is 0
 def test_linked_outputs_of_one_release(seed: int, groups: int, foreign: bool) -> None:
     """SDMX-CSV, the comparison tables and the report's shares of one store state, together:
     sex x age x exploitation (x citizenship) tables, small counts and zeros, margins and

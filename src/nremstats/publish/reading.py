@@ -422,7 +422,18 @@ def interior(keys: set[tuple[str, ...]]) -> set[tuple[str, ...]]:
     ]
     if np.prod([len(c) for c in codes]) > INTERIOR_LIMIT:
         return set()
-    return set(itertools.product(*codes)) - keys
+    # a cell one of whose cross tables leaves out its category is 0 (the structural
+    # assumption): left out too
+    given = [view for view in views if view and view <= cycle]
+    return {
+        cell
+        for cell in itertools.product(*codes)
+        if cell not in keys
+        and all(
+            tuple(code if i in view else TOTAL for i, code in enumerate(cell)) in keys
+            for view in given
+        )
+    }
 
 
 def _cycle(views: set[frozenset[int]]) -> set[int]:
