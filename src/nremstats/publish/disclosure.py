@@ -252,45 +252,6 @@ def intervals(
     return out
 
 
-def uncovered(
-    cells: dict[Key, int | None],
-    relations: list[Relation],
-    hidden: Iterable[Key],
-    needs: dict[Key, tuple[float, float]],
-    bounds: dict[Key, tuple[float, float | None]] | None = None,
-    first: bool = False,
-    points: Points | None = None,
-) -> list[Key]:
-    """The keys of ``needs`` whose interval (as :func:`intervals`) does not cover their
-    need, without computing the intervals (``first``: the first such key only). Cheaper
-    than :func:`intervals` when only the answer matters."""
-    bounds = bounds or {}
-    unknown = _unknowns(cells, relations, hidden)
-    part_of = components(relations, set(unknown))
-    points = points or Points(cells)
-    dark = set(unknown)
-    out: list[Key] = []
-    by_part: dict[int, list[Key]] = {}
-    for key in needs:
-        if key in part_of:
-            by_part.setdefault(part_of[key], []).append(key)
-            continue
-        low, high = bounds.get(key, (0.0, None)) if key in unknown else _known(cells, key)
-        top = np.inf if high is None else high
-        if low > needs[key][0] + 1e-6 or top < needs[key][1] - 1e-6:
-            out.append(key)
-    for part, keys in by_part.items():
-        if first and out:
-            break
-        program = _Part(cells, relations, unknown, part_of, part, bounds)
-        for end in (0, 1):
-            reached = _covered(program, keys, needs, end, points, dark, first)
-            out += [k for k in keys if k not in reached and k not in out]
-            if first and out:
-                return out[:1]
-    return out[:1] if first else out
-
-
 class Points:
     """Tables the intruder's programs found consistent with what was published then (the
     values of the unknowns of one connected part), for one reading of a table's relations:
@@ -394,7 +355,7 @@ class Program(_Program):
     """The intruder's program of a whole table under one reading, kept from one question
     to the next (a search asks hundreds): every cell the relations name is an unknown, held
     at its count while it is published and free within its bounds while hidden (a cell
-    without a count is always free). :func:`ask` answers as :func:`uncovered` does."""
+    without a count is always free), asked by :func:`ask`."""
 
     def __init__(
         self,
@@ -435,7 +396,10 @@ def ask(
     first: bool = False,
     points: Points | None = None,
 ) -> list[Key]:
-    """:func:`uncovered` of the program's table with ``hidden`` hidden."""
+    """The keys of ``needs`` whose interval (as :func:`intervals` finds it) does not cover
+    their need while ``hidden`` are hidden, without computing the intervals (``first``:
+    the first such key only); ``points`` (of the program's reading) answer what they can
+    without a program, and keep the tables the programs find."""
     cells, bounds, hidden = program.cells, program.bounds, set(hidden)
     program.hide(hidden)
     dark = program.dark | hidden
