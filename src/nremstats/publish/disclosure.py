@@ -101,21 +101,15 @@ class Incidence:
                 rows.append(n)
                 cols.append(self.index.setdefault(key, len(self.index)))
                 signs.append(sign)
-        self.rows, self.cols = np.array(rows, dtype=np.intp), np.array(cols, dtype=np.intp)
-        self.signs = np.array(signs)
+        # the relations are few (a table's): dense, one column per cell, and one of zeros
+        self.dense = np.zeros((len(relations), len(self.index) + 1))
+        np.add.at(self.dense, (rows, cols), signs)
 
     def matrix(self, hidden: list[Key]) -> np.ndarray:
         """Each relation's coefficients on the hidden cells, the relations that name none of
         them left out."""
-        where = np.full(len(self.index), -1, dtype=np.intp)
-        for i, key in enumerate(hidden):
-            at = self.index.get(key)
-            if at is not None:
-                where[at] = i
-        column = where[self.cols]
-        keep = column >= 0
-        matrix = np.zeros((len(self.relations), len(hidden)))
-        np.add.at(matrix, (self.rows[keep], column[keep]), self.signs[keep])
+        zero = len(self.index)
+        matrix = self.dense[:, [self.index.get(key, zero) for key in hidden]]
         return matrix[np.abs(matrix).sum(axis=1) > 0]
 
 
@@ -299,19 +293,26 @@ class _Program:
     def extreme(self, key: Key, largest: bool) -> float:
         return self.model.extreme(self.index[key], largest)
 
-    def reach(self, keys: list[Key], end: int, values: list[float]) -> dict[Key, float] | None:
+    def reach(
+        self, keys: list[Key], end: int, values: list[float], others: Iterable[Key] = ()
+    ) -> dict[Key, float] | None:
         """A table where every key is at most (``end`` 0) or at least (1) its value, as
-        the values of the unknowns; None when there is none."""
+        the values of the unknowns; None when there is none. The ``others`` are pushed
+        toward the same end as far as they go (those without a bound there: not), so that
+        the table found may show them there too."""
         model = self.model
         where = [self.index[key] for key in keys]
         low, high = model.low[where], model.high[where]
         wanted = np.asarray(values, dtype=float)
         if (wanted < low - 1e-9).any() if end == 0 else (wanted > high + 1e-9).any():
             return None
+        ends = model.high if end else model.low
+        pushed = [at for key in others if np.isfinite(ends[at := self.index[key]])]
+        toward = (pushed, 1 if end else -1)
         if end == 0:  # within the cells' own bounds
-            found = model.reach(where, low, np.minimum(wanted, high))
+            found = model.reach(where, low, np.minimum(wanted, high), toward)
         else:
-            found = model.reach(where, np.maximum(wanted, low), high)
+            found = model.reach(where, np.maximum(wanted, low), high, toward)
         return None if found is None else dict(zip(self.unknown, found, strict=True))
 
 
@@ -346,9 +347,11 @@ class _Part(_Program):
         model = self.model  # builds the index
         return model.extreme(self.index[key], largest)
 
-    def reach(self, keys: list[Key], end: int, values: list[float]) -> dict[Key, float] | None:
+    def reach(
+        self, keys: list[Key], end: int, values: list[float], others: Iterable[Key] = ()
+    ) -> dict[Key, float] | None:
         self.model  # noqa: B018 (builds the index)
-        return super().reach(keys, end, values)
+        return super().reach(keys, end, values, others)
 
 
 class Program(_Program):
@@ -383,9 +386,11 @@ class Program(_Program):
             )
         self.dark = dark
 
-    def reach(self, keys: list[Key], end: int, values: list[float]) -> dict[Key, float] | None:
+    def reach(
+        self, keys: list[Key], end: int, values: list[float], others: Iterable[Key] = ()
+    ) -> dict[Key, float] | None:
         """As :meth:`_Program.reach`: the values of the unknowns that are not held."""
-        found = super().reach(keys, end, values)
+        found = super().reach(keys, end, values, others)
         return None if found is None else {k: v for k, v in found.items() if k in self.dark}
 
 
@@ -448,7 +453,8 @@ def _covered(
         return key in done or points.reaches(key, end, needs[key][end], hidden)
 
     def attempt(group: list[Key]) -> bool:
-        found = program.reach(group, end, [needs[k][end] for k in group])
+        others = [k for k in todo if k not in done and k not in failed and k not in group]
+        found = program.reach(group, end, [needs[k][end] for k in group], others)
         if found is not None:
             points.add(found)
             done.update(group)

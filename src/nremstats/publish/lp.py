@@ -168,27 +168,45 @@ class Model:
 
     def feasible(self) -> bool:
         """True when some values of the unknowns satisfy every equation and bound."""
+        self._no_cost()
+        return self._run() == self._status.kOptimal
+
+    def _no_cost(self) -> None:
+        """No objective (the one :meth:`extreme` left, cleared)."""
         self._ensure()
         if self._last is not None:
             self.solver.changeColCost(self._last, 0.0)
             self._last = None
-        return self._run() == self._status.kOptimal
 
-    def reach(self, indices: list[int], lows: Any, highs: Any) -> Any:
+    def reach(
+        self, indices: list[int], lows: Any, highs: Any, toward: tuple[list[int], int] = ([], 0)
+    ) -> Any:
         """Values of the unknowns that satisfy every equation and bound with the unknowns
         ``indices`` within ``lows`` and ``highs`` too, all at once; None when there are
-        none."""
+        none. ``toward``: other unknowns and a direction (1 up, -1 down, each within its
+        own bounds, which must be finite that way) to push them in as far as they go
+        together: the values found then tell more (whether there are values does not
+        depend on it)."""
         self._ensure()
         where = np.array(indices, dtype=np.int32)
         self.solver.changeColsBounds(
             len(where), where, np.asarray(lows, dtype=float), np.asarray(highs, dtype=float)
         )
+        pushed = np.array(toward[0], dtype=np.int32)
         try:
-            if not self.feasible():
+            if len(pushed):
+                self._no_cost()
+                costs = np.full(len(pushed), -float(toward[1]))
+                self.solver.changeColsCost(len(pushed), pushed, costs)
+                if self._run() != self._status.kOptimal:
+                    return None
+            elif not self.feasible():
                 return None
             return np.array(self.solver.getSolution().col_value)
         finally:
             self.solver.changeColsBounds(len(where), where, self.low[where], self.high[where])
+            if len(pushed):
+                self.solver.changeColsCost(len(pushed), pushed, np.zeros(len(pushed)))
 
     def extreme(self, i: int, largest: bool) -> float:
         """The smallest (or largest) value unknown ``i`` can take (``inf`` when unbounded).
@@ -211,5 +229,6 @@ class Model:
 
 
 def _finite(values: Any, infinity: float) -> Any:
-    """Infinite ends as HiGHS's infinity."""
-    return np.clip(np.asarray(values, dtype=float), -infinity, infinity)
+    """Infinite ends as HiGHS's infinity (which is ``inf`` itself in the versions seen)."""
+    found = np.asarray(values, dtype=float)
+    return found if infinity == np.inf else np.clip(found, -infinity, infinity)

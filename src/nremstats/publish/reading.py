@@ -242,9 +242,12 @@ def _agreeing(
     programs: all at once (unless ``known`` not to agree), else by doubling steps, then
     halving."""
 
-    def fits(m: int) -> bool:
+    def bind(m: int) -> None:
         model.bound_rows(rows[:m], *tight)
         model.bound_rows(rows[m:], *loose)
+
+    def fits(m: int) -> bool:
+        bind(m)
         return model.feasible()
 
     good, bad = 0, len(rows)
@@ -262,7 +265,7 @@ def _agreeing(
             good = middle
         else:
             bad = middle
-    fits(good)
+    bind(good)
     return good
 
 
