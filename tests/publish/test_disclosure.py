@@ -14,6 +14,7 @@ from nremstats.publish.disclosure import (
     PRIMARY,
     SECONDARY,
     SENDER,
+    Incidence,
     determined,
     intervals,
     small_margins,
@@ -358,3 +359,28 @@ def test_a_cell_of_a_category_a_cross_table_leaves_out_is_not_added():
     named = {k for t, ps in hierarchy_relations(keys) for k in (t, *ps)}
     assert ("M", "Y_GE18", "CRIMINAL", "_T") in named  # a cell of the full table
     assert not any(k[0] == "M" and k[2] == "BEGGING" for k in named)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_still_pinned_answers_as_determined_does(seed: int) -> None:
+    """For random relations among 3 to 9 cells and random hidden cells: a candidate is said
+    to leave a pinned target pinned exactly when :func:`determined` says so with the
+    candidate hidden too (the shortcut the search takes before asking for more)."""
+    rnd = np.random.default_rng(seed)
+    keys = [f"c{i}" for i in range(int(rnd.integers(3, 10)))]
+    relations = []
+    for _ in range(int(rnd.integers(1, 6))):
+        chosen = list(
+            rnd.choice(keys, size=int(rnd.integers(2, min(5, len(keys)) + 1)), replace=False)
+        )
+        relations.append((chosen[0], tuple(chosen[1:])))
+    incidence = Incidence(relations)
+    hidden = [k for k in keys if rnd.random() < 0.5]
+    others = [k for k in keys if k not in hidden]
+    for target in hidden:
+        answers = incidence.still_pinned(hidden, target, others)
+        pinned_now = target in determined(relations, hidden)
+        for candidate, answer in zip(others, answers, strict=True):
+            truth = target in determined(relations, [*hidden, candidate])
+            assert answer == (pinned_now and truth), (relations, hidden, target, candidate)

@@ -104,6 +104,7 @@ class Incidence:
         # the relations are few (a table's): dense, one column per cell, and one of zeros
         self.dense = np.zeros((len(relations), len(self.index) + 1))
         np.add.at(self.dense, (rows, cols), signs)
+        self._last: tuple[tuple[Key, ...], tuple[np.ndarray, ...]] | None = None
 
     def matrix(self, hidden: list[Key]) -> np.ndarray:
         """Each relation's coefficients on the hidden cells, the relations that name none of
@@ -111,6 +112,54 @@ class Incidence:
         zero = len(self.index)
         matrix = self.dense[:, [self.index.get(key, zero) for key in hidden]]
         return matrix[np.abs(matrix).sum(axis=1) > 0]
+
+    def decomposed(self, hidden: list[Key]) -> tuple[np.ndarray, ...]:
+        """The relations that name a hidden cell (a mask), and the singular value
+        decomposition of their coefficients on the hidden cells, to its rank: ``u``,
+        the singular values, ``vt`` (the last one asked is kept: the search asks it of
+        one set of cells for several questions)."""
+        asked = tuple(hidden)
+        if self._last is not None and self._last[0] == asked:
+            return self._last[1]
+        zero = len(self.index)
+        full = self.dense[:, [self.index.get(key, zero) for key in hidden]]
+        named = np.abs(full).sum(axis=1) > 0
+        if not named.any():
+            found: tuple[np.ndarray, ...] = (
+                named,
+                np.zeros((len(named), 0)),
+                np.zeros(0),
+                np.zeros((0, len(hidden))),
+            )
+        else:
+            u, singular, vt = np.linalg.svd(full[named], full_matrices=False)
+            rank = int((singular > 1e-9 * max(1.0, singular.max(initial=0.0))).sum())
+            found = (named, u[:, :rank], singular[:rank], vt[:rank])
+        self._last = (asked, found)
+        return found
+
+    def still_pinned(self, hidden: list[Key], target: Key, candidates: list[Key]) -> list[bool]:
+        """For each candidate: whether the equations still pin ``target`` (one of the
+        ``hidden``, see :func:`determined`) when the candidate is hidden too (one
+        decomposition for all of them; False: they may not). Hiding ``c`` frees the target
+        only when some solution moves ``c`` and the target together: when ``c``'s column
+        lies in the span of the hidden ones (no relation names it alone) and the least
+        solution of that column on them gives the target a share."""
+        hidden = list(dict.fromkeys(hidden))
+        if target not in hidden:
+            return [False] * len(candidates)
+        named, u, singular, vt = self.decomposed(hidden)
+        along = vt[:, hidden.index(target)]
+        if along @ along < 1 - 1e-9:  # not pinned now
+            return [False] * len(candidates)
+        columns = self.dense[:, [self.index.get(key, len(self.index)) for key in candidates]]
+        alone = np.abs(columns[~named]).sum(axis=0) > 0
+        inside = columns[named]
+        coefficients = u.T @ inside
+        rest = np.linalg.norm(inside - u @ coefficients, axis=0)
+        spanned = rest < 1e-9 * np.maximum(1.0, np.linalg.norm(inside, axis=0))
+        share = np.abs((along / singular) @ coefficients) > 1e-9
+        return list(alone | ~spanned | ~share)
 
 
 def determined(relations: Iterable[Relation] | Incidence, hidden: Iterable[Key]) -> set[Key]:
@@ -121,14 +170,12 @@ def determined(relations: Iterable[Relation] | Incidence, hidden: Iterable[Key])
     when asked many times."""
     hidden = list(dict.fromkeys(hidden))
     incidence = relations if isinstance(relations, Incidence) else Incidence(list(relations))
-    matrix = incidence.matrix(hidden)
-    if not len(matrix):
+    named, _, singular, vt = incidence.decomposed(hidden)
+    if not named.any():
         return set()
-    # the full V only when it is wider than tall (else U would be large and unused)
-    _, singular, vt = np.linalg.svd(matrix, full_matrices=matrix.shape[0] < matrix.shape[1])
-    rank = int((singular > 1e-9 * max(1.0, singular.max(initial=0.0))).sum())
-    free = np.abs(vt[rank:]) > 1e-9  # a basis of the directions the relations leave free
-    pinned = ~free.any(axis=0)
+    # pinned: a cell whose direction lies in the span of the relations (all of it: none
+    # is left free)
+    pinned = np.einsum("ij,ij->j", vt, vt) > 1 - 1e-9
     return {hidden[i] for i in np.flatnonzero(pinned)}
 
 

@@ -178,6 +178,17 @@ class Model:
             self.solver.changeColCost(self._last, 0.0)
             self._last = None
 
+    def within(self, rows: list[int], lower: Any, upper: Any) -> Any:
+        """Whether the values found last hold each row ``i`` of ``rows`` within
+        ``lower[i]`` and ``upper[i]`` (within HiGHS's tolerance), one answer per row."""
+        if not rows:
+            return np.ones(0, dtype=bool)
+        values = np.array(self.solver.getSolution().col_value)
+        where = np.array(rows, dtype=np.intp)
+        found = self._rows[0][where] @ values
+        low, high = np.asarray(lower)[where], np.asarray(upper)[where]
+        return (found >= low - 1e-7) & (found <= high + 1e-7)
+
     def reach(
         self, indices: list[int], lows: Any, highs: Any, toward: tuple[list[int], int] = ([], 0)
     ) -> Any:

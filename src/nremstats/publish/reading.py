@@ -247,8 +247,14 @@ def _agreeing(
         model.bound_rows(rows[m:], *loose)
 
     def fits(m: int) -> bool:
+        nonlocal good
         bind(m)
-        return model.feasible()
+        if not model.feasible():
+            return False
+        # the values found may hold the next rows within ``tight`` too: those agree
+        inside = model.within(rows[m:bad], tight[0], tight[1])
+        good = max(good, m + (len(inside) if inside.all() else int(np.argmin(inside))))
+        return True
 
     good, bad = 0, len(rows)
     if not known and fits(bad):
@@ -258,12 +264,10 @@ def _agreeing(
         if not fits(good + step):
             bad = good + step
             break
-        good, step = good + step, step * 2
+        step *= 2
     while bad - good > 1:
         middle = (good + bad) // 2
-        if fits(middle):
-            good = middle
-        else:
+        if not fits(middle):
             bad = middle
     bind(good)
     return good

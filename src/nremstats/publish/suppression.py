@@ -309,8 +309,14 @@ class _Search:
             for k in (t, *ps)
             if usable(k)
         ]
-        for key in sorted(set(near) | set(around), key=size)[:CANDIDATES]:
-            if self.fixes(target, key):
+        candidates = sorted(set(near) | set(around), key=size)[:CANDIDATES]
+        dark = [*self.secret(), *self.unknown]
+        pinned = [False] * len(candidates)
+        for incidence in self.incidences:  # those the equations still pin: not asked
+            found = incidence.still_pinned(dark, target, candidates)
+            pinned = [a or b for a, b in zip(pinned, found, strict=True)]
+        for key, hopeless in zip(candidates, pinned, strict=True):
+            if not hopeless and self.fixes(target, key):
                 return key
         table = [k for t, ps in self.relations for k in (t, *ps) if usable(k)]
         for pool in (near, table):
