@@ -384,3 +384,29 @@ def test_still_pinned_answers_as_determined_does(seed: int) -> None:
         for candidate, answer in zip(others, answers, strict=True):
             truth = target in determined(relations, [*hidden, candidate])
             assert answer == (pinned_now and truth), (relations, hidden, target, candidate)
+
+
+def test_a_cell_without_a_count_in_either_version_is_read_as_maybe_unchanged() -> None:
+    """Of an earlier table of a revised return: a cell with a count then and another now is
+    a cell of its own; one sent without a count then or now (``c``) is a cell of its own
+    too, related as equal to the cell now (an intruder may guess it did not change)."""
+    from nremstats.publish.suppression import past_relations
+
+    def key(sex: str) -> tuple[str, ...]:
+        return (sex, "_T", "_T", "_T")
+
+    now = {key("_T"): 100, key("F"): None, key("M"): 97, key("_O"): 3}
+    then = {key("_T"): (99, True), key("F"): (None, False), key("M"): (96, True)}
+    then[key("_O")] = (None, False)
+    past: dict = {}
+    cells = dict(now)
+    relations = past_relations(0, then, now, past, cells)
+    mark = ("release", 0)
+    links = [r for r in relations if len(r[1]) == 1]
+    assert sorted(links) == sorted(
+        [(key("F"), ((*key("F"), mark),)), (key("_O"), ((*key("_O"), mark),))]
+    )
+    earlier = tuple((*key(sex), mark) for sex in ("F", "M", "_O"))
+    assert ((*key("_T"), mark), earlier) in relations  # the earlier table's own relation
+    assert cells[(*key("M"), mark)] == 96 and past[(*key("M"), mark)] is True
+    assert past[(*key("F"), mark)] is False

@@ -455,7 +455,11 @@ def past_relations(
 ) -> list[Relation]:
     """The relations of an earlier table ``n`` of the group: a cell with the count it has
     now is the cell now (one unknown to an intruder who reads both), any other a cell of
-    its own, ``(*codes, ("release", n))``, added to ``past`` and ``cells``."""
+    its own, ``(*codes, ("release", n))``, added to ``past`` and ``cells``. A cell without
+    a count then or now (``c``, ``..``, a country's ``<5``) may be the same count as before
+    or not, which only the country knows: an intruder may guess it is (and be right), so
+    the two are related as equal (a relation read as the others are: dropped when the
+    counts contradict it)."""
 
     def name(key: Key) -> Key:
         was = version.get(key)
@@ -463,8 +467,12 @@ def past_relations(
             return key  # the same count (a suppressed cell may have changed: its own)
         return (*key, ("release", n))
 
+    links: list[Relation] = []
     for key, (value, printed) in version.items():
         if name(key) != key:
             past[name(key)] = printed and value is not None
             cells[name(key)] = value
-    return [(name(t), tuple(name(p) for p in ps)) for t, ps in hierarchy_relations(version)]
+            if key in values and (value is None or values[key] is None):
+                links.append((key, (name(key),)))
+    found = [(name(t), tuple(name(p) for p in ps)) for t, ps in hierarchy_relations(version)]
+    return found + links
