@@ -25,7 +25,7 @@ from nremstats.returns.pipeline import (
 from nremstats.returns.read import require_file
 from nremstats.returns.results import RunResult
 from nremstats.returns.rules import RuleSet, load_rules
-from nremstats.store.manifest import Submission, now_iso
+from nremstats.store.manifest import Submission, now_iso, standing
 from nremstats.store.store import Store, open_store
 
 if TYPE_CHECKING:
@@ -80,6 +80,8 @@ def submissions_of(data: ReturnData, received_at: str) -> list[DataUnit]:
                 rows=int(rows),
                 counts=counts,
                 data=shared,
+                vintage=data.vintage,
+                complete=bool(data.layout is not None and data.layout.complete),
             )
         )
     if shared:
@@ -97,6 +99,7 @@ def ingest_files(
     rules: str | Path | RuleSet | None = None,
     ignore_unknown_columns: bool = False,
     layout: str | Path | Layout | None = None,
+    vintage: str | None = None,
 ) -> RunResult:
     """Check returns and store the valid ones; a return with errors is rejected whole.
 
@@ -107,7 +110,10 @@ def ingest_files(
 
     All valid returns of the call are published together, in one atomic manifest update
     under the store's lock. Identical bytes already in the store are a no-op, reported as
-    ``already_stored``.
+    ``already_stored``. A compilation's submissions are ordered by its vintage (the date the
+    file carries where its layout says, else ``vintage``): one older than the store's is
+    kept as superseded, and a complete vintage withdraws the country-years of its provider
+    it no longer holds (both reported per file).
 
     Raises:
         StoreError: the store path cannot be used.
@@ -119,7 +125,7 @@ def ingest_files(
     if layout is not None and not isinstance(layout, Layout):
         layout = load_layout(layout)
     target = store if isinstance(store, Store) else open_store(store, create=True)
-    options = check_options(rules, target, ignore_unknown_columns, layout)
+    options = check_options(rules, target, ignore_unknown_columns, layout, vintage, storing=True)
     run = RunResult()
     batch = []
     received_at = now_iso()
@@ -132,11 +138,29 @@ def ingest_files(
         if data.ok and data.observations is not None:
             batch += [(result, unit) for unit in submissions_of(data, received_at)]
     with target.lock(on_wait=on_wait), gc_paused():
+        before = standing(target.submissions()) if batch else ([], [])
         published = set(target.publish([unit for _, unit in batch]))
+        after = standing(target.submissions()) if batch else ([], [])
+    current = {sub.submission_id for sub in after[0]}
+    # withdrawn by this call: earlier submissions that a complete vintage stored now no
+    # longer holds (this call's own submissions that arrive withdrawn are superseded)
+    gone = {sub.submission_id for sub in before[1]} | {
+        sub.submission_id for _, (subs, _, _) in batch for sub in subs
+    }
+    withdrawn = sorted(
+        (sub.country, sub.years[0], sub.provider)
+        for sub in after[1]
+        if sub.submission_id not in gone
+    )
     for result, (subs, _, _) in batch:
         for submission in subs:
             result.submissions.append(submission.submission_id)
             if submission.submission_id not in published:
                 result.already_stored = True
+            elif submission.submission_id not in current:
+                result.superseded.append(submission.submission_id)
+        if subs and subs[0].complete:
+            mine = subs[0].provider
+            result.withdrawn += [f"{c} {y}" for c, y, p in withdrawn if p == mine]
         result.rows_stored = result.rows_read - result.rows_rejected  # sums count each row
     return run

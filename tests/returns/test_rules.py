@@ -126,6 +126,19 @@ def glotip(*rows: list[str], **options) -> Fixture:
     return make
 
 
+def glotip_bare(**options) -> Fixture:
+    """A GLOTIP export without its preamble (no extraction date), read with ``options``."""
+    import csv as csv_module
+
+    def make(tmp: Path):
+        path = tmp / "glotip.csv"
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            csv_module.writer(handle).writerows([GLOTIP_HEADER, g()])
+        return path, CheckOptions(**options)
+
+    return make
+
+
 def nrm(*rows: str) -> Fixture:
     """A UK NRM referrals table (Year, Quarter, Age at exploitation, NRM referrals)."""
     header = "Year,Quarter,Age at exploitation,NRM referrals"
@@ -248,6 +261,7 @@ FIXTURES: dict[str, tuple[Fixture, Fixture]] = {
         ages_summed("NLD,2022,0 to 14,3", "NLD,2022,15 to 17,4"),
         ages_summed("NLD,2022,0 to 14,3", "NLD,2022,15 to 17 yrs old,4"),
     ),
+    "STRUCTURE_VINTAGE_MISSING": (glotip(storing=True), glotip_bare(storing=True)),
     "UNIT_NOT_COUNT": (glotip(), glotip(g(unit="Rate per 100,000 population"))),
     "PERIOD_NOT_A_YEAR": (csv(GOOD), csv("NLD,2014-2018,PERSONS_CONVICTED,_T,_T,_T,_T,5")),
     "LAYOUT_ROW_SKIPPED": (

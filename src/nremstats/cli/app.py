@@ -81,6 +81,16 @@ LayoutOption = Annotated[
         "'nremstats layouts' or a layout file [default: detected per file].",
     ),
 ]
+VintageOption = Annotated[
+    str | None,
+    typer.Option(
+        "--vintage",
+        help="The date the figures were extracted (YYYY-MM-DD), for a compilation that does "
+        "not carry it where its layout says: the newer vintage of a provider is current "
+        "whatever the order of ingest.",
+        show_default=False,
+    ),
+]
 PreferOption = Annotated[
     str | None,
     typer.Option("--prefer", help="Provider priority, e.g. UNODC,NATIONAL [NATIONAL]."),

@@ -144,6 +144,10 @@ def files_table(run: RunResult, action: str) -> Table:
         subs = ", ".join(result.submissions)
         if result.already_stored:
             subs += " (already stored: nothing new written)"
+        if result.superseded:
+            subs += f" ({len(result.superseded)} superseded on arrival: a newer vintage is stored)"
+        if result.withdrawn:
+            subs += f" (withdrew {len(result.withdrawn)}: {', '.join(result.withdrawn)})"
         table.add_row(
             Path(result.file).name,
             f"[{STATUS_STYLE[result.status]}]{result.status}[/]",

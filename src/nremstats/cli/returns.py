@@ -24,6 +24,7 @@ from nremstats.cli.app import (
     StrictOption,
     TableFormat,
     TableFormatOption,
+    VintageOption,
     guarded,
 )
 
@@ -115,6 +116,7 @@ def ingest(
     limit: LimitOption = None,
     ignore_unknown_columns: IgnoreOption = False,
     layout: LayoutOption = None,
+    vintage: VintageOption = None,
 ) -> None:
     """Validate returns and store the valid ones.
 
@@ -138,6 +140,7 @@ def ingest(
             rules=rules,
             ignore_unknown_columns=ignore_unknown_columns,
             layout=layout,
+            vintage=vintage,
         )
     render.print_run(run, "ingest", fmt.value, limit=limit, quiet=quiet)
     raise typer.Exit(run.exit_code(strict, allow_empty))

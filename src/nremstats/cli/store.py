@@ -57,9 +57,14 @@ def history(
     from nremstats.store.store import open_store
 
     subs = submission_history(open_store(store), country, year)
-    columns = ["submission_id", "provider", "years", "file", "received_at", "status", "current"]
+    columns = ["submission_id", "provider", "years", "file", "vintage", "received_at", "status"]
+    columns += ["current", "state"]
     rows = [columns] + [
-        [";".join(map(str, s[c])) if c == "years" else s[c] for c in columns] for s in subs
+        [
+            ";".join(map(str, s[c])) if c == "years" else "" if s[c] is None else s[c]
+            for c in columns
+        ]
+        for s in subs
     ]
     render.print_rows(rows, f"history of {country.upper()}", fmt.value, {"submissions": subs})
 

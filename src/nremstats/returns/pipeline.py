@@ -20,8 +20,9 @@ from nremstats.core.model import OBSERVATION_COLUMNS
 from nremstats.returns.layouts.declaration import Layout, load_layout
 from nremstats.returns.layouts.detect import detect
 from nremstats.returns.layouts.locate import locate_layout
+from nremstats.returns.layouts.vintage import vintage_option
 from nremstats.returns.locate import is_canonical_csv, is_template, locate
-from nremstats.returns.located import constant_column
+from nremstats.returns.located import Located, constant_column
 from nremstats.returns.mapping import map_observations
 from nremstats.returns.read import Source, read_source, require_file
 from nremstats.returns.results import FileResult, RunResult
@@ -61,6 +62,11 @@ class CheckOptions:
     layout: Layout | None = None
     #: The layouts detection chooses from (default: the shipped ones).
     layouts: tuple[Layout, ...] | None = None
+    #: The date the figures were extracted (``--vintage``), for files that do not say.
+    vintage: str | None = None
+    #: The files are read to be stored: a compilation whose layout declares a vintage
+    #: must have one (``validate`` does not need it).
+    storing: bool = False
 
 
 def check_options(
@@ -68,6 +74,8 @@ def check_options(
     store: History | None = None,
     ignore_unknown_columns: bool = False,
     layout: str | Path | Layout | None = None,
+    vintage: str | None = None,
+    storing: bool = False,
 ) -> CheckOptions:
     """Build :class:`CheckOptions` from a rules file (or set), an optional store and layout.
 
@@ -78,7 +86,10 @@ def check_options(
     history = store.observations if store is not None else None
     if layout is not None and not isinstance(layout, Layout):
         layout = load_layout(layout)
-    return CheckOptions(ruleset, history, ignore_unknown_columns, layout)
+    vintage = vintage_option(vintage) if vintage is not None else None
+    return CheckOptions(
+        ruleset, history, ignore_unknown_columns, layout, vintage=vintage, storing=storing
+    )
 
 
 @dataclass
@@ -99,6 +110,8 @@ class ReturnData:
     template_version: str | None = None
     #: The foreign layout the file was read with (None: template or canonical CSV).
     layout: Layout | None = None
+    #: The date the figures were extracted (ISO), when known (:mod:`.layouts.vintage`).
+    vintage: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -141,8 +154,10 @@ def _read_return(path: Path, options: CheckOptions | None) -> ReturnData:
         located = locate_layout(source, layout)
     else:
         located = locate(source, ignore_unknown_columns=options.ignore_unknown_columns)
+    vintage = _vintage(located, layout, options.vintage, options.storing)
     row_level = layout is not None and layout.compilation
     blocking = any(f.severity == "error" for f in located.findings) and not row_level
+    blocking |= any(f.rule == "STRUCTURE_VINTAGE_MISSING" for f in located.findings)
     if located.records is None or blocking:
         findings = [*located.findings, *check_completeness(located, ruleset)]
         return ReturnData(
@@ -187,7 +202,41 @@ def _read_return(path: Path, options: CheckOptions | None) -> ReturnData:
         rows_read=located.rows_read,
         template_version=located.template_version,
         layout=layout,
+        vintage=vintage,
     )
+
+
+def _vintage(
+    located: Located, layout: Layout | None, given: str | None, storing: bool
+) -> str | None:
+    """The file's vintage: the one it carries where its layout says, else ``given``
+    (``--vintage``). A file whose layout declares one is refused (a finding: the order of
+    the provider's vintages would be a guess) when it carries another than the one given,
+    or, to be stored (``storing``), when it carries none there and none is given."""
+    carried = located.metadata.get("vintage")
+    if layout is None or not layout.vintage:
+        return given
+    where = layout.vintage.get("cell")
+    place = f"cell {where} above the header" if where else "the file name"
+    if carried and given and carried != given:
+        message = (
+            f"{located.file} says it was extracted on {carried}, --vintage says {given}: "
+            "leave --vintage out, or give the file's own date."
+        )
+    elif not carried and not given and storing:
+        found = located.metadata.get("vintage_problem")
+        what = f"its {found}" if found else "this file does not carry it there"
+        message = (
+            f"{located.file}: the {layout.name} layout reads the date the figures were "
+            f"extracted from {place}, and {what}. Give it with --vintage YYYY-MM-DD (the "
+            "export's extraction date)."
+        )
+    else:
+        return carried or given or None
+    located.findings.append(
+        finding("STRUCTURE_VINTAGE_MISSING", located.file, message, sheet=None, cell=where)
+    )
+    return None
 
 
 def _recorded_content(findings: list[Finding], ruleset: RuleSet) -> list[Finding]:

@@ -27,6 +27,11 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     #: True when ingest found the same bytes already stored (nothing new was written).
     already_stored: bool = False
+    #: Submissions stored but not current: the store holds a newer vintage of them.
+    superseded: list[str] = field(default_factory=list)
+    #: Country-years (``ISO3 YEAR``) of the provider that this complete vintage no longer
+    #: holds: withdrawn (kept in history, no longer current).
+    withdrawn: list[str] = field(default_factory=list)
 
     @property
     def status(self) -> FileStatus:
@@ -46,6 +51,8 @@ class FileResult:
             "submissions": list(self.submissions),
             "status": self.status,
             **({"already_stored": True} if self.already_stored else {}),
+            **({"superseded": list(self.superseded)} if self.superseded else {}),
+            **({"withdrawn": list(self.withdrawn)} if self.withdrawn else {}),
         }
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from nremstats.core.errors import StoreError
 from nremstats.core.model import DIMENSIONS
+from nremstats.store.manifest import standing
 
 if TYPE_CHECKING:
     from nremstats.store.manifest import Submission
@@ -18,13 +19,19 @@ if TYPE_CHECKING:
 DIFF_KEYS = ("provider", "indicator", *DIMENSIONS)
 
 
-def _public(sub: Submission, current: set[str]) -> dict[str, Any]:
-    """A submission as scripts see it (the CLI contract's keys first)."""
+def _public(
+    sub: Submission, current: set[str], withdrawn: set[str] | None = None
+) -> dict[str, Any]:
+    """A submission as scripts see it (the CLI contract's keys first); ``state``: current,
+    superseded (a newer one, or a newer vintage, is current) or withdrawn (a newer complete
+    vintage of its provider no longer holds its country-year)."""
     data = dict(vars(sub))  # shallow: these dicts are only read
     data["current"] = sub.submission_id in current
+    gone = sub.submission_id in (withdrawn or set())
+    data["state"] = "current" if data["current"] else "withdrawn" if gone else "superseded"
     order = [
         "submission_id", "provider", "country", "years", "file", "sha256", "received_at",
-        "status", "current",
+        "status", "current", "state", "vintage",
     ]  # fmt: skip
     return {**{k: data[k] for k in order}, **{k: v for k, v in data.items() if k not in order}}
 
@@ -82,9 +89,11 @@ def submission_history(store: Store, country: str, year: int | None = None) -> l
         StoreError: the store has no submission for this country (or year).
     """
     country = country.upper()
-    ids = {sub.submission_id for sub in store.current_submissions()}
+    current, withdrawn = standing(store.submissions())
+    ids = {sub.submission_id for sub in current}
+    gone = {sub.submission_id for sub in withdrawn}
     subs = [
-        _public(sub, ids)
+        _public(sub, ids, gone)
         for sub in store.submissions()
         if sub.country == country and (year is None or year in sub.years)
     ]

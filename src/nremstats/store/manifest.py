@@ -2,7 +2,8 @@
 
 A submission is the figures of one received file for one provider, country and year. The
 manifest lists every submission in the order received; the newest of a provider for a
-country-year is current (:func:`current_of`). A small head hint, written just before each
+country-year (by vintage, then order received) is current unless a newer complete vintage
+of the provider withdrew it (:func:`current_of`). A small head hint, written just before each
 manifest, lets readers of a freshly compacted store skip parsing it (:func:`head_of`).
 """
 
@@ -62,6 +63,16 @@ class Submission:
     #: The stem of the data files when several submissions share them (the country-years of
     #: one agency compilation): ``observations/<data>.parquet``, ``findings/<data>.json``.
     data: str | None = None
+    #: The date the figures were extracted (ISO), when the file or ``--vintage`` says.
+    vintage: str | None = None
+    #: Whether the file holds every country-year of its provider (a complete vintage).
+    complete: bool = False
+
+    @property
+    def newness(self) -> tuple[str, int]:
+        """What orders the submissions of a provider for a country-year: the vintage (else
+        the day received), then the order received."""
+        return (self.vintage or self.received_at[:10], self.seq)
 
     @property
     def stem(self) -> str:
@@ -80,17 +91,48 @@ def arrow_schema() -> pa.Schema:
 
 
 def current_of(subs: list[Submission], upto: int | None) -> list[Submission]:
-    """The newest submission of each (provider, country, year), up to a sequence number."""
+    """The current submission of each (provider, country, year), up to a sequence number:
+    the newest (:attr:`Submission.newness`: an older vintage received later does not
+    replace a newer one), unless a complete vintage of the provider newer than it no longer
+    holds that country-year (withdrawn: none is current)."""
+    return standing(subs, upto)[0]
+
+
+def standing(
+    subs: list[Submission], upto: int | None = None
+) -> tuple[list[Submission], list[Submission]]:
+    """The current submissions (:func:`current_of`) and the withdrawn ones: the newest
+    submission of each country-year withdrawn, in the order received."""
     latest: dict[tuple[str, str, int], Submission] = {}
+    files: dict[tuple[str, str], tuple[str, set[tuple[str, int]]]] = {}
     for sub in subs:
         if upto is not None and sub.seq > upto:
             continue
         for year in sub.years:
             key = (sub.provider, sub.country, year)
-            if key not in latest or sub.seq > latest[key].seq:
+            if key not in latest or sub.newness > latest[key].newness:
                 latest[key] = sub
-    unique = {sub.submission_id: sub for sub in latest.values()}
-    return sorted(unique.values(), key=lambda s: s.seq)
+        if sub.complete and sub.vintage:
+            held = files.setdefault((sub.provider, sub.sha256), (sub.vintage, set()))[1]
+            held.update((sub.country, year) for year in sub.years)
+    complete: dict[str, list[tuple[str, set[tuple[str, int]]]]] = {}
+    for (provider, _), found in files.items():
+        complete.setdefault(provider, []).append(found)
+    current: dict[str, Submission] = {}
+    withdrawn: dict[str, Submission] = {}
+    for (provider, country, year), sub in latest.items():
+        mine = sub.newness[0]
+        later = complete.get(provider, ())
+        if any(vintage > mine and (country, year) not in held for vintage, held in later):
+            withdrawn[sub.submission_id] = sub
+        else:
+            current[sub.submission_id] = sub
+    # (a submission is of one year: ingest makes one per provider, country and year)
+    current = {k: v for k, v in current.items() if k not in withdrawn}
+    return (
+        sorted(current.values(), key=lambda s: s.seq),
+        sorted(withdrawn.values(), key=lambda s: s.seq),
+    )
 
 
 def parse_moment(text: str) -> dt.datetime:

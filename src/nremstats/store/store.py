@@ -13,8 +13,9 @@ Layout of a store folder::
 What a submission is and which are current: :mod:`nremstats.store.manifest`. Files are
 written under temporary names, then renamed; the manifest is replaced in one atomic step
 under the lock, so readers see the store as it was before a write or as it is after it.
-The newest submission of a provider for a country-year is current; earlier ones stay on disk
-and in the manifest, so history can be queried.
+The newest submission of a provider for a country-year is current (the newest vintage, for
+compilations that carry one); earlier ones stay on disk and in the manifest, so history can
+be queried.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from typing import Any
 from nremstats.core import codes
 from nremstats.core.errors import OptionError
 from nremstats.core.model import CODED_FIELDS, DIMENSIONS
+from nremstats.returns.layouts.vintage import parse_vintage
 from nremstats.returns.rules import RuleSet, RulesFileError, check_rule
 
 #: The dimensions a layout maps labels of, and the fields it may read from a column.
@@ -29,7 +30,7 @@ TOP_KEYS = {
     "ignore": list, "expect": dict, "labels": dict, "rules": dict, "fixed": dict, "keep": dict,
     "period_from_name": str, "delimiter": str, "packed": dict, "flags": dict, "extends": str,
     "cases": dict, "skip_rows": int, "fill_down": list, "across": dict, "combine": dict,
-    "unit": dict,
+    "unit": dict, "vintage": dict, "complete": bool,
 }  # fmt: skip
 SHAPES = ("long", "packed", "wide", "cases")
 #: What a breakdown category may become: a dimension, every breakdown total, or skipped.
@@ -92,6 +93,11 @@ class Layout:
     same_over: list[str] = field(default_factory=list)
     #: ``(column, texts that mean counts)``: rows with another unit are refused.
     unit: tuple[str, list[str]] | None = None
+    #: Where a compilation carries its extraction date (:mod:`.vintage`).
+    vintage: dict[str, str] | None = None
+    #: A compilation that holds every country-year of its provider: those a newer complete
+    #: vintage no longer holds are withdrawn.
+    complete: bool = False
 
     def resolve(self, header: Iterable[str]) -> tuple[dict[str, str], list[str]]:
         """The column each field is read from in this header, and the required columns
@@ -209,7 +215,11 @@ def _parse(path: Path) -> Layout:
         sum_over=_combine(data.get("combine"), fail).get("sum", []),
         same_over=_combine(data.get("combine"), fail).get("same", []),
         unit=_unit(data.get("unit"), fail),
+        vintage=parse_vintage(data.get("vintage"), fail),
+        complete=bool(data.get("complete", False)),
     )
+    if layout.complete and not (layout.compilation and layout.vintage):
+        raise fail(("complete",), "a complete file must be a compilation with a vintage.")
     if layout.across:
         layout.columns[layout.across["field"]] = {
             "column": ["(column)"],

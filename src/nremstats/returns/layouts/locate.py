@@ -21,6 +21,7 @@ from nremstats.returns.layouts import reshape
 from nremstats.returns.layouts.declaration import Layout
 from nremstats.returns.layouts.detect import find_table
 from nremstats.returns.layouts.rows import Column, Problems, RowMapper
+from nremstats.returns.layouts.vintage import read_vintage
 from nremstats.returns.located import (
     TEXT_FIELDS,
     Located,
@@ -117,7 +118,8 @@ def locate_layout(source: Source, layout: Layout) -> Located:
         letters["value"] = value_letters[0]
     letters.setdefault("value", "A")  # a wide table without a filled cell
     if layout.shape == "cases":
-        return _locate_cases(layout, name, sheet, position, body, numbers, findings)
+        located = _locate_cases(layout, name, sheet, position, body, numbers, findings)
+        return _with_vintage(located, layout, rows[:head], sheet)
     texts = {column: Column(body, position[column]) for column in wanted}
     if layout.breakdown:
         category = sheet_letters[layout.breakdown["category"]]
@@ -132,6 +134,24 @@ def locate_layout(source: Source, layout: Layout) -> Located:
     located = Located(name, "layout", records, findings, field_cells=dict(letters))
     located.rows_total = len(numbers) - table.dropped
     located.findings += table.problems.findings()
+    return _with_vintage(located, layout, rows[:head], sheet)
+
+
+def _with_vintage(
+    located: Located, layout: Layout, above: list[list[Any]], sheet: str | None
+) -> Located:
+    """The file's vintage (:mod:`.vintage`) in ``metadata["vintage"]``, when the layout
+    declares where it is and the file carries it there (what is there instead, when it is
+    not a date: ``metadata["vintage_problem"]``)."""
+    if not layout.vintage:
+        return located
+    try:
+        found = read_vintage(layout.vintage, above, located.file)
+    except ValueError as exc:
+        located.metadata["vintage_problem"] = str(exc)
+        return located
+    if found:
+        located.metadata["vintage"] = found
     return located
 
 

@@ -1,0 +1,223 @@
+"""Compilation vintages: the newer extraction is current whatever the order of ingest, and a
+complete vintage withdraws the country-years it no longer holds (docs/store.md)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from nremstats.ingest import ingest_files
+from nremstats.store.history import submission_history
+from nremstats.store.manifest import Submission, current_of, standing
+from nremstats.store.store import open_store
+from tests.conftest import ROOT, invoke
+
+DATA = ROOT / "tests" / "data"
+GLOTIP_2023 = DATA / "unodc_data_glotip_2023-05-30.xlsx"
+GLOTIP_2025 = DATA / "unodc_data_glotip_2025-04-14.xlsx"
+HEADER = [
+    "Iso3_code", "Country", "Region", "Subregion", "Indicator", "Dimension", "Category", "Sex",
+    "Age", "Year", "Unit of measurement", "Source", "txtVALUE",
+]  # fmt: skip
+
+
+#: One figure of a GLOTIP export, in HEADER's columns.
+ROW = [
+    "NLD", "Netherlands", "Europe", "Western Europe", "Persons convicted", "Total", "Total",
+    "Total", "Total", "2021", "Counts", "", "12",
+]  # fmt: skip
+
+
+def sub(
+    n: int,
+    country: str = "NLD",
+    year: int = 2020,
+    vintage: str | None = None,
+    complete: bool = False,
+    file: str = "a",
+) -> Submission:
+    """A submission as the manifest records it (``file``: its file's sha256)."""
+    return Submission(
+        submission_id=f"UNODC-{country}-{year}-{file}",
+        provider="UNODC",
+        country=country,
+        years=[year],
+        file=f"{file}.xlsx",
+        sha256=file,
+        received_at=f"2026-01-{n:02d}T00:00:00+00:00",
+        status="valid",
+        template_version=None,
+        layout="glotip",
+        rows=1,
+        seq=n,
+        vintage=vintage,
+        complete=complete,
+    )
+
+
+def ids(subs: list[Submission]) -> list[str]:
+    return [s.submission_id for s in subs]
+
+
+def test_the_newer_vintage_is_current_whatever_the_order_received() -> None:
+    new, old = sub(1, vintage="2025-04-14", file="new"), sub(2, vintage="2023-05-30", file="old")
+    assert ids(current_of([new, old], None)) == ["UNODC-NLD-2020-new"]
+    assert ids(current_of([old, new], None)) == ["UNODC-NLD-2020-new"]
+    # the same vintage: the later received; no vintage: the day received
+    again = sub(3, vintage="2025-04-14", file="again")
+    assert ids(current_of([new, again], None)) == ["UNODC-NLD-2020-again"]
+    undated = sub(4, file="undated")  # received 2026-01-04: newer than both
+    assert ids(current_of([new, undated], None)) == ["UNODC-NLD-2020-undated"]
+    # up to a sequence number: what was current then
+    first, then = sub(1, vintage="2023-05-30", file="old"), sub(2, vintage="2025-04-14")
+    assert ids(current_of([first, then], 1)) == ["UNODC-NLD-2020-old"]
+    assert ids(current_of([first, then], 2)) == ["UNODC-NLD-2020-a"]
+
+
+def test_a_newer_complete_vintage_withdraws_what_it_no_longer_holds() -> None:
+    old = [sub(1, c, vintage="2023-05-30", complete=True, file="old") for c in ("NLD", "PRK")]
+    new = [sub(2, "NLD", vintage="2025-04-14", complete=True, file="new")]
+    current, withdrawn = standing([*old, *new])
+    assert ids(current) == ["UNODC-NLD-2020-new"]
+    assert ids(withdrawn) == ["UNODC-PRK-2020-old"]
+    # the order received does not matter
+    assert ids(standing([*new, *old])[1]) == ["UNODC-PRK-2020-old"]
+    # a partial file never withdraws; an older complete one neither
+    partial = [sub(2, "NLD", vintage="2025-04-14", file="partial")]
+    assert "UNODC-PRK-2020-old" in ids(current_of([*old, *partial], None))
+    older = [sub(0, "NLD", vintage="2020-01-01", complete=True, file="older")]
+    assert "UNODC-PRK-2020-old" in ids(current_of([*older, *old], None))
+
+
+@pytest.fixture(scope="module")
+def both_orders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, list]]:
+    """Both GLOTIP exports ingested into two stores, in the two orders."""
+    out = {}
+    for name, files in (
+        ("old-new", [GLOTIP_2023, GLOTIP_2025]),
+        ("new-old", [GLOTIP_2025, GLOTIP_2023]),
+    ):
+        store = tmp_path_factory.mktemp(name) / "store"
+        runs = [ingest_files([path], store) for path in files]
+        out[name] = (store, runs)
+    return out
+
+
+def test_both_glotip_vintages_give_the_same_current_figures_in_either_order(
+    both_orders: dict[str, tuple[Path, list]],
+) -> None:
+    first = open_store(both_orders["old-new"][0]).observations()
+    second = open_store(both_orders["new-old"][0]).observations()
+    assert first.equals(second)
+    totals = first[
+        (first["indicator"] == "VICTIMS_DETECTED")
+        & (first["year"] == 2019)
+        & (first[["sex", "age", "exploitation", "citizenship"]] == "_T").all(axis=1)
+    ].set_index("country")
+    # the 2025 export's figures (the 2023 one said 189, 382 and <5)
+    assert int(totals.loc["AUS", "value"]) == 84
+    assert int(totals.loc["CAN", "value"]) == 411
+    assert int(totals.loc["PAK", "value"]) == 32022
+    assert not (first["country"] == "PRK").any()  # withdrawn by the 2025 export
+
+
+def test_ingest_says_what_arrives_superseded_and_what_is_withdrawn(
+    both_orders: dict[str, tuple[Path, list]],
+) -> None:
+    _, (older, newer) = both_orders["old-new"]
+    assert newer.files[0].withdrawn == ["PRK 2017", "PRK 2018", "PRK 2019", "PRK 2020"]
+    assert not newer.files[0].superseded and not older.files[0].superseded
+    _, (newer, older) = both_orders["new-old"]
+    # every country-year of the 2023 export arrives superseded (or withdrawn): nothing changes
+    assert len(older.files[0].superseded) == len(older.files[0].submissions) == 2201
+    assert not older.files[0].withdrawn
+    assert older.files[0].to_dict()["superseded"][0].startswith("UNODC-")
+
+
+def test_history_shows_each_state_and_vintage(both_orders: dict[str, tuple[Path, list]]) -> None:
+    store = open_store(both_orders["new-old"][0])
+    states = {(s["vintage"], s["state"]) for s in submission_history(store, "PRK", 2019)}
+    assert states == {("2023-05-30", "withdrawn")}
+    aus = submission_history(store, "AUS", 2019)
+    assert {(s["vintage"], s["state"], s["current"]) for s in aus} == {
+        ("2025-04-14", "current", True),
+        ("2023-05-30", "superseded", False),
+    }
+
+
+def glotip_csv(path: Path, preamble: str | None) -> Path:
+    """A one-row GLOTIP CSV export, with or without its two-line preamble."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        if preamble is not None:
+            writer.writerows([["UNODC", "unodc_ddds@un.org"], [preamble]])
+        writer.writerow(HEADER)
+        writer.writerow(ROW)
+    return path
+
+
+def test_a_compilation_without_its_vintage_is_stored_only_with_one_given(tmp_path: Path) -> None:
+    bare = glotip_csv(tmp_path / "glotip.csv", None)
+    refused = ingest_files([bare], tmp_path / "store")
+    assert [f.rule for f in refused.findings] == ["STRUCTURE_VINTAGE_MISSING"]
+    assert "--vintage" in refused.findings[0].message and not refused.files[0].submissions
+    stored = ingest_files([bare], tmp_path / "store", vintage="2024-01-31")
+    assert stored.ok
+    assert open_store(tmp_path / "store").submissions()[0].vintage == "2024-01-31"
+
+
+def test_a_vintage_the_file_contradicts_or_cannot_read_is_refused(tmp_path: Path) -> None:
+    dated = glotip_csv(tmp_path / "dated.csv", "30/05/2023")
+    run = ingest_files([dated], tmp_path / "store", vintage="2024-01-31")
+    assert [f.rule for f in run.findings] == ["STRUCTURE_VINTAGE_MISSING"]
+    assert "2023-05-30" in run.findings[0].message
+    junk = glotip_csv(tmp_path / "junk.csv", "last spring")
+    run = ingest_files([junk], tmp_path / "store")
+    assert "'last spring'" in run.findings[0].message and run.findings[0].cell == "A2"
+    assert ingest_files([junk], tmp_path / "store", vintage="2023-05-30").ok
+
+
+def test_vintage_option_on_the_command_line(tmp_path: Path) -> None:
+    bare = glotip_csv(tmp_path / "glotip.csv", None)
+    store = str(tmp_path / "store")
+    result = invoke("ingest", str(bare), "--store", store, "--vintage", "31/01/2024")
+    assert result.exit_code == 2 and "YYYY-MM-DD" in result.stderr
+    result = invoke(
+        "ingest", str(bare), "--store", store, "--vintage", "2024-01-31", "--format", "json"
+    )
+    assert result.exit_code == 0, result.stdout
+    assert json.loads(result.stdout)["files"][0]["submissions"]
+
+
+def test_a_layout_declares_its_vintage_or_is_refused_with_the_line(tmp_path: Path) -> None:
+    from nremstats.returns.layouts.declaration import LayoutFileError, load_layout
+
+    source = (ROOT / "schemas" / "layouts" / "glotip.yaml").read_text(encoding="utf-8")
+    for wrong, said in (
+        ('vintage: {cell: "2A"}', "not a cell address"),
+        ('vintage: {name: "(\\\\d+)"}', "(?P<date>"),
+        ("vintage: {when: A2}", "unknown key 'when'"),
+        ("vintage: {format: '%Y'}", "needs a cell"),
+    ):
+        text = source.replace('vintage: {cell: A2, format: "%d/%m/%Y"}', wrong)
+        path = tmp_path / "mine.yaml"
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(LayoutFileError, match="line") as raised:
+            load_layout(path)
+        assert said in str(raised.value)
+    path.write_text(source.replace("compilation: true", "compilation: false"), encoding="utf-8")
+    with pytest.raises(LayoutFileError, match="complete file must be a compilation"):
+        load_layout(path)
+    named = source.replace(
+        'vintage: {cell: A2, format: "%d/%m/%Y"}',
+        'vintage: {name: "_(?P<date>\\\\d{4}-\\\\d{2}-\\\\d{2})"}',
+    )
+    path.write_text(named, encoding="utf-8")
+    bare = glotip_csv(tmp_path / "unodc_2024-06-30.csv", None)
+    run = ingest_files([bare], tmp_path / "store", layout=path)
+    assert run.ok and open_store(tmp_path / "store").submissions()[0].vintage == "2024-06-30"
+    shutil.rmtree(tmp_path / "store")
