@@ -26,6 +26,7 @@ from nremstats.returns.read import require_file
 from nremstats.returns.results import RunResult
 from nremstats.returns.rules import RuleSet, load_rules
 from nremstats.store.manifest import Submission, now_iso, standing
+from nremstats.store.revisions import revisions
 from nremstats.store.store import Store, open_store
 
 if TYPE_CHECKING:
@@ -159,8 +160,13 @@ def ingest_files(
                 result.already_stored = True
             elif submission.submission_id not in current:
                 result.superseded.append(submission.submission_id)
+        taken: list[Submission] = []
         if subs and subs[0].complete:
             mine = subs[0].provider
             result.withdrawn += [f"{c} {y}" for c, y, p in withdrawn if p == mine]
+            taken = [s for s in after[1] if s.submission_id not in gone and s.provider == mine]
+        fresh = [s for s in subs if s.submission_id in published and s.submission_id in current]
+        if fresh or taken:
+            result.revisions = revisions(target, before[0], fresh, taken)
         result.rows_stored = result.rows_read - result.rows_rejected  # sums count each row
     return run

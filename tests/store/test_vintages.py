@@ -221,3 +221,46 @@ def test_a_layout_declares_its_vintage_or_is_refused_with_the_line(tmp_path: Pat
     run = ingest_files([bare], tmp_path / "store", layout=path)
     assert run.ok and open_store(tmp_path / "store").submissions()[0].vintage == "2024-06-30"
     shutil.rmtree(tmp_path / "store")
+
+
+def test_the_revisions_of_a_newer_vintage_account_for_every_current_figure(
+    both_orders: dict[str, tuple[Path, list]],
+) -> None:
+    """The 2025 export after the 2023 one: what was current (every 2023 figure) plus the
+    figures added, less those removed and withdrawn, is what is current now."""
+    store, (older, newer) = both_orders["old-new"]
+    first, second = older.files[0].revisions, newer.files[0].revisions
+    assert (first.added, first.changed, first.removed, first.withdrawn) == (42879, 0, 0, 0)
+    now = len(open_store(store).observations())
+    assert now == first.added + second.added - second.removed - second.withdrawn
+    assert second.changed > 1000 and second.withdrawn > 0
+    biggest = second.largest[0]
+    assert abs(biggest["new"]["value"] - biggest["old"]["value"]) >= max(
+        abs((c["new"]["value"] or 0) - (c["old"]["value"] or 0)) for c in second.largest
+    )
+    assert biggest["cell"] and biggest["sheet"] == "data_glotip_1"
+    # the older export received later changes nothing current
+    _, (_, late) = both_orders["new-old"]
+    assert late.files[0].revisions is None
+
+
+def test_a_revised_national_return_reports_each_kind_of_change(tmp_path: Path) -> None:
+    from tests.conftest import HEADER as CSV_HEADER
+    from tests.conftest import write_csv
+
+    def rows(*cells: str) -> list[str]:
+        return [CSV_HEADER, *(f"NLD,2021,PERSONS_CONVICTED,{c}" for c in cells)]
+
+    store = tmp_path / "store"
+    first = write_csv(tmp_path / "v1.csv", rows("_T,_T,_T,_T,12", "F,_T,_T,_T,5", "M,_T,_T,_T,7"))
+    assert ingest_files([first], store).files[0].revisions.added == 3
+    second = write_csv(tmp_path / "v2.csv", rows("_T,_T,_T,_T,12", "F,_T,_T,_T,6", "_U,_T,_T,_T,6"))
+    found = ingest_files([second], store).files[0].revisions
+    assert (found.added, found.changed, found.removed, found.withdrawn) == (1, 1, 1, 0)
+    (change,) = found.largest
+    assert (change["sex"], change["old"], change["new"]) == (
+        "F",
+        {"value": 5, "obs_status": "A"},
+        {"value": 6, "obs_status": "A"},
+    )
+    assert change["cell"] and found.summary() == "1 added, 1 changed, 1 removed"

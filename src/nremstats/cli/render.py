@@ -148,6 +148,8 @@ def files_table(run: RunResult, action: str) -> Table:
             subs += f" ({len(result.superseded)} superseded on arrival: a newer vintage is stored)"
         if result.withdrawn:
             subs += f" (withdrew {len(result.withdrawn)}: {', '.join(result.withdrawn)})"
+        if result.revisions is not None:
+            subs += f" (revisions: {result.revisions.summary()})"
         table.add_row(
             Path(result.file).name,
             f"[{STATUS_STYLE[result.status]}]{result.status}[/]",

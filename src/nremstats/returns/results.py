@@ -7,9 +7,12 @@ nothing here prints.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from nremstats.core.findings import SEVERITIES, Finding, most_severe
+
+if TYPE_CHECKING:
+    from nremstats.store.revisions import Revisions
 
 FileStatus = Literal["valid", "warnings", "invalid", "nothing_stored"]
 _STATUS: dict[str | None, FileStatus] = {"error": "invalid", "warning": "warnings"}
@@ -32,6 +35,8 @@ class FileResult:
     #: Country-years (``ISO3 YEAR``) of the provider that this complete vintage no longer
     #: holds: withdrawn (kept in history, no longer current).
     withdrawn: list[str] = field(default_factory=list)
+    #: What the file changed in the current figures (``ingest``; None: nothing stored).
+    revisions: Revisions | None = None
 
     @property
     def status(self) -> FileStatus:
@@ -53,6 +58,7 @@ class FileResult:
             **({"already_stored": True} if self.already_stored else {}),
             **({"superseded": list(self.superseded)} if self.superseded else {}),
             **({"withdrawn": list(self.withdrawn)} if self.withdrawn else {}),
+            **({"revisions": self.revisions.to_dict()} if self.revisions else {}),
         }
 
 
