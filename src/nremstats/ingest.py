@@ -8,6 +8,7 @@ whole, an agency compilation's unreadable rows one by one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +24,7 @@ from nremstats.returns.pipeline import (
     read_return,
 )
 from nremstats.returns.read import require_file
-from nremstats.returns.results import RunResult
+from nremstats.returns.results import FileResult, RunResult
 from nremstats.returns.rules import RuleSet, load_rules
 from nremstats.store.manifest import Submission, now_iso, standing
 from nremstats.store.revisions import revisions
@@ -83,6 +84,7 @@ def submissions_of(data: ReturnData, received_at: str) -> list[DataUnit]:
                 data=shared,
                 vintage=data.vintage,
                 complete=bool(data.layout is not None and data.layout.complete),
+                reading=data.reading,
             )
         )
     if shared:
@@ -101,6 +103,7 @@ def ingest_files(
     ignore_unknown_columns: bool = False,
     layout: str | Path | Layout | None = None,
     vintage: str | None = None,
+    force: bool = False,
 ) -> RunResult:
     """Check returns and store the valid ones; a return with errors is rejected whole.
 
@@ -111,7 +114,9 @@ def ingest_files(
 
     All valid returns of the call are published together, in one atomic manifest update
     under the store's lock. Identical bytes already in the store are a no-op, reported as
-    ``already_stored``. A compilation's submissions are ordered by its vintage (the date the
+    ``already_stored``; the same bytes read with another layout or rules (or with
+    ``force``) are stored again as new submissions, which supersede the earlier reading
+    (``reread``). A compilation's submissions are ordered by its vintage (the date the
     file carries where its layout says, else ``vintage``): one older than the store's is
     kept as superseded, and a complete vintage withdraws the country-years of its provider
     it no longer holds (both reported per file).
@@ -140,6 +145,7 @@ def ingest_files(
             batch += [(result, unit) for unit in submissions_of(data, received_at)]
     with target.lock(on_wait=on_wait), gc_paused():
         before = standing(target.submissions()) if batch else ([], [])
+        batch = _read_again(target.submissions(), batch, force)
         published = set(target.publish([unit for _, unit in batch]))
         after = standing(target.submissions()) if batch else ([], [])
     current = {sub.submission_id for sub in after[0]}
@@ -154,6 +160,7 @@ def ingest_files(
         if sub.submission_id not in gone
     )
     for result, (subs, _, _) in batch:
+        result.reread = any(s.submission_id in published and s.reread for s in subs)
         for submission in subs:
             result.submissions.append(submission.submission_id)
             if submission.submission_id not in published:
@@ -170,3 +177,32 @@ def ingest_files(
             result.revisions = revisions(target, before[0], fresh, taken)
         result.rows_stored = result.rows_read - result.rows_rejected  # sums count each row
     return run
+
+
+def _read_again(
+    stored: list[Submission], batch: list[tuple[FileResult, DataUnit]], force: bool
+) -> list[tuple[FileResult, DataUnit]]:
+    """The data units, those whose submissions the store holds already from the same bytes
+    read another way (another layout or rules fingerprint) or, with ``force``, at all,
+    renamed as new submissions (``-r<n>`` after the id and the data file's name)."""
+    known: dict[str, set[str | None]] = {}  # the readings of each submission's bytes
+    for sub in stored:
+        known.setdefault(re.sub(r"-r\d+$", "", sub.submission_id), set()).add(sub.reading)
+    number = max((sub.seq for sub in stored), default=0)
+    out = []
+    for result, (subs, frame, findings) in batch:
+        held = [s for s in subs if s.submission_id in known]
+        other = any(
+            None not in known[s.submission_id] and s.reading not in known[s.submission_id]
+            for s in held
+        )
+        if held and (force or other):
+            number += 1
+            tag = f"-r{number}"
+            names = {s.submission_id: s.submission_id + tag for s in subs}
+            for sub in subs:
+                sub.submission_id, sub.reread = names[sub.submission_id], True
+                sub.data = sub.data + tag if sub.data else None
+            frame = frame.assign(submission_id=frame["submission_id"].map(names))
+        out.append((result, (subs, frame, findings)))
+    return out

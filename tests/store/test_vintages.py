@@ -264,3 +264,36 @@ def test_a_revised_national_return_reports_each_kind_of_change(tmp_path: Path) -
         {"value": 6, "obs_status": "A"},
     )
     assert change["cell"] and found.summary() == "1 added, 1 changed, 1 removed"
+
+
+def test_the_same_bytes_read_with_a_fixed_layout_supersede_the_first_reading(
+    tmp_path: Path,
+) -> None:
+    """A row whose citizenship label the layout does not know is rejected; the layout
+    fixed (the label added), the same file ingested again is a new submission that
+    supersedes the first reading; the same bytes and layout again: already stored;
+    ``force``: read again regardless."""
+    path = glotip_csv(tmp_path / "glotip.csv", "30/05/2023")
+    with path.open("a", newline="", encoding="utf-8") as handle:
+        row = list(ROW)
+        row[5:7] = ["by citizenship", "Atlantean"]
+        csv.writer(handle).writerow(row[:12] + ["4"])
+    store = tmp_path / "store"
+    first = ingest_files([path], store)
+    assert first.files[0].rows_rejected == 1 and not first.files[0].reread
+    source = (ROOT / "schemas" / "layouts" / "glotip.yaml").read_text(encoding="utf-8")
+    fixed = tmp_path / "glotip-fixed.yaml"
+    fixed.write_text(source.replace("    TOTAL: _T\n", "    TOTAL: _T\n    Atlantean: FOR\n"))
+    again = ingest_files([path], store, layout=fixed)
+    result = again.files[0]
+    assert result.reread and result.rows_rejected == 0 and result.to_dict()["reread"] is True
+    assert (
+        result.submissions[0].endswith("-r2") and result.submissions != first.files[0].submissions
+    )
+    figures = open_store(store).observations()
+    assert (figures["citizenship"] == "FOR").sum() == 1 and len(figures) == 2
+    assert ingest_files([path], store, layout=fixed).files[0].already_stored
+    forced = ingest_files([path], store, layout=fixed, force=True).files[0]
+    assert forced.reread and forced.submissions[0].endswith("-r3")
+    states = [s["state"] for s in submission_history(open_store(store), "NLD")]
+    assert states == ["superseded", "superseded", "current"]

@@ -81,6 +81,14 @@ LayoutOption = Annotated[
         "'nremstats layouts' or a layout file [default: detected per file].",
     ),
 ]
+ForceOption = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Read and store files again even when the store holds the same bytes read the "
+        "same way (the new submissions supersede the earlier reading).",
+    ),
+]
 VintageOption = Annotated[
     str | None,
     typer.Option(

@@ -144,6 +144,8 @@ def files_table(run: RunResult, action: str) -> Table:
         subs = ", ".join(result.submissions)
         if result.already_stored:
             subs += " (already stored: nothing new written)"
+        if result.reread:
+            subs += " (stored before, read again another way: supersedes that reading)"
         if result.superseded:
             subs += f" ({len(result.superseded)} superseded on arrival: a newer vintage is stored)"
         if result.withdrawn:

@@ -13,6 +13,7 @@ import typer
 from nremstats.cli.app import (
     AllowEmptyOption,
     FilesArgument,
+    ForceOption,
     FormatOption,
     IgnoreOption,
     LayoutOption,
@@ -117,6 +118,7 @@ def ingest(
     ignore_unknown_columns: IgnoreOption = False,
     layout: LayoutOption = None,
     vintage: VintageOption = None,
+    force: ForceOption = False,
 ) -> None:
     """Validate returns and store the valid ones.
 
@@ -141,6 +143,7 @@ def ingest(
             ignore_unknown_columns=ignore_unknown_columns,
             layout=layout,
             vintage=vintage,
+            force=force,
         )
     render.print_run(run, "ingest", fmt.value, limit=limit, quiet=quiet)
     raise typer.Exit(run.exit_code(strict, allow_empty))

@@ -112,6 +112,8 @@ class ReturnData:
     layout: Layout | None = None
     #: The date the figures were extracted (ISO), when known (:mod:`.layouts.vintage`).
     vintage: str | None = None
+    #: What read the file (:func:`reading_of`): with the bytes, a submission's identity.
+    reading: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -203,7 +205,20 @@ def _read_return(path: Path, options: CheckOptions | None) -> ReturnData:
         template_version=located.template_version,
         layout=layout,
         vintage=vintage,
+        reading=reading_of(layout, ruleset),
     )
+
+
+def reading_of(layout: Layout | None, ruleset: RuleSet) -> str:
+    """A fingerprint of what reads a file (its layout's declaration and the rules, with a
+    user's changes): the same bytes read with a changed layout or rules are another
+    submission (:func:`nremstats.ingest.ingest_files`)."""
+    import hashlib
+
+    said = {k: v for k, v in vars(layout).items() if k != "path"} if layout else None
+    rules = (ruleset.enabled_rules, ruleset.severities, ruleset.params_by_rule)
+    text = repr((said, rules, sorted(ruleset.overridden)))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def _vintage(

@@ -37,6 +37,8 @@ class FileResult:
     withdrawn: list[str] = field(default_factory=list)
     #: What the file changed in the current figures (``ingest``; None: nothing stored).
     revisions: Revisions | None = None
+    #: The same bytes were stored before, read another way: stored again (``ingest``).
+    reread: bool = False
 
     @property
     def status(self) -> FileStatus:
@@ -59,6 +61,7 @@ class FileResult:
             **({"superseded": list(self.superseded)} if self.superseded else {}),
             **({"withdrawn": list(self.withdrawn)} if self.withdrawn else {}),
             **({"revisions": self.revisions.to_dict()} if self.revisions else {}),
+            **({"reread": True} if self.reread else {}),
         }
 
 

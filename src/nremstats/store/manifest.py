@@ -67,6 +67,10 @@ class Submission:
     vintage: str | None = None
     #: Whether the file holds every country-year of its provider (a complete vintage).
     complete: bool = False
+    #: A fingerprint of the layout and rules that read the file (None: not recorded).
+    reading: str | None = None
+    #: Bytes stored before, read again (another layout or rules, or ``--force``).
+    reread: bool = False
 
     @property
     def newness(self) -> tuple[str, int]:
