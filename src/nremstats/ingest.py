@@ -174,7 +174,7 @@ def ingest_files(
             taken = [s for s in after[1] if s.submission_id not in gone and s.provider == mine]
         fresh = [s for s in subs if s.submission_id in published and s.submission_id in current]
         if fresh or taken:
-            result.revisions = revisions(target, before[0], fresh, taken)
+            result.revisions = revisions(target, before[0], fresh, taken).to_dict()
         result.rows_stored = result.rows_read - result.rows_rejected  # sums count each row
     return run
 

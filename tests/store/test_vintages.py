@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from nremstats.cli.render import revision_counts
 from nremstats.ingest import ingest_files
 from nremstats.store.history import submission_history
 from nremstats.store.manifest import Submission, current_of, standing
@@ -230,13 +231,14 @@ def test_the_revisions_of_a_newer_vintage_account_for_every_current_figure(
     figures added, less those removed and withdrawn, is what is current now."""
     store, (older, newer) = both_orders["old-new"]
     first, second = older.files[0].revisions, newer.files[0].revisions
-    assert (first.added, first.changed, first.removed, first.withdrawn) == (42879, 0, 0, 0)
+    kinds = ("added", "changed", "removed", "withdrawn")
+    assert [first[k] for k in kinds] == [42879, 0, 0, 0]
     now = len(open_store(store).observations())
-    assert now == first.added + second.added - second.removed - second.withdrawn
-    assert second.changed > 1000 and second.withdrawn > 0
-    biggest = second.largest[0]
+    assert now == first["added"] + second["added"] - second["removed"] - second["withdrawn"]
+    assert second["changed"] > 1000 and second["withdrawn"] > 0
+    biggest = second["largest"][0]
     assert abs(biggest["new"]["value"] - biggest["old"]["value"]) >= max(
-        abs((c["new"]["value"] or 0) - (c["old"]["value"] or 0)) for c in second.largest
+        abs((c["new"]["value"] or 0) - (c["old"]["value"] or 0)) for c in second["largest"]
     )
     assert biggest["cell"] and biggest["sheet"] == "data_glotip_1"
     # the older export received later changes nothing current
@@ -253,17 +255,18 @@ def test_a_revised_national_return_reports_each_kind_of_change(tmp_path: Path) -
 
     store = tmp_path / "store"
     first = write_csv(tmp_path / "v1.csv", rows("_T,_T,_T,_T,12", "F,_T,_T,_T,5", "M,_T,_T,_T,7"))
-    assert ingest_files([first], store).files[0].revisions.added == 3
+    assert ingest_files([first], store).files[0].revisions["added"] == 3
     second = write_csv(tmp_path / "v2.csv", rows("_T,_T,_T,_T,12", "F,_T,_T,_T,6", "_U,_T,_T,_T,6"))
     found = ingest_files([second], store).files[0].revisions
-    assert (found.added, found.changed, found.removed, found.withdrawn) == (1, 1, 1, 0)
-    (change,) = found.largest
+    kinds = ("added", "changed", "removed", "withdrawn")
+    assert [found[k] for k in kinds] == [1, 1, 1, 0]
+    (change,) = found["largest"]
     assert (change["sex"], change["old"], change["new"]) == (
         "F",
         {"value": 5, "obs_status": "A"},
         {"value": 6, "obs_status": "A"},
     )
-    assert change["cell"] and found.summary() == "1 added, 1 changed, 1 removed"
+    assert change["cell"] and revision_counts(found) == "1 added, 1 changed, 1 removed"
 
 
 def test_the_same_bytes_read_with_a_fixed_layout_supersede_the_first_reading(
@@ -297,3 +300,39 @@ def test_the_same_bytes_read_with_a_fixed_layout_supersede_the_first_reading(
     assert forced.reread and forced.submissions[0].endswith("-r3")
     states = [s["state"] for s in submission_history(open_store(store), "NLD")]
     assert states == ["superseded", "superseded", "current"]
+
+
+def test_diff_between_two_vintages_of_a_compilation(
+    both_orders: dict[str, tuple[Path, list]],
+) -> None:
+    from nremstats.core.errors import StoreError
+    from nremstats.store.history import vintage_diff
+
+    path, (_, newer) = both_orders["old-new"]
+    store = open_store(path)
+    found = vintage_diff(store, "unodc", "2023-05-30", "2025-04-14")
+    kinds = [c["change"] for c in found.changes]
+    said = newer.files[0].revisions
+    assert kinds.count("added") == said["added"] and kinds.count("changed") == said["changed"]
+    assert kinds.count("removed") == said["removed"] + said["withdrawn"]
+    # a date between the two: the older vintage; a submission id: its file
+    assert vintage_diff(store, "UNODC", "2024-12-31", "2025-04-14").changes == found.changes
+    by_id = vintage_diff(store, "UNODC", "2023-05-30", newer.files[0].submissions[0])
+    assert by_id.changes == found.changes
+    aus = vintage_diff(store, "UNODC", "2023-05-30", "2025-04-14", "aus", 2019).changes
+    total = [
+        c
+        for c in aus
+        if c["indicator"] == "VICTIMS_DETECTED"
+        and all(c[d] == "_T" for d in ("sex", "age", "exploitation", "citizenship"))
+    ]
+    assert [(c["old"]["value"], c["new"]["value"]) for c in total] == [(189, 84)]
+    with pytest.raises(StoreError, match="YYYY-MM-DD"):
+        vintage_diff(store, "UNODC", "May 2023", "2025-04-14")
+    with pytest.raises(StoreError, match="on or before 2020-01-01"):
+        vintage_diff(store, "UNODC", "2020-01-01", "2025-04-14")
+    where = ("--store", str(path))
+    assert invoke("diff", "--provider", "UNODC", "--from", "2023-05-30", *where).exit_code == 2
+    asked = ["AUS", "2019", "--provider", "UNODC", "--from", "2023-05-30", "--to", "2025-04-14"]
+    result = invoke("diff", *asked, "--format", "json", *where)
+    assert result.exit_code == 0 and json.loads(result.stdout)["changes"] == aus

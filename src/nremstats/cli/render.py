@@ -151,7 +151,7 @@ def files_table(run: RunResult, action: str) -> Table:
         if result.withdrawn:
             subs += f" (withdrew {len(result.withdrawn)}: {', '.join(result.withdrawn)})"
         if result.revisions is not None:
-            subs += f" (revisions: {result.revisions.summary()})"
+            subs += f" (revisions: {revision_counts(result.revisions)})"
         table.add_row(
             Path(result.file).name,
             f"[{STATUS_STYLE[result.status]}]{result.status}[/]",
@@ -161,6 +161,13 @@ def files_table(run: RunResult, action: str) -> Table:
             subs,
         )
     return table
+
+
+def revision_counts(revisions: dict[str, Any]) -> str:
+    """A file's revisions in one line: the counts (``no value changed`` when none)."""
+    kinds = ("added", "changed", "removed", "withdrawn")
+    said = [f"{revisions[k]:,} {k}" for k in kinds if revisions[k]]
+    return ", ".join(said) if said else "no value changed"
 
 
 def counts_line(run: RunResult) -> str:

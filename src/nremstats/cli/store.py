@@ -72,29 +72,59 @@ def history(
 @commands.command(rich_help_panel=PANEL)
 @guarded
 def diff(
-    country: Annotated[str, typer.Argument(help="ISO 3166 alpha-3 code.")],
-    year: Annotated[int, typer.Argument(help="Reference year.")],
-    from_id: Annotated[str | None, typer.Option("--from", help="Older submission id.")] = None,
-    to_id: Annotated[str | None, typer.Option("--to", help="Newer submission id.")] = None,
+    country: Annotated[
+        str | None, typer.Argument(help="ISO 3166 alpha-3 code (with --provider: optional).")
+    ] = None,
+    year: Annotated[int | None, typer.Argument(help="Reference year.")] = None,
+    from_id: Annotated[
+        str | None,
+        typer.Option("--from", help="Older submission id (with --provider: or a vintage date)."),
+    ] = None,
+    to_id: Annotated[
+        str | None,
+        typer.Option("--to", help="Newer submission id (with --provider: or a vintage date)."),
+    ] = None,
+    provider: Annotated[
+        str | None,
+        typer.Option(
+            "--provider",
+            help="Compare two vintages of this provider's compilation (--from and --to: "
+            "YYYY-MM-DD or a submission id), for COUNTRY (and YEAR) or every country.",
+            show_default=False,
+        ),
+    ] = None,
     fmt: TableFormatOption = TableFormat.text,
     store: StoreOption = None,
 ) -> None:
-    """Show values added, removed and changed between two submissions (default: the latest two).
+    """Show values added, removed and changed between two submissions (default: the latest
+    two), or between two vintages of a provider's compilation.
 
     Example: nremstats diff NLD 2023 --format json
+    Example: nremstats diff --provider UNODC --from 2023-05-30 --to 2025-04-14 AUS
     """
     from nremstats.cli import render
-    from nremstats.store.history import DIFF_KEYS
+    from nremstats.core.errors import OptionError
+    from nremstats.store.history import DIFF_KEYS, vintage_diff
     from nremstats.store.history import diff as diff_submissions
     from nremstats.store.store import open_store
 
-    result = diff_submissions(open_store(store), country, year, from_id, to_id)
-    header = [*DIFF_KEYS, "change", "old value", "old status", "new value", "new status"]
+    if provider is not None:
+        if from_id is None or to_id is None:
+            raise OptionError("diff --provider needs --from and --to (a date or an id each).")
+        result = vintage_diff(open_store(store), provider, from_id, to_id, country, year)
+    elif country is None or year is None:
+        raise OptionError("diff needs COUNTRY and YEAR (or --provider to compare vintages).")
+    else:
+        result = diff_submissions(open_store(store), country, year, from_id, to_id)
+    header = ["country", "year", *DIFF_KEYS, "change"]
+    header += ["old value", "old status", "new value", "new status"]
     rows = [header]
     for c in result.changes:
         old, new = c["old"] or {}, c["new"] or {}
         rows.append(
             [
+                c["country"],
+                c["year"],
                 *(c[k] for k in DIFF_KEYS),
                 c["change"],
                 old.get("value"),
@@ -103,7 +133,8 @@ def diff(
                 new.get("obs_status"),
             ]
         )
-    title = f"{country.upper()} {year}: {result.from_id} -> {result.to_id}"
+    where = " ".join(str(x) for x in (provider, country and country.upper(), year) if x)
+    title = f"{where}: {result.from_id} -> {result.to_id}"
     render.print_rows(rows, title, fmt.value, result.to_dict())
 
 

@@ -7,12 +7,9 @@ nothing here prints.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from nremstats.core.findings import SEVERITIES, Finding, most_severe
-
-if TYPE_CHECKING:
-    from nremstats.store.revisions import Revisions
 
 FileStatus = Literal["valid", "warnings", "invalid", "nothing_stored"]
 _STATUS: dict[str | None, FileStatus] = {"error": "invalid", "warning": "warnings"}
@@ -35,8 +32,10 @@ class FileResult:
     #: Country-years (``ISO3 YEAR``) of the provider that this complete vintage no longer
     #: holds: withdrawn (kept in history, no longer current).
     withdrawn: list[str] = field(default_factory=list)
-    #: What the file changed in the current figures (``ingest``; None: nothing stored).
-    revisions: Revisions | None = None
+    #: What the file changed in the current figures (``ingest``; None: nothing stored):
+    #: ``added``, ``changed``, ``removed``, ``withdrawn`` counts and the ``largest``
+    #: changes (:mod:`nremstats.store.revisions`).
+    revisions: dict[str, Any] | None = None
     #: The same bytes were stored before, read another way: stored again (``ingest``).
     reread: bool = False
 
@@ -60,7 +59,7 @@ class FileResult:
             **({"already_stored": True} if self.already_stored else {}),
             **({"superseded": list(self.superseded)} if self.superseded else {}),
             **({"withdrawn": list(self.withdrawn)} if self.withdrawn else {}),
-            **({"revisions": self.revisions.to_dict()} if self.revisions else {}),
+            **({"revisions": self.revisions} if self.revisions else {}),
             **({"reread": True} if self.reread else {}),
         }
 

@@ -190,3 +190,80 @@ def diff(
         entry["cell"] = (b or a or {}).get("cell")
         changes.append(entry)
     return Diff(old.submission_id, new.submission_id, changes)
+
+
+def vintage_diff(
+    store: Store,
+    provider: str,
+    from_at: str,
+    to_at: str,
+    country: str | None = None,
+    year: int | None = None,
+) -> Diff:
+    """Compare a provider's figures between two of its vintages, for one country (and
+    year) or all: each side is what was current of the provider at that vintage (``DATE``:
+    the newest vintage on or before it, complete vintages withdrawing what they no longer
+    hold), or in the file of a submission (``ID``).
+
+    Raises:
+        StoreError: no submission of the provider, or an id or date that names none.
+    """
+    from nremstats.store.revisions import compare
+
+    provider = provider.upper()
+    subs = [s for s in store.submissions() if s.provider == provider]
+    if not subs:
+        raise StoreError(f"The store {store.path} has no submission of {provider}.")
+    sides = [_at_vintage(store, subs, at) for at in (from_at, to_at)]
+    if country is not None:
+        country = country.upper()
+        sides = [[s for s in side if s.country == country] for side in sides]
+    if year is not None:
+        sides = [[s for s in side if year in s.years] for side in sides]
+    merged = compare(store, *sides)
+    changes = []
+    for row in merged[merged["change"].notna()].sort_values(KEYS).to_dict("records"):
+        entry: dict[str, Any] = {"country": row["country"], "year": int(row["year"])}
+        entry.update({k: row[k] for k in DIFF_KEYS})
+        entry["change"] = row["change"]
+        for side in ("old", "new"):
+            gone = row["change"] == ("added" if side == "old" else "removed")
+            entry[side] = None if gone else _figure(row, side)
+        entry["cell"] = row["cell_new"] if row["change"] != "removed" else row["cell_old"]
+        changes.append(entry)
+    return Diff(from_at, to_at, changes)
+
+
+#: The order of a vintage diff's changes.
+KEYS = ["country", "year", *DIFF_KEYS]
+
+
+def _figure(row: dict[str, Any], side: str) -> dict[str, Any]:
+    import pandas as pd
+
+    value = row[f"value_{side}"]
+    return {
+        "value": None if pd.isna(value) else int(value),
+        "obs_status": row[f"obs_status_{side}"],
+    }
+
+
+def _at_vintage(store: Store, subs: list[Submission], at: str) -> list[Submission]:
+    """The provider's current submissions at a vintage date, or of one submission's file."""
+    import datetime as dt
+
+    from nremstats.store.manifest import current_of
+
+    named = next((s for s in subs if s.submission_id == at), None)
+    if named is not None:
+        return [s for s in subs if s.sha256 == named.sha256 and s.reading == named.reading]
+    try:
+        day = dt.date.fromisoformat(at).isoformat()
+    except ValueError:
+        raise StoreError(
+            f"{at}: neither a submission id of this provider nor a date written YYYY-MM-DD."
+        ) from None
+    found = current_of([s for s in subs if s.newness[0] <= day], None)
+    if not found:
+        raise StoreError(f"No vintage of {subs[0].provider} on or before {day} in {store.path}.")
+    return found

@@ -43,20 +43,6 @@ class Revisions:
             "largest": list(self.largest),
         }
 
-    def summary(self) -> str:
-        """One line: the counts (and nothing when nothing changed)."""
-        parts = [
-            f"{n:,} {what}"
-            for n, what in (
-                (self.added, "added"),
-                (self.changed, "changed"),
-                (self.removed, "removed"),
-                (self.withdrawn, "withdrawn"),
-            )
-            if n
-        ]
-        return ", ".join(parts) if parts else "no value changed"
-
 
 def revisions(
     store: Store,
@@ -67,7 +53,6 @@ def revisions(
     """The changes made by ``now`` (a file's submissions that are current after the
     ingest) to ``before`` (what was current before it, of any provider), and the values of
     ``withdrawn`` (submissions current before that its complete vintage withdrew)."""
-    import pandas as pd
 
     covered = {(s.provider, s.country, year) for s in now for year in s.years}
     replaced = [
@@ -76,22 +61,39 @@ def revisions(
         if any((s.provider, s.country, year) in covered for year in s.years)
         and s.submission_id not in {n.submission_id for n in now}
     ]
-    old, new = _rows(store, replaced), _rows(store, now)
-    merged = old.merge(new, on=KEY, how="outer", suffixes=("_old", "_new"), indicator=True)
-    both = merged["_merge"] == "both"
-    differs = pd.Series(False, index=merged.index)
-    for column in COMPARED:
-        a, b = merged[f"{column}_old"], merged[f"{column}_new"]
-        differs |= ~((a == b).fillna(False) | (a.isna() & b.isna()))
-    changed = merged[both & differs]
+    merged = compare(store, replaced, now)
+    changed = merged[merged["change"] == "changed"]
     found = Revisions(
-        added=int((merged["_merge"] == "right_only").sum()),
+        added=int((merged["change"] == "added").sum()),
         changed=len(changed),
-        removed=int((merged["_merge"] == "left_only").sum()),
+        removed=int((merged["change"] == "removed").sum()),
         withdrawn=len(_rows(store, withdrawn)) if withdrawn else 0,
     )
     found.largest = _largest(changed)
     return found
+
+
+def compare(store: Store, old: list[Submission], new: list[Submission]) -> pd.DataFrame:
+    """The figures of ``old`` against those of ``new``, one row per key of either, with
+    ``<column>_old`` and ``<column>_new`` and ``change``: ``added``, ``removed``,
+    ``changed`` (value, status or range) or None (the same)."""
+    import numpy as np
+    import pandas as pd
+
+    merged = _rows(store, old).merge(
+        _rows(store, new), on=KEY, how="outer", suffixes=("_old", "_new"), indicator=True
+    )
+    differs = pd.Series(False, index=merged.index)
+    for column in COMPARED:
+        a, b = merged[f"{column}_old"], merged[f"{column}_new"]
+        differs |= ~((a == b).fillna(False) | (a.isna() & b.isna()))
+    where = merged.pop("_merge").astype(str)
+    merged["change"] = np.select(
+        [where == "right_only", where == "left_only", differs.to_numpy()],
+        ["added", "removed", "changed"],
+        default=None,
+    )
+    return merged
 
 
 def _rows(store: Store, subs: list[Submission]) -> pd.DataFrame:
