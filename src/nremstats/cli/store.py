@@ -1,8 +1,10 @@
-"""The commands of the "Store" panel: ``status``, ``history``, ``diff``, ``verify`` and
-``compact``."""
+"""The commands of the "Store" panel: ``status``, ``history``, ``diff``, ``reconcile``,
+``verify`` and ``compact``."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -199,3 +201,51 @@ def compact(store: StoreOption = None) -> None:
             f"{entry['rows'] + entry['totals_rows']} rows, into {entry['file']} and "
             f"{entry['totals_file']} (totals)."
         )
+
+
+class ReconcileFormat(StrEnum):
+    text = "text"
+    json = "json"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+@commands.command(rich_help_panel=PANEL)
+@guarded
+def reconcile(
+    country: Annotated[str | None, typer.Option("--country", help="ISO3 code.")] = None,
+    years: Annotated[str | None, typer.Option("--years", help="A year or A-B.")] = None,
+    indicator: Annotated[str | None, typer.Option("--indicator", help="Indicator code.")] = None,
+    tolerance: Annotated[
+        float, typer.Option("--tolerance", help="Differences of at most PCT % agree.")
+    ] = 0.0,
+    fmt: Annotated[ReconcileFormat, typer.Option("--format", "-f")] = ReconcileFormat.text,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="The workbook (--format xlsx).")
+    ] = None,
+    store: StoreOption = None,
+) -> None:
+    """Compare the figures two or more providers report for the same country, year and
+    breakdown; list those that disagree, with both provenances.
+
+    Example: nremstats reconcile --country GBR --years 2019-2022 --tolerance 1 --format json
+    """
+    from nremstats.cli import render
+    from nremstats.core.errors import OptionError
+    from nremstats.store.reconcile import reconcile as compare
+    from nremstats.store.store import open_store
+
+    if (fmt == ReconcileFormat.xlsx) != (output is not None):
+        raise OptionError("reconcile writes a workbook with --format xlsx and -o FILE.xlsx.")
+    result = compare(open_store(store), country, years, indicator, tolerance)
+    if output is not None:
+        from nremstats.publish.xlsx import write_rows
+
+        write_rows(output, "Discrepancies", result.rows())
+        render.message(f"Wrote {output}: {len(result.discrepancies)} discrepancies.")
+        return
+    title = (
+        f"{result.compared} figure(s) reported by several providers: {result.agreements} "
+        f"agree, {len(result.discrepancies)} do not"
+    )
+    render.print_rows(result.rows(), title, fmt.value, result.to_dict())

@@ -111,3 +111,13 @@ class Book:
             return
         self._wb.close()
         replace_durably(self._tmp, self.path)
+
+
+def write_rows(path: Path, name: str, rows: list[list[Any]]) -> Path:
+    """A workbook of one sheet ``name``: ``rows`` as they are (the first, a header, in
+    bold; numbers as numbers, text as text)."""
+    with Book(path) as book:
+        sheet = book.sheet(name, freeze=(1, 0))
+        for n, row in enumerate(rows):
+            sheet.append(row, "bold" if n == 0 else None)
+    return path

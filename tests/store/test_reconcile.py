@@ -1,0 +1,117 @@
+"""reconcile: figures two providers report for the same country, year and breakdown."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from nremstats.core.errors import OptionError
+from nremstats.ingest import ingest_files
+from nremstats.store.reconcile import reconcile
+from nremstats.store.store import open_store
+from tests.conftest import invoke, write_csv
+
+HEADER = "provider,country,year,indicator,sex,age,exploitation,citizenship,value,obs_status"
+HEADER += ",definition"
+NATIONAL = [
+    "NLD,NLD,2021,PERSONS_CONVICTED,_T,_T,_T,_T,12,,",  # the same
+    "NLD,NLD,2021,PERSONS_CONVICTED,F,_T,_T,_T,<5,,",  # a range holding the other's 3
+    "NLD,NLD,2021,PERSONS_CONVICTED,M,_T,_T,_T,<5,,",  # a range the other's 9 is outside
+    "NLD,NLD,2021,VICTIMS_DETECTED,_T,_T,_T,_T,100,,IDENTIFIED",  # another definition
+    "NLD,NLD,2021,PERSONS_PROSECUTED,_T,_T,_T,_T,40,P,",  # provisional
+    "NLD,NLD,2021,PERSONS_SUSPECTED,_T,_T,_T,_T,..,,",  # not available here
+    "NLD,NLD,2021,OFFENCES_RECORDED,_T,_T,_T,_T,51,,",  # 2% apart
+    "NLD,NLD,2020,PERSONS_CONVICTED,_T,_T,_T,_T,8,,",  # one provider only
+]
+AGENCY = [
+    "UNODC,NLD,2021,PERSONS_CONVICTED,_T,_T,_T,_T,12,,",
+    "UNODC,NLD,2021,PERSONS_CONVICTED,F,_T,_T,_T,3,,",
+    "UNODC,NLD,2021,PERSONS_CONVICTED,M,_T,_T,_T,9,,",
+    "UNODC,NLD,2021,VICTIMS_DETECTED,_T,_T,_T,_T,130,,PRESUMED",
+    "UNODC,NLD,2021,PERSONS_PROSECUTED,_T,_T,_T,_T,41,,",
+    "UNODC,NLD,2021,PERSONS_SUSPECTED,_T,_T,_T,_T,60,,",
+    "UNODC,NLD,2021,OFFENCES_RECORDED,_T,_T,_T,_T,50,,",
+]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("reconcile")
+    files = [
+        write_csv(folder / "national.csv", [HEADER, *NATIONAL]),
+        write_csv(folder / "agency.csv", [HEADER, *AGENCY]),
+    ]
+    for path in files:
+        assert ingest_files([path], folder / "store").ok
+    return folder / "store"
+
+
+def kinds(found) -> dict[tuple[str, str], str]:
+    return {(d["indicator"], d["sex"]): d["kind"] for d in found.discrepancies}
+
+
+def test_each_kind_of_difference_is_named(store: Path) -> None:
+    found = reconcile(open_store(store))
+    assert found.compared == 7 and found.agreements == 2  # 12 = 12; <5 holds 3
+    assert kinds(found) == {
+        ("PERSONS_CONVICTED", "M"): "range",
+        ("VICTIMS_DETECTED", "_T"): "definition",
+        ("PERSONS_PROSECUTED", "_T"): "provisional",
+        ("PERSONS_SUSPECTED", "_T"): "missing",
+        ("OFFENCES_RECORDED", "_T"): "value",
+    }
+
+
+def test_a_tolerance_lets_close_values_agree(store: Path) -> None:
+    found = reconcile(open_store(store), tolerance=2.5)
+    assert ("OFFENCES_RECORDED", "_T") not in kinds(found)
+    assert found.agreements == 3
+    # a tolerance never hides another definition, a provisional figure or a range
+    assert {"definition", "provisional", "range"} <= set(kinds(found).values())
+
+
+def test_the_json_contract_and_both_provenances(store: Path) -> None:
+    result = invoke("reconcile", "--store", str(store), "--format", "json", "--years", "2021")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert list(data) == ["format_version", "compared", "agreements", "discrepancies"]
+    assert data["format_version"] == 1
+    keys = ["country", "year", "indicator", "sex", "age", "exploitation", "citizenship"]
+    for entry in data["discrepancies"]:
+        assert list(entry) == [*keys, "kind", "values"]
+        assert {v["provider"] for v in entry["values"]} == {"NLD", "UNODC"}
+        for value in entry["values"]:
+            assert list(value) == [
+                "provider", "value", "obs_status", "lower", "upper", "definition",
+                "submission_id", "source_file", "sheet", "cell",
+            ]  # fmt: skip
+            assert value["source_file"] in ("national.csv", "agency.csv") and value["cell"]
+    victims = next(e for e in data["discrepancies"] if e["indicator"] == "VICTIMS_DETECTED")
+    assert {(v["value"], v["definition"]) for v in victims["values"]} == {
+        (100, "IDENTIFIED"),
+        (130, "PRESUMED"),
+    }
+
+
+def test_filters_and_a_workbook(store: Path, tmp_path: Path) -> None:
+    assert reconcile(open_store(store), country="deu").compared == 0
+    assert reconcile(open_store(store), years="2019-2020").compared == 0
+    assert reconcile(open_store(store), indicator="persons_convicted").compared == 3
+    with pytest.raises(OptionError, match="--years"):
+        reconcile(open_store(store), years="last")
+    with pytest.raises(OptionError, match="--tolerance"):
+        reconcile(open_store(store), tolerance=-1)
+    where = ("--store", str(store))
+    assert invoke("reconcile", "--format", "xlsx", *where).exit_code == 2
+    path = tmp_path / "sources.xlsx"
+    result = invoke("reconcile", "--format", "xlsx", "-o", str(path), *where)
+    assert result.exit_code == 0, result.stderr
+    rows = list(openpyxl.load_workbook(path).active.values)
+    assert rows[0][:8] == ("country", "year", "indicator", "sex", "age", "exploitation",
+                           "citizenship", "kind")  # fmt: skip
+    assert len(rows) == 1 + 2 * 5 and isinstance(rows[1][1], int)
+    text = invoke("reconcile", "--format", "csv", *where).stdout
+    assert text.count("\n") == 1 + 2 * 5
