@@ -128,7 +128,9 @@ def test_coverage(revised, tmp_path):
     assert result.countries == ["BEL", "NLD"] and result.years == [2022, 2023]
     providers = [s["provider"] for s in result.cells[("NLD", 2023)]]
     assert providers == ["NLD", "UNODC"]  # national first
-    assert result.rows()[2][2] == "NLD:valid UNODC:valid"
+    # NLD's provisional 22 against UNODC's <5: the two providers' one shared figure differs
+    assert result.rows()[2][2] == "NLD:valid UNODC:valid (≠ 1)"
+    assert result.to_dict()["cells"][-1]["providers_agree"] is False
     assert coverage(open_store(store), year=2022).countries == ["BEL"]
     json.dumps(result.to_dict())
 

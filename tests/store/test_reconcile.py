@@ -115,3 +115,15 @@ def test_filters_and_a_workbook(store: Path, tmp_path: Path) -> None:
     assert len(rows) == 1 + 2 * 5 and isinstance(rows[1][1], int)
     text = invoke("reconcile", "--format", "csv", *where).stdout
     assert text.count("\n") == 1 + 2 * 5
+
+
+def test_status_says_whether_the_providers_of_a_country_year_agree(store: Path) -> None:
+    data = json.loads(invoke("status", "--store", str(store), "--format", "json").stdout)
+    cells = {(c["country"], c["year"]): c for c in data["cells"]}
+    assert (cells[("NLD", 2021)]["providers_agree"], cells[("NLD", 2021)]["discrepancies"]) == (
+        False,
+        5,
+    )
+    assert cells[("NLD", 2020)]["providers_agree"] is None  # one provider
+    text = invoke("status", "--store", str(store), "--format", "csv").stdout
+    assert "UNODC:valid (≠ 5)" in text and text.count("≠") == 1

@@ -43,25 +43,41 @@ class Coverage:
     countries: list[str]
     years: list[int]
     cells: dict[tuple[str, int], list[dict[str, Any]]]
+    #: Per country-year of several providers: how many of their shared figures differ
+    #: (:mod:`nremstats.store.reconcile`).
+    differ: dict[tuple[str, int], int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "countries": self.countries,
             "years": self.years,
             "cells": [
-                {"country": c, "year": y, "submissions": subs}
+                {
+                    "country": c,
+                    "year": y,
+                    "submissions": subs,
+                    "providers_agree": None
+                    if (c, y) not in self.differ
+                    else self.differ[(c, y)] == 0,
+                    "discrepancies": self.differ.get((c, y), 0),
+                }
                 for (c, y), subs in sorted(self.cells.items())
             ],
         }
 
     def rows(self) -> list[list[str]]:
-        """Text rows: header, then one row per country; a cell lists provider:status."""
+        """Text rows: header, then one row per country; a cell lists provider:status, and
+        for several providers whether their figures agree (``= agree``, ``≠ N`` differ)."""
         out = [["country", *map(str, self.years)]]
         for country in self.countries:
             row = [country]
             for year in self.years:
                 subs = self.cells.get((country, year), [])
-                row.append(" ".join(f"{s['provider']}:{s['status']}" for s in subs))
+                text = " ".join(f"{s['provider']}:{s['status']}" for s in subs)
+                if (country, year) in self.differ:
+                    n = self.differ[(country, year)]
+                    text += " (= agree)" if n == 0 else f" (≠ {n})"
+                row.append(text)
             out.append(row)
         return out
 
@@ -77,9 +93,20 @@ def coverage(store: Store, year: int | None = None) -> Coverage:
                 cells.setdefault((sub.country, y), []).append(_public(sub, ids))
     for subs in cells.values():
         subs.sort(key=lambda s: (s["provider"] != s["country"], s["provider"]))
-    return Coverage(
+    found = Coverage(
         countries=sorted({c for c, _ in cells}), years=sorted({y for _, y in cells}), cells=cells
     )
+    shared = {key for key, subs in cells.items() if len({s["provider"] for s in subs}) > 1}
+    if shared:
+        from nremstats.store.reconcile import reconcile
+
+        asked = None if year is None else str(year)
+        compared = reconcile(store, years=asked, countries={c for c, _ in shared})
+        found.differ = dict.fromkeys(shared, 0)
+        for entry in compared.discrepancies:
+            where = (entry["country"], entry["year"])
+            found.differ[where] = found.differ.get(where, 0) + 1
+    return found
 
 
 def submission_history(store: Store, country: str, year: int | None = None) -> list[dict]:

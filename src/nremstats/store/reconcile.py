@@ -61,10 +61,11 @@ def reconcile(
     years: str | None = None,
     indicator: str | None = None,
     tolerance: float = 0.0,
+    countries: set[str] | None = None,
 ) -> Reconciliation:
     """Compare the current figures of every provider (see module docstring). ``years``:
     ``A-B`` or ``A``; ``tolerance``: a difference of at most this percentage of the larger
-    value agrees.
+    value agrees; ``countries``: only these (read alone).
 
     Raises:
         OptionError: ``years`` or ``tolerance`` not understood.
@@ -72,7 +73,9 @@ def reconcile(
     if tolerance < 0 or tolerance != tolerance:
         raise OptionError(f"--tolerance {tolerance}: a percentage of 0 or more.")
     first, last = _years(years)
-    frame = store.observations()
+    if country:
+        countries = {country.upper()}
+    frame = store.observations(countries)
     keep = frame["year"].between(first, last)
     if country:
         keep &= frame["country"] == country.upper()
