@@ -127,3 +127,24 @@ def test_status_says_whether_the_providers_of_a_country_year_agree(store: Path) 
     assert cells[("NLD", 2020)]["providers_agree"] is None  # one provider
     text = invoke("status", "--store", str(store), "--format", "csv").stdout
     assert "UNODC:valid (≠ 5)" in text and text.count("≠") == 1
+
+
+def test_the_report_lists_where_the_published_provider_disagrees(
+    store: Path, tmp_path: Path
+) -> None:
+    """The Sources sheet names the country-year, indicator and providers, never the other
+    provider's figures (they are not under the release's disclosure control)."""
+    path = tmp_path / "report.xlsx"
+    result = invoke("report", "--store", str(store), "--years", "2021", "-o", str(path))
+    assert result.exit_code == 0, result.stderr
+    rows = list(openpyxl.load_workbook(path)["Sources"].values)
+    assert rows[0] == ("country", "year", "indicator", "published", "other providers", "differ")
+    listed = {row[2]: row for row in rows[1:] if row and row[0] == "NLD"}
+    assert listed["OFFENCES_RECORDED"] == ("NLD", 2021, "OFFENCES_RECORDED", "NLD", "UNODC", 1)
+    assert listed["PERSONS_CONVICTED"][5] == 1  # M: a range the other's 9 is outside
+    assert {"VICTIMS_DETECTED", "PERSONS_PROSECUTED"} <= listed.keys()
+    html = tmp_path / "report.html"
+    assert (
+        invoke("report", "--store", str(store), "--years", "2021", "-o", str(html)).exit_code == 0
+    )
+    assert "Where providers disagree" in html.read_text(encoding="utf-8")

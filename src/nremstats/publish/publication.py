@@ -52,6 +52,10 @@ class Publication:
     #: the release the report prints (its pattern), and the rows it prints
     release: Release | None = None
     covered: list[int] = field(default_factory=list)
+    #: (country, year, indicator, published provider, other providers, figures that
+    #: differ): where the provider of a published figure disagrees with another
+    #: (:mod:`nremstats.store.reconcile`); no figure of the other is printed
+    disagreements: list[tuple[str, int, str, str, str, int]] = field(default_factory=list)
 
     def record(self, store: Store) -> int | None:
         """Record the report as a release in the store (the rows it prints)."""
@@ -148,6 +152,8 @@ STATUS_WORDS = {
     "M": "not applicable",
     "Q": "suppressed",
 }
+#: The columns of :attr:`Publication.disagreements` (the Sources sheet and section).
+DISAGREEMENT_KEYS = ("country", "year", "indicator", "published", "other providers", "differ")
 #: The columns of :meth:`Publication.submissions` (cover sheet, html sources, json).
 SUBMISSION_KEYS = ("country", "year", "provider", "submission_id", "indicators")
 #: The columns of the suppression audit (:attr:`Publication.audit`); ``interval`` is the
@@ -218,7 +224,35 @@ def build_report(
     publication.release = release
     publication.covered = [*np.flatnonzero(release.totals()).tolist(), *covered]
     publication.audit = _audit(release, publication.covered)
+    publication.disagreements = _disagreements(store, publication, upto)
     return publication
+
+
+def _disagreements(
+    store: Store, publication: Publication, upto: int | None
+) -> list[tuple[str, int, str, str, str, int]]:
+    """The country-years and indicators whose published provider disagrees with another
+    provider on some figure (how many), from :func:`nremstats.store.reconcile.reconcile`."""
+    from nremstats.store.reconcile import reconcile
+
+    shown = {
+        (country, year, table.indicator): cell.provider
+        for table in publication.tables
+        for (country, year), cell in table.cells.items()
+    }
+    span = f"{publication.years[0]}-{publication.years[-1]}"
+    found = reconcile(store, years=span, countries={c for c, _, _ in shown}, upto=upto)
+    counts: dict[tuple[str, int, str], tuple[set[str], int]] = {}
+    for entry in found.discrepancies:
+        key = (entry["country"], entry["year"], entry["indicator"])
+        providers = {value["provider"] for value in entry["values"]}
+        if shown.get(key) in providers:
+            others, n = counts.get(key, (set(), 0))
+            counts[key] = (others | providers - {shown[key]}, n + 1)
+    return [
+        (*key, shown[key], ", ".join(sorted(others)), n)
+        for key, (others, n) in sorted(counts.items())
+    ]
 
 
 def _audit(release: Release, covered: list[int]) -> list[dict[str, Any]]:

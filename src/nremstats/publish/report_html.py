@@ -17,6 +17,7 @@ from nremstats.core import codes
 from nremstats.core.files import write_bytes
 from nremstats.publish.charts import chart_bytes, composition_chart, trend_chart
 from nremstats.publish.publication import (
+    DISAGREEMENT_KEYS,
     PUBLISHED_AUDIT_KEYS,
     SHARE_NOTE,
     SUBMISSION_KEYS,
@@ -271,11 +272,16 @@ def _audit(publication: Publication) -> str:
 
 def _sources(publication: Publication) -> str:
     rows = [list(row) for row in publication.submissions()]
+    differ = [list(row) for row in publication.disagreements]
     return (
         '<section id="sources"><h2>Sources</h2><details><summary>The submission each '
         f"figure comes from ({len(rows):,})</summary>"
         + _table(list(SUBMISSION_KEYS), rows)
-        + "</details></section>"
+        + '</details><h3>Where providers disagree</h3><p class="note">'
+        + f"{len(differ)} indicator(s) of a country-year whose published figures' provider "
+        + "disagrees with another provider on some figures (differ: how many).</p>"
+        + (_table(list(DISAGREEMENT_KEYS), differ, 5) if differ else "")
+        + "</section>"
     )
 
 

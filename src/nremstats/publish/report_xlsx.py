@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from nremstats.core import codes
 from nremstats.publish.export import table_sheet
 from nremstats.publish.publication import (
+    DISAGREEMENT_KEYS,
     PUBLISHED_AUDIT_KEYS,
     SHARE_NOTE,
     SUBMISSION_KEYS,
@@ -54,6 +55,7 @@ def write_report_xlsx(publication: Publication, path: Path) -> None:
             for row in publication.rates():
                 rates.append(row)
         _coverage_sheet(book, publication)
+        _sources_sheet(book, publication)
         _notes_sheet(book, publication)
         audit = book.sheet("Suppression", widths={0: 22, 3: 24, 5: 70}, freeze=(1, 0))
         audit.append(PUBLISHED_AUDIT_KEYS, "bold")
@@ -144,6 +146,21 @@ def _coverage_sheet(book: Book, publication: Publication) -> None:
         [
             "The indicators each country reported for each year, with their status "
             "where it is not a normal value."
+        ]
+    )
+
+
+def _sources_sheet(book: Book, publication: Publication) -> None:
+    sheet = book.sheet("Sources", widths={0: 10, 2: 22, 3: 14, 4: 24}, freeze=(1, 0))
+    sheet.append(DISAGREEMENT_KEYS, "bold")
+    for row in publication.disagreements:
+        sheet.append(row)
+    sheet.append()
+    sheet.append(
+        [
+            f"{len(publication.disagreements)} indicator(s) of a country-year whose published "
+            "figures' provider disagrees with another provider on some figures (how many: "
+            "differ). nremstats reconcile lists them side by side (internal)."
         ]
     )
 

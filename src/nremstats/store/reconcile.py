@@ -62,10 +62,12 @@ def reconcile(
     indicator: str | None = None,
     tolerance: float = 0.0,
     countries: set[str] | None = None,
+    upto: int | None = None,
 ) -> Reconciliation:
     """Compare the current figures of every provider (see module docstring). ``years``:
     ``A-B`` or ``A``; ``tolerance``: a difference of at most this percentage of the larger
-    value agrees; ``countries``: only these (read alone).
+    value agrees; ``countries``: only these (read alone); ``upto``: a past state
+    (``Store.resolve_as_of``).
 
     Raises:
         OptionError: ``years`` or ``tolerance`` not understood.
@@ -75,7 +77,7 @@ def reconcile(
     first, last = _years(years)
     if country:
         countries = {country.upper()}
-    frame = store.observations(countries)
+    frame = store.observations(countries, upto)
     keep = frame["year"].between(first, last)
     if country:
         keep &= frame["country"] == country.upper()
