@@ -148,3 +148,25 @@ def test_the_report_lists_where_the_published_provider_disagrees(
         invoke("report", "--store", str(store), "--years", "2021", "-o", str(html)).exit_code == 0
     )
     assert "Where providers disagree" in html.read_text(encoding="utf-8")
+
+
+def test_a_national_return_against_the_glotip_export_of_the_same_country_year(
+    tmp_path: Path,
+) -> None:
+    from tests.conftest import HEADER as CSV_HEADER
+    from tests.store.test_vintages import glotip_csv
+
+    export = glotip_csv(tmp_path / "data_glotip.csv", "14/04/2025")  # NLD 2021 convicted 12
+    national = write_csv(
+        tmp_path / "NLD_2021.csv", [CSV_HEADER, "NLD,2021,PERSONS_CONVICTED,_T,_T,_T,_T,11"]
+    )
+    assert ingest_files([export, national], tmp_path / "store").ok
+    found = reconcile(open_store(tmp_path / "store"))
+    assert (found.compared, found.agreements) == (1, 0)
+    (entry,) = found.discrepancies
+    assert entry["kind"] == "value"
+    said = {(v["provider"], v["value"], v["source_file"]) for v in entry["values"]}
+    assert said == {("NLD", 11, "NLD_2021.csv"), ("UNODC", 12, "data_glotip.csv")}
+    unodc = next(v for v in entry["values"] if v["provider"] == "UNODC")
+    assert unodc["cell"] == "M4" and unodc["submission_id"].startswith("UNODC-NLD-2021-")
+    assert reconcile(open_store(tmp_path / "store"), tolerance=10).agreements == 1
