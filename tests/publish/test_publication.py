@@ -25,9 +25,10 @@ def test_report_workbook_has_every_part_and_is_readable(sample_store, tmp_path):
     result = invoke("report", "--years", "2021-2024", "-o", str(out), "--store", str(sample_store))
     assert result.exit_code == 0, result.stderr
     wb = load_workbook(out)
-    assert wb.sheetnames[0] == "Cover" and wb.sheetnames[-4:] == [
+    assert wb.sheetnames[0] == "Cover" and wb.sheetnames[-5:] == [
         "Regions",
         "Coverage",
+        "Sources",
         "Notes",
         "Suppression",
     ]
