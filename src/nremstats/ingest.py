@@ -8,7 +8,6 @@ whole, an agency compilation's unreadable rows one by one.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -46,6 +45,8 @@ def submissions_of(data: ReturnData, received_at: str) -> list[DataUnit]:
     """
     assert data.observations is not None and data.sha256 is not None
     frame = data.observations
+    both = frame[["country", "year"]].dropna()
+    every = {(str(c), int(y)) for c, y in both.drop_duplicates().itertuples(index=False)}
     if not frame["readable"].all():
         frame = frame[frame["readable"]]
     counts = {s: sum(f.severity == s for f in data.findings) for s in SEVERITIES}
@@ -87,6 +88,9 @@ def submissions_of(data: ReturnData, received_at: str) -> list[DataUnit]:
                 reading=data.reading,
             )
         )
+    if subs and subs[0].complete:  # country-years held but not stored: not withdrawn
+        stored = {(s.country, s.years[0]) for s in subs}
+        subs[0].also_holds = sorted([c, y] for c, y in every if (c, y) not in stored)
     if shared:
         return [(subs, frame, data.findings)]
     parts = dict(tuple(frame.groupby("submission_id", sort=False)))
@@ -104,6 +108,7 @@ def ingest_files(
     layout: str | Path | Layout | None = None,
     vintage: str | None = None,
     force: bool = False,
+    partial: bool = False,
 ) -> RunResult:
     """Check returns and store the valid ones; a return with errors is rejected whole.
 
@@ -146,19 +151,13 @@ def ingest_files(
     with target.lock(on_wait=on_wait), gc_paused():
         before = standing(target.submissions()) if batch else ([], [])
         batch = _read_again(target.submissions(), batch, force)
+        _partial(target.submissions(), batch, partial)
         published = set(target.publish([unit for _, unit in batch]))
         after = standing(target.submissions()) if batch else ([], [])
     current = {sub.submission_id for sub in after[0]}
     # withdrawn by this call: earlier submissions that a complete vintage stored now no
     # longer holds (this call's own submissions that arrive withdrawn are superseded)
-    gone = {sub.submission_id for sub in before[1]} | {
-        sub.submission_id for _, (subs, _, _) in batch for sub in subs
-    }
-    withdrawn = sorted(
-        (sub.country, sub.years[0], sub.provider)
-        for sub in after[1]
-        if sub.submission_id not in gone
-    )
+    gone = {sub.submission_id for sub in before[1]}
     for result, (subs, _, _) in batch:
         result.reread = any(s.submission_id in published and s.reread for s in subs)
         for submission in subs:
@@ -168,10 +167,11 @@ def ingest_files(
             elif submission.submission_id not in current:
                 result.superseded.append(submission.submission_id)
         taken: list[Submission] = []
-        if subs and subs[0].complete:
-            mine = subs[0].provider
-            result.withdrawn += [f"{c} {y}" for c, y, p in withdrawn if p == mine]
-            taken = [s for s in after[1] if s.submission_id not in gone and s.provider == mine]
+        if subs and subs[0].complete:  # withdrawn by it: others' submissions, newly withdrawn
+            own = {s.submission_id for s in subs} | gone
+            taken = [s for s in after[1] if s.submission_id not in own]
+            taken = [s for s in taken if s.provider == subs[0].provider]
+            result.withdrawn += [f"{s.country} {s.years[0]}" for s in taken]
         fresh = [s for s in subs if s.submission_id in published and s.submission_id in current]
         if fresh or taken:
             result.revisions = revisions(target, before[0], fresh, taken).to_dict()
@@ -185,17 +185,15 @@ def _read_again(
     """The data units, those whose submissions the store holds already from the same bytes
     read another way (another layout or rules fingerprint) or, with ``force``, at all,
     renamed as new submissions (``-r<n>`` after the id and the data file's name)."""
-    known: dict[str, set[str | None]] = {}  # the readings of each submission's bytes
+    latest: dict[str, Submission] = {}  # the latest reading of each submission's bytes
     for sub in stored:
-        known.setdefault(re.sub(r"-r\d+$", "", sub.submission_id), set()).add(sub.reading)
+        if sub.base not in latest or sub.seq > latest[sub.base].seq:
+            latest[sub.base] = sub
     number = max((sub.seq for sub in stored), default=0)
     out = []
     for result, (subs, frame, findings) in batch:
-        held = [s for s in subs if s.submission_id in known]
-        other = any(
-            None not in known[s.submission_id] and s.reading not in known[s.submission_id]
-            for s in held
-        )
+        held = [s for s in subs if s.submission_id in latest]
+        other = any(_read_otherwise(latest[s.submission_id], s) for s in held)
         if held and (force or other):
             number += 1
             tag = f"-r{number}"
@@ -206,3 +204,54 @@ def _read_again(
             frame = frame.assign(submission_id=frame["submission_id"].map(names))
         out.append((result, (subs, frame, findings)))
     return out
+
+
+def _read_otherwise(stored: Submission, new: Submission) -> bool:
+    """Whether the same bytes are read another way now: another layout or rules, or
+    another vintage (a corrected ``--vintage``); a submission stored before readings were
+    recorded only when a vintage is read now that it lacks."""
+    if stored.reading is None:
+        return new.vintage is not None and stored.vintage is None
+    return (stored.reading, stored.vintage) != (new.reading, new.vintage)
+
+
+#: A complete vintage lacking more than this share of the country-years of the one before
+#: is taken as partial (a download of some countries, not the export): it withdraws nothing.
+MOST_WITHDRAWN = 0.1
+
+
+def _partial(
+    stored: list[Submission], batch: list[tuple[FileResult, DataUnit]], partial: bool
+) -> None:
+    """Mark as partial (withdrawing nothing) the complete files asked to be (``partial``)
+    or lacking too much of the provider's newest earlier complete vintage (see
+    :data:`MOST_WITHDRAWN`), saying why in their results."""
+    earlier: dict[tuple[str, str], tuple[str, set[tuple[str, int]]]] = {}
+    for sub in stored:
+        if sub.complete and sub.vintage:
+            _, held = earlier.setdefault((sub.provider, sub.stem), (sub.vintage, set()))
+            held.update((sub.country, y) for y in sub.years)
+            held.update((str(c), int(y)) for c, y in sub.also_holds)
+    for result, (subs, _, _) in batch:
+        if not subs or not subs[0].complete:
+            continue
+        mine = {(s.country, y) for s in subs for y in s.years}
+        mine |= {(str(c), int(y)) for c, y in subs[0].also_holds}
+        before = [
+            (vintage, held)
+            for (provider, _), (vintage, held) in earlier.items()
+            if provider == subs[0].provider and vintage < (subs[0].vintage or "")
+        ]
+        why = "asked (--partial)" if partial else None
+        if before and why is None:
+            vintage, held = max(before, key=lambda found: found[0])
+            lacking = len(held - mine)
+            if lacking > MOST_WITHDRAWN * len(held):
+                why = (
+                    f"it lacks {lacking:,} of the {len(held):,} country-years of the "
+                    f"{vintage} vintage (a download of some countries?): nothing withdrawn"
+                )
+        if why is not None:
+            for sub in subs:
+                sub.complete = False
+            result.partial = why

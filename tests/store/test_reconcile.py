@@ -170,3 +170,12 @@ def test_a_national_return_against_the_glotip_export_of_the_same_country_year(
     unodc = next(v for v in entry["values"] if v["provider"] == "UNODC")
     assert unodc["cell"] == "M4" and unodc["submission_id"].startswith("UNODC-NLD-2021-")
     assert reconcile(open_store(tmp_path / "store"), tolerance=10).agreements == 1
+
+
+def test_years_and_tolerance_not_understood_are_refused(store: Path) -> None:
+    for years in ("2021-", "last", "2022-2021"):
+        with pytest.raises(OptionError, match="--years"):
+            reconcile(open_store(store), years=years)
+    for tolerance in (float("inf"), float("nan"), -1.0):
+        with pytest.raises(OptionError, match="--tolerance"):
+            reconcile(open_store(store), tolerance=tolerance)

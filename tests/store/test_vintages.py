@@ -71,8 +71,9 @@ def test_the_newer_vintage_is_current_whatever_the_order_received() -> None:
     # the same vintage: the later received; no vintage: the day received
     again = sub(3, vintage="2025-04-14", file="again")
     assert ids(current_of([new, again], None)) == ["UNODC-NLD-2020-again"]
-    undated = sub(4, file="undated")  # received 2026-01-04: newer than both
-    assert ids(current_of([new, undated], None)) == ["UNODC-NLD-2020-undated"]
+    # no vintage (a store made before vintages were read): before every dated one
+    undated = sub(4, file="undated")
+    assert ids(current_of([new, undated], None)) == ["UNODC-NLD-2020-new"]
     # up to a sequence number: what was current then
     first, then = sub(1, vintage="2023-05-30", file="old"), sub(2, vintage="2025-04-14")
     assert ids(current_of([first, then], 1)) == ["UNODC-NLD-2020-old"]
@@ -336,3 +337,105 @@ def test_diff_between_two_vintages_of_a_compilation(
     asked = ["AUS", "2019", "--provider", "UNODC", "--from", "2023-05-30", "--to", "2025-04-14"]
     result = invoke("diff", *asked, "--format", "json", *where)
     assert result.exit_code == 0 and json.loads(result.stdout)["changes"] == aus
+
+
+#: Twenty countries of a made-up complete export.
+TWENTY = [
+    "AUT", "BEL", "BGR", "CYP", "CZE", "DEU", "DNK", "ESP", "EST", "FIN",
+    "FRA", "GRC", "HRV", "HUN", "IRL", "ITA", "LTU", "LUX", "LVA", "NLD",
+]  # fmt: skip
+
+
+def glotip_countries(path: Path, preamble: str, countries: list[str], bad: str = "") -> Path:
+    """A GLOTIP CSV export dated ``preamble`` with one figure per country (``bad``: that
+    country's figure unreadable)."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerows([["UNODC", "unodc_ddds@un.org"], [preamble], HEADER])
+        for country in countries:
+            writer.writerow([country, *ROW[1:12], "abc" if country == bad else "12"])
+    return path
+
+
+def test_a_download_of_some_countries_withdraws_nothing(tmp_path: Path) -> None:
+    """A complete layout's file lacking most of the earlier vintage is taken as partial (and
+    says why); one lacking a country withdraws it; ``partial`` withdraws nothing; a country
+    whose rows were all unreadable is held, not withdrawn."""
+    store = tmp_path / "store"
+    ingest_files([glotip_countries(tmp_path / "a.csv", "30/05/2023", TWENTY)], store)
+    few = ingest_files([glotip_countries(tmp_path / "b.csv", "01/06/2023", ["NLD"])], store)
+    assert "lacks 19 of the 20 country-years" in few.files[0].partial
+    assert not few.files[0].withdrawn and len(open_store(store).observations()) == 20
+    path = glotip_countries(tmp_path / "c.csv", "01/07/2023", TWENTY[:19], bad="AUT")
+    lacking = ingest_files([path], store).files[0]
+    assert lacking.partial is None and lacking.withdrawn == ["NLD 2021"]  # AUT: held
+    assert set(open_store(store).observations()["country"]) == set(TWENTY[:19])
+    path = glotip_countries(tmp_path / "d.csv", "01/08/2023", TWENTY[1:])
+    asked = ingest_files([path], store, partial=True).files[0]
+    assert asked.partial == "asked (--partial)" and not asked.withdrawn
+
+
+def test_a_wrong_vintage_is_corrected_and_a_future_one_refused(tmp_path: Path) -> None:
+    from nremstats.core.errors import OptionError
+
+    bare, store = glotip_csv(tmp_path / "glotip.csv", None), tmp_path / "store"
+    assert ingest_files([bare], store, vintage="2024-06-01").ok
+    again = ingest_files([bare], store, vintage="2024-01-31").files[0]
+    assert again.reread and not again.superseded
+    (current,) = open_store(store).current_submissions()
+    assert current.vintage == "2024-01-31"
+    with pytest.raises(OptionError, match="still to come"):
+        ingest_files([bare], store, vintage="2205-04-14")
+    future = glotip_csv(tmp_path / "future.csv", "14/04/2205")
+    assert "still to come" in ingest_files([future], store).findings[0].message
+
+
+def test_a_national_return_has_no_vintage_and_as_of_takes_whole_files(tmp_path: Path) -> None:
+    from tests.conftest import HEADER as CSV_HEADER
+    from tests.conftest import write_csv
+
+    store = tmp_path / "store"
+    first = write_csv(
+        tmp_path / "v1.csv", [CSV_HEADER, "DEU,2021,PERSONS_CONVICTED,_T,_T,_T,_T,710"]
+    )
+    second = write_csv(
+        tmp_path / "v2.csv", [CSV_HEADER, "DEU,2021,PERSONS_CONVICTED,_T,_T,_T,_T,720"]
+    )
+    ingest_files([first], store)
+    ingest_files([second], store, vintage="2020-01-01")  # not a compilation: as received
+    figures = open_store(store).observations()
+    assert figures["value"].tolist() == [720]
+    assert open_store(store).submissions()[-1].vintage is None
+    ingest_files([glotip_countries(tmp_path / "a.csv", "30/05/2023", TWENTY)], store)
+    ingest_files([glotip_countries(tmp_path / "b.csv", "01/06/2023", TWENTY[:19])], store)
+    subs = open_store(store).submissions()
+    inside = next(s for s in subs if s.vintage == "2023-06-01" and s.country == "AUT")
+    # as of a submission inside the second export: the whole export (NLD withdrawn), not a part
+    then = current_of(subs, inside.seq)
+    assert len([s for s in then if s.provider == "UNODC"]) == 19
+
+
+def test_a_file_name_that_says_no_date_refuses_that_file_only(tmp_path: Path) -> None:
+    source = (ROOT / "schemas" / "layouts" / "glotip.yaml").read_text(encoding="utf-8")
+    named = source.replace(
+        'vintage: {cell: A2, format: "%d/%m/%Y"}',
+        'vintage: {name: "_(?P<date>\\\\d{4}-\\\\d{2}-\\\\d{2})"}',
+    )
+    layout = tmp_path / "named.yaml"
+    layout.write_text(named, encoding="utf-8")
+    good = glotip_csv(tmp_path / "unodc_2024-06-30.csv", None)
+    bad = glotip_csv(tmp_path / "unodc_2024-13-45.csv", None)
+    run = ingest_files([good, bad], tmp_path / "store", layout=layout)
+    assert run.files[0].submissions and not run.files[1].submissions
+    assert "'2024-13-45'" in run.files[1].findings[0].message
+
+
+def test_diff_by_default_goes_from_the_older_vintage_to_the_newer(
+    both_orders: dict[str, tuple[Path, list]],
+) -> None:
+    from nremstats.store.history import diff
+
+    store = open_store(both_orders["new-old"][0])
+    found = diff(store, "AUS", 2020)
+    assert "-2023-" not in found.to_id and store.submission(found.to_id).vintage == "2025-04-14"
+    assert store.submission(found.from_id).vintage == "2023-05-30"

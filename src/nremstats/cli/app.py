@@ -89,6 +89,14 @@ ForceOption = Annotated[
         "same way (the new submissions supersede the earlier reading).",
     ),
 ]
+PartialOption = Annotated[
+    bool,
+    typer.Option(
+        "--partial",
+        help="The files hold some country-years of their provider only (a download of some "
+        "countries): they withdraw nothing, even when their layout reads complete exports.",
+    ),
+]
 VintageOption = Annotated[
     str | None,
     typer.Option(

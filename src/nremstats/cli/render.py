@@ -149,7 +149,11 @@ def files_table(run: RunResult, action: str) -> Table:
         if result.superseded:
             subs += f" ({len(result.superseded)} superseded on arrival: a newer vintage is stored)"
         if result.withdrawn:
-            subs += f" (withdrew {len(result.withdrawn)}: {', '.join(result.withdrawn)})"
+            first = ", ".join(result.withdrawn[:10])
+            more = f" and {len(result.withdrawn) - 10:,} more" if len(result.withdrawn) > 10 else ""
+            subs += f" (withdrew {len(result.withdrawn):,}: {first}{more})"
+        if result.partial:
+            subs += f" (taken as partial: {result.partial})"
         if result.revisions is not None:
             subs += f" (revisions: {revision_counts(result.revisions)})"
         table.add_row(

@@ -18,6 +18,7 @@ from nremstats.cli.app import (
     IgnoreOption,
     LayoutOption,
     LimitOption,
+    PartialOption,
     QuietOption,
     ResultFormat,
     RulesOption,
@@ -119,6 +120,7 @@ def ingest(
     layout: LayoutOption = None,
     vintage: VintageOption = None,
     force: ForceOption = False,
+    partial: PartialOption = False,
 ) -> None:
     """Validate returns and store the valid ones.
 
@@ -144,6 +146,7 @@ def ingest(
             layout=layout,
             vintage=vintage,
             force=force,
+            partial=partial,
         )
     render.print_run(run, "ingest", fmt.value, limit=limit, quiet=quiet)
     raise typer.Exit(run.exit_code(strict, allow_empty))

@@ -216,7 +216,14 @@ def reading_of(layout: Layout | None, ruleset: RuleSet) -> str:
     import hashlib
 
     said = {k: v for k, v in vars(layout).items() if k != "path"} if layout else None
-    rules = (ruleset.enabled_rules, ruleset.severities, ruleset.params_by_rule)
+    # the rules as changed from the catalogue (a release that adds a rule reads the same)
+    default = RuleSet.default()
+    rules = sorted(
+        (code, ruleset.enabled(code), ruleset.severity(code), ruleset.params_by_rule.get(code))
+        for code in {*ruleset.enabled_rules, *ruleset.severities, *ruleset.params_by_rule}
+        if (ruleset.enabled(code), ruleset.severity(code), ruleset.params_by_rule.get(code))
+        != (default.enabled(code), default.severity(code), default.params_by_rule.get(code))
+    )
     text = repr((said, rules, sorted(ruleset.overridden)))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
@@ -229,7 +236,9 @@ def _vintage(
     the provider's vintages would be a guess) when it carries another than the one given,
     or, to be stored (``storing``), when it carries none there and none is given."""
     carried = located.metadata.get("vintage")
-    if layout is None or not layout.vintage:
+    if layout is None or not layout.compilation:
+        return None  # a national return: ordered as received (--vintage is for compilations)
+    if not layout.vintage:
         return given
     where = layout.vintage.get("cell")
     place = f"cell {where} above the header" if where else "the file name"

@@ -38,6 +38,8 @@ class FileResult:
     revisions: dict[str, Any] | None = None
     #: The same bytes were stored before, read another way: stored again (``ingest``).
     reread: bool = False
+    #: Why a file of a complete layout was taken as partial (withdrawing nothing).
+    partial: str | None = None
 
     @property
     def status(self) -> FileStatus:
@@ -61,6 +63,7 @@ class FileResult:
             **({"withdrawn": list(self.withdrawn)} if self.withdrawn else {}),
             **({"revisions": self.revisions} if self.revisions else {}),
             **({"reread": True} if self.reread else {}),
+            **({"partial": self.partial} if self.partial else {}),
         }
 
 

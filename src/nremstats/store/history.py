@@ -177,11 +177,12 @@ def diff(
     subs = [s for s in store.submissions() if s.country == country and year in s.years]
     if not subs:
         raise StoreError(f"The store {store.path} has no submission for {country} {year}.")
+    subs.sort(key=lambda s: s.newness)  # the newest vintage last, then the last received
     new = store.submission(to_id) if to_id else subs[-1]
     if from_id:
         old = store.submission(from_id)
     else:
-        earlier = [s for s in subs if s.seq < new.seq]
+        earlier = [s for s in subs if s.newness < new.newness]
         if not earlier:
             raise StoreError(
                 f"Nothing to compare for {country} {year}: {new.submission_id} is its first "
@@ -282,8 +283,8 @@ def _at_vintage(store: Store, subs: list[Submission], at: str) -> list[Submissio
     from nremstats.store.manifest import current_of
 
     named = next((s for s in subs if s.submission_id == at), None)
-    if named is not None:
-        return [s for s in subs if s.sha256 == named.sha256 and s.reading == named.reading]
+    if named is not None:  # the submissions of its file, as read then
+        return [s for s in subs if s.stem == named.stem] if named.data else [named]
     try:
         day = dt.date.fromisoformat(at).isoformat()
     except ValueError:

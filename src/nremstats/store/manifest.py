@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -72,11 +73,22 @@ class Submission:
     #: Bytes stored before, read again (another layout or rules, or ``--force``).
     reread: bool = False
 
+    #: Country-years the file holds but none of whose rows could be stored (a complete
+    #: vintage: they are not withdrawn); on the file's first submission.
+    also_holds: list[list[Any]] = field(default_factory=list)
+
     @property
     def newness(self) -> tuple[str, int]:
-        """What orders the submissions of a provider for a country-year: the vintage (else
-        the day received), then the order received."""
-        return (self.vintage or self.received_at[:10], self.seq)
+        """What orders the submissions of a provider for a country-year: the vintage (one
+        without a vintage comes before every one with: an extraction date and a day received
+        cannot be compared), then the order received."""
+        return (self.vintage or "", self.seq)
+
+    @property
+    def base(self) -> str:
+        """The submission's id without the mark of a reading again (``-r<n>``): one per
+        received bytes."""
+        return re.sub(r"-r\d+$", "", self.submission_id)
 
     @property
     def stem(self) -> str:
@@ -107,18 +119,27 @@ def standing(
 ) -> tuple[list[Submission], list[Submission]]:
     """The current submissions (:func:`current_of`) and the withdrawn ones: the newest
     submission of each country-year withdrawn, in the order received."""
+    if upto is not None:  # whole files (a compilation's submissions are published at once)
+        files_then = {sub.data for sub in subs if sub.seq <= upto and sub.data}
+        subs = [s for s in subs if s.seq <= upto or (s.data and s.data in files_then)]
+    # the same bytes read again: the latest reading stands for them, the others are gone
+    last = {}
+    for sub in subs:
+        if sub.base not in last or sub.seq > last[sub.base].seq:
+            last[sub.base] = sub
+    readings = {sub.base: sub.submission_id[len(sub.base) :] for sub in last.values()}
+    subs = [s for s in subs if s.submission_id[len(s.base) :] == readings[s.base]]
     latest: dict[tuple[str, str, int], Submission] = {}
     files: dict[tuple[str, str], tuple[str, set[tuple[str, int]]]] = {}
     for sub in subs:
-        if upto is not None and sub.seq > upto:
-            continue
         for year in sub.years:
             key = (sub.provider, sub.country, year)
             if key not in latest or sub.newness > latest[key].newness:
                 latest[key] = sub
         if sub.complete and sub.vintage:
-            held = files.setdefault((sub.provider, sub.sha256), (sub.vintage, set()))[1]
+            held = files.setdefault((sub.provider, sub.stem), (sub.vintage, set()))[1]
             held.update((sub.country, year) for year in sub.years)
+            held.update((str(c), int(y)) for c, y in sub.also_holds)
     complete: dict[str, list[tuple[str, set[tuple[str, int]]]]] = {}
     for (provider, _), found in files.items():
         complete.setdefault(provider, []).append(found)

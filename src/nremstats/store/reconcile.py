@@ -72,7 +72,7 @@ def reconcile(
     Raises:
         OptionError: ``years`` or ``tolerance`` not understood.
     """
-    if tolerance < 0 or tolerance != tolerance:
+    if not 0 <= tolerance < float("inf"):
         raise OptionError(f"--tolerance {tolerance}: a percentage of 0 or more.")
     first, last = _years(years)
     if country:
@@ -154,9 +154,9 @@ def _value(row: dict[str, Any]) -> dict[str, Any]:
 def _years(text: str | None) -> tuple[int, int]:
     if not text:
         return -(10**9), 10**9
-    first, _, last = text.partition("-")
+    first, dash, last = text.partition("-")
     try:
-        low, high = int(first), int(last or first)
+        low, high = int(first), int(last if dash else first)
     except ValueError:
         raise OptionError(f"--years {text}: a year or a range such as 2019-2022.") from None
     if low > high:

@@ -60,23 +60,37 @@ def read_vintage(spec: dict[str, str], rows: list[list[Any]], file_name: str) ->
         row, column = int(number) - 1, _column(letters)
         value = rows[row][column] if row < len(rows) and column < len(rows[row]) else None
         if isinstance(value, dt.datetime):
-            return value.date().isoformat()
+            return _past(value.date(), f"cell {spec['cell']}")
         if isinstance(value, dt.date):
-            return value.isoformat()
+            return _past(value, f"cell {spec['cell']}")
         text = "" if value is None else str(value).strip()
         if text:
             try:
-                return dt.datetime.strptime(text, spec.get("format", "%Y-%m-%d")).date().isoformat()
+                day = dt.datetime.strptime(text, spec.get("format", "%Y-%m-%d")).date()
             except ValueError:
                 raise ValueError(
                     f"cell {spec['cell']} holds '{text}', not a date written "
                     f"{spec.get('format', '%Y-%m-%d')}"
                 ) from None
+            return _past(day, f"cell {spec['cell']}")
     if "name" in spec:
         match = re.search(spec["name"], file_name)
         if match:
-            return vintage_option(match.group("date"))
+            try:
+                day = dt.date.fromisoformat(match.group("date"))
+            except ValueError:
+                raise ValueError(
+                    f"the file name says '{match.group('date')}', not a date written YYYY-MM-DD"
+                ) from None
+            return _past(day, "the file name")
     return None
+
+
+def _past(day: dt.date, where: str) -> str:
+    """The date as ISO, refused when it is after today (no figure is extracted later)."""
+    if day > dt.datetime.now(dt.UTC).date():
+        raise ValueError(f"{where} says {day.isoformat()}, a day still to come")
+    return day.isoformat()
 
 
 def vintage_option(text: str) -> str:
@@ -86,11 +100,11 @@ def vintage_option(text: str) -> str:
         OptionError: not an ISO date.
     """
     try:
-        return dt.date.fromisoformat(text.strip()).isoformat()
-    except ValueError:
+        return _past(dt.date.fromisoformat(text.strip()), "--vintage")
+    except ValueError as exc:
+        said = str(exc) if "still to come" in str(exc) else "not a date written YYYY-MM-DD"
         raise OptionError(
-            f"--vintage {text}: not a date written YYYY-MM-DD (the day the figures were "
-            "extracted, e.g. 2025-04-14)."
+            f"--vintage {text}: {said} (the day the figures were extracted, e.g. 2025-04-14)."
         ) from None
 
 
