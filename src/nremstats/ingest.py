@@ -149,11 +149,13 @@ def ingest_files(
         if data.ok and data.observations is not None:
             batch += [(result, unit) for unit in submissions_of(data, received_at)]
     with target.lock(on_wait=on_wait), gc_paused():
-        before = standing(target.submissions()) if batch else ([], [])
-        batch = _read_again(target.submissions(), batch, force)
-        _partial(target.submissions(), batch, partial)
+        stored = target.submissions() if batch else []  # (the manifest read once)
+        before = standing(stored)
+        batch = _read_again(stored, batch, force)
+        _partial(stored, batch, partial)
         published = set(target.publish([unit for _, unit in batch]))
-        after = standing(target.submissions()) if batch else ([], [])
+        new = [s for _, (subs, _, _) in batch for s in subs if s.submission_id in published]
+        after = standing(stored + new)
     current = {sub.submission_id for sub in after[0]}
     # withdrawn by this call: earlier submissions that a complete vintage stored now no
     # longer holds (this call's own submissions that arrive withdrawn are superseded)
