@@ -24,6 +24,7 @@ NATIONAL = [
     "NLD,NLD,2021,PERSONS_PROSECUTED,_T,_T,_T,_T,40,P,",  # provisional
     "NLD,NLD,2021,PERSONS_SUSPECTED,_T,_T,_T,_T,..,,",  # not available here
     "NLD,NLD,2021,OFFENCES_RECORDED,_T,_T,_T,_T,51,,",  # 2% apart
+    "NLD,NLD,2021,OFFENCES_RECORDED,F,_T,_T,_T,20,E,",  # the same count, estimated
     "NLD,NLD,2020,PERSONS_CONVICTED,_T,_T,_T,_T,8,,",  # one provider only
 ]
 AGENCY = [
@@ -34,6 +35,7 @@ AGENCY = [
     "UNODC,NLD,2021,PERSONS_PROSECUTED,_T,_T,_T,_T,41,,",
     "UNODC,NLD,2021,PERSONS_SUSPECTED,_T,_T,_T,_T,60,,",
     "UNODC,NLD,2021,OFFENCES_RECORDED,_T,_T,_T,_T,50,,",
+    "UNODC,NLD,2021,OFFENCES_RECORDED,F,_T,_T,_T,20,,",
 ]
 
 
@@ -55,8 +57,9 @@ def kinds(found) -> dict[tuple[str, str], str]:
 
 def test_each_kind_of_difference_is_named(store: Path) -> None:
     found = reconcile(open_store(store))
-    assert found.compared == 7 and found.agreements == 2  # 12 = 12; <5 holds 3
+    assert found.compared == 8 and found.agreements == 2  # 12 = 12; <5 holds 3
     assert kinds(found) == {
+        ("OFFENCES_RECORDED", "F"): "status",
         ("PERSONS_CONVICTED", "M"): "range",
         ("VICTIMS_DETECTED", "_T"): "definition",
         ("PERSONS_PROSECUTED", "_T"): "provisional",
@@ -112,9 +115,9 @@ def test_filters_and_a_workbook(store: Path, tmp_path: Path) -> None:
     rows = list(openpyxl.load_workbook(path).active.values)
     assert rows[0][:8] == ("country", "year", "indicator", "sex", "age", "exploitation",
                            "citizenship", "kind")  # fmt: skip
-    assert len(rows) == 1 + 2 * 5 and isinstance(rows[1][1], int)
+    assert len(rows) == 1 + 2 * 6 and isinstance(rows[1][1], int)
     text = invoke("reconcile", "--format", "csv", *where).stdout
-    assert text.count("\n") == 1 + 2 * 5
+    assert text.count("\n") == 1 + 2 * 6
 
 
 def test_status_says_whether_the_providers_of_a_country_year_agree(store: Path) -> None:
@@ -122,11 +125,11 @@ def test_status_says_whether_the_providers_of_a_country_year_agree(store: Path) 
     cells = {(c["country"], c["year"]): c for c in data["cells"]}
     assert (cells[("NLD", 2021)]["providers_agree"], cells[("NLD", 2021)]["discrepancies"]) == (
         False,
-        5,
+        6,
     )
     assert cells[("NLD", 2020)]["providers_agree"] is None  # one provider
     text = invoke("status", "--store", str(store), "--format", "csv").stdout
-    assert "UNODC:valid (≠ 5)" in text and text.count("≠") == 1
+    assert "UNODC:" in text and "(≠ 6)" in text and text.count("≠") == 1
 
 
 def test_the_report_lists_where_the_published_provider_disagrees(
@@ -140,7 +143,7 @@ def test_the_report_lists_where_the_published_provider_disagrees(
     rows = list(openpyxl.load_workbook(path)["Sources"].values)
     assert rows[0] == ("country", "year", "indicator", "published", "other providers", "differ")
     listed = {row[2]: row for row in rows[1:] if row and row[0] == "NLD"}
-    assert listed["OFFENCES_RECORDED"] == ("NLD", 2021, "OFFENCES_RECORDED", "NLD", "UNODC", 1)
+    assert listed["OFFENCES_RECORDED"] == ("NLD", 2021, "OFFENCES_RECORDED", "NLD", "UNODC", 2)
     assert listed["PERSONS_CONVICTED"][5] == 1  # M: a range the other's 9 is outside
     assert {"VICTIMS_DETECTED", "PERSONS_PROSECUTED"} <= listed.keys()
     html = tmp_path / "report.html"

@@ -26,8 +26,9 @@ VALUE = [
 FORMAT_VERSION = 1
 #: Kinds of difference, the first that applies: another victim definition, a provisional
 #: figure, a range (a country's ``<5``) against a number outside it or another range, a
-#: figure one provider has and another says it does not (not available), or the values.
-KINDS = ("definition", "provisional", "range", "missing", "value")
+#: figure one provider has and another says it does not (not available), the same count
+#: with another status (estimated, break), or the values.
+KINDS = ("definition", "provisional", "range", "missing", "status", "value")
 
 
 @dataclass
@@ -135,6 +136,8 @@ def _kind(rows: pd.DataFrame, tolerance: float) -> str | None:
         return "range"
     if len(numbers) < len(values):
         return "missing"
+    if max(numbers) - min(numbers) <= tolerance * max(map(abs, numbers)):
+        return "status"  # the same count, marked otherwise (estimated, a break in series)
     return "value"
 
 
