@@ -109,3 +109,27 @@ def test_no_feedback_for_csv(tmp_path):
     source = copy_sample("errors/SWE_2023_bad_rows.csv", tmp_path)
     report = validate_files([source]).files[0]
     assert write_feedback(report, source, tmp_path / "fb") is None
+
+
+def test_texts_from_a_file_are_printed_as_they_are_and_junit_stays_xml(tmp_path) -> None:
+    """A cell holding terminal markup (``[/]``, ``[bold]``) or control characters: the text
+    report prints it literally (no crash after files were stored), JUnit stays well-formed."""
+    import xml.etree.ElementTree as ET
+
+    from tests.conftest import HEADER, invoke, write_csv
+
+    path = write_csv(
+        tmp_path / "[bold]odd[i].csv",
+        [
+            HEADER,
+            "NLD,2021,PERSONS_CONVICTED,_T,_T,_T,_T,[/]",
+            "NLD,2021,PERSONS_CONVICTED,F,_T,_T,_T,\x01\x00x",
+        ],
+    )
+    result = invoke("validate", str(path))
+    assert result.exit_code == 1, result.stderr
+    assert "[/]" in result.stdout and "[bold]odd[i].csv" in result.stdout
+    junit = invoke("validate", str(path), "--format", "junit").stdout
+    root = ET.fromstring(junit.split("\n", 1)[1] if junit.startswith("<?xml") else junit)
+    messages = [f.get("message") for f in root.iter("failure")]
+    assert any("\\x01\\x00x" in (f.text or "") for f in root.iter("failure")), messages

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Iterator
 from itertools import groupby
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from nremstats.core import codes
@@ -86,29 +88,40 @@ def run_junit(run: RunResult, rules: list[str], limit: int | None = None) -> str
         suite = ET.SubElement(
             root,
             "testsuite",
-            name=result.file,
+            name=_xml(result.file),
             tests=str(len(names)),
             failures=str(failures),
             errors="0",
         )
         for rule in names:
-            case = ET.SubElement(suite, "testcase", classname=result.file, name=rule)
+            case = ET.SubElement(suite, "testcase", classname=_xml(result.file), name=rule)
             notes = []
             for finding in by_rule.get(rule, []):
                 place = "!".join(filter(None, [finding.sheet, finding.cell])) or result.file
                 if finding.severity == "error":
                     failure = ET.SubElement(
-                        case, "failure", type=rule, message=f"{place}: {finding.message}"
+                        case, "failure", type=rule, message=_xml(f"{place}: {finding.message}")
                     )
-                    failure.text = f"{place} {finding.text or ''}".strip()
+                    failure.text = _xml(f"{place} {finding.text or ''}".strip())
                 else:
                     notes.append(f"{finding.severity}: {place}: {finding.message}")
             if notes:
-                ET.SubElement(case, "system-out").text = "\n".join(notes)
+                ET.SubElement(case, "system-out").text = _xml("\n".join(notes))
     root.set("tests", str(sum(int(s.get("tests", "0")) for s in root)))
     root.set("failures", str(total_failures))
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+#: Characters XML 1.0 cannot carry (control characters but tab and line ends, NUL,
+#: surrogates, U+FFFE/U+FFFF).
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml(text: str) -> str:
+    """``text`` with what XML cannot carry written as ``\\xNN`` (the report stays
+    well-formed; a received file's control characters stay visible)."""
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def findings_tables(run: RunResult, limit: int | None = None) -> list[Table]:
@@ -118,7 +131,7 @@ def findings_tables(run: RunResult, limit: int | None = None) -> list[Table]:
     for result in run.files:
         findings = [f for f in result.findings if id(f) in shown]
         for sheet, group in groupby(findings, key=lambda f: f.sheet or ""):
-            title = f"{Path(result.file).name}" + (f" — sheet {sheet}" if sheet else "")
+            title = escape(f"{Path(result.file).name}" + (f" — sheet {sheet}" if sheet else ""))
             table = Table(title=title, title_justify="left", expand=False)
             for column in ("severity", "rule", "cell", "text", "message"):
                 table.add_column(column, overflow="fold")
@@ -126,9 +139,9 @@ def findings_tables(run: RunResult, limit: int | None = None) -> list[Table]:
                 table.add_row(
                     f"[{SEVERITY_STYLE[finding.severity]}]{finding.severity}[/]",
                     finding.rule,
-                    finding.cell or "",
-                    finding.text or "",
-                    finding.message,
+                    escape(finding.cell or ""),
+                    escape(finding.text or ""),
+                    escape(finding.message),
                 )
             tables.append(table)
     return tables
@@ -157,12 +170,12 @@ def files_table(run: RunResult, action: str) -> Table:
         if result.revisions is not None:
             subs += f" (revisions: {revision_counts(result.revisions)})"
         table.add_row(
-            Path(result.file).name,
+            escape(Path(result.file).name),
             f"[{STATUS_STYLE[result.status]}]{result.status}[/]",
             str(result.rows_read),
             str(result.rows_stored),
             str(result.rows_rejected),
-            subs,
+            escape(subs),
         )
     return table
 
@@ -226,11 +239,11 @@ def print_run(
 def rows_table(rows: list[list[str]], title: str) -> Table:
     """A plain rich table from text rows (header first)."""
     header, *body = rows
-    out = Table(title=title, title_justify="left")
+    out = Table(title=escape(title), title_justify="left")
     for name in header:
-        out.add_column(str(name), overflow="fold")
+        out.add_column(escape(str(name)), overflow="fold")
     for row in body:
-        out.add_row(*(str(c) for c in row))
+        out.add_row(*(escape(str(c)) for c in row))
     return out
 
 
@@ -278,11 +291,11 @@ def print_comparison(table: ComparisonTable, console: Console | None = None) -> 
 def message(text: str, style: str = "", quiet: bool = False) -> None:
     """A message for people, on standard error (dropped under ``quiet``)."""
     if not quiet:
-        stderr().print(text, style=style or None, highlight=False)
+        stderr().print(escape(text), style=style or None, highlight=False)
 
 
 def error(text: str) -> None:
-    stderr().print(f"[bold red]Error:[/] {text}", highlight=False)
+    stderr().print(f"[bold red]Error:[/] {escape(text)}", highlight=False)
 
 
 @contextlib.contextmanager
