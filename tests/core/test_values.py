@@ -68,6 +68,10 @@ def test_dash_is_not_available_with_a_warning():
         ("<0", "VALUE_UNPARSEABLE"),
         ("12 z", "VALUE_UNPARSEABLE"),
         ("1,28", "UNIT_NOT_COUNT"),
+        ("12345678901234567890123", "VALUE_UNPARSEABLE"),  # beyond any count: never overflowed
+        ("1000000001", "VALUE_UNPARSEABLE"),
+        ("<2000000000", "VALUE_UNPARSEABLE"),
+        ("1e308", "VALUE_UNPARSEABLE"),
     ],
 )
 def test_errors_name_the_text(text, rule):
@@ -79,6 +83,7 @@ def test_errors_name_the_text(text, rule):
 
 written = st.one_of(
     st.integers(0, 10**7).map(str),
+    st.integers(10**9 - 2, 10**19).map(str),  # around the largest count, and overflowing
     st.integers(0, 10**7).map(lambda n: f"{n:,}"),
     st.integers(1, 99).map(lambda n: f"<{n}"),
     st.sampled_from(["..", ":", "x", "c", ": c", "-", "abc", "", "1.5", "-3", "12 p", "7*"]),

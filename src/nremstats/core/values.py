@@ -57,6 +57,11 @@ def _to_int(text: str) -> int:
     return int(digits.split(".", 1)[0])
 
 
+#: No count of persons is larger: a figure beyond it is refused (a code, a typing slip),
+#: never stored or overflowed.
+MAX_COUNT = 10**9
+
+
 def parse_value(text: object) -> ParsedValue:
     """Parse one written value (see the table in docs/observation-format.md).
 
@@ -67,6 +72,19 @@ def parse_value(text: object) -> ParsedValue:
         A :class:`ParsedValue`; its ``rule`` is set when the text is an error or warrants
         a warning, with a message saying what to write instead.
     """
+    found = _parse_value(text)
+    if any(v is not None and v > MAX_COUNT for v in (found.value, found.lower, found.upper)):
+        return ParsedValue(
+            rule="VALUE_UNPARSEABLE",
+            problem=(
+                f"'{str(text).strip()}' is beyond any plausible count (more than "
+                f"{MAX_COUNT:,}): correct the figure."
+            ),
+        )
+    return found
+
+
+def _parse_value(text: object) -> ParsedValue:
     if text is None:
         return BLANK
     raw = str(text).strip()
@@ -148,6 +166,7 @@ def parse_series(texts: pd.Series) -> pd.DataFrame:
     distinct = pd.Series(distinct, dtype="string")
     size = len(distinct) + 1  # the last slot is the blank text (position -1)
     plain = distinct.str.fullmatch(r"\d{1,18}").fillna(False).to_numpy(dtype=bool)
+    plain[plain] = distinct[plain].astype("int64").to_numpy() <= MAX_COUNT  # else refused
     numbers = {name: np.zeros(size, dtype="int64") for name in _INT_COLUMNS}
     absent = {name: np.ones(size, dtype=bool) for name in _INT_COLUMNS}
     strings = {

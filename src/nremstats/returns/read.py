@@ -54,9 +54,13 @@ class Source:
         return [[text_of(v) for v in row] for row in self.raw[sheet][:rows]]
 
     def text(self) -> str:
-        """Return the CSV content decoded as UTF-8 (a BOM is allowed), decoded once."""
+        """Return the CSV content decoded as UTF-8 (a BOM is allowed), decoded once; lines
+        ended by CR alone (Excel for Mac) read as lines."""
         if self._decoded is None:
-            self._decoded = self.data.decode("utf-8-sig")
+            text = self.data.decode("utf-8-sig")
+            if "\r" in text and "\n" not in text:
+                text = text.replace("\r", "\n")
+            self._decoded = text
         return self._decoded
 
 
