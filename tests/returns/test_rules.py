@@ -371,6 +371,8 @@ def test_rules_file_changes_severity_params_and_switches_off(tmp_path):
         ("rules:\n  PLAUSIBILITY_YEAR_CHANGE:\n    factor: 0.5\n", 3, "out of range"),
         ("rules:\n  BALANCE_TOTAL_EXCEEDS_PARTS: {tolerance: 1.5}\n", 2, "whole number"),
         ("rules:\n  BALANCE_TOTAL_EXCEEDS_PARTS: {tolerance: many}\n", 2, "must be a number"),
+        ("rules:\n  PLAUSIBILITY_YEAR_CHANGE:\n    factor: .nan\n", 3, "finite number"),
+        ("rules:\n  MAGNITUDE_IMPLAUSIBLE: {factor: .inf}\n", 2, "finite number"),
         ("rules: [1, 2]\n", 1, "mapping"),
     ],
 )

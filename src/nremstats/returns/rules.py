@@ -15,6 +15,7 @@ names the file and line.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,8 @@ def _check_value(where: str, code: str, name: str, spec: dict[str, Any], value: 
         return value
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise RulesFileError(f"{where}: {code}.{name} must be a number, not {value!r}.")
+    if not math.isfinite(value):  # YAML's .nan and .inf: no limit a rule can use
+        raise RulesFileError(f"{where}: {code}.{name} must be a finite number, not {value!r}.")
     if kind == "int" and not float(value).is_integer():
         raise RulesFileError(f"{where}: {code}.{name} must be a whole number, not {value!r}.")
     for bound, test in (("min", lambda v, b: v < b), ("max", lambda v, b: v > b)):
