@@ -25,7 +25,7 @@ from nremstats.returns.pipeline import (
 from nremstats.returns.read import require_file
 from nremstats.returns.results import FileResult, RunResult
 from nremstats.returns.rules import RuleSet, load_rules
-from nremstats.store.manifest import Submission, now_iso, standing
+from nremstats.store.manifest import Submission, complete_files, now_iso, standing
 from nremstats.store.revisions import revisions
 from nremstats.store.store import Store, open_store
 
@@ -228,12 +228,7 @@ def _partial(
     """Mark as partial (withdrawing nothing) the complete files asked to be (``partial``)
     or lacking too much of the provider's newest earlier complete vintage (see
     :data:`MOST_WITHDRAWN`), saying why in their results."""
-    earlier: dict[tuple[str, str], tuple[str, set[tuple[str, int]]]] = {}
-    for sub in stored:
-        if sub.complete and sub.vintage:
-            _, held = earlier.setdefault((sub.provider, sub.stem), (sub.vintage, set()))
-            held.update((sub.country, y) for y in sub.years)
-            held.update((str(c), int(y)) for c, y in sub.also_holds)
+    earlier = complete_files(stored)
     for result, (subs, _, _) in batch:
         if not subs or not subs[0].complete:
             continue

@@ -114,6 +114,20 @@ def current_of(subs: list[Submission], upto: int | None) -> list[Submission]:
     return standing(subs, upto)[0]
 
 
+def complete_files(
+    subs: list[Submission],
+) -> dict[tuple[str, str], tuple[str, set[tuple[str, int]]]]:
+    """The complete vintages among ``subs``: per (provider, data file), its vintage and the
+    country-years it holds (stored, or held but unreadable: ``also_holds``)."""
+    files: dict[tuple[str, str], tuple[str, set[tuple[str, int]]]] = {}
+    for sub in subs:
+        if sub.complete and sub.vintage:
+            _, held = files.setdefault((sub.provider, sub.stem), (sub.vintage, set()))
+            held.update((sub.country, year) for year in sub.years)
+            held.update((str(c), int(y)) for c, y in sub.also_holds)
+    return files
+
+
 def standing(
     subs: list[Submission], upto: int | None = None
 ) -> tuple[list[Submission], list[Submission]]:
@@ -130,18 +144,13 @@ def standing(
     readings = {sub.base: sub.submission_id[len(sub.base) :] for sub in last.values()}
     subs = [s for s in subs if s.submission_id[len(s.base) :] == readings[s.base]]
     latest: dict[tuple[str, str, int], Submission] = {}
-    files: dict[tuple[str, str], tuple[str, set[tuple[str, int]]]] = {}
     for sub in subs:
         for year in sub.years:
             key = (sub.provider, sub.country, year)
             if key not in latest or sub.newness > latest[key].newness:
                 latest[key] = sub
-        if sub.complete and sub.vintage:
-            held = files.setdefault((sub.provider, sub.stem), (sub.vintage, set()))[1]
-            held.update((sub.country, year) for year in sub.years)
-            held.update((str(c), int(y)) for c, y in sub.also_holds)
     complete: dict[str, list[tuple[str, set[tuple[str, int]]]]] = {}
-    for (provider, _), found in files.items():
+    for (provider, _), found in complete_files(subs).items():
         complete.setdefault(provider, []).append(found)
     current: dict[str, Submission] = {}
     withdrawn: dict[str, Submission] = {}
