@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nremstats.publish.lp import Model
+from nremstats.publish.lp import Model, map_tables
 
 
 def test_a_model_asked_again_after_another_took_its_solver_is_as_it_was_left() -> None:
@@ -49,3 +49,17 @@ def test_within_says_which_rows_the_values_found_hold() -> None:
     assert model.feasible()
     inside = model.within([0, 1, 2], np.array([2.0, 0.0, 6.0]), np.array([2.0, 1.0, 9.0]))
     assert inside.tolist() == [True, False, False]
+
+
+def test_tables_written_the_same_are_solved_once_and_answered_in_order() -> None:
+    solved: list[object] = []
+
+    def solve(table: tuple) -> list:
+        solved.append(table)
+        return [table[0] * 2]
+
+    tables = [(1, {"a": None}), (2, {"a": 1}), (1, {"a": None}), (1, {"a": 0}), (2, {"a": 1})]
+    answers = map_tables(solve, tables)
+    assert answers == [[2], [4], [2], [2], [4]]
+    assert solved == [(1, {"a": None}), (2, {"a": 1}), (1, {"a": 0})]
+    assert answers[0] is answers[2]

@@ -26,22 +26,35 @@ PARALLEL_FROM = 400
 def map_tables(solve: Callable[[T], R], tables: Sequence[T]) -> list[R]:
     """``solve`` applied to every table, in order: on every core when there are many (the
     tables are independent: no relation crosses a country, year and indicator), each worker
-    a fork of this process with a solver of its own."""
+    a fork of this process with a solver of its own. Tables written the same (``repr``:
+    the same cells, counts, ranges and choices in the same order; many small tables of a
+    compilation are) are solved once: ``solve`` is a function of its table alone, so the
+    answer is the one solving each would give, and the same object is returned for each
+    (read it, do not change it)."""
     from threadpoolctl import threadpool_limits
 
+    first: dict[str, int] = {}
+    unique: list[T] = []
+    at = []
+    for table in tables:
+        at.append(first.setdefault(repr(table), len(unique)))
+        if at[-1] == len(unique):
+            unique.append(table)
     workers = min(len(os.sched_getaffinity(0)), 8) if hasattr(os, "sched_getaffinity") else 1
     # the matrices are small: BLAS threads would cost more than they give (several times
     # more when the cores are busy), so one thread each
     with threadpool_limits(1):
-        if workers < 2 or len(tables) < PARALLEL_FROM:
-            return [solve(table) for table in tables]
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+        if workers < 2 or len(unique) < PARALLEL_FROM:
+            solved = [solve(table) for table in unique]
+        else:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
 
-        context = multiprocessing.get_context("fork")
-        chunk = max(1, len(tables) // (workers * 8))
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            return list(pool.map(solve, tables, chunksize=chunk))
+            context = multiprocessing.get_context("fork")
+            chunk = max(1, len(unique) // (workers * 8))
+            with ProcessPoolExecutor(workers, mp_context=context) as pool:
+                solved = list(pool.map(solve, unique, chunksize=chunk))
+    return [solved[i] for i in at]
 
 
 @functools.cache

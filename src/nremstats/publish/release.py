@@ -326,7 +326,7 @@ def audit_release(release: Release, printed: dict[int, tuple[float, float]] | No
     groups = rows.groupby(GROUP, sort=False).indices
     codes_of = list(zip(*(rows[d].to_numpy(dtype=object) for d in DIMENSIONS), strict=True))
     names = rows[GROUP].to_numpy(dtype=object)
-    tasks = []
+    tasks, named = [], []
     for members in groups.values():
         if not any(i in protected.hidden for i in members):
             continue
@@ -345,8 +345,12 @@ def audit_release(release: Release, printed: dict[int, tuple[float, float]] | No
         group = tuple(names[members[0]])
         margins = {key[3:]: v for key, v in protected.margins.items() if key[:3] == group}
         read_as = protected.readings.get(group)
-        tasks.append((group, cells, k, margins, release.versions.get(group, []), read_as))
-    failures = [text for found in map_tables(_attack_table, tasks) for text in found]
+        tasks.append((cells, k, margins, release.versions.get(group, []), read_as))
+        named.append(" ".join(map(str, group)))
+    found = map_tables(_attack_table, tasks)  # the group is not in a task: equal tables once
+    failures = [
+        f"{group} {text}" for group, texts in zip(named, found, strict=True) for text in texts
+    ]
     if failures:
         shown = "; ".join(failures[:5])
         raise DisclosureRefused(
@@ -368,14 +372,13 @@ class _Cell(NamedTuple):
     interval: tuple[float, float] | None  # the pattern's interval of it
 
 
-def _attack_table(task: tuple[tuple, list[_Cell], int, dict, list[dict], Any]) -> list[str]:
-    """The failures of one country-year-indicator's table under the intruder's attack
-    (``margins``: the pattern's interval and settled reason of each small margin the table
-    leaves out and each cell of an earlier table, :attr:`Protected.margins`; ``versions``:
-    the earlier tables of a revised return, read with the table now; ``read_as``: the
-    pattern's readings of the relations, :attr:`Protected.readings`)."""
-    named, cells, k, margins, versions, read_as = task
-    group = " ".join(map(str, named))
+def _attack_table(task: tuple[list[_Cell], int, dict, list[dict], Any]) -> list[str]:
+    """The failures of one country-year-indicator's table under the intruder's attack, each
+    naming its cell (``margins``: the pattern's interval and settled reason of each small
+    margin the table leaves out and each cell of an earlier table, :attr:`Protected.margins`;
+    ``versions``: the earlier tables of a revised return, read with the table now;
+    ``read_as``: the pattern's readings of the relations, :attr:`Protected.readings`)."""
+    cells, k, margins, versions, read_as = task
     truth = {c.key: c.truth for c in cells}
     past: dict[Key, bool] = {}
     earlier = dict(truth)
@@ -407,13 +410,12 @@ def _attack_table(task: tuple[tuple, list[_Cell], int, dict, list[dict], Any]) -
     else:
         every = readings(truth, relations, ranges)  # type: ignore[arg-type]
     for read in every:
-        found = _attack_reading(group, cells, k, margins, (seen, bounds, ranges), read)
+        found = _attack_reading(cells, k, margins, (seen, bounds, ranges), read)
         failures += [text for text in found if text not in failures]
     return failures
 
 
 def _attack_reading(
-    group: str,
     cells: list[_Cell],
     k: int,
     margins: dict,
@@ -437,7 +439,7 @@ def _attack_reading(
     for c in cells:
         if c.hidden is None or c.settled == EARLIER:
             continue
-        label = f"{group} {'/'.join(map(str, c.key))}"
+        label = "/".join(map(str, c.key))
         if c.key in exact and c.settled is None:
             failed.append(f"{label}: worked out exactly")
         elif c.key in found and _narrowed(found[c.key], needs[c.key], c.interval, c.settled):
@@ -450,7 +452,7 @@ def _attack_reading(
         if _narrowed(found[key], needs[key], *pattern):
             low, high = found[key]
             name = "/".join(map(str, key))
-            failed.append(f"{group} {name} (a count not printed): {low:g} to {high:g}")
+            failed.append(f"{name} (a count not printed): {low:g} to {high:g}")
     return failed
 
 
