@@ -10,6 +10,7 @@ from openpyxl import Workbook, load_workbook
 
 from nremstats.core.codes import rules
 from nremstats.ingest import ingest_files
+from nremstats.returns.package import Limits
 from nremstats.returns.pipeline import CheckOptions, read_return
 from nremstats.returns.rules import RuleSet, RulesFileError, load_rules
 from nremstats.store.store import open_store
@@ -84,6 +85,47 @@ def complete_template() -> Fixture:
                         values[key] = ".."
             assert first_row is not None
     return template(values)
+
+
+def with_part(fixture: Fixture, part: str, data: bytes) -> Fixture:
+    """A workbook with one more part in its package (macros, links)."""
+
+    def make(tmp: Path):
+        import zipfile
+
+        path, options = fixture(tmp)
+        with zipfile.ZipFile(path, "a") as package:
+            package.writestr(part, data)
+        return path, options
+
+    return make
+
+
+def hidden_copy(wb) -> None:
+    copy = wb.copy_worksheet(wb["Convicted"])
+    copy.sheet_state = "hidden"
+
+
+def hide_convicted(wb) -> None:
+    wb["Convicted"].sheet_state = "veryHidden"
+
+
+def hidden_notes(wb) -> None:
+    sheet = wb.create_sheet("Working")
+    sheet["B2"] = 41
+    sheet.sheet_state = "hidden"
+
+
+def delete_female_row(wb) -> None:
+    wb["Convicted"].delete_rows(6)
+
+
+def merge_inputs(wb) -> None:
+    wb["Convicted"].merge_cells("C5:D5")
+
+
+def figure_outside(wb) -> None:
+    wb["Convicted"]["K40"] = 12
 
 
 def remove_marker(wb) -> None:
@@ -179,6 +221,15 @@ FIXTURES: dict[str, tuple[Fixture, Fixture]] = {
     "STRUCTURE_NOT_TEMPLATE": (template(), plain_workbook),
     "STRUCTURE_TEMPLATE_VERSION": (template(), template(metadata={"template_version": "0.9"})),
     "STRUCTURE_MISSING_SHEET": (template(), template(edit=remove_marker)),
+    "FILE_TOO_LARGE": (template(), with_options(template(), limits=Limits(200, 200, 10))),
+    "FILE_ACTIVE_CONTENT": (template(), with_part(template(), "xl/vbaProject.bin", b"\0")),
+    "STRUCTURE_DUPLICATE_SHEET": (template(), template(edit=hidden_copy)),
+    "STRUCTURE_HIDDEN_SHEET": (template(), template(edit=hide_convicted)),
+    "STRUCTURE_HIDDEN_CONTENT": (template(), template(edit=hidden_notes)),
+    "STRUCTURE_GRID_CHANGED": (template(), template(edit=delete_female_row)),
+    "STRUCTURE_MERGED_CELLS": (template(), template(edit=merge_inputs)),
+    "STRUCTURE_OUTSIDE_GRID": (template(), template(edit=figure_outside)),
+    "STRUCTURE_COUNTRY_MISMATCH": (template(), template(metadata={"country": "BEL"})),
     "STRUCTURE_MISSING_COLUMN": (csv(GOOD), csv("NLD,2021", header="country,year")),
     "STRUCTURE_UNKNOWN_COLUMN": (csv(GOOD), csv(GOOD + ",x", header=HEADER + ",region")),
     "STRUCTURE_IGNORED_COLUMN": (

@@ -25,6 +25,7 @@ _MARKED = re.compile(rf"^(?P<num>{_INT})\s*(?P<mark>\*+|\([A-Za-z0-9]{{1,3}}\))$
 _LESS_THAN = re.compile(r"^<\s*(?P<num>\d+)$")
 _NEGATIVE = re.compile(rf"^[-\u2212]\s*{_INT}$")
 _MISSING = {"..", ":", "n/a"}
+_SPREADSHEET_ERROR = re.compile(r"^#(?:[A-Z/0]+[!?]|N/A|GETTING_DATA|SPILL!|CALC!)$")
 _CONFIDENTIAL = {"x", "c", ": c", ":c"}
 _DASHES = {"-", "\u2013", "\u2014"}
 _FLAG_STATUS = {"p": "P", "e": "E", "b": "B"}
@@ -131,6 +132,20 @@ def _not_a_count(raw: str) -> ParsedValue:
                 f"'{raw}' is not a whole number: a count of persons has no decimals. If it is "
                 "a rate, a share or a percentage, it cannot be stored as a count; if the point "
                 "separates thousands, write the number without it (e.g. 1000 or 1,000)."
+            ),
+        )
+    if raw.startswith("=") or _SPREADSHEET_ERROR.match(raw):
+        what = (
+            "a formula the file holds without its value (saved by a program, never opened in "
+            "a spreadsheet)"
+            if raw.startswith("=")
+            else "a spreadsheet error value"
+        )
+        return ParsedValue(
+            rule="VALUE_UNPARSEABLE",
+            problem=(
+                f"'{raw}' is {what}, not a count. Correct it, open the file in Excel or "
+                "LibreOffice, save it and send it again."
             ),
         )
     if _NEGATIVE.match(raw):

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from nremstats.core import codes
 from nremstats.core.findings import finding
 from nremstats.core.model import TOTAL
+from nremstats.returns import integrity
 from nremstats.returns.located import (
     OPTIONAL_CSV,
     REQUIRED_CSV,
@@ -35,14 +36,17 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-def locate(source: Source, *, ignore_unknown_columns: bool = False) -> Located:
+def locate(
+    source: Source, *, ignore_unknown_columns: bool = False, country: str | None = None
+) -> Located:
     """Locate the figures of a received file (template workbook or canonical CSV).
 
-    ``ignore_unknown_columns`` turns a CSV's unknown columns from errors into info findings.
+    ``ignore_unknown_columns`` turns a CSV's unknown columns from errors into info findings;
+    ``country`` confirms the country of a template whose names disagree (``--country``).
     """
     if source.kind == "csv":
         return locate_csv(source, ignore_unknown_columns=ignore_unknown_columns)
-    return locate_template(source)
+    return locate_template(source, country)
 
 
 # --- canonical long CSV -------------------------------------------------------------------
@@ -190,11 +194,16 @@ def is_canonical_csv(source: Source) -> bool:
 
 
 def _marked_sheets(source: Source) -> dict[str, str]:
-    marked = {}
+    """{marker: the sheet carrying it} (the first, when several carry one)."""
+    return {marker: sheets[0] for marker, sheets in _markers(source).items()}
+
+
+def _markers(source: Source) -> dict[str, list[str]]:
+    marked: dict[str, list[str]] = {}
     for sheet in source.sheets:
         rows = source.head(sheet, 1)
         if rows and rows[0] and rows[0][0].startswith(MARKER_PREFIX):
-            marked[rows[0][0]] = sheet
+            marked.setdefault(rows[0][0], []).append(sheet)
     return marked
 
 
@@ -268,8 +277,10 @@ def _grid_records(
             )
 
 
-def locate_template(source: Source) -> Located:
-    """Read a filled return template: metadata, then every grid of every indicator sheet."""
+def locate_template(source: Source, confirmed: str | None = None) -> Located:
+    """Read a filled return template: metadata, then every grid of every indicator sheet,
+    after the checks of :mod:`nremstats.returns.integrity` (``confirmed``: the country the
+    user says the file is from, ``--country``)."""
     import pandas as pd
 
     name = source.name
@@ -287,9 +298,16 @@ def locate_template(source: Source) -> Located:
             )
         )
         return located
+    located.findings += integrity.duplicates(source, _markers(source))
+    if located.findings:  # which sheet holds the figures? the file cannot say
+        return located
     _read_metadata(source, marked[METADATA_MARKER], located)
     if located.findings:
         return located
+    located.findings += integrity.hidden_sheets(source, marked)
+    country = located.metadata.get("country", "")
+    if country or confirmed:
+        located.findings += integrity.country_check(source, marked, country, confirmed)
     out: list[dict[str, object]] = []
     for layout in sheet_layouts():
         if layout.marker not in marked:
@@ -303,6 +321,10 @@ def locate_template(source: Source) -> Located:
             )
             continue
         sheet = marked[layout.marker]
+        changes = integrity.grid_changes(source, sheet, layout)
+        located.findings += changes
+        if any(f.rule == "STRUCTURE_GRID_CHANGED" for f in changes):
+            continue  # its figures would be filed under other categories
         for grid in layout.grids:
             _grid_records(
                 source.sheets[sheet], sheet, layout.indicator, grid, out, located.blank_cells

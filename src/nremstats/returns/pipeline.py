@@ -24,6 +24,7 @@ from nremstats.returns.layouts.vintage import vintage_option
 from nremstats.returns.locate import is_canonical_csv, is_template, locate
 from nremstats.returns.located import Located, constant_column
 from nremstats.returns.mapping import map_observations
+from nremstats.returns.package import Limits
 from nremstats.returns.read import Source, read_source, require_file
 from nremstats.returns.results import FileResult, RunResult
 from nremstats.returns.rules import RuleSet, load_rules
@@ -67,6 +68,11 @@ class CheckOptions:
     #: The files are read to be stored: a compilation whose layout declares a vintage
     #: must have one (``validate`` does not need it).
     storing: bool = False
+    #: The country the user says the returns are from (``--country``): confirms a template
+    #: whose file name or titles name another country than its metadata.
+    country: str | None = None
+    #: What a file may ask of the machine (default: ``schemas/limits.yaml``).
+    limits: Limits | None = None
 
 
 def check_options(
@@ -76,6 +82,8 @@ def check_options(
     layout: str | Path | Layout | None = None,
     vintage: str | None = None,
     storing: bool = False,
+    country: str | None = None,
+    limits: Limits | None = None,
 ) -> CheckOptions:
     """Build :class:`CheckOptions` from a rules file (or set), an optional store and layout.
 
@@ -88,7 +96,14 @@ def check_options(
         layout = load_layout(layout)
     vintage = vintage_option(vintage) if vintage is not None else None
     return CheckOptions(
-        ruleset, history, ignore_unknown_columns, layout, vintage=vintage, storing=storing
+        ruleset,
+        history,
+        ignore_unknown_columns,
+        layout,
+        vintage=vintage,
+        storing=storing,
+        country=country,
+        limits=limits,
     )
 
 
@@ -145,7 +160,7 @@ def read_return(path: str | Path, options: CheckOptions | None = None) -> Return
 def _read_return(path: Path, options: CheckOptions | None) -> ReturnData:
     options = options or CheckOptions()
     ruleset = options.ruleset or RuleSet.default()
-    source, findings = read_source(path)
+    source, findings = read_source(path, options.limits)
     if source is None:
         return ReturnData(path, None, None, None, ruleset.apply(findings), 0)
     layout, problem = choose_layout(source, options)
@@ -155,7 +170,10 @@ def _read_return(path: Path, options: CheckOptions | None) -> ReturnData:
         ruleset = layout.ruleset(ruleset)
         located = locate_layout(source, layout)
     else:
-        located = locate(source, ignore_unknown_columns=options.ignore_unknown_columns)
+        located = locate(
+            source, ignore_unknown_columns=options.ignore_unknown_columns, country=options.country
+        )
+    located.findings[:0] = findings  # what reading noted (macros, links)
     vintage = _vintage(located, layout, options.vintage, options.storing)
     row_level = layout is not None and layout.compilation
     blocking = any(f.severity == "error" for f in located.findings) and not row_level

@@ -1,0 +1,217 @@
+"""What a workbook's package holds, looked at before any cell is read.
+
+An xlsx file is a zip of XML parts. python-calamine reads a sheet into one dense block, from
+its first used cell to its last: one stray cell at ``XFD1048576`` asks for 17 billion cells,
+and a part that inflates to gigabytes (a zip bomb) is inflated whole. Before calamine opens
+the file, :func:`inspect` inflates each worksheet part in bounded steps (never more than the
+size the zip declares for it, checked by its CRC) and measures it against the limits of
+``schemas/limits.yaml``: the inflated size of the whole package, and each sheet's used area
+(rows x columns) and cell count.
+
+The same pass finds what calamine would read as an empty cell although the sheet shows
+something else: a formula saved without its value (a file written by a program, never
+opened in a spreadsheet) and an error value (``#DIV/0!``, ``#REF!``). They are returned by
+sheet and cell so the reader can put the formula or the error in the cell's place, where
+the value parser refuses it at its cell. Macros and links to other workbooks are noted
+(never run, never opened).
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+
+from nremstats.core import codes
+
+_SHEET = re.compile(rb"<(?:\w+:)?sheet\b([^>]*)/?>")
+_ATTRIBUTE = re.compile(rb'([\w:]+)\s*=\s*"([^"]*)"')
+_RELATION = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)/?>")
+# searches that begin with a literal (fast: the regex engine skips to it)
+_DIGITS = {d: re.compile(rb' r="[A-Z]{0,3}\d{%d}"' % d) for d in range(1, 8)}
+_ROWS_OF = {d: re.compile(rb' r="[A-Z]{0,3}(\d{%d})"' % d) for d in range(1, 8)}
+_LETTERS = {n: re.compile(rb' r="[A-Z]{%d}\d' % n) for n in (2, 3)}
+_COLUMNS = re.compile(rb' r="([A-Z]{1,3})\d')
+_REF = re.compile(rb'\sr="([A-Z]{1,3}\d{1,7})"')
+_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+_FORMULA = re.compile(rb"<(?:\w+:)?f\b[^>]*?(?:/>|>([^<]*)</(?:\w+:)?f>)")
+_MB = 1 << 20
+_CHUNK = 1 << 22
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a received file may ask of the machine (``schemas/limits.yaml``)."""
+
+    file_mb: int
+    inflated_mb: int
+    cells_per_sheet: int
+
+
+def limits(**raised: int | None) -> Limits:
+    """The declared limits, with those given (not None) in their place."""
+    declared = codes.load_declaration("limits.yaml")
+    values = {name: int(declared[name]) for name in ("file_mb", "inflated_mb", "cells_per_sheet")}
+    values.update({name: int(v) for name, v in raised.items() if v is not None})
+    return Limits(**values)
+
+
+class TooLarge(Exception):
+    """A file beyond a limit, with the message that says which and how to raise it."""
+
+
+@dataclass
+class Package:
+    """What :func:`inspect` found: by sheet name, the state of each hidden sheet, and the
+    cells calamine reads as empty with what they hold instead (``=`` and the formula, or the
+    error value); notes on macros and links."""
+
+    states: dict[str, str] = field(default_factory=dict)
+    unread: dict[str, dict[str, str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def inspect(name: str, data: bytes, bounds: Limits) -> Package:
+    """Look at a workbook before it is read (see the module docstring).
+
+    Raises:
+        TooLarge: the package or a sheet is beyond ``bounds``.
+        zipfile.BadZipFile: a damaged package (a part longer than it says, a bad CRC).
+    """
+    found = Package()
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        parts = package.infolist()
+        declared = sum(part.file_size for part in parts)
+        if declared > bounds.inflated_mb * _MB or len(parts) > 100_000:
+            raise TooLarge(
+                f"{name} inflates to {declared / _MB:,.0f} MB in {len(parts):,} parts, more "
+                f"than the limit of {bounds.inflated_mb:,} MB (a workbook of returns is a few "
+                "MB; this may be a zip bomb). If the file is genuine, raise the limit with "
+                "--max-inflated-mb."
+            )
+        names = {part.filename for part in parts}
+        if any(n.lower().endswith("vbaproject.bin") for n in names):
+            found.notes.append(f"{name} holds macros: they are never run, only cells are read.")
+        if any(n.startswith("xl/externalLinks/") for n in names):
+            found.notes.append(
+                f"{name} links to other workbooks: they are never opened; a linked cell is "
+                "read as the value the file saved for it."
+            )
+        for sheet, (target, state) in _sheets(package, names).items():
+            if state != "visible":
+                found.states[sheet] = state
+            if target in names:
+                unread = _measure(package, target, name, sheet, bounds)
+                if unread:
+                    found.unread[sheet] = unread
+    return found
+
+
+def _read_small(package: zipfile.ZipFile, part: str) -> bytes:
+    with package.open(part) as handle:
+        return handle.read(16 * _MB)
+
+
+def _sheets(package: zipfile.ZipFile, names: set[str]) -> dict[str, tuple[str, str]]:
+    """{sheet name: (its worksheet part, its state)} from the workbook part."""
+    if "xl/workbook.xml" not in names:
+        return {}
+    targets = {}
+    if "xl/_rels/workbook.xml.rels" in names:
+        for found in _RELATION.finditer(_read_small(package, "xl/_rels/workbook.xml.rels")):
+            attributes = dict(_ATTRIBUTE.findall(found[1]))
+            target = html.unescape(attributes.get(b"Target", b"").decode("utf-8", "replace"))
+            path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            targets[attributes.get(b"Id", b"")] = path
+    sheets = {}
+    for found in _SHEET.finditer(_read_small(package, "xl/workbook.xml")):
+        attributes = {key.split(b":")[-1]: v for key, v in _ATTRIBUTE.findall(found[1])}
+        title = html.unescape(attributes.get(b"name", b"").decode("utf-8", "replace"))
+        state = attributes.get(b"state", b"visible").decode("ascii", "replace")
+        sheets[title] = (targets.get(attributes.get(b"id", b""), ""), state)
+    return sheets
+
+
+def _measure(
+    package: zipfile.ZipFile, part: str, name: str, sheet: str, bounds: Limits
+) -> dict[str, str]:
+    """Check one worksheet part against the limits; return its cells without a value."""
+    chunks, size = [], 0
+    with package.open(part) as handle:  # never more than the declared size (CRC checked)
+        while block := handle.read(_CHUNK):
+            size += len(block)
+            chunks.append(block)
+    data = b"".join(chunks)
+    cells = data.count(b"<c")  # cells, and a few other tags (<cols>): a bound from above
+    # the deepest row: a cell's or a row's number of the most digits, then the largest
+    digits = _most_digits(data)
+    rows = max(10**digits - 1, data.count(b"<row"))
+    width = 26
+    if _LETTERS[2].search(data):
+        width = 16384 if _LETTERS[3].search(data) else 702
+    if rows * width > bounds.cells_per_sheet:  # a bound too coarse to refuse on
+        rows = max([int(r) for r in _ROWS_OF[digits].findall(data)] + [data.count(b"<row")])
+        width = max((_column(c) for c in _COLUMNS.findall(data)), default=1)
+    area = rows * width
+    if cells > bounds.cells_per_sheet or area > bounds.cells_per_sheet:
+        raise TooLarge(
+            f"{name}, sheet '{sheet}': {max(cells, area):,} cells ({rows:,} rows x {width:,} "
+            f"columns used), more than the limit of {bounds.cells_per_sheet:,} cells a "
+            "sheet. A stray entry far below or right of the table makes a sheet this large: "
+            "delete the rows and columns after the table, save and send the file again (or "
+            "raise the limit with --max-cells)."
+        )
+    unread: dict[str, str] = {}
+    for at in _occurrences(data, b"<f"):
+        if data[at + 2 : at + 3] in (b">", b" ", b"/"):  # a formula (not <filterColumn>)
+            cell, ref = _cell_around(data, at)
+            if ref and not _value_of(cell):
+                formula = _FORMULA.search(cell)
+                text = formula[1] if formula and formula[1] else b"(shared formula)"
+                unread[ref] = "=" + html.unescape(text.decode("utf-8", "replace")).lstrip("=")
+    for at in _occurrences(data, b't="e"'):
+        cell, ref = _cell_around(data, at)
+        if ref:
+            error = _value_of(cell)
+            unread[ref] = html.unescape(error.decode("utf-8", "replace")) or "#ERROR"
+    return unread
+
+
+def _most_digits(data: bytes) -> int:
+    """The most digits of a row number in the part (each search is one pass over it)."""
+    if _DIGITS[6].search(data):
+        return 7 if _DIGITS[7].search(data) else 6
+    return next((d for d in (5, 4, 3, 2, 1) if _DIGITS[d].search(data)), 0)
+
+
+def _occurrences(data: bytes, tag: bytes) -> list[int]:
+    out, at = [], data.find(tag)
+    while at >= 0:
+        out.append(at)
+        at = data.find(tag, at + 1)
+    return out
+
+
+def _cell_around(data: bytes, at: int) -> tuple[bytes, str | None]:
+    """The XML of the cell holding position ``at``, and its reference."""
+    start = max(data.rfind(b"<c ", 0, at + 1), data.rfind(b":c ", 0, at + 1))
+    end = data.find(b"c>", at)
+    if start < 0 or end < 0:
+        return b"", None
+    cell = data[start : end + 2]
+    ref = _REF.search(cell[: cell.find(b">") + 1])
+    return cell, ref[1].decode() if ref else None
+
+
+def _value_of(cell: bytes) -> bytes:
+    value = _VALUE.search(cell)
+    return value[1].strip() if value else b""
+
+
+def _column(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
