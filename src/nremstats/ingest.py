@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from nremstats.core.findings import SEVERITIES, Finding
 from nremstats.core.memory import gc_paused
 from nremstats.returns.layouts.declaration import Layout, load_layout
+from nremstats.returns.package import Limits
 from nremstats.returns.pipeline import (
     ProgressCallback,
     ReturnData,
@@ -109,6 +110,8 @@ def ingest_files(
     vintage: str | None = None,
     force: bool = False,
     partial: bool = False,
+    country: str | None = None,
+    limits: Limits | None = None,
 ) -> RunResult:
     """Check returns and store the valid ones; a return with errors is rejected whole.
 
@@ -124,7 +127,9 @@ def ingest_files(
     (``reread``). A compilation's submissions are ordered by its vintage (the date the
     file carries where its layout says, else ``vintage``): one older than the store's is
     kept as superseded, and a complete vintage withdraws the country-years of its provider
-    it no longer holds (both reported per file).
+    it no longer holds (both reported per file). ``country`` confirms the country of
+    templates whose names disagree with their metadata (``--country``); ``limits`` are what
+    a file may ask of the machine (default ``schemas/limits.yaml``).
 
     Raises:
         StoreError: the store path cannot be used.
@@ -136,7 +141,16 @@ def ingest_files(
     if layout is not None and not isinstance(layout, Layout):
         layout = load_layout(layout)
     target = store if isinstance(store, Store) else open_store(store, create=True)
-    options = check_options(rules, target, ignore_unknown_columns, layout, vintage, storing=True)
+    options = check_options(
+        rules,
+        target,
+        ignore_unknown_columns,
+        layout,
+        vintage,
+        storing=True,
+        country=country,
+        limits=limits,
+    )
     run = RunResult()
     batch = []
     received_at = now_iso()

@@ -97,6 +97,40 @@ PartialOption = Annotated[
         "countries): they withdraw nothing, even when their layout reads complete exports.",
     ),
 ]
+CountryOption = Annotated[
+    str | None,
+    typer.Option(
+        "--country",
+        help="The country the returns are from (ISO3): confirms a template whose file name or "
+        "sheet titles name another country than its metadata (and refuses one whose "
+        "metadata names another).",
+        show_default=False,
+    ),
+]
+MaxFileOption = Annotated[
+    int | None,
+    typer.Option(
+        "--max-file-mb",
+        help="Raise the limit on a received file's size (schemas/limits.yaml: 200 MB).",
+        show_default=False,
+    ),
+]
+MaxInflatedOption = Annotated[
+    int | None,
+    typer.Option(
+        "--max-inflated-mb",
+        help="Raise the limit on a workbook's inflated size (schemas/limits.yaml: 200 MB).",
+        show_default=False,
+    ),
+]
+MaxCellsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--max-cells",
+        help="Raise the limit on a sheet's cells (schemas/limits.yaml: 5,000,000).",
+        show_default=False,
+    ),
+]
 VintageOption = Annotated[
     str | None,
     typer.Option(

@@ -12,12 +12,16 @@ import typer
 
 from nremstats.cli.app import (
     AllowEmptyOption,
+    CountryOption,
     FilesArgument,
     ForceOption,
     FormatOption,
     IgnoreOption,
     LayoutOption,
     LimitOption,
+    MaxCellsOption,
+    MaxFileOption,
+    MaxInflatedOption,
     PartialOption,
     QuietOption,
     ResultFormat,
@@ -84,16 +88,29 @@ def validate(
     limit: LimitOption = None,
     ignore_unknown_columns: IgnoreOption = False,
     layout: LayoutOption = None,
+    country: CountryOption = None,
+    max_file_mb: MaxFileOption = None,
+    max_inflated_mb: MaxInflatedOption = None,
+    max_cells: MaxCellsOption = None,
 ) -> None:
     """Check returns and report findings at the cell; write nothing to the store.
 
     Example: nremstats validate returns/*.xlsx --feedback feedback/ --format junit
     """
     from nremstats.cli import render
+    from nremstats.returns.package import limits
     from nremstats.returns.pipeline import check_options, validate_files
     from nremstats.store.store import existing_store
 
-    options = check_options(rules, existing_store(store), ignore_unknown_columns, layout)
+    bounds = limits(file_mb=max_file_mb, inflated_mb=max_inflated_mb, cells_per_sheet=max_cells)
+    options = check_options(
+        rules,
+        existing_store(store),
+        ignore_unknown_columns,
+        layout,
+        country=country,
+        limits=bounds,
+    )
     with render.progress(len(files), "validating", quiet) as advance:
         run = validate_files(files, on_file=advance, options=options)
     if feedback is not None:
@@ -121,6 +138,10 @@ def ingest(
     vintage: VintageOption = None,
     force: ForceOption = False,
     partial: PartialOption = False,
+    country: CountryOption = None,
+    max_file_mb: MaxFileOption = None,
+    max_inflated_mb: MaxInflatedOption = None,
+    max_cells: MaxCellsOption = None,
 ) -> None:
     """Validate returns and store the valid ones.
 
@@ -131,6 +152,9 @@ def ingest(
     """
     from nremstats.cli import render
     from nremstats.ingest import ingest_files
+    from nremstats.returns.package import limits
+
+    bounds = limits(file_mb=max_file_mb, inflated_mb=max_inflated_mb, cells_per_sheet=max_cells)
 
     def waiting() -> None:
         render.message("Store busy (another nremstats is writing): waiting...")
@@ -147,6 +171,8 @@ def ingest(
             vintage=vintage,
             force=force,
             partial=partial,
+            country=country,
+            limits=bounds,
         )
     render.print_run(run, "ingest", fmt.value, limit=limit, quiet=quiet)
     raise typer.Exit(run.exit_code(strict, allow_empty))

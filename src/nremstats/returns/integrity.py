@@ -254,7 +254,10 @@ def country_check(
         others = {where: found for where, found in named.items() if country not in found}
         if not others:
             return []
-        said = " and ".join(f"{where} name {', '.join(sorted(c))}" for where, c in others.items())
+        said = " and ".join(
+            f"{where} {'say' if where.endswith('s') else 'says'} {', '.join(sorted(found))}"
+            for where, found in others.items()
+        )
         message = (
             f"The metadata names {country}, but {said}. A return filed under the wrong "
             "country would replace that country's figures: correct the metadata, or confirm "

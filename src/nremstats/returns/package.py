@@ -31,6 +31,7 @@ _ATTRIBUTE = re.compile(rb'([\w:]+)\s*=\s*"([^"]*)"')
 _RELATION = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)/?>")
 # searches that begin with a literal (fast: the regex engine skips to it)
 _DIGITS = {d: re.compile(rb' r="[A-Z]{0,3}\d{%d}"' % d) for d in range(1, 8)}
+_SIX_OR_SEVEN = re.compile(rb' r="[A-Z]{0,3}\d{6,7}"')
 _ROWS_OF = {d: re.compile(rb' r="[A-Z]{0,3}(\d{%d})"' % d) for d in range(1, 8)}
 _LETTERS = {n: re.compile(rb' r="[A-Z]{%d}\d' % n) for n in (2, 3)}
 _COLUMNS = re.compile(rb' r="([A-Z]{1,3})\d')
@@ -181,7 +182,7 @@ def _measure(
 
 def _most_digits(data: bytes) -> int:
     """The most digits of a row number in the part (each search is one pass over it)."""
-    if _DIGITS[6].search(data):
+    if _SIX_OR_SEVEN.search(data):
         return 7 if _DIGITS[7].search(data) else 6
     return next((d for d in (5, 4, 3, 2, 1) if _DIGITS[d].search(data)), 0)
 
