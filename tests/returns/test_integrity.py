@@ -105,3 +105,19 @@ def test_the_country_option_confirms_on_the_command_line(tmp_path):
 def test_words_of_a_file_name_are_not_read_as_countries(tmp_path):
     path = filled(tmp_path, name="return_and_can_per_NLD.xlsx")
     assert "STRUCTURE_COUNTRY_MISMATCH" not in rules_of(path)
+
+
+def test_the_workbook_title_and_a_semicolon_csv(tmp_path):
+    def titled(wb):
+        wb.properties.title = "Trafficking return of Belgium, 2023"
+
+    [found] = rules_of(edited(filled(tmp_path), titled))["STRUCTURE_COUNTRY_MISMATCH"]
+    assert "the workbook's title says BEL" in found.message
+    semicolons = tmp_path / "r.csv"
+    semicolons.write_text(
+        "country;year;indicator;sex;age;exploitation;citizenship;value\n"
+        "NLD;2021;PERSONS_CONVICTED;_T;_T;_T;_T;1.000\n",
+        encoding="utf-8",
+    )
+    [refused] = read_return(semicolons).findings
+    assert refused.rule == "FILE_UNREADABLE" and "semicolon-separated" in refused.message

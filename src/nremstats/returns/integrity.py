@@ -207,20 +207,24 @@ def _merged(source: Source, sheet: str, inputs: set[tuple[int, int]]) -> list[Fi
 def countries_named(source: Source, marked: dict[str, str]) -> dict[str, set[str]]:
     """The countries the file names outside its metadata: {where: ISO3 codes}."""
     named: dict[str, set[str]] = {}
-    known = codes.country_codes()
-    words = {w for w in _WORD.findall(source.name) if len(w) == 3 and w.isupper()}
-    by_name = _names()
-    found = {w for w in words if w in known}
-    found |= {by_name[w.casefold()] for w in _WORD.findall(source.name) if w.casefold() in by_name}
-    if found:
-        named["the file name"] = found
+    for where, text in (("the file name", source.name), ("the workbook's title", source.title)):
+        if found := _countries_in(text):
+            named[where] = found
     for marker, sheet in marked.items():
         if marker == METADATA_MARKER:
             continue
         if match := _TITLE_COUNTRY.search(_text(source.sheets[sheet], 1, FIRST_COL)):
-            if match[1] in known:
+            if match[1] in codes.country_codes():
                 named.setdefault("the sheet titles", set()).add(match[1])
     return named
+
+
+def _countries_in(text: str) -> set[str]:
+    """ISO3 codes written in capitals, and one-word English names, in a text."""
+    words = _WORD.findall(text)
+    by_name = _names()
+    found = {w for w in words if len(w) == 3 and w.isupper() and w in codes.country_codes()}
+    return found | {by_name[w.casefold()] for w in words if w.casefold() in by_name}
 
 
 @cache

@@ -31,6 +31,7 @@ _ATTRIBUTE = re.compile(rb'([\w:]+)\s*=\s*"([^"]*)"')
 _RELATION = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)/?>")
 # searches that begin with a literal (fast: the regex engine skips to it)
 _DIGITS = {d: re.compile(rb' r="[A-Z]{0,3}\d{%d}"' % d) for d in range(1, 8)}
+_TITLE = re.compile(rb"<dc:title>([^<]*)</dc:title>")
 _SIX_OR_SEVEN = re.compile(rb' r="[A-Z]{0,3}\d{6,7}"')
 _ROWS_OF = {d: re.compile(rb' r="[A-Z]{0,3}(\d{%d})"' % d) for d in range(1, 8)}
 _LETTERS = {n: re.compile(rb' r="[A-Z]{%d}\d' % n) for n in (2, 3)}
@@ -72,6 +73,8 @@ class Package:
     states: dict[str, str] = field(default_factory=dict)
     unread: dict[str, dict[str, str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: the workbook's title (its document properties), "" when it has none
+    title: str = ""
 
 
 def inspect(name: str, data: bytes, bounds: Limits) -> Package:
@@ -100,6 +103,9 @@ def inspect(name: str, data: bytes, bounds: Limits) -> Package:
                 f"{name} links to other workbooks: they are never opened; a linked cell is "
                 "read as the value the file saved for it."
             )
+        if "docProps/core.xml" in names:
+            title = _TITLE.search(_read_small(package, "docProps/core.xml"))
+            found.title = html.unescape(title[1].decode("utf-8", "replace")) if title else ""
         for sheet, (target, state) in _sheets(package, names).items():
             if state != "visible":
                 found.states[sheet] = state

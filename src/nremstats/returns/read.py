@@ -42,6 +42,8 @@ class Source:
     #: For xlsx: each sheet's merged ranges, ((first row, first col), (last row, last col)),
     #: 0-based.
     merged: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]] = field(default_factory=dict)
+    #: For xlsx: the workbook's title (its document properties).
+    title: str = ""
     _texts: dict[str, list[list[str]]] = field(default_factory=dict, repr=False)
     _decoded: str | None = field(default=None, repr=False)
     #: For text: how its bytes are decoded (UTF-8, a BOM allowed; or UTF-16 with its BOM).
@@ -238,6 +240,7 @@ def _read_xlsx(
         raw=sheets,
         states={t: s for t, s in package.states.items() if t in sheets},
         merged=merged,
+        title=package.title,
     )
     return source, notes
 
