@@ -121,3 +121,32 @@ def test_the_workbook_title_and_a_semicolon_csv(tmp_path):
     )
     [refused] = read_return(semicolons).findings
     assert refused.rule == "FILE_UNREADABLE" and "semicolon-separated" in refused.message
+
+
+def test_a_foreign_table_on_a_hidden_sheet_or_on_two_sheets_is_refused(tmp_path):
+    from openpyxl import Workbook
+
+    header = ["Iso3_code", "Country", "Region", "Subregion", "Indicator", "Dimension",
+              "Category", "Sex", "Age", "Year", "Unit of measurement", "txtVALUE", "Source"]  # fmt: skip
+    row = ["NLD", "Netherlands", "Europe", "Western Europe", "Persons convicted", "Total",
+           "Total", "Total", "Total", 2021, "Counts", 5, "GLOTIP"]  # fmt: skip
+    wb = Workbook()
+    sheet = wb.active
+    sheet.title = "data_glotip"
+    for line in (["UNODC"], ["30/05/2023"], header, row):
+        sheet.append(line)
+    wb.save(tmp_path / "one.xlsx")
+    assert read_return(tmp_path / "one.xlsx").observations["value"].tolist() == [5]
+    sheet.sheet_state = "hidden"
+    wb.create_sheet("notes")["A1"] = "see the data sheet"
+    wb.save(tmp_path / "hidden.xlsx")
+    found = read_return(tmp_path / "hidden.xlsx").findings
+    assert [f.rule for f in found] == ["STRUCTURE_HIDDEN_SHEET"]
+    sheet.sheet_state = "visible"
+    twin = wb.copy_worksheet(sheet)
+    twin["L4"] = 500
+    twin.sheet_state = "veryHidden"
+    wb.save(tmp_path / "twin.xlsx")
+    found = read_return(tmp_path / "twin.xlsx").findings
+    assert [f.rule for f in found] == ["STRUCTURE_DUPLICATE_SHEET"]
+    assert "veryHidden" in found[0].message

@@ -89,6 +89,34 @@ def hidden_sheets(source: Source, marked: dict[str, str]) -> list[Finding]:
     return out
 
 
+def layout_sheet(source: Source, sheets: list[str], layout: str) -> list[Finding]:
+    """Errors when a foreign layout's table is on several sheets (which holds the figures?)
+    or on a hidden one."""
+    if len(sheets) > 1:
+        return [
+            finding(
+                "STRUCTURE_DUPLICATE_SHEET",
+                source.name,
+                f"The sheets {' and '.join(repr(s) for s in sheets)} both hold the {layout} "
+                f"table{_states(source, sheets)}: nremstats cannot tell which holds the "
+                "figures. Delete the copy and send the file again.",
+                sheet=sheets[1],
+            )
+        ]
+    if sheets and sheets[0] in source.states:
+        return [
+            finding(
+                "STRUCTURE_HIDDEN_SHEET",
+                source.name,
+                f"Sheet '{sheets[0]}', which holds the {layout} table, is "
+                f"{source.states[sheets[0]]}: its figures are not what the sender sees. "
+                "Unhide it, check its figures and send the file again.",
+                sheet=sheets[0],
+            )
+        ]
+    return []
+
+
 @cache
 def _labels(dim: str, code: str) -> frozenset[str]:
     languages = codes.template_spec()["languages"]

@@ -68,8 +68,15 @@ def _sheet(layout: Layout, source: Source) -> str | None | bool:
     if source.kind == "csv":
         rows = csv_rows(source, limit=layout.header_within, delimiter=layout.delimiter)
         return None if layout.header_row(rows) is not None else False
-    for name in source.raw:
-        if fnmatch.fnmatch(name, layout.sheet):
-            if layout.header_row(source.head(name, layout.header_within)) is not None:
-                return name
-    return False
+    found = matching_sheets(layout, source)
+    return found[0] if found else False
+
+
+def matching_sheets(layout: Layout, source: Source) -> list[str]:
+    """Every sheet of a workbook named like the layout's whose top rows hold its header."""
+    return [
+        name
+        for name in source.raw
+        if fnmatch.fnmatch(name, layout.sheet)
+        and layout.header_row(source.head(name, layout.header_within)) is not None
+    ]

@@ -17,9 +17,10 @@ import numpy as np
 
 from nremstats.core.findings import Finding, finding
 from nremstats.core.model import DIMENSIONS
+from nremstats.returns import integrity
 from nremstats.returns.layouts import reshape
 from nremstats.returns.layouts.declaration import Layout
-from nremstats.returns.layouts.detect import find_table
+from nremstats.returns.layouts.detect import find_table, matching_sheets
 from nremstats.returns.layouts.rows import Column, Problems, RowMapper
 from nremstats.returns.layouts.vintage import read_vintage
 from nremstats.returns.located import (
@@ -36,7 +37,16 @@ if TYPE_CHECKING:
 
 
 def locate_layout(source: Source, layout: Layout) -> Located:
-    """Read ``source`` as ``layout`` declares (see module docstring)."""
+    """Read ``source`` as ``layout`` declares (see module docstring), unless the table is
+    on several sheets or on a hidden one (:func:`integrity.layout_sheet`)."""
+    if source.kind == "xlsx":
+        problems = integrity.layout_sheet(source, matching_sheets(layout, source), layout.name)
+        if problems:
+            return Located(source.name, "layout", None, problems)
+    return _locate_layout(source, layout)
+
+
+def _locate_layout(source: Source, layout: Layout) -> Located:
 
     name = source.name
     found = find_table(layout, source)
