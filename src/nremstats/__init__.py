@@ -12,7 +12,8 @@ fails on any import against it, and on any import cycle)::
     core -> template -> returns -> store -> publish -> ingest, demo -> cli
 
 - ``core``: errors, the observation model (dimensions declared once), the declarations of
-  ``schemas/``, label harmonisation, the one value parser, the one finding factory, files;
+  ``schemas/``, label harmonisation, the one value parser, the one finding factory, files,
+  the one guard that keeps written texts inert (never a spreadsheet formula);
 - ``template``: the return workbook (grid declaration, writing and filling it);
 - ``returns``: a received file read, located, mapped and checked (schema, balances,
   plausibility, rules), feedback workbooks; ``returns.layouts``: foreign layouts;

@@ -133,3 +133,20 @@ def test_texts_from_a_file_are_printed_as_they_are_and_junit_stays_xml(tmp_path)
     root = ET.fromstring(junit.split("\n", 1)[1] if junit.startswith("<?xml") else junit)
     messages = [f.get("message") for f in root.iter("failure")]
     assert any("\\x01\\x00x" in (f.text or "") for f in root.iter("failure")), messages
+
+
+def test_csv_rows_are_inert_and_numbers_stay_numbers() -> None:
+    """``--format csv`` of status, history, diff, reconcile: a text beginning with a
+    character a spreadsheet evaluates gets ``'`` in front; numbers and plain texts do not."""
+    import csv
+    import io
+
+    from nremstats.cli.render import rows_csv
+
+    formulas = ["=1+1", "+1+1", "-1+1", "@SUM(A1)", "\t=1+1", "\r=1+1"]
+    rows = [["file", "value", "note"], *([text, -5, "-5"] for text in formulas)]
+    rows.append(["plain", -1.5, "plain"])
+    back = list(csv.reader(io.StringIO(rows_csv(rows), newline="")))
+    assert back[1:] == [["'" + text, "-5", "-5"] for text in formulas] + [
+        ["plain", "-1.5", "plain"]
+    ]

@@ -103,3 +103,71 @@ def test_long_csv_and_parquet_columns(sample_store, tmp_path):
     export_long(obs, "parquet", out)
     back = pd.read_parquet(out)
     assert list(back.columns) == list(OBSERVATION_COLUMNS) and len(back) == len(obs)
+
+
+#: A text beginning with each character a spreadsheet evaluates (OWASP "CSV Injection").
+FORMULAS = ["=1+1", "+1+1", "-1+1", "@SUM(A1)", "\t=1+1", "\r=1+1"]
+
+
+def formula_store(tmp_path):
+    """A store of one return per file, each file named and each note begun with one of
+    FORMULAS (the reader strips a note's tab or carriage return, not a file name's), and a
+    plain file whose note is -5."""
+    from nremstats.ingest import ingest_files
+
+    files = []
+    for n, text in enumerate([*FORMULAS, "plain"]):
+        name = "plain.csv" if text == "plain" else f"{text[0]}r.csv"
+        note = "-5" if text == "plain" else text
+        row = f'NLD,{2001 + n},PERSONS_CONVICTED,_T,_T,_T,_T,{11 + n},"{note}"'
+        files.append(write_csv(tmp_path / name, [HEADER + ",note", row]))
+    assert ingest_files(files, tmp_path / "store").ok
+    return tmp_path / "store"
+
+
+def test_long_csv_texts_are_inert_and_its_numbers_numbers(sample_store):
+    import io
+
+    from nremstats.core.inert import restore
+
+    texts = [*FORMULAS, "-5", "plain", "late\r=HYPERLINK(1)"]
+    obs = open_store(sample_store).observations().head(len(texts))
+    obs = obs.assign(
+        note=pd.array(texts, dtype="string"),
+        source_file=pd.array(texts[::-1], dtype="string"),
+        value=pd.array([-5, *range(len(texts) - 1)], dtype="Int64"),  # numbers stay numbers
+    )
+    text = export_long(obs, "csv")
+    back = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    quoted = ["'" + t if t in FORMULAS else t for t in texts]
+    assert list(back["note"]) == quoted and list(back["source_file"]) == quoted[::-1]
+    assert [restore(t) for t in back["note"]] == texts  # the guard is reversible
+    assert list(back["value"]) == ["-5", *map(str, range(len(texts) - 1))]
+    assert pd.read_csv(io.StringIO(text))["value"].dtype.kind == "i"
+
+
+def test_cli_export_long_of_files_and_notes_beginning_with_a_formula(tmp_path):
+    import io
+
+    from tests.conftest import invoke
+
+    result = invoke("export", "--long", "--store", str(formula_store(tmp_path)))
+    assert result.exit_code == 0, result.stderr
+    back = pd.read_csv(io.StringIO(result.stdout), dtype=str, keep_default_na=False)
+    assert len(back) == len(FORMULAS) + 1  # a carriage return started no row of its own
+    files = [f"'{text[0]}r.csv" for text in FORMULAS] + ["plain.csv"]
+    notes = ["'" + text.strip() for text in FORMULAS] + ["-5"]
+    assert list(back["source_file"]) == files and list(back["note"]) == notes
+    assert list(back["value"]) == [str(11 + n) for n in range(len(FORMULAS) + 1)]
+
+
+def test_xlsx_table_notes_are_strings_never_formulas(tmp_path):
+    out = tmp_path / "t.xlsx"
+    table = comparison_table(open_store(formula_store(tmp_path)), "PERSONS_CONVICTED")
+    export_table(table, "xlsx", out)
+    notes = {c.value: c.data_type for c in load_workbook(out)["Notes"]["B"][1:] if c.value}
+    for text in FORMULAS:
+        assert notes["'" + text.strip()] == "s"
+    assert notes["-5"] == "s" and not any(str(v).startswith("=") for v in notes)
+    cells = [c for row in load_workbook(out)["PERSONS_CONVICTED"].iter_rows() for c in row]
+    assert all(c.data_type != "f" for c in cells)

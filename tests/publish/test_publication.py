@@ -190,3 +190,27 @@ def test_report_as_of_reproduces_a_past_report(tmp_path):
         "report", "--years", "2022", "--as-of", "nonsense", "-o", str(out), "--store", str(store)
     )
     assert bad.exit_code == 2
+
+
+def test_report_notes_are_strings_never_formulas(tmp_path):
+    """A country's note beginning with a character a spreadsheet evaluates: in the report
+    workbook with ``'`` in front, a string cell; a note that is a number stays as it is."""
+    formulas = ["=1+1", "+1+1", "-1+1", "@SUM(A1)"]
+    rows = [
+        f'{country},2022,PERSONS_CONVICTED,_T,_T,_T,_T,{20 + n},"{note}"'
+        for n, (country, note) in enumerate(
+            zip(["NLD", "BEL", "DEU", "FRA", "ITA"], [*formulas, "-5"], strict=True)
+        )
+    ]
+    assert ingest_files(
+        [write_csv(tmp_path / "r.csv", [HEADER + ",note", *rows])], tmp_path / "s"
+    ).ok
+    out = tmp_path / "r.xlsx"
+    write_report_xlsx(build_report(open_store(tmp_path / "s"), [2022], k=5), out)
+    wb = load_workbook(out)
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    notes = {c.value: c.data_type for c in cells if isinstance(c.value, str)}
+    for text in formulas:
+        assert notes["'" + text] == "s" and text not in notes
+    assert notes["-5"] == "s"

@@ -116,3 +116,29 @@ def test_sdmx_applies_primary_and_secondary_suppression(tmp_path):
     only_f = {i: (None if row["sex"] == "F" else int(row["value"])) for i, row in frame.iterrows()}
     f_key = [i for i, v in only_f.items() if v is None]
     assert attacker_recovers(only_f, relations, f_key) == set(f_key)
+
+
+def test_sdmx_texts_are_inert_and_its_numbers_numbers(tmp_path):
+    """A note (COMMENT) beginning with a character a spreadsheet evaluates gets ``'`` in
+    front; a plain note, a note that is a number and every number stay as they are."""
+    import csv
+    import io
+
+    import pandas as pd
+
+    formulas = ["=1+1", "+1+1", "-1+1", "@SUM(A1)", "\t=1+1", "\r=1+1"]
+    texts = [*formulas, "-5", "plain", "late\r=HYPERLINK(1)"]
+    rows = [f"NLD,{2001 + n},PERSONS_CONVICTED,_T,_T,_T,_T,{10 + n},,," for n in range(9)]
+    assert ingest_files([write_csv(tmp_path / "r.csv", [H, *rows])], tmp_path / "store").ok
+    frame = open_store(tmp_path / "store").observations()
+    frame = frame.assign(note=pd.array(texts, dtype="string"))
+    text = to_sdmx_csv(frame, suppress_below=1).text
+    header, *body = list(csv.reader(io.StringIO(text, newline="")))
+    assert len(body) == len(texts)  # a carriage return started no row of its own
+    got = {row[header.index("TIME_PERIOD")]: row for row in body}
+    comments = [got[str(2001 + n)][header.index("COMMENT")] for n in range(len(texts))]
+    assert comments == ["'" + t for t in formulas] + texts[len(formulas) :]
+    values = [got[str(2001 + n)][header.index("OBS_VALUE")] for n in range(len(texts))]
+    assert values == [str(10 + n) for n in range(len(texts))]
+    starts = {cell[:1] for row in body for cell in row if cell != "-5"}
+    assert not starts & set("=+-@\t\r")

@@ -289,3 +289,24 @@ def test_compaction_keeps_one_previous_generation(revised, tmp_path):
     from nremstats.store.verify import verify_store
 
     assert verify_store(open_store(store)).problems == []
+
+
+def test_cli_history_csv_file_names_are_inert(tmp_path):
+    """A received file named with a first character a spreadsheet evaluates is listed with
+    ``'`` in front; a plain name and the years (numbers) as they are."""
+    import csv
+    import io
+
+    from tests.conftest import invoke
+
+    formulas = ["=1+1", "+1+1", "-1+1", "@SUM(A1)", "\t=1+1", "\r=1+1"]
+    names = [f"{text}.csv" for text in formulas] + ["plain.csv"]
+    store = tmp_path / "store"
+    for n, name in enumerate(names):
+        revision(tmp_path, name, [f"NLD,{2001 + n},PERSONS_CONVICTED,_T,_T,_T,_T,{n},,"], store)
+    out = invoke("history", "NLD", "--store", str(store), "--format", "csv")
+    assert out.exit_code == 0, out.stderr
+    header, *rows = list(csv.reader(io.StringIO(out.stdout, newline="")))
+    assert len(rows) == len(names)  # a carriage return started no row of its own
+    got = {row[header.index("years")]: row[header.index("file")] for row in rows}
+    assert got == {str(2001 + n): ("'" + name if n < 6 else name) for n, name in enumerate(names)}

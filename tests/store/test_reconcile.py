@@ -182,3 +182,35 @@ def test_years_and_tolerance_not_understood_are_refused(store: Path) -> None:
     for tolerance in (float("inf"), float("nan"), -1.0):
         with pytest.raises(OptionError, match="--tolerance"):
             reconcile(open_store(store), tolerance=tolerance)
+
+
+def test_csv_and_workbook_file_names_are_inert(tmp_path: Path) -> None:
+    """Each provider's figure from a file named with a first character a spreadsheet
+    evaluates: listed with ``'`` in front (csv), as a string cell (xlsx), never a formula;
+    a plain name and the values (numbers) as they are."""
+    import csv
+    import io
+
+    formulas = ["=1+1", "+1+1", "-1+1", "@SUM(A1)", "\t=1+1", "\r=1+1"]
+    providers = ["NLD", "UNODC", "ESTAT", "AAA", "BBB", "CCC", "DDD"]
+    names = [f"{text}.csv" for text in formulas] + ["plain.csv"]
+    for n, (provider, name) in enumerate(zip(providers, names, strict=True)):
+        row = f"{provider},NLD,2021,PERSONS_CONVICTED,_T,_T,_T,_T,{10 + n},,"
+        assert ingest_files([write_csv(tmp_path / name, [HEADER, row])], tmp_path / "store").ok
+    quoted = ["'" + name for name in names[:-1]] + names[-1:]
+    expected = dict(zip(providers, quoted, strict=True))
+    where = ("--store", str(tmp_path / "store"))
+    text = invoke("reconcile", "--format", "csv", *where).stdout
+    header, *rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert len(rows) == len(providers)  # a carriage return started no row of its own
+    column = {name: header.index(name) for name in ("provider", "source_file", "value")}
+    assert {r[column["provider"]]: r[column["source_file"]] for r in rows} == expected
+    assert sorted(int(r[column["value"]]) for r in rows) == list(range(10, 17))
+    path = tmp_path / "sources.xlsx"
+    assert invoke("reconcile", "--format", "xlsx", "-o", str(path), *where).exit_code == 0
+    header, *rows = list(openpyxl.load_workbook(path).active.iter_rows())
+    names = [c.value for c in header]
+    files = {r[names.index("provider")].value: r[names.index("source_file")] for r in rows}
+    assert {p: c.value.replace("_x000D_", "\r") for p, c in files.items()} == expected
+    assert {c.data_type for c in files.values()} == {"s"}
+    assert {r[names.index("value")].data_type for r in rows} == {"n"}

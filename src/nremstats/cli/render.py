@@ -21,6 +21,7 @@ from rich.table import Table
 
 from nremstats.core import codes
 from nremstats.core.findings import SEVERITY_RANK, Finding
+from nremstats.core.inert import csv_text, inert_row
 from nremstats.returns.results import RunResult
 
 if TYPE_CHECKING:
@@ -248,12 +249,8 @@ def rows_table(rows: list[list[str]], title: str) -> Table:
 
 
 def rows_csv(rows: list[list[Any]]) -> str:
-    import csv
-    import io
-
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
-    return buffer.getvalue()
+    """Rows as CSV, every text inert (:mod:`nremstats.core.inert`), numbers as they are."""
+    return csv_text(list(map(inert_row, rows)))
 
 
 def print_rows(rows: list[list[Any]], title: str, fmt: str, data: Any) -> None:

@@ -6,14 +6,13 @@ returns the text for standard output when no path is given (binary formats need 
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nremstats.core.errors import OptionError
+from nremstats.core.inert import csv_text, inert_frame, inert_row
 from nremstats.core.model import OBSERVATION_COLUMNS
 from nremstats.publish.disclosure import threshold
 from nremstats.publish.release import audit_release, release_from_store
@@ -29,14 +28,11 @@ if TYPE_CHECKING:
 
 
 def table_csv(table: ComparisonTable) -> str:
-    """The comparison table as CSV; a last ``notes`` column spells out each row's footnotes."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    """The comparison table as CSV; a last ``notes`` column spells out each row's footnotes.
+    Every cell is inert (:mod:`nremstats.core.inert`)."""
     header, *body = table.rows()
-    writer.writerow([*header, "notes"])
-    for row in body:
-        writer.writerow([*row, table.row_notes(row[0])])
-    return buffer.getvalue()
+    rows = [[*header, "notes"], *([*row, table.row_notes(row[0])] for row in body)]
+    return csv_text(list(map(inert_row, rows)))
 
 
 def _md_escape(text: str) -> str:
@@ -90,8 +86,15 @@ def table_xlsx(table: ComparisonTable, path: Path) -> None:
 
 
 def long_csv(frame: pd.DataFrame) -> str:
-    """The observations in the columns of the observation format, as CSV."""
-    return frame[list(OBSERVATION_COLUMNS)].to_csv(index=False, lineterminator="\n")
+    """The observations in the columns of the observation format, as CSV: the text columns
+    inert (a text a spreadsheet would evaluate gets ``'`` in front, see
+    :mod:`nremstats.core.inert`), the number columns as they are."""
+    frame = inert_frame(frame[list(OBSERVATION_COLUMNS)])
+    text = frame.to_csv(index=False, lineterminator="\n")
+    if "\r" in text:  # a text holding a carriage return, which to_csv leaves unquoted
+        columns = [frame[name].to_numpy(dtype=object, na_value=None) for name in frame]
+        text = csv_text([list(frame.columns), *zip(*columns, strict=True)])
+    return text
 
 
 def long_parquet(frame: pd.DataFrame, path: Path) -> None:

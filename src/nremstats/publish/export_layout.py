@@ -5,7 +5,8 @@ glotip|eurostat-tsv`` writes the store's national observations (each country's o
 in that agency's layout, labels from the layout file read backwards, status marks included,
 so that ingesting the file with the same layout gives back the same observations. What the
 layout cannot hold (a breakdown it does not have, a code it has no label for) is left out
-and counted in the result, never bent to fit.
+and counted in the result, never bent to fit. Every field is inert
+(:mod:`nremstats.core.inert`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from nremstats.core import codes
 from nremstats.core.errors import OptionError
+from nremstats.core.inert import inert_row
 from nremstats.core.model import CODED_FIELDS, TOTAL
 from nremstats.publish.tables import status_mark
 from nremstats.returns.layouts.declaration import Layout, load_layout
@@ -125,21 +127,23 @@ def to_glotip(frame: pd.DataFrame, layout: Layout) -> LayoutExport:
             result.leave_out(missing)
             continue
         writer.writerow(
-            [
-                r["country"],
-                codes.country_name(r["country"]) or "",
-                "",
-                "",
-                labels[0],
-                dimension,
-                category,
-                labels[1],
-                labels[2],
-                r["year"],
-                "Counts",
-                status_mark(r["value"], r["obs_status"], r["lower"], r["upper"]),
-                "GLOTIP",
-            ]
+            inert_row(
+                [
+                    r["country"],
+                    codes.country_name(r["country"]) or "",
+                    "",
+                    "",
+                    labels[0],
+                    dimension,
+                    category,
+                    labels[1],
+                    labels[2],
+                    r["year"],
+                    "Counts",
+                    status_mark(r["value"], r["obs_status"], r["lower"], r["upper"]),
+                    "GLOTIP",
+                ]
+            )
         )
         result.rows += 1
     result.text = out.getvalue()
@@ -179,11 +183,11 @@ def to_eurostat_tsv(frame: pd.DataFrame, layout: Layout) -> LayoutExport:
     years = sorted({y for row in cells.values() for y in row})
     out = io.StringIO()
     names = ["freq", "unit", *(name for name, _ in dims), "geo\\TIME_PERIOD"]
-    out.write("\t".join([",".join(names), *(f"{y} " for y in years)]) + "\n")
+    out.write("\t".join(inert_row([",".join(names), *(f"{y} " for y in years)])) + "\n")
     for key in sorted(cells):
         row = cells[key]
         # no figure received for that year: an empty cell (':' would say "not available")
-        out.write("\t".join([",".join(key), *(row.get(y, "") for y in years)]) + "\n")
+        out.write("\t".join(inert_row([",".join(key), *(row.get(y, "") for y in years)])) + "\n")
     result.rows, result.text = len(cells), out.getvalue()
     return result
 

@@ -8,13 +8,13 @@ One row per observation: ``STRUCTURE`` (``dataflow``), ``STRUCTURE_ID``
 ``COMMENT`` (the country's note). A value suppressed or not available has an empty
 ``OBS_VALUE`` with its ``OBS_STATUS`` (and ``CONF_STATUS``) saying why. One provider per
 country-year is published, chosen by the same priority as comparison tables (``--prefer``),
-after disclosure control (:mod:`nremstats.publish.disclosure`).
+after disclosure control (:mod:`nremstats.publish.disclosure`). Every text is inert
+(:mod:`nremstats.core.inert`: a text a spreadsheet would evaluate gets ``'`` in front); the
+numbers are as they are.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from nremstats.core import codes
 from nremstats.core.errors import OptionError
+from nremstats.core.inert import csv_text, inert_frame
 from nremstats.core.model import DIMENSIONS
 from nremstats.publish.disclosure import PRIMARY, SECONDARY, Protected, threshold
 from nremstats.publish.release import Release, audit_release, build_release
@@ -125,24 +126,19 @@ def write_sdmx(
     structure = structure or Structure()
     audit_release(release)
     rows = release.printed()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(
-        [
-            "STRUCTURE",
-            "STRUCTURE_ID",
-            "ACTION",
-            *SDMX_DIMENSIONS.values(),
-            "OBS_VALUE",
-            *ATTRIBUTES.values(),
-        ]
-    )
+    header = [
+        "STRUCTURE",
+        "STRUCTURE_ID",
+        "ACTION",
+        *SDMX_DIMENSIONS.values(),
+        "OBS_VALUE",
+        *ATTRIBUTES.values(),
+    ]
     names = [*SDMX_DIMENSIONS, "value", *ATTRIBUTES]
-    rows = rows.sort_values(list(SDMX_DIMENSIONS))
+    rows = inert_frame(rows.sort_values(list(SDMX_DIMENSIONS))[names])
     columns = [rows[n].to_numpy(dtype=object, na_value=None) for n in names]
-    for values in zip(*columns, strict=True):
-        writer.writerow(["dataflow", structure.urn, "I", *("" if v is None else v for v in values)])
-    text = buffer.getvalue()
+    lead = ["dataflow", structure.urn, "I"]
+    text = csv_text([header, *([*lead, *values] for values in zip(*columns, strict=True))])
     if output is not None:
         Path(output).write_text(text, encoding="utf-8")
     return SdmxExport(None if output is not None else text, len(rows), release.protected)

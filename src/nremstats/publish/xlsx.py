@@ -1,5 +1,7 @@
 """Workbooks written row by row with XlsxWriter (tables and the report): fast, streamed
-(constant memory), and safe with text as it came (never turned into formulas or links).
+(constant memory), and safe with text as it came: never turned into formulas or links, and
+inert (:mod:`nremstats.core.inert`: a text a spreadsheet would evaluate, should the cell be
+edited or the sheet saved as CSV, is written with ``'`` in front).
 
 The file is written beside its target and renamed over it when complete, so a failure never
 leaves half a workbook where the previous one was.
@@ -13,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from nremstats.core.files import replace_durably
+from nremstats.core.inert import inert
 
 #: Cell styles by name (XlsxWriter format properties).
 STYLES: dict[str, dict[str, Any]] = {
@@ -37,7 +40,7 @@ class Sheet:
         fmt = self._styles[style] if style else None
         for column, value in enumerate(values):
             if value is not None:
-                self._ws.write(self.row, column, value, fmt)
+                self._ws.write(self.row, column, inert(value), fmt)
         self.row += 1
 
     def figures(self, values: Sequence[Any], first: int, number: str = "number") -> None:
@@ -48,9 +51,9 @@ class Sheet:
             if value is None:
                 continue
             if column < first:
-                ws.write(self.row, column, value)
+                ws.write(self.row, column, inert(value))
             elif isinstance(value, bool) or not isinstance(value, int | float):
-                ws.write_string(self.row, column, str(value), styles["right"])
+                ws.write_string(self.row, column, inert(str(value)), styles["right"])
             else:
                 style = number if isinstance(value, int) else "percent"
                 ws.write_number(self.row, column, value, styles[style])

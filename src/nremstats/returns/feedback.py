@@ -1,8 +1,10 @@
 """Feedback workbooks: a copy of a country's own xlsx with every finding on its cell.
 
 Each offending cell is filled (red error, amber warning, blue info) and carries a comment
-with the findings; a first sheet lists every finding with a link to its cell. The received
-file is never modified: the copy is written to the feedback folder.
+with the findings; a first sheet lists every finding with a link to its cell, each text
+inert (:mod:`nremstats.core.inert`: a cell's text such as ``=1+1`` is written ``'=1+1``,
+never as a formula). The received file is never modified: the copy is written to the
+feedback folder.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import shutil
 from pathlib import Path
 
 from nremstats.core.findings import Finding, most_severe
+from nremstats.core.inert import inert_row
 from nremstats.returns.results import FileResult
 
 FILLS = {"error": "F4CCCC", "warning": "FCE5CD", "info": "CFE2F3"}
@@ -66,14 +69,16 @@ def write_feedback(result: FileResult, source: Path, out_dir: Path) -> Path | No
         cell.font = Font(bold=True)
     for finding in result.findings:
         ws.append(
-            [
-                finding.severity,
-                finding.rule,
-                finding.sheet,
-                finding.cell,
-                finding.text,
-                finding.message,
-            ]
+            inert_row(
+                [
+                    finding.severity,
+                    finding.rule,
+                    finding.sheet,
+                    finding.cell,
+                    finding.text,
+                    finding.message,
+                ]
+            )
         )
         if finding.sheet in wb.sheetnames and finding.cell:
             link = ws.cell(ws.max_row, 4)
