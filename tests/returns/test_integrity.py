@@ -126,10 +126,9 @@ def test_the_workbook_title_and_a_semicolon_csv(tmp_path):
 def test_a_foreign_table_on_a_hidden_sheet_or_on_two_sheets_is_refused(tmp_path):
     from openpyxl import Workbook
 
-    header = ["Iso3_code", "Country", "Region", "Subregion", "Indicator", "Dimension",
-              "Category", "Sex", "Age", "Year", "Unit of measurement", "txtVALUE", "Source"]  # fmt: skip
-    row = ["NLD", "Netherlands", "Europe", "Western Europe", "Persons convicted", "Total",
-           "Total", "Total", "Total", 2021, "Counts", 5, "GLOTIP"]  # fmt: skip
+    from tests.returns.test_rules import GLOTIP_HEADER, g
+
+    header, row = GLOTIP_HEADER, [*g()[:9], 2021, "Counts", 5, "GLOTIP"]
     wb = Workbook()
     sheet = wb.active
     sheet.title = "data_glotip"
