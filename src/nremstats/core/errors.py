@@ -29,8 +29,21 @@ class OptionError(UsageError):
     """An option has a value nremstats does not accept."""
 
 
+class YamlFileError(OptionError):
+    """A YAML file given by the user cannot be read safely: over the size limit, not UTF-8 or
+    not YAML, a tag that builds an object (``!!python/...``), aliases beyond the limits, or
+    nesting too deep (see :mod:`nremstats.core.yamlfile`). Layout and rules files raise their
+    own error for these, with the same message."""
+
+
 class StoreError(UsageError):
     """The store path cannot be used: it is a file, not writable, or of an unknown version."""
+
+
+class StorePathError(StoreError):
+    """A name that would name a store file (a submission id, the stem of a compilation's data
+    files, a compacted file) is not a plain name, or the path it gives would leave its folder
+    in the store: a manifest edited by hand, or a name that escaped the checks upstream."""
 
 
 class StoreBusy(StoreError):

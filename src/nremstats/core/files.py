@@ -1,15 +1,39 @@
 """Durable writes for the store: a file is written under a temporary name, flushed, then
 renamed over its target in one atomic step (the rename flushed too), so a crash leaves the
 old file or the new one, never half of either. Also: hashing files, and JSON written one
-list item a line (readable, and fast at thousands of entries).
+list item a line (readable, and fast at thousands of entries). And the one rule for a name
+that names a file or folder (:func:`plain_name`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
+
+#: A name that names a file or folder (a layout, a provider, a country; a submission id and
+#: the stem of a data file are made of them): a letter or digit, then letters, digits, ``_``,
+#: ``.`` and ``-``, at most 64 characters, and never ``..``. No separator, no way up, nothing
+#: hidden, the same on every file system.
+NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
+#: What :data:`NAME_PATTERN` allows, in words, for messages.
+NAME_RULE = (
+    "a name is a letter or digit, then letters, digits, '_', '.' or '-' (at most 64, never '..')"
+)
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+def plain_name(text: object, longest: int = 64) -> bool:
+    """Whether ``text`` is a name of :data:`NAME_PATTERN` (``longest`` characters at most: a
+    store file's stem joins names, so it may be longer)."""
+    return (
+        isinstance(text, str)
+        and len(text) <= longest
+        and _NAME.fullmatch(text) is not None
+        and ".." not in text
+    )
 
 
 def file_sha256(path: Path) -> str:

@@ -10,7 +10,8 @@ rules switched off and sets the severities a rules file changed. A rules file lo
       PLAUSIBILITY_YEAR_CHANGE: {factor: 4, min_change: 50}
 
 A mistake in it (unknown rule, bad severity, unknown or bad parameter) is a usage error that
-names the file and line.
+names the file and line; the file is read within the limits of :mod:`nremstats.core.yamlfile`
+(size, tags, aliases) before anything walks it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 from nremstats.core import codes
 from nremstats.core.errors import OptionError
 from nremstats.core.findings import SEVERITIES, Finding
+from nremstats.core.yamlfile import read_yaml
 
 ALL = "all"
 
@@ -173,26 +175,19 @@ def load_rules(path: str | Path | None, base: RuleSet | None = None) -> RuleSet:
     """Read a rules file and return the catalogue with its changes (the catalogue if None).
 
     Raises:
-        RulesFileError: the file is missing, is not YAML, or says something the catalogue
-            does not allow; the message names the file and line.
+        RulesFileError: the file is missing, is not YAML, breaks a limit of
+            :mod:`nremstats.core.yamlfile` (size, tags, aliases), or says something the
+            catalogue does not allow; the message names the file and line.
     """
     base = base or RuleSet.default()
     if path is None:
         return base
-    import yaml
-
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-        root = yaml.compose(text, Loader=codes.yaml_loader())
-    except OSError as exc:
-        raise RulesFileError(f"--rules {path}: cannot be read ({exc}).") from exc
-    except yaml.YAMLError as exc:
-        raise RulesFileError(f"--rules {path}: not valid YAML ({exc}).") from exc
-    data = yaml.load(text, Loader=codes.yaml_loader())
+    document = read_yaml(path, RulesFileError)  # within limits, checked before any walk
+    data = document.data
     if not isinstance(data, dict) or not isinstance(data.get("rules"), dict):
         raise RulesFileError(f"{path}, line 1: expected a mapping 'rules:' of rule codes.")
-    lines = _key_lines(root)
+    lines = _key_lines(document.root)
     changes = {
         code: check_rule(path, lines, code, change) for code, change in data["rules"].items()
     }

@@ -13,6 +13,9 @@ Layout of a store folder::
 What a submission is and which are current: :mod:`nremstats.store.manifest`. Files are
 written under temporary names, then renamed; the manifest is replaced in one atomic step
 under the lock, so readers see the store as it was before a write or as it is after it.
+Every file named by the manifest (a submission id, a compilation's data stem, a compacted
+file) is checked to stay in its folder before it is read, written, moved or removed
+(:meth:`Store.file`, :meth:`Store.inside`).
 The newest submission of a provider for a country-year is current (the newest vintage, for
 compilations that carry one); earlier ones stay on disk and in the manifest, so history can
 be queried.
@@ -29,8 +32,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nremstats.core.errors import StoreBusy, StoreError
-from nremstats.core.files import file_sha256, json_lines, replace_durably, write_bytes, write_json
+from nremstats.core.errors import StoreBusy, StoreError, StorePathError
+from nremstats.core.files import (
+    file_sha256,
+    json_lines,
+    plain_name,
+    replace_durably,
+    write_bytes,
+    write_json,
+)
 from nremstats.core.findings import Finding
 from nremstats.core.model import DIMENSIONS, KEY_COLUMNS, OBSERVATION_COLUMNS, TOTAL
 from nremstats.store.manifest import (
@@ -52,6 +62,9 @@ from nremstats.store.manifest import (
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
+
+#: A store file's stem joins names: ``<layout>-<sha12>``, ``PROVIDER-ISO3-YEAR-<sha12>-r2``.
+STEM_LONGEST = 128
 
 
 class Store:
@@ -174,7 +187,7 @@ class Store:
         fresh = self.fresh_compaction() if upto is None and countries is None else None
         if fresh:  # the compacted files are the state: no need to read the manifest
             names = [fresh["totals_file"]] + ([] if only_totals else [fresh["file"]])
-            return read([str(self.path / name) for name in names], condition)
+            return read([str(self.inside(name)) for name in names], condition)
         manifest = self.manifest()
         compacted = manifest.get("compacted")
         wanted = [
@@ -192,7 +205,7 @@ class Store:
                 term = ds.field("submission_id").isin(sorted(in_compact))
                 keep = term if keep is None else keep & term
             names = [compacted["totals_file"]] + ([] if only_totals else [compacted["file"]])
-            tables.append(read([str(self.path / name) for name in names], keep))
+            tables.append(read([str(self.inside(name)) for name in names], keep))
         rest = [sub for sub in wanted if sub.submission_id not in in_compact]
         if rest:
             tables.append(self.read_submissions(rest, condition, schema.names))
@@ -226,7 +239,53 @@ class Store:
 
     def data_path(self, sub: Submission) -> Path:
         """The Parquet file holding a submission's observations."""
-        return self.path / "observations" / f"{sub.stem}.parquet"
+        return self.file("observations", sub.stem, ".parquet")
+
+    def file(
+        self, folder: str, stem: str, suffix: str, *, touch: bool = False, new: bool = False
+    ) -> Path:
+        """The store file ``folder/<stem><suffix>`` named by a submission id or a data stem.
+
+        A stem must be one file name (no separator, not ``.`` or ``..``), so the path stays in
+        ``folder``. A file about to be moved or removed (``touch``) or written (``new``) must
+        still lie in the folder once its path is resolved (symlinks followed); the stem of a
+        new file must also be a plain name (:func:`~nremstats.core.files.plain_name`, up to
+        :data:`STEM_LONGEST` characters).
+
+        Raises:
+            StorePathError: the name would reach outside the folder (a manifest edited by
+                hand, or a name that escaped the checks upstream); nothing is touched.
+        """
+        base = self.path / folder
+        target = base / f"{stem}{suffix}"
+        stays = (
+            _one_name(stem)
+            and (not new or plain_name(stem, STEM_LONGEST))
+            and (not (touch or new) or target.resolve().parent == base.resolve())
+        )
+        if not stays:
+            raise StorePathError(
+                f"{self.path}: the store file name {stem!r} would lead outside "
+                f"{base}; nothing was written. Names are data, never paths: restore the "
+                "manifest from a backup if it was edited by hand, or report this as a bug."
+            )
+        return target
+
+    def inside(self, relative: str, *, touch: bool = False) -> Path:
+        """A path the manifest gives relative to the store (a compacted file,
+        ``compact/NAME``), refused unless it names a file in one of the store's folders
+        (``touch``: also once resolved, before it is removed).
+
+        Raises:
+            StorePathError: see :meth:`file`.
+        """
+        folder, _, name = str(relative).partition("/")
+        if not plain_name(folder) or "/" in name:
+            raise StorePathError(
+                f"{self.path}: the manifest names {relative!r}, outside the store's folders; "
+                "restore the manifest from a backup if it was edited by hand."
+            )
+        return self.file(folder, name, "", touch=touch)
 
     def compact(self, row_group_size: int = 65_536) -> dict[str, Any] | None:
         """Rewrite the store's current observations as two Parquet files (the totals apart),
@@ -319,7 +378,7 @@ class Store:
     def findings(self, submission_id: str) -> list[Finding]:
         """Return the findings recorded with a submission (for a submission sharing its
         files with others of the same compilation, the whole file's findings)."""
-        path = self.path / "findings" / f"{self.submission(submission_id).stem}.json"
+        path = self.file("findings", self.submission(submission_id).stem, ".json")
         if not path.is_file():
             return []
         entries = json.loads(path.read_text(encoding="utf-8"))
@@ -412,14 +471,15 @@ class Store:
             table = pa.Table.from_pandas(
                 frame[list(OBSERVATION_COLUMNS)], schema=arrow_schema(), preserve_index=False
             )
-            target = self.data_path(fresh[0])
+            target = self.file("observations", fresh[0].stem, ".parquet", new=True)
             tmp = target.with_name(f".tmp-{os.getpid()}-{target.name}")
             pq.write_table(table, tmp, compression="zstd")
             digest = file_sha256(tmp)
             replace_durably(tmp, target)
             findings_text = json_lines([f.to_dict() for f in findings])
             write_bytes(
-                self.path / "findings" / f"{fresh[0].stem}.json", findings_text.encode("utf-8")
+                self.file("findings", fresh[0].stem, ".json", new=True),
+                findings_text.encode("utf-8"),
             )
             for sub in fresh:
                 sub.data_sha256 = digest
@@ -428,6 +488,15 @@ class Store:
         if new:
             self.write_manifest(existing + new, self.manifest().get("compacted"))
         return [sub.submission_id for sub in new]
+
+
+def _one_name(stem: object) -> bool:
+    """Whether ``stem`` is one file name: no separator, not ``.`` or ``..``, no NUL."""
+    return (
+        isinstance(stem, str)
+        and stem not in ("", ".", "..")
+        and not any(ch in stem for ch in "/\\\0")
+    )
 
 
 def _pandas_types(arrow_type: Any) -> Any:

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nremstats.core.errors import StorePathError
 from nremstats.core.files import file_sha256, write_json
 from nremstats.store.manifest import (
     FORMAT,
@@ -105,7 +106,13 @@ def _check_data(store: Store, subs: list[Submission], result: VerifyResult) -> N
     import pyarrow.parquet as pq
 
     first = subs[0]
-    path = store.data_path(first)
+    try:
+        path = store.data_path(first)
+    except StorePathError as exc:  # a name leading outside the store: never opened
+        fix = "restore manifest.json from a backup (it was edited by hand?)"
+        where = str(store.path / MANIFEST)
+        result.problems.append(Problem("error", where, str(exc), fix, kind="manifest"))
+        return
     what = "submission" if len(subs) == 1 else f"{len(subs)} submissions of {first.file}"
     fix = (
         f"restore {path.name} from a backup, or run 'nremstats verify --repair' (drops the "
@@ -132,7 +139,7 @@ def _check_data(store: Store, subs: list[Submission], result: VerifyResult) -> N
         problem("it holds rows of another submission")
     if first.data_sha256 and file_sha256(path) != first.data_sha256:
         problem("its sha256 differs from the one recorded when it was written")
-    findings = store.path / "findings" / f"{first.stem}.json"
+    findings = store.file("findings", first.stem, ".json")
     if not findings.is_file():
         result.problems.append(
             Problem(
@@ -164,8 +171,9 @@ def _check_compacted(store: Store, entry: dict[str, Any], result: VerifyResult) 
 
     fix = "run 'nremstats verify --repair' to rebuild it (the per-submission files are intact)"
     for prefix in ("", "totals_"):
-        path = store.path / entry[f"{prefix}file"]
+        path = store.path / str(entry[f"{prefix}file"])
         try:
+            path = store.inside(entry[f"{prefix}file"])  # a name outside: never opened
             rows = pq.ParquetFile(path).metadata.num_rows
             expected = entry[f"{prefix}rows"]
             problems = [] if rows == expected else [f"it holds {rows} rows, not {expected}"]
@@ -246,6 +254,17 @@ def verify_store(store: Store, repair: bool = False) -> VerifyResult:
     return result
 
 
+def _drop_replaced(store: Store, before: dict[str, Any], entry: dict[str, Any] | None) -> None:
+    """Remove the compacted files a rebuild replaced (never a name outside the store)."""
+    for key in ("file", "totals_file"):
+        try:
+            old = store.inside(before[key], touch=True)
+        except StorePathError:
+            continue  # a name outside the store was never its file: left alone
+        if entry and entry[key] != before[key] and old.exists():
+            old.unlink()
+
+
 def _repair(store: Store, result: VerifyResult) -> None:
     with store.lock():
         if any(p.kind == "marker" for p in result.problems):
@@ -264,7 +283,7 @@ def _repair(store: Store, result: VerifyResult) -> None:
             quarantine.mkdir(exist_ok=True)
             for stem in sorted(stems):
                 for folder, suffix in (("observations", ".parquet"), ("findings", ".json")):
-                    path = store.path / folder / f"{stem}{suffix}"
+                    path = store.file(folder, stem, suffix, touch=True)
                     if path.exists():
                         shutil.move(str(path), quarantine / path.name)
             kept = [s for s in subs if s.submission_id not in broken]
@@ -274,17 +293,21 @@ def _repair(store: Store, result: VerifyResult) -> None:
                 f"dropped broken submission {s} (files in quarantine/)" for s in sorted(broken)
             ]
         if rebuild and compacted:
-            entry = store.compact()
-            for key in ("file", "totals_file"):
-                old = store.path / compacted[key]
-                if entry and entry[key] != compacted[key] and old.exists():
-                    old.unlink()
+            _drop_replaced(store, compacted, store.compact())
             result.repaired.append("rebuilt the compacted file")
         elif not broken and any(p.kind == "head" for p in result.problems):
             store.write_manifest(store.submissions(), compacted)  # same manifest, new hint
             result.repaired.append("rewrote the head hint")
-        for problem in result.problems:
-            path = Path(problem.path)
-            if problem.kind == "debris" and path.exists():
-                path.unlink()
-                result.repaired.append(f"removed debris {path.name}")
+        _remove_debris(store, result)
+
+
+def _remove_debris(store: Store, result: VerifyResult) -> None:
+    """Remove the debris found, but a file the manifest names now (a compaction rebuilt
+    under the name of one the manifest no longer named)."""
+    compacted = store.manifest().get("compacted") or {}
+    named = {store.path / str(compacted.get(key)) for key in ("file", "totals_file")}
+    for problem in result.problems:
+        path = Path(problem.path)
+        if problem.kind == "debris" and path.exists() and path not in named:
+            path.unlink()
+            result.repaired.append(f"removed debris {path.name}")

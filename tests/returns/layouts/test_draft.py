@@ -6,6 +6,7 @@ from pathlib import Path
 
 import yaml
 
+from nremstats.core.files import plain_name
 from nremstats.returns.layouts.declaration import load_layout
 from nremstats.returns.layouts.draft import draft_layout
 from nremstats.returns.pipeline import CheckOptions, read_return
@@ -117,3 +118,10 @@ def test_a_value_cell_of_commas_only_does_not_break_the_draft(tmp_path):
         ["Country,Year,Victims", "NLD,2022,12", 'BEL,2022,","', "FRA,2022,7"],
     )
     assert draft.columns["country"] == "Country"
+
+
+def test_a_long_file_name_drafts_a_plain_layout_name(tmp_path):
+    stem = "Ministry of the Interior, trafficking statistics " * 3  # 150 characters
+    _, draft, _ = draft_of(tmp_path, f"{stem}.csv", ["Country,Year,Victims", "NLD,2022,12"])
+    name = yaml.safe_load(draft.text)["layout"]
+    assert plain_name(name) and name.startswith("ministry-of-the-interior-trafficking")

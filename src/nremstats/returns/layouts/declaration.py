@@ -3,13 +3,16 @@
 A layout file (``schemas/layouts/NAME.yaml``, or any file given to ``--layout``) says who
 the provider is, how to find the table in a foreign file and how its labels map to codes;
 see ``docs/layouts.md``. A mistake in it (unknown key, a mapping to a code not in the code
-lists, a bad rule change) is a usage error naming the file and line.
+lists, a bad rule change, a name that is not a plain name, an ``extends`` that comes back to
+itself) is a usage error naming the file and line; the file is read within the limits of
+:mod:`nremstats.core.yamlfile` before anything walks it.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +20,9 @@ from typing import Any
 
 from nremstats.core import codes
 from nremstats.core.errors import OptionError
+from nremstats.core.files import NAME_RULE, plain_name
 from nremstats.core.model import CODED_FIELDS, DIMENSIONS
+from nremstats.core.yamlfile import read_yaml
 from nremstats.returns.layouts.vintage import parse_vintage
 from nremstats.returns.rules import RuleSet, RulesFileError, check_rule
 
@@ -143,7 +148,7 @@ def load_layout(name_or_path: str | Path) -> Layout:
     path = Path(text)
     if not path.suffix and not path.exists():
         path = codes.layouts_dir() / f"{text}.yaml"
-        if not path.is_file():
+        if not plain_name(text) or not path.is_file():
             known = ", ".join(codes.layout_names())
             raise LayoutFileError(
                 f"--layout {text}: no such layout. Known layouts: {known}; "
@@ -162,26 +167,12 @@ def _parse_cached(path: str, mtime_ns: int, size: int) -> Layout:
 
 
 def _parse(path: Path) -> Layout:
-    import yaml
-
-    try:
-        text = path.read_text(encoding="utf-8")
-        root = yaml.compose(text, Loader=codes.yaml_loader())
-        data = yaml.load(text, Loader=codes.yaml_loader())
-    except OSError as exc:
-        raise LayoutFileError(f"{path}: cannot be read ({exc}).") from exc
-    except yaml.YAMLError as exc:
-        raise LayoutFileError(f"{path}: not valid YAML ({exc}).") from exc
-    try:
-        lines = _lines(root)
-    except LayoutFileError as exc:
-        raise LayoutFileError(f"{path}, {exc}") from exc
+    document = read_yaml(path, LayoutFileError)  # within limits, checked before any walk
+    data = document.data
+    lines = _lines(path, document.root)
+    fail = _failure(path, lines)
     if isinstance(data, dict) and "extends" in data:
-        data = _extend(path, data)
-
-    def fail(keys: tuple[Any, ...], message: str) -> LayoutFileError:
-        line = next((lines[keys[:n]] for n in range(len(keys), 0, -1) if keys[:n] in lines), 1)
-        return LayoutFileError(f"{path}, line {line}: {message}")
+        data = _extend(path, data, fail)
 
     _check_top(data, fail)
     header = data.get("header") or {}
@@ -239,6 +230,16 @@ def _parse(path: Path) -> Layout:
     return layout
 
 
+def _failure(path: Path, lines: dict[tuple[Any, ...], int]) -> Any:
+    """The error of a layout file at a key path (the line of its nearest key written)."""
+
+    def fail(keys: tuple[Any, ...], message: str) -> LayoutFileError:
+        line = next((lines[keys[:n]] for n in range(len(keys), 0, -1) if keys[:n] in lines), 1)
+        return LayoutFileError(f"{path}, line {line}: {message}")
+
+    return fail
+
+
 def _check_fields(layout: Layout, fail: Any) -> None:
     """Where each field comes from: columns (a value column), cases, fixed, the file name."""
     if not layout.header_find:
@@ -262,43 +263,61 @@ def _check_fields(layout: Layout, fail: Any) -> None:
             raise fail(("combine",), f"'{name}' is the value column: rows differ there anyway.")
 
 
-def _extend(path: Path, data: dict[str, Any]) -> dict[str, Any]:
+def _extend(
+    path: Path, data: dict[str, Any], fail: Any, chain: tuple[Path, ...] = ()
+) -> dict[str, Any]:
     """A layout that ``extends`` another: the other's settings, with these on top (mappings
-    such as ``fixed``, ``labels`` and ``combine`` merged one level down)."""
-    import yaml
+    such as ``fixed``, ``labels`` and ``combine`` merged one level down).
 
-    name = str(data["extends"])
-    base_path = (
-        path.parent / f"{name}.yaml"
-        if (path.parent / f"{name}.yaml").is_file()
-        else (codes.layouts_dir() / f"{name}.yaml")
-    )
+    The other is a layout name (``NAME.yaml`` beside this file, else a shipped layout) or a
+    file name beside this file (``base.yaml``), never a path; a chain of extends that comes
+    back to a file already in it is refused (``fail`` places a message on this file's
+    ``extends`` line)."""
+    name = data["extends"]
+    if not plain_name(name):
+        raise fail(("extends",), f"extends {name!r}: not a layout name ({NAME_RULE}).")
+    chain = chain or (path.resolve(),)
+    beside = path.parent / (name if re.search(r"\.ya?ml$", name) else f"{name}.yaml")
+    base_path = beside if beside.is_file() else codes.layouts_dir() / f"{name}.yaml"
     if not base_path.is_file():
-        raise LayoutFileError(f"{path}: extends '{name}', which is not a known layout.")
-    base = yaml.load(base_path.read_text(encoding="utf-8"), Loader=codes.yaml_loader())
+        raise fail(("extends",), f"extends '{name}', which is not a known layout.")
+    if base_path.resolve() in chain:
+        files = " -> ".join(p.name for p in (*chain, base_path.resolve()))
+        raise fail(("extends",), f"extends '{name}', which comes back to itself ({files}).")
+    document = read_yaml(base_path, LayoutFileError)
+    base = document.data
+    if not isinstance(base, dict):
+        raise LayoutFileError(f"{base_path}, line 1: expected a mapping of layout settings.")
     if "extends" in base:
-        base = _extend(base_path, base)
+        on_base = _failure(base_path, _lines(base_path, document.root))
+        base = _extend(base_path, base, on_base, (*chain, base_path.resolve()))
     merged = {**base, **{k: v for k, v in data.items() if k != "extends"}}
     for key in ("fixed", "labels", "columns", "cases", "rules", "combine"):
         if isinstance(base.get(key), dict) and isinstance(data.get(key), dict):
             merged[key] = {**base[key], **data[key]}
-    if isinstance(base.get("combine"), dict) and isinstance(data.get("combine"), dict):
+    if _mapping_of(base.get("combine"), list) and _mapping_of(data.get("combine"), list):
         merged["combine"] = {  # the lists add up: an extension only ever declares more
             key: list(dict.fromkeys([*base["combine"].get(key, []), *data["combine"].get(key, [])]))
             for key in {*base["combine"], *data["combine"]}
         }
-    if "labels" in base and "labels" in data:
+    if _mapping_of(base.get("labels"), dict) and _mapping_of(data.get("labels"), dict):
         merged["labels"] = {
             dim: {**base["labels"].get(dim, {}), **data["labels"].get(dim, {})}
             for dim in {*base["labels"], *data["labels"]}
         }
-    return merged
+    return merged  # anything else as the extension wrote it: checked, with its line, later
+
+
+def _mapping_of(value: Any, kind: type) -> bool:
+    """Whether ``value`` is a mapping of ``kind`` values (of texts, for lists)."""
+    return isinstance(value, dict) and all(
+        isinstance(item, kind) and (kind is not list or all(isinstance(t, str) for t in item))
+        for item in value.values()
+    )
 
 
 def _check_period(layout: Layout, fail: Any) -> None:
     """Country and year come from a column, a fixed value, or (year) the file name."""
-    import re
-
     for name in ("country", "year"):
         if name in layout.columns or name in layout.fixed or layout.shape == "cases":
             continue  # case records: year from cases.year, country given by an extension
@@ -326,7 +345,9 @@ def _check_top(data: Any, fail: Any) -> None:
     for key in ("layout", "provider", "columns"):
         if key not in data:
             raise fail((), f"the key '{key}' is required.")
-    if not str(data["provider"]).replace("_", "").isalnum():  # or 'national': the country
+    if not plain_name(data["layout"]):  # it names the store's data files of a compilation
+        raise fail(("layout",), f"layout {data['layout']!r} is not a plain name: {NAME_RULE}.")
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,19}", data["provider"]):  # or 'national'
         raise fail(("provider",), "provider must be an upper-case code such as UNODC.")
     shape = data.get("shape", "long")
     if shape not in SHAPES:
@@ -490,8 +511,9 @@ def _check_code(dim: str, code: str, fail: Any, keys: tuple[Any, ...]) -> None:
         raise fail(keys, f"'{code}' is not a {dim} code ({near}).")
 
 
-def _lines(root: Any) -> dict[tuple[Any, ...], int]:
-    """Map each key path (tuple of keys) of a YAML document to its 1-based line."""
+def _lines(path: Path, root: Any) -> dict[tuple[Any, ...], int]:
+    """Map each key path (tuple of keys) of a YAML document to its 1-based line (a document
+    checked by :func:`~nremstats.core.yamlfile.read_yaml`: its aliases expand to little)."""
     import yaml
 
     lines: dict[tuple[Any, ...], int] = {}
@@ -499,14 +521,14 @@ def _lines(root: Any) -> dict[tuple[Any, ...], int]:
     def walk(node: Any, prefix: tuple[Any, ...]) -> None:
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
-                path = (*prefix, key.value)
-                if path in lines:  # YAML would keep the last silently
+                keys = (*prefix, key.value)
+                if keys in lines:  # YAML would keep the last silently
                     raise LayoutFileError(
-                        f"line {key.start_mark.line + 1}: '{key.value}' is written twice "
-                        f"(first on line {lines[path]}); write it once."
+                        f"{path}, line {key.start_mark.line + 1}: '{key.value}' is written "
+                        f"twice (first on line {lines[keys]}); write it once."
                     )
-                lines[path] = key.start_mark.line + 1
-                walk(value, path)
+                lines[keys] = key.start_mark.line + 1
+                walk(value, keys)
 
     walk(root, ())
     return lines

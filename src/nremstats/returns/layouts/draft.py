@@ -157,7 +157,8 @@ def draft_layout(path: str, name: str | None = None) -> Draft:
     elif quarter := _quarter_column(header, columns):
         found["quarter"] = quarter
     draft = Draft(text="", columns=found)
-    layout = name or re.sub(r"[^a-z0-9]+", "-", path_.stem.lower()).strip("-") or "my-layout"
+    plain = re.sub(r"[^a-z0-9]+", "-", path_.stem.lower())[:64].strip("-")  # a plain name
+    layout = name or plain or "my-layout"
     lines = [
         f"# Draft layout for {path_.name}, made by 'nremstats map'. Check every line, fill the",
         "# TODOs, then: nremstats validate FILE --layout THIS.yaml  (docs/layouts.md)",
