@@ -23,7 +23,7 @@ from nremstats.returns.pipeline import (
     file_result,
     read_return,
 )
-from nremstats.returns.read import require_file
+from nremstats.returns.read import display_name, require_file
 from nremstats.returns.results import FileResult, RunResult
 from nremstats.returns.rules import RuleSet, load_rules
 from nremstats.store.manifest import Submission, complete_files, now_iso, standing
@@ -75,7 +75,7 @@ def submissions_of(data: ReturnData, received_at: str) -> list[DataUnit]:
                 provider=str(provider),
                 country=str(country),
                 years=[int(year)],
-                file=data.file.name,
+                file=display_name(data.file),
                 sha256=data.sha256,
                 received_at=received_at,
                 status="warnings" if counts["warning"] else "valid",

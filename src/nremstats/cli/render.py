@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as _escape_markup
 from rich.table import Table
 
 from nremstats.core import codes
@@ -34,6 +34,14 @@ STATUS_STYLE = {
     "invalid": "bold red",
     "nothing_stored": "bold yellow",
 }
+
+#: Characters a terminal acts on (NUL, ESC, BEL, DEL, C1 controls): never printed as they are.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def escape(text: str) -> str:
+    """A text from a file as text: rich markup escaped, control characters as ``\\xNN``."""
+    return _escape_markup(_CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", text))
 
 
 def stdout() -> Console:

@@ -91,6 +91,14 @@ def _parse_value(text: object) -> ParsedValue:
     raw = str(text).strip()
     if not raw:
         return BLANK
+    if sum(c.isdigit() for c in raw[:64]) > 40:  # no count has so many digits (nor int())
+        return ParsedValue(
+            rule="VALUE_UNPARSEABLE",
+            problem=(
+                f"'{raw[:24]}...' ({len(raw):,} characters) is beyond any plausible count: "
+                "correct the figure."
+            ),
+        )
     if match := _NUMBER.match(raw):
         return ParsedValue(value=_to_int(match["num"]), obs_status="A")
     folded = raw.casefold()

@@ -97,11 +97,17 @@ def write_feedback(result: FileResult, source: Path, out_dir: Path) -> Path | No
     return target
 
 
+#: Files refused before they were opened (beyond the limits, damaged): no feedback copy.
+UNOPENED = frozenset({"FILE_TOO_LARGE", "FILE_UNREADABLE"})
+
+
 def write_feedback_all(results: list[FileResult], out_dir: Path) -> list[Path]:
     """Write a feedback workbook for every xlsx return of a run; return the paths written."""
     written = []
     for result in results:
-        path = write_feedback(result, Path(result.file), Path(out_dir))
+        if any(f.rule in UNOPENED for f in result.findings):
+            continue  # a file refused unopened is not opened to write on it either
+        path = write_feedback(result, result.path or Path(result.file), Path(out_dir))
         if path is not None:
             written.append(path)
     return written

@@ -107,6 +107,16 @@ def locate_csv(source: Source, *, ignore_unknown_columns: bool = False) -> Locat
     import pandas as pd
 
     name = source.name
+    first = source.text().split("\n", 1)[0]
+    if ";" in first and set(REQUIRED_CSV) <= {c.strip().strip('"') for c in first.split(";")}:
+        message = (
+            f"{name} is semicolon-separated (as a spreadsheet writes CSV where the comma is "
+            "the decimal mark): the canonical CSV is comma-separated. Nothing was read, since "
+            "its numbers may use a decimal comma or a thousands point. Save it as 'CSV UTF-8 "
+            "(comma delimited)', check the figures, and send it again."
+        )
+        problem = finding("FILE_UNREADABLE", name, message, cell="A1", row=1)
+        return Located(name, "csv", None, [problem])
     try:
         frame = read_csv_text(source.text())
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
@@ -115,16 +125,6 @@ def locate_csv(source: Source, *, ignore_unknown_columns: bool = False) -> Locat
     frame.columns = [str(c).strip() for c in frame.columns]
     letters = {col: column_letter(i) for i, col in enumerate(frame.columns)}
     missing = [col for col in REQUIRED_CSV if col not in frame.columns]
-    semicolons = [c.strip() for c in ";".join(map(str, frame.columns)).split(";")]
-    if len(missing) == len(REQUIRED_CSV) and set(REQUIRED_CSV) <= set(semicolons):
-        message = (
-            f"{name} is semicolon-separated (as a spreadsheet writes CSV where the comma is "
-            "the decimal mark): the canonical CSV is comma-separated. Nothing was read, since "
-            "its numbers may use a decimal comma or a thousands point. Save it as 'CSV UTF-8 "
-            "(comma delimited)', check the figures, and send it again."
-        )
-        problem = finding("FILE_UNREADABLE", name, message, cell="A1", row=1)
-        return Located(name, "csv", None, [problem], rows_seen=len(frame))
     if len(missing) == len(REQUIRED_CSV):
         message = (
             f"{name} is not a canonical long CSV: none of its columns "

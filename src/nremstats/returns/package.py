@@ -22,6 +22,7 @@ import html
 import io
 import re
 import zipfile
+from collections import Counter
 from dataclasses import dataclass, field
 
 from nremstats.core import codes
@@ -32,14 +33,19 @@ _RELATION = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)/?>")
 # searches that begin with a literal (fast: the regex engine skips to it)
 _DIGITS = {d: re.compile(rb' r="[A-Z]{0,3}\d{%d}"' % d) for d in range(1, 8)}
 _TITLE = re.compile(rb"<dc:title>([^<]*)</dc:title>")
-_SIX_OR_SEVEN = re.compile(rb' r="[A-Z]{0,3}\d{6,7}"')
+_SIX_OR_MORE = re.compile(rb' r="[A-Z]{0,3}\d{6,}"')
+_EIGHT_OR_MORE = re.compile(rb' r="[A-Z]{0,3}\d{8,}"')
 _ROWS_OF = {d: re.compile(rb' r="[A-Z]{0,3}(\d{%d})"' % d) for d in range(1, 8)}
-_LETTERS = {n: re.compile(rb' r="[A-Z]{%d}\d' % n) for n in (2, 3)}
-_COLUMNS = re.compile(rb' r="([A-Z]{1,3})\d')
+_WIDE = re.compile(rb' r="[A-Z]{2}')  # a column of two letters or more
+_COLUMNS = re.compile(rb' r="([A-Z]+)\d')
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
+_COUNTS = re.compile(rb'\b(?:count|uniqueCount)="(\d+)"')
 _REF = re.compile(rb'\sr="([A-Z]{1,3}\d{1,7})"')
 _VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
 _FORMULA = re.compile(rb"<(?:\w+:)?f\b[^>]*?(?:/>|>([^<]*)</(?:\w+:)?f>)")
 _MB = 1 << 20
+#: A part this small is read for each cell's reference (a template's sheet is 30-60 kB).
+_SMALL = 4 * _MB
 _CHUNK = 1 << 22
 
 
@@ -62,6 +68,15 @@ def limits(**raised: int | None) -> Limits:
 
 class TooLarge(Exception):
     """A file beyond a limit, with the message that says which and how to raise it."""
+
+
+class Damaged(Exception):
+    """A package that no spreadsheet program writes (a cell beyond the sheet, a cell given
+    twice, more strings claimed than the part can hold), with where it is when known."""
+
+    def __init__(self, message: str, sheet: str | None = None, cell: str | None = None):
+        super().__init__(message)
+        self.sheet, self.cell = sheet, cell
 
 
 @dataclass
@@ -106,6 +121,8 @@ def inspect(name: str, data: bytes, bounds: Limits) -> Package:
         if "docProps/core.xml" in names:
             title = _TITLE.search(_read_small(package, "docProps/core.xml"))
             found.title = html.unescape(title[1].decode("utf-8", "replace")) if title else ""
+        if "xl/sharedStrings.xml" in names:
+            _strings(package, name, bounds)
         for sheet, (target, state) in _sheets(package, names).items():
             if state != "visible":
                 found.states[sheet] = state
@@ -114,6 +131,23 @@ def inspect(name: str, data: bytes, bounds: Limits) -> Package:
                 if unread:
                     found.unread[sheet] = unread
     return found
+
+
+def _strings(package: zipfile.ZipFile, name: str, bounds: Limits) -> None:
+    """The shared strings a workbook claims (calamine reserves room for them all) cannot be
+    more than its part could hold (a string takes 7 bytes at least: ``<si><t/></si>``)."""
+    info = package.getinfo("xl/sharedStrings.xml")
+    with package.open(info) as handle:
+        head = handle.read(4096)
+    claimed = max(
+        (int(n) for n in _COUNTS.findall(head[: head.find(b">", head.find(b"<sst")) + 1])),
+        default=0,
+    )
+    if claimed > max(info.file_size // 7, 1) + 1 or claimed > bounds.cells_per_sheet * 10:
+        raise Damaged(
+            f"{name} claims {claimed:,} shared strings but its part holds at most "
+            f"{info.file_size // 7:,}"
+        )
 
 
 def _read_small(package: zipfile.ZipFile, part: str) -> bytes:
@@ -153,15 +187,19 @@ def _measure(
     data = b"".join(chunks)
     cells = data.count(b"<c")  # cells, and a few other tags (<cols>): a bound from above
     # the deepest row: a cell's or a row's number of the most digits, then the largest
-    digits = _most_digits(data)
+    digits = _most_digits(data, name, sheet)
     rows = max(10**digits - 1, data.count(b"<row"))
     width = 26
-    if _LETTERS[2].search(data):
-        width = 16384 if _LETTERS[3].search(data) else 702
-    if rows * width > bounds.cells_per_sheet:  # a bound too coarse to refuse on
-        rows = max([int(r) for r in _ROWS_OF[digits].findall(data)] + [data.count(b"<row")])
+    if _WIDE.search(data):  # columns of two letters or more: the widest named
         width = max((_column(c) for c in _COLUMNS.findall(data)), default=1)
-    area = rows * width
+        if width > 16384:
+            raise Damaged(
+                f"{name}, sheet '{sheet}': a cell beyond the sheet's last column (XFD)", sheet
+            )
+    if rows * width > bounds.cells_per_sheet:  # a bound too coarse to refuse on
+        named = _ROWS_OF[digits].findall(data) if digits else []
+        rows = max([int(r) for r in named] + [data.count(b"<row")])
+    area = max(rows * width, _merged_area(data, name, sheet))
     if cells > bounds.cells_per_sheet or area > bounds.cells_per_sheet:
         raise TooLarge(
             f"{name}, sheet '{sheet}': {max(cells, area):,} cells ({rows:,} rows x {width:,} "
@@ -170,6 +208,25 @@ def _measure(
             "delete the rows and columns after the table, save and send the file again (or "
             "raise the limit with --max-cells)."
         )
+    if size <= _SMALL:  # a template's sheet: each cell given once (calamine keeps the last)
+        _given_once(data, name, sheet)
+    return _unread(data)
+
+
+def _given_once(data: bytes, name: str, sheet: str) -> None:
+    refs = _REF.findall(data)
+    if len(refs) != len(set(refs)):
+        twice = next(r for r, n in Counter(refs).items() if n > 1).decode()
+        raise Damaged(
+            f"{name}, sheet '{sheet}': cell {twice} is given twice in the file (a workbook "
+            "edited by a program, or damaged); a spreadsheet shows one of its values",
+            sheet,
+            twice,
+        )
+
+
+def _unread(data: bytes) -> dict[str, str]:
+    """The cells calamine reads as empty: formulas without a value, error values."""
     unread: dict[str, str] = {}
     for at in _occurrences(data, b"<f"):
         if data[at + 2 : at + 3] in (b">", b" ", b"/"):  # a formula (not <filterColumn>)
@@ -186,9 +243,25 @@ def _measure(
     return unread
 
 
-def _most_digits(data: bytes) -> int:
+def _merged_area(data: bytes, name: str, sheet: str) -> int:
+    """The cells the merged ranges of a part cover (a spreadsheet makes one for each)."""
+    if b"mergeCell" not in data:
+        return 0
+    area = 0
+    for first_col, first_row, last_col, last_row in _MERGE.findall(data):
+        rows = int(last_row or first_row) - int(first_row) + 1
+        cols = _column(last_col or first_col) - _column(first_col) + 1
+        area += max(rows, 1) * max(cols, 1)
+    return area
+
+
+def _most_digits(data: bytes, name: str, sheet: str) -> int:
     """The most digits of a row number in the part (each search is one pass over it)."""
-    if _SIX_OR_SEVEN.search(data):
+    if _SIX_OR_MORE.search(data):
+        if _EIGHT_OR_MORE.search(data):
+            raise Damaged(
+                f"{name}, sheet '{sheet}': a row beyond the sheet's last (1048576)", sheet
+            )
         return 7 if _DIGITS[7].search(data) else 6
     return next((d for d in (5, 4, 3, 2, 1) if _DIGITS[d].search(data)), 0)
 

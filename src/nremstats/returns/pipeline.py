@@ -25,7 +25,7 @@ from nremstats.returns.locate import is_canonical_csv, is_template, locate
 from nremstats.returns.located import Located, constant_column
 from nremstats.returns.mapping import map_observations
 from nremstats.returns.package import Limits
-from nremstats.returns.read import Source, read_source, require_file
+from nremstats.returns.read import Source, display_path, read_source, require_file
 from nremstats.returns.results import FileResult, RunResult
 from nremstats.returns.rules import RuleSet, load_rules
 from nremstats.returns.validate import check_completeness, check_observations
@@ -346,7 +346,8 @@ def file_result(data: ReturnData) -> FileResult:
     rows that could not be read (one by one in a compilation, or where a rules file relaxed
     a reading rule)."""
     result = FileResult(
-        file=str(data.file),
+        file=display_path(data.file),
+        path=data.file,
         rows_read=data.rows_read,
         findings=sorted(data.findings, key=report_order),
     )

@@ -14,13 +14,14 @@ import io
 import itertools
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from nremstats.core.errors import InputFileNotFound
 from nremstats.core.findings import Finding, finding
-from nremstats.returns.package import Limits, TooLarge, inspect, limits
+from nremstats.returns.package import Damaged, Limits, TooLarge, inspect, limits
 
 ZIP_MAGIC = b"PK\x03\x04"
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
@@ -217,7 +218,20 @@ def _read_xlsx(
         package = inspect(name, data, bounds)
     except TooLarge as exc:
         return None, [finding("FILE_TOO_LARGE", name, str(exc))]
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError) as exc:
+    except Damaged as exc:
+        message = (
+            f"{exc}. Nothing was read: open it in a spreadsheet program, save it as .xlsx and "
+            "send it again."
+        )
+        return None, [finding("FILE_UNREADABLE", name, message, sheet=exc.sheet, cell=exc.cell)]
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        zlib.error,
+        NotImplementedError,
+        OSError,
+        EOFError,
+    ) as exc:
         return None, [_unreadable(name, exc)]
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
@@ -272,6 +286,11 @@ def _fill(rows: list[list[object]], cells: dict[str, str]) -> None:
         if len(line) <= col:
             line.extend([""] * (col + 1 - len(line)))
         line[col] = text
+
+
+def display_path(path: Path) -> str:
+    """A path as text, as :func:`display_name` writes a name."""
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def display_name(path: Path) -> str:

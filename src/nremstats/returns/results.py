@@ -7,6 +7,7 @@ nothing here prints.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from nremstats.core.findings import SEVERITIES, Finding, most_severe
@@ -40,6 +41,8 @@ class FileResult:
     reread: bool = False
     #: Why a file of a complete layout was taken as partial (withdrawing nothing).
     partial: str | None = None
+    #: The received file itself (``file`` is its name as text, escaped where not UTF-8).
+    path: Path | None = field(default=None, repr=False, compare=False)
 
     @property
     def status(self) -> FileStatus:
