@@ -117,3 +117,11 @@ def test_the_caller_chooses_its_usage_error(tmp_path):
         read_yaml(path, MyFileError)
     with pytest.raises(MyFileError, match="cannot be read"):
         read_yaml(tmp_path / "missing.yaml", MyFileError)
+
+
+@pytest.mark.parametrize("value", ["!!int abc", "!!timestamp abc", "2023-02-30", "1" * 5000])
+def test_a_value_that_cannot_be_built_is_refused_at_its_line(tmp_path, value):
+    path = tmp_path / "rules.yaml"
+    path.write_text(f"rules:\n  X:\n    since: {value}\n", encoding="utf-8")
+    with pytest.raises(YamlFileError, match="line 3"):
+        read_yaml(path)

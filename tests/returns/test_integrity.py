@@ -149,3 +149,22 @@ def test_a_foreign_table_on_a_hidden_sheet_or_on_two_sheets_is_refused(tmp_path)
     found = read_return(tmp_path / "twin.xlsx").findings
     assert [f.rule for f in found] == ["STRUCTURE_DUPLICATE_SHEET"]
     assert "veryHidden" in found[0].message
+
+
+@pytest.mark.parametrize(
+    "name, country",
+    [
+        ("Guinea-Bissau_2023.xlsx", "GNB"),
+        ("Equatorial_Guinea_2023.xlsx", "GNQ"),
+        ("Papua_New_Guinea_2023.xlsx", "PNG"),
+        ("South_Sudan_2023.xlsx", "SSD"),
+        ("DR_Congo_2023.xlsx", "COD"),
+        ("Return_2023_FINAL_AND_SIGNED.xlsx", "BEL"),
+        ("Victims_Jan-MAR_2024.xlsx", "BEL"),
+        ("Questionnaire_2024_FRA.xlsx", "BEL"),
+        ("Cuestionario_2023_ESP.xlsx", "MEX"),
+    ],
+)
+def test_a_file_name_is_not_read_for_countries_it_does_not_name(tmp_path, name, country):
+    """Names inside longer names, capitalised words and language tags (found by review)."""
+    assert "STRUCTURE_COUNTRY_MISMATCH" not in rules_of(filled(tmp_path, name, country))

@@ -189,3 +189,114 @@ def test_a_file_name_that_is_not_utf8_is_kept_escaped(tmp_path):
     assert data.ok
     assert data.observations["source_file"].tolist() == ["NLD_2023_\\xe9t\\xe9.csv"]
     data.observations["source_file"].iloc[0].encode("utf-8")  # printable, storable
+
+
+# --- forms a spreadsheet program does not write, which calamine still reads ---------------
+
+_WORKBOOK = (
+    '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/'
+    'spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'relationships"><sheets><sheet name="Data" sheetId="1" r:id="rId1"/></sheets></workbook>'
+)
+_RELS = (
+    '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats'
+    '.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats'
+    '.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+    "</Relationships>"
+)
+_FAR = (
+    '<row r="1"><c r="A1"><v>1</v></c></row><row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
+)
+
+
+def package_with(path: Path, rows: str, rels: str = _RELS) -> Path:
+    """A one-sheet package whose sheet holds ``rows`` as written."""
+    sheet = (
+        '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats'
+        f'.org/spreadsheetml/2006/main"><sheetData>{rows}</sheetData></worksheet>'
+    )
+    types = (
+        '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
+        'package/2006/content-types"><Default Extension="rels" ContentType="application/'
+        'vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType='
+        '"application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName='
+        '"/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-'
+        'officedocument.spreadsheetml.worksheet+xml"/></Types>'
+    )
+    root = _RELS.replace("worksheets/sheet1.xml", "xl/workbook.xml").replace(
+        "relationships/worksheet", "relationships/officeDocument"
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
+        package.writestr("[Content_Types].xml", types)
+        package.writestr("_rels/.rels", root)
+        package.writestr("xl/workbook.xml", _WORKBOOK)
+        package.writestr("xl/_rels/workbook.xml.rels", rels)
+        package.writestr("xl/worksheets/sheet1.xml", sheet)
+    return path
+
+
+@pytest.mark.parametrize(
+    "rows, rels",
+    [
+        ('<row r="190000">' + "<c><v>1</v></c>" * 16384 + "</row>", _RELS),
+        (_FAR.replace('"', "'"), _RELS),
+        (_FAR.replace("XFD1048576", "xfd1048576").replace('<row r="1048576">', "<row>"), _RELS),
+        (_FAR.replace(' r="', '\tr="'), _RELS),
+        (_FAR, _RELS.replace('Target="worksheets/sheet1.xml"', "Target='worksheets/sheet1.xml'")),
+        (_FAR, _RELS.replace('Target="worksheets/sheet1.xml"', 'Target="Worksheets/Sheet1.xml"')),
+    ],
+    ids=["cells-without-r", "single-quotes", "lower-case", "tab", "rels-quotes", "rels-case"],
+)
+def test_the_area_check_is_not_escaped_by_another_way_of_writing_cells(tmp_path, rows, rels):
+    """Each of these made calamine ask for 100-550 GB (found by review)."""
+    path = package_with(tmp_path / "far.xlsx", rows, rels)
+    source, findings = read_source(path)
+    assert source is None and findings[0].rule in ("FILE_TOO_LARGE", "FILE_UNREADABLE")
+
+
+def test_an_empty_error_cell_takes_no_value_of_the_next_cell():
+    from nremstats.returns.package import _unread
+
+    xml = b'<row r="1"><c r="D1" t="e"/><c r="E1"><v>5</v></c></row>'
+    assert _unread(xml) == {"D1": "#ERROR"}
+
+
+def test_a_formula_saved_with_an_empty_text_is_read_as_empty():
+    from nremstats.returns.package import _unread
+
+    assert _unread(b'<row r="1"><c r="B1" t="str"><f>IF(A1&gt;0,A1,"")</f><v></v></c></row>') == {}
+
+
+def test_formulas_are_found_in_one_pass_over_many():
+    from nremstats.returns.package import _unread
+
+    rows = "".join(f'<row r="{r}"><c r="B{r}"><f>A{r}*2</f></c></row>' for r in range(1, 20001))
+    found = _unread(rows.encode())
+    assert len(found) == 20000 and found["B20000"] == "=A20000*2"
+
+
+def test_a_narrow_long_sheet_is_measured_by_its_columns(tmp_path):
+    rows = "".join(
+        f'<row r="{r}"><c r="A{r}"><v>{r}</v></c><c r="B{r}"><v>1</v></c></row>'
+        for r in range(1, 200_001)
+    )
+    source, findings = read_source(package_with(tmp_path / "long.xlsx", rows))
+    assert source is not None and findings == []
+
+
+def test_a_zip_header_flagged_encrypted_is_unreadable_not_a_crash(tmp_path):
+    path = filled(tmp_path)
+    data = bytearray(path.read_bytes())
+    at = data.find(b"PK\x01\x02")
+    while at >= 0:
+        data[at + 8] |= 1  # each central directory entry's "encrypted" bit
+        at = data.find(b"PK\x01\x02", at + 4)
+    path.write_bytes(bytes(data))
+    source, findings = read_source(path)
+    assert source is None and findings[0].rule == "FILE_UNREADABLE"
+
+
+def test_glotip_shared_strings_count_is_not_taken_for_their_number(tmp_path):
+    source, findings = read_source(Path("tests/data/unodc_data_glotip_2023-05-30.xlsx"))
+    assert source is not None and findings == []

@@ -111,6 +111,7 @@ MaxFileOption = Annotated[
     int | None,
     typer.Option(
         "--max-file-mb",
+        min=1,
         help="Raise the limit on a received file's size (schemas/limits.yaml: 200 MB).",
         show_default=False,
     ),
@@ -119,6 +120,7 @@ MaxInflatedOption = Annotated[
     int | None,
     typer.Option(
         "--max-inflated-mb",
+        min=1,
         help="Raise the limit on a workbook's inflated size (schemas/limits.yaml: 200 MB).",
         show_default=False,
     ),
@@ -127,6 +129,7 @@ MaxCellsOption = Annotated[
     int | None,
     typer.Option(
         "--max-cells",
+        min=1,
         help="Raise the limit on a sheet's cells (schemas/limits.yaml: 5,000,000).",
         show_default=False,
     ),

@@ -80,12 +80,40 @@ def read_yaml(path: Path, error: type[UsageError] = YamlFileError) -> YamlDocume
         loader = loader_class(text)
         try:
             root = loader.get_single_node()
-            data = loader.construct_document(root) if root is not None else None
+            try:
+                data = loader.construct_document(root) if root is not None else None
+            except (ValueError, TypeError, OverflowError, KeyError, AttributeError) as exc:
+                line = _failing_line(loader_class, root)
+                raise error(
+                    f"{path}, line {line}: a value cannot be read as its type says ({exc})."
+                ) from exc
         finally:
             loader.dispose()
     except yaml.YAMLError as exc:
         raise error(f"{path}, line {_line_of(exc)}: not valid YAML ({_problem(exc)}).") from exc
     return YamlDocument(path, root, data)
+
+
+def _failing_line(loader_class: Any, root: Any) -> int | str:
+    """The line of the first scalar that cannot be built (a date 2023-02-30, !!int abc)."""
+    import yaml
+
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                loader_class("").construct_object(node, deep=True)
+            except Exception:
+                return node.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed(node.value))
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(n for pair in reversed(node.value) for n in reversed(pair))
+    return "?"
 
 
 def _text(path: Path, error: type[UsageError]) -> str:

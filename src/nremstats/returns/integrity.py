@@ -33,7 +33,7 @@ from nremstats.template.grid import (
 )
 
 _TITLE_COUNTRY = re.compile(r"\u2014\s*([A-Z]{3})\s+\d{4}\s*$")
-_WORD = re.compile(r"[A-Za-z]+")
+_WORD = re.compile(r"[^\W\d_]+")
 
 
 def duplicates(source: Source, marked: dict[str, list[str]]) -> list[Finding]:
@@ -233,11 +233,19 @@ def _merged(source: Source, sheet: str, inputs: set[tuple[int, int]]) -> list[Fi
 
 
 def countries_named(source: Source, marked: dict[str, str]) -> dict[str, set[str]]:
-    """The countries the file names outside its metadata: {where: ISO3 codes}."""
+    """The countries the file names outside its metadata: {where: ISO3 codes}. A file name
+    names a country by its first word, an ISO3 code in capitals (``NLD_2023_en.xlsx``, the
+    template's own naming) or a country's English name (``Netherlands 2023.xlsx``); a title
+    by a country's name anywhere in it (the longest: ``Guinea-Bissau`` is not Guinea)."""
     named: dict[str, set[str]] = {}
-    for where, text in (("the file name", source.name), ("the workbook's title", source.title)):
-        if found := _countries_in(text):
-            named[where] = found
+    stem = source.name.rsplit(".", 1)[0]
+    first = _WORD.findall(stem)[:1]
+    if first and len(first[0]) == 3 and first[0].isupper() and first[0] in codes.country_codes():
+        named["the file name"] = {first[0]}
+    elif found := _names_in(stem, leading=True):
+        named["the file name"] = found
+    if found := _names_in(source.title, leading=False):
+        named["the workbook's title"] = found
     for marker, sheet in marked.items():
         if marker == METADATA_MARKER:
             continue
@@ -247,23 +255,34 @@ def countries_named(source: Source, marked: dict[str, str]) -> dict[str, set[str
     return named
 
 
-def _countries_in(text: str) -> set[str]:
-    """ISO3 codes written in capitals, and one-word English names, in a text."""
-    words = _WORD.findall(text)
-    by_name = _names()
-    found = {w for w in words if len(w) == 3 and w.isupper() and w in codes.country_codes()}
-    return found | {by_name[w.casefold()] for w in words if w.casefold() in by_name}
+def _words(text: str) -> str:
+    return " " + " ".join(w.casefold() for w in _WORD.findall(text)) + " "
+
+
+def _names_in(text: str, leading: bool) -> set[str]:
+    """Country names in a text, as whole words, the longest first (a name inside a longer
+    one found is not counted); ``leading``: only at its start."""
+    words, found, taken = _words(text), set(), []
+    for name, code in _names():
+        at = words.find(f" {name} ")
+        if at < 0 or (leading and at != 0):
+            continue
+        span = (at, at + len(name) + 1)
+        if not any(s <= span[0] and span[1] <= e for s, e in taken):
+            taken.append(span)
+            found.add(code)
+    return found
 
 
 @cache
-def _names() -> dict[str, str]:
-    """Single-word English country names (``netherlands`` -> NLD), for file names."""
-    out = {}
+def _names() -> list[tuple[str, str]]:
+    """English country names as words (``guinea bissau`` -> GNB), the longest first."""
+    out = []
     for code in codes.country_codes():
-        name = codes.country_name(code) or ""
-        if name and " " not in name and "," not in name and len(name) > 3:
-            out[name.casefold()] = code
-    return out
+        name = _words(codes.country_name(code) or "").strip()
+        if len(name) > 3:
+            out.append((name, code))
+    return sorted(out, key=lambda item: (-len(item[0]), item[0]))
 
 
 def country_check(

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from nremstats.core import codes
 
 _SHEET = re.compile(rb"<(?:\w+:)?sheet\b([^>]*)/?>")
-_ATTRIBUTE = re.compile(rb'([\w:]+)\s*=\s*"([^"]*)"')
+_ATTRIBUTE = re.compile(rb'([\w:]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
 _RELATION = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)/?>")
 # searches that begin with a literal (fast: the regex engine skips to it)
 _DIGITS = {d: re.compile(rb' r="[A-Z]{0,3}\d{%d}"' % d) for d in range(1, 8)}
@@ -39,9 +39,10 @@ _ROWS_OF = {d: re.compile(rb' r="[A-Z]{0,3}(\d{%d})"' % d) for d in range(1, 8)}
 _WIDE = re.compile(rb' r="[A-Z]{2}')  # a column of two letters or more
 _COLUMNS = re.compile(rb' r="([A-Z]+)\d')
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
-_COUNTS = re.compile(rb'\b(?:count|uniqueCount)="(\d+)"')
+_UNIQUE = re.compile(rb'\buniqueCount\s*=\s*["\']?(\d+)')
 _REF = re.compile(rb'\sr="([A-Z]{1,3}\d{1,7})"')
 _VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+_HAS_VALUE = re.compile(rb"<(?:\w+:)?v[\s/>]")
 _FORMULA = re.compile(rb"<(?:\w+:)?f\b[^>]*?(?:/>|>([^<]*)</(?:\w+:)?f>)")
 _MB = 1 << 20
 #: A part this small is read for each cell's reference (a template's sheet is 30-60 kB).
@@ -123,11 +124,18 @@ def inspect(name: str, data: bytes, bounds: Limits) -> Package:
             found.title = html.unescape(title[1].decode("utf-8", "replace")) if title else ""
         if "xl/sharedStrings.xml" in names:
             _strings(package, name, bounds)
+        by_lower = {n.lower(): n for n in names}
+        titles = {}
         for sheet, (target, state) in _sheets(package, names).items():
             if state != "visible":
                 found.states[sheet] = state
-            if target in names:
-                unread = _measure(package, target, name, sheet, bounds)
+            titles[by_lower.get(target.lower(), target)] = sheet
+        # every part a reader could take for a sheet is measured, named or not
+        for part in sorted(names):
+            lower = part.lower()
+            if lower.startswith(("xl/worksheets/", "xl/chartsheets/")) and lower.endswith(".xml"):
+                sheet = titles.get(part, part)
+                unread = _measure(package, part, name, sheet, bounds)
                 if unread:
                     found.unread[sheet] = unread
     return found
@@ -135,18 +143,17 @@ def inspect(name: str, data: bytes, bounds: Limits) -> Package:
 
 def _strings(package: zipfile.ZipFile, name: str, bounds: Limits) -> None:
     """The shared strings a workbook claims (calamine reserves room for them all) cannot be
-    more than its part could hold (a string takes 7 bytes at least: ``<si><t/></si>``)."""
+    more than its part could hold (a string takes 5 bytes at least: ``<si/>``); ``count``
+    is the number of cells using them, not reserved."""
     info = package.getinfo("xl/sharedStrings.xml")
     with package.open(info) as handle:
         head = handle.read(4096)
-    claimed = max(
-        (int(n) for n in _COUNTS.findall(head[: head.find(b">", head.find(b"<sst")) + 1])),
-        default=0,
-    )
-    if claimed > max(info.file_size // 7, 1) + 1 or claimed > bounds.cells_per_sheet * 10:
+    tag = head[: head.find(b">", head.find(b"sst")) + 1]
+    claimed = max((int(n) for n in _UNIQUE.findall(tag)), default=0)
+    if claimed > info.file_size // 5 + 1 or claimed > bounds.cells_per_sheet * 10:
         raise Damaged(
             f"{name} claims {claimed:,} shared strings but its part holds at most "
-            f"{info.file_size // 7:,}"
+            f"{info.file_size // 5:,}"
         )
 
 
@@ -162,17 +169,21 @@ def _sheets(package: zipfile.ZipFile, names: set[str]) -> dict[str, tuple[str, s
     targets = {}
     if "xl/_rels/workbook.xml.rels" in names:
         for found in _RELATION.finditer(_read_small(package, "xl/_rels/workbook.xml.rels")):
-            attributes = dict(_ATTRIBUTE.findall(found[1]))
+            attributes = _attributes(found[1])
             target = html.unescape(attributes.get(b"Target", b"").decode("utf-8", "replace"))
             path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
             targets[attributes.get(b"Id", b"")] = path
     sheets = {}
     for found in _SHEET.finditer(_read_small(package, "xl/workbook.xml")):
-        attributes = {key.split(b":")[-1]: v for key, v in _ATTRIBUTE.findall(found[1])}
+        attributes = {key.split(b":")[-1]: v for key, v in _attributes(found[1]).items()}
         title = html.unescape(attributes.get(b"name", b"").decode("utf-8", "replace"))
         state = attributes.get(b"state", b"visible").decode("ascii", "replace")
         sheets[title] = (targets.get(attributes.get(b"id", b""), ""), state)
     return sheets
+
+
+def _attributes(tag: bytes) -> dict[bytes, bytes]:
+    return {key: one or other for key, one, other in _ATTRIBUTE.findall(tag)}
 
 
 def _measure(
@@ -186,6 +197,7 @@ def _measure(
             chunks.append(block)
     data = b"".join(chunks)
     cells = data.count(b"<c")  # cells, and a few other tags (<cols>): a bound from above
+    _plain_cells(data, name, sheet)
     # the deepest row: a cell's or a row's number of the most digits, then the largest
     digits = _most_digits(data, name, sheet)
     rows = max(10**digits - 1, data.count(b"<row"))
@@ -199,6 +211,7 @@ def _measure(
     if rows * width > bounds.cells_per_sheet:  # a bound too coarse to refuse on
         named = _ROWS_OF[digits].findall(data) if digits else []
         rows = max([int(r) for r in named] + [data.count(b"<row")])
+        width = max((_column(c) for c in _COLUMNS.findall(data)), default=1)
     area = max(rows * width, _merged_area(data, name, sheet))
     if cells > bounds.cells_per_sheet or area > bounds.cells_per_sheet:
         raise TooLarge(
@@ -231,7 +244,7 @@ def _unread(data: bytes) -> dict[str, str]:
     for at in _occurrences(data, b"<f"):
         if data[at + 2 : at + 3] in (b">", b" ", b"/"):  # a formula (not <filterColumn>)
             cell, ref = _cell_around(data, at)
-            if ref and not _value_of(cell):
+            if ref and not _HAS_VALUE.search(cell):  # <v></v>: a saved empty text
                 formula = _FORMULA.search(cell)
                 text = formula[1] if formula and formula[1] else b"(shared formula)"
                 unread[ref] = "=" + html.unescape(text.decode("utf-8", "replace")).lstrip("=")
@@ -241,6 +254,28 @@ def _unread(data: bytes) -> dict[str, str]:
             error = _value_of(cell)
             unread[ref] = html.unescape(error.decode("utf-8", "replace")) or "#ERROR"
     return unread
+
+
+_CELL_TAG = re.compile(rb"<c[\s/>]")
+_PREFIXED_CELL_TAG = re.compile(rb"<\w{1,16}:c[\s/>]")
+_LOWER_REF = re.compile(rb'<(?:\w{1,16}:)?c r="[a-z]')
+
+
+def _plain_cells(data: bytes, name: str, sheet: str) -> None:
+    """Every cell written as spreadsheet programs write it, ``<c r="B5" ...>`` (its place
+    in capitals, double-quoted, first): the measure above reads those. A cell without its
+    place (a reader counts it along its row), or one written otherwise, would escape it."""
+    written = len(_CELL_TAG.findall(data))
+    plain = data.count(b'<c r="')
+    if b":c" in data:
+        written += len(_PREFIXED_CELL_TAG.findall(data))
+        plain += len(re.findall(rb'<\w{1,16}:c r="', data))
+    if written != plain or _LOWER_REF.search(data):
+        raise Damaged(
+            f"{name}, sheet '{sheet}': {abs(written - plain) or 'some'} cell(s) written without "
+            "their place (B5) or in a form spreadsheet programs do not write",
+            sheet,
+        )
 
 
 def _merged_area(data: bytes, name: str, sheet: str) -> int:
@@ -276,13 +311,21 @@ def _occurrences(data: bytes, tag: bytes) -> list[int]:
 
 def _cell_around(data: bytes, at: int) -> tuple[bytes, str | None]:
     """The XML of the cell holding position ``at``, and its reference."""
-    start = max(data.rfind(b"<c ", 0, at + 1), data.rfind(b":c ", 0, at + 1))
-    end = data.find(b"c>", at)
-    if start < 0 or end < 0:
+    back = max(0, at - 65536)
+    start = max(data.rfind(b"<c ", back, at + 1), data.rfind(b":c ", back, at + 1))
+    if start < 0:
         return b"", None
-    cell = data[start : end + 2]
-    ref = _REF.search(cell[: cell.find(b">") + 1])
-    return cell, ref[1].decode() if ref else None
+    head_end = data.find(b">", start)
+    if head_end < 0:
+        return b"", None
+    head = data[start : head_end + 1]
+    ref = _REF.search(head)
+    if head.endswith(b"/>"):  # an empty cell: no formula, no value of its own
+        return head, ref[1].decode() if ref else None
+    end = data.find(b"c>", head_end)
+    if end < 0:
+        return b"", None
+    return data[start : end + 2], ref[1].decode() if ref else None
 
 
 def _value_of(cell: bytes) -> bytes:
