@@ -42,6 +42,7 @@ _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]+)(\d+)(?::([A-Z]
 _UNIQUE = re.compile(rb'\buniqueCount\s*=\s*["\']?(\d+)')
 _REF = re.compile(rb'\sr="([A-Z]{1,3}\d{1,7})"')
 _VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+_STR_TYPE = re.compile(rb"""\st\s*=\s*["']str["']""")
 _HAS_VALUE = re.compile(rb"<(?:\w+:)?v[\s/>]")
 _FORMULA = re.compile(rb"<(?:\w+:)?f\b[^>]*?(?:/>|>([^<]*)</(?:\w+:)?f>)")
 _MB = 1 << 20
@@ -244,7 +245,7 @@ def _unread(data: bytes) -> dict[str, str]:
     for at in _occurrences(data, b"<f"):
         if data[at + 2 : at + 3] in (b">", b" ", b"/"):  # a formula (not <filterColumn>)
             cell, ref = _cell_around(data, at)
-            if ref and not _HAS_VALUE.search(cell):  # <v></v>: a saved empty text
+            if ref and not _value_of(cell) and not _empty_text(cell):
                 formula = _FORMULA.search(cell)
                 text = formula[1] if formula and formula[1] else b"(shared formula)"
                 unread[ref] = "=" + html.unescape(text.decode("utf-8", "replace")).lstrip("=")
@@ -326,6 +327,14 @@ def _cell_around(data: bytes, at: int) -> tuple[bytes, str | None]:
     if end < 0:
         return b"", None
     return data[start : end + 2], ref[1].decode() if ref else None
+
+
+def _empty_text(cell: bytes) -> bool:
+    """A formula whose saved value is the empty text (``t="str"`` and an empty ``<v>``, as
+    a spreadsheet writes ``=IF(..., "")``); a number cell's empty ``<v/>`` is no value (as
+    programs write formulas they did not compute)."""
+    head = cell[: cell.find(b">") + 1]
+    return bool(_STR_TYPE.search(head)) and bool(_HAS_VALUE.search(cell))
 
 
 def _value_of(cell: bytes) -> bytes:
