@@ -69,7 +69,12 @@ def limits(**raised: int | None) -> Limits:
 
 
 class TooLarge(Exception):
-    """A file beyond a limit, with the message that says which and how to raise it."""
+    """A file beyond a limit, with the message that says which and how to raise it (and
+    the sheet, when one is)."""
+
+    def __init__(self, message: str, sheet: str | None = None):
+        super().__init__(message)
+        self.sheet = sheet
 
 
 class Damaged(Exception):
@@ -220,7 +225,8 @@ def _measure(
             f"columns used), more than the limit of {bounds.cells_per_sheet:,} cells a "
             "sheet. A stray entry far below or right of the table makes a sheet this large: "
             "delete the rows and columns after the table, save and send the file again (or "
-            "raise the limit with --max-cells)."
+            "raise the limit with --max-cells).",
+            sheet,
         )
     if size <= _SMALL:  # a template's sheet: each cell given once (calamine keeps the last)
         _given_once(data, name, sheet)

@@ -215,7 +215,7 @@ def _read_xlsx(
     try:
         package = inspect(name, data, bounds)
     except TooLarge as exc:
-        return None, [finding("FILE_TOO_LARGE", name, str(exc))]
+        return None, [finding("FILE_TOO_LARGE", name, str(exc), sheet=exc.sheet)]
     except Damaged as exc:
         message = (
             f"{exc}. Nothing was read: open it in a spreadsheet program, save it as .xlsx and "
