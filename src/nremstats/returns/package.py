@@ -14,6 +14,11 @@ opened in a spreadsheet) and an error value (``#DIV/0!``, ``#REF!``). They are r
 sheet and cell so the reader can put the formula or the error in the cell's place, where
 the value parser refuses it at its cell. Macros and links to other workbooks are noted
 (never run, never opened).
+
+What no spreadsheet program writes, and a reader would still read wrongly or expensively,
+is refused as damaged (:class:`Damaged`): a cell written without its place or in another
+form than ``<c r="B5" ...>``, a row beyond 1048576 (a 32-bit wrap) or a column beyond XFD, a
+cell given twice in a small sheet, more shared strings claimed than their part can hold.
 """
 
 from __future__ import annotations
@@ -104,6 +109,7 @@ def inspect(name: str, data: bytes, bounds: Limits) -> Package:
 
     Raises:
         TooLarge: the package or a sheet is beyond ``bounds``.
+        Damaged: a package no spreadsheet program writes (see the module docstring).
         zipfile.BadZipFile: a damaged package (a part longer than it says, a bad CRC).
     """
     found = Package()
@@ -218,7 +224,7 @@ def _measure(
         named = _ROWS_OF[digits].findall(data) if digits else []
         rows = max([int(r) for r in named] + [data.count(b"<row")])
         width = max((_column(c) for c in _COLUMNS.findall(data)), default=1)
-    area = max(rows * width, _merged_area(data, name, sheet))
+    area = max(rows * width, _merged_area(data))
     if cells > bounds.cells_per_sheet or area > bounds.cells_per_sheet:
         raise TooLarge(
             f"{name}, sheet '{sheet}': {max(cells, area):,} cells ({rows:,} rows x {width:,} "
@@ -285,7 +291,7 @@ def _plain_cells(data: bytes, name: str, sheet: str) -> None:
         )
 
 
-def _merged_area(data: bytes, name: str, sheet: str) -> int:
+def _merged_area(data: bytes) -> int:
     """The cells the merged ranges of a part cover (a spreadsheet makes one for each)."""
     if b"mergeCell" not in data:
         return 0
