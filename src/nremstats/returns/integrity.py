@@ -21,7 +21,7 @@ from functools import cache
 
 from nremstats.core import codes, labels
 from nremstats.core.findings import Finding, finding
-from nremstats.returns.located import column_letter
+from nremstats.returns.located import a1, text_at
 from nremstats.returns.read import Source
 from nremstats.template.grid import (
     FIRST_COL,
@@ -123,16 +123,6 @@ def _labels(dim: str, code: str) -> frozenset[str]:
     return frozenset(codes.normalise_label(codes.label(dim, code, lang)) for lang in languages)
 
 
-def _text(rows: list[list[str]], row: int, col: int) -> str:
-    if row - 1 < len(rows) and col - 1 < len(rows[row - 1]):
-        return rows[row - 1][col - 1].strip()
-    return ""
-
-
-def _a1(row: int, col: int) -> str:
-    return f"{column_letter(col - 1)}{row}"
-
-
 def grid_changes(source: Source, sheet: str, layout: SheetLayout) -> list[Finding]:
     """``STRUCTURE_GRID_CHANGED`` for each heading or fixed row label that is not the
     template's, ``STRUCTURE_MERGED_CELLS`` for merged ranges over inputs and
@@ -160,7 +150,7 @@ def grid_changes(source: Source, sheet: str, layout: SheetLayout) -> list[Findin
         if text.strip() and (r + 1, c + 1) not in own
     ]
     if outside:
-        shown = ", ".join(f"{_a1(r, c)} '{t[:20]}'" for r, c, t in outside[:8])
+        shown = ", ".join(f"{a1(r, c)} '{t[:20]}'" for r, c, t in outside[:8])
         more = f" and {len(outside) - 8} more" if len(outside) > 8 else ""
         out.append(
             finding(
@@ -169,7 +159,7 @@ def grid_changes(source: Source, sheet: str, layout: SheetLayout) -> list[Findin
                 f"Sheet '{sheet}' has {len(outside)} cell(s) outside the template's cells, "
                 f"not read: {shown}{more}. If they are figures, move them into the grid.",
                 sheet=sheet,
-                cell=_a1(outside[0][0], outside[0][1]),
+                cell=a1(outside[0][0], outside[0][1]),
                 text=outside[0][2],
             )
         )
@@ -186,7 +176,7 @@ def _heading(
     dim: str,
     code: str,
 ) -> list[Finding]:
-    found = _text(rows, row, col)
+    found = text_at(rows, row, col)
     if codes.normalise_label(found) in _labels(dim, code):
         return []
     other = next(
@@ -204,7 +194,7 @@ def _heading(
             "beside it would be filed under another category. Nothing was read from this "
             "sheet: copy the figures into a fresh template (nremstats template) and send it.",
             sheet=sheet,
-            cell=_a1(row, col),
+            cell=a1(row, col),
             text=found,
         )
     ]
@@ -217,7 +207,7 @@ def _merged(source: Source, sheet: str, inputs: set[tuple[int, int]]) -> list[Fi
             (r, c) for r in range(r0 + 1, r1 + 2) for c in range(c0 + 1, c1 + 2) if (r, c) in inputs
         )
         if covered:
-            span = f"{_a1(r0 + 1, c0 + 1)}:{_a1(r1 + 1, c1 + 1)}"
+            span = f"{a1(r0 + 1, c0 + 1)}:{a1(r1 + 1, c1 + 1)}"
             out.append(
                 finding(
                     "STRUCTURE_MERGED_CELLS",
@@ -226,7 +216,7 @@ def _merged(source: Source, sheet: str, inputs: set[tuple[int, int]]) -> list[Fi
                     "figure shows in one cell but stands for several categories. Unmerge them, "
                     "write each figure in its own cell and send the file again.",
                     sheet=sheet,
-                    cell=_a1(*covered[0]),
+                    cell=a1(*covered[0]),
                 )
             )
     return out
@@ -249,7 +239,7 @@ def countries_named(source: Source, marked: dict[str, str]) -> dict[str, set[str
     for marker, sheet in marked.items():
         if marker == METADATA_MARKER:
             continue
-        if match := _TITLE_COUNTRY.search(_text(source.sheets[sheet], 1, FIRST_COL)):
+        if match := _TITLE_COUNTRY.search(text_at(source.sheets[sheet], 1, FIRST_COL)):
             if match[1] in codes.country_codes():
                 named.setdefault("the sheet titles", set()).add(match[1])
     return named

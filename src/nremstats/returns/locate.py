@@ -20,8 +20,10 @@ from nremstats.returns.located import (
     REQUIRED_CSV,
     TEXT_FIELDS,
     Located,
+    a1,
     column_letter,
     constant_column,
+    text_at,
 )
 from nremstats.returns.read import Source
 from nremstats.template.grid import (
@@ -217,22 +219,11 @@ def _markers(source: Source) -> dict[str, list[str]]:
     return marked
 
 
-def _cell(rows: list[list[str]], row: int, col: int) -> str:
-    """Return the text at a 1-based (row, col), '' outside the used area."""
-    if row - 1 < len(rows) and col - 1 < len(rows[row - 1]):
-        return rows[row - 1][col - 1].strip()
-    return ""
-
-
-def _a1(row: int, col: int) -> str:
-    return f"{column_letter(col - 1)}{row}"
-
-
 def _read_metadata(source: Source, sheet: str, located: Located) -> None:
     rows = source.sheets[sheet]
     for key, row in metadata_rows().items():
-        located.metadata[key] = _cell(rows, row, 3)
-        located.field_cells[key] = (sheet, _a1(row, 3))
+        located.metadata[key] = text_at(rows, row, 3)
+        located.field_cells[key] = (sheet, a1(row, 3))
     version = located.metadata.get("template_version", "")
     readable = [str(v) for v in codes.template_spec()["readable_versions"]]
     sheet_, cell = located.field_cells["template_version"]  # type: ignore[misc]
@@ -263,13 +254,13 @@ def _grid_records(
     rows: list[list[str]], sheet: str, indicator: str, grid, out: list, blanks: list
 ) -> None:
     for row_index, (row, code) in enumerate(grid.rows):
-        code_text = _cell(rows, row, grid.label_col) if code is None else code
-        note = _cell(rows, row, grid.note_col)
+        code_text = text_at(rows, row, grid.label_col) if code is None else code
+        note = text_at(rows, row, grid.note_col)
         for col_index, (col, col_code) in enumerate(grid.cols):
-            text = _cell(rows, row, col)
+            text = text_at(rows, row, col)
             if not text:
                 if _asked(grid, row_index, col_index, code):
-                    blanks.append((sheet, indicator, _a1(row, col)))
+                    blanks.append((sheet, indicator, a1(row, col)))
                 continue
             dims = grid.dims(code_text, col_code)
             out.append(
@@ -280,9 +271,9 @@ def _grid_records(
                     "value": text,
                     "note": note,
                     "sheet": sheet,
-                    "cell": _a1(row, col),
+                    "cell": a1(row, col),
                     "row": row,
-                    "citizenship_cell": _a1(row, grid.label_col) if code is None else "",
+                    "citizenship_cell": a1(row, grid.label_col) if code is None else "",
                 }
             )
 

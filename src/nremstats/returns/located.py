@@ -35,6 +35,18 @@ def column_letter(index: int) -> str:
     return letters
 
 
+def a1(row: int, col: int) -> str:
+    """The A1 address of a 1-based (row, col)."""
+    return f"{column_letter(col - 1)}{row}"
+
+
+def text_at(rows: list[list[str]], row: int, col: int) -> str:
+    """The text at a 1-based (row, col) of a sheet's rows, stripped; '' outside them."""
+    if row - 1 < len(rows) and col - 1 < len(rows[row - 1]):
+        return rows[row - 1][col - 1].strip()
+    return ""
+
+
 @dataclass
 class Located:
     """The texts of one received file, with where each came from.
