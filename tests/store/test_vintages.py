@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from nremstats.cli.render import revision_counts
+from nremstats.cli.run_report import revision_counts
 from nremstats.ingest import ingest_files
 from nremstats.store.history import submission_history
 from nremstats.store.manifest import Submission, current_of, standing

@@ -17,12 +17,37 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from nremstats import __version__
 from nremstats.core.errors import NremstatsError
 
+
+def _plain_flags(params: list[Any]) -> list[Any]:
+    """Flags shown without a value type in ``--help`` (Typer 0.2x writes ``<bool>``)."""
+    for param in params:
+        if getattr(param, "is_flag", False) and getattr(param, "metavar", "") is None:
+            param.metavar = ""
+    return params
+
+
+class Command(TyperCommand):
+    """A command whose ``--help`` shows flags as flags."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _plain_flags(super().get_params(ctx))
+
+
+class Group(TyperGroup):
+    """The app, whose ``--help`` shows flags as flags."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _plain_flags(super().get_params(ctx))
+
+
 app = typer.Typer(
     name="nremstats",
+    cls=Group,
     help="Consolidate national statistics on trafficking in persons: template, validate, "
     "ingest, export, report, chart.",
     no_args_is_help=True,
@@ -30,13 +55,32 @@ app = typer.Typer(
     add_completion=False,
 )
 _state = {"debug": False}
+
+
+def add_panel(commands: typer.Typer) -> None:
+    """Add a help panel's commands to the app, their ``--help`` showing flags as flags."""
+    for info in commands.registered_commands:
+        if info.cls in (None, TyperCommand):
+            info.cls = Command
+    app.add_typer(commands)
+
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 class ResultFormat(StrEnum):
     text = "text"
+    summary = "summary"
+    lines = "lines"
     json = "json"
     junit = "junit"
+
+
+class FailOn(StrEnum):
+    error = "error"
+    invalid = "invalid"
+    warning = "warning"
+    never = "never"
 
 
 class TableFormat(StrEnum):
@@ -47,10 +91,28 @@ class TableFormat(StrEnum):
 
 StoreOption = Annotated[
     Path | None,
-    typer.Option("--store", help="Store folder [default: $NREMSTATS_STORE or ./nremstats-store]."),
+    typer.Option(
+        "--store", help="Store folder \\[default: $NREMSTATS_STORE or ./nremstats-store]."
+    ),
 ]
 FilesArgument = Annotated[list[Path], typer.Argument(help="Returns: .xlsx templates or .csv.")]
-StrictOption = Annotated[bool, typer.Option("--strict", help="Exit 1 on warnings too.")]
+StrictOption = Annotated[
+    bool, typer.Option("--strict", help="Exit 1 on warnings too (as --fail-on warning).")
+]
+FailOnOption = Annotated[
+    FailOn,
+    typer.Option(
+        "--fail-on",
+        help="What exits 1: any error; only a file rejected whole (invalid: an agency "
+        "compilation stored in part passes); a warning too; or never.",
+    ),
+]
+AllOption = Annotated[
+    bool,
+    typer.Option(
+        "--all", help="Text report: every finding and every file, not the first of each rule."
+    ),
+]
 AllowEmptyOption = Annotated[
     bool,
     typer.Option(
@@ -58,27 +120,41 @@ AllowEmptyOption = Annotated[
         help="Exit 0 for a file of which no row is stored (status nothing_stored).",
     ),
 ]
-FormatOption = Annotated[ResultFormat, typer.Option("--format", help="Report format.")]
+FormatOption = Annotated[
+    ResultFormat,
+    typer.Option(
+        "--format",
+        help="Report format: text is the summary for people on a terminal and lines (one "
+        "line a finding, for grep) elsewhere; json and junit are data.",
+    ),
+]
 RulesOption = Annotated[
     Path | None,
     typer.Option(
         "--rules",
         help="YAML file switching rules off or changing severities and "
-        "parameters (see docs/rules.md).",
+        "parameters (see docs/rules.md) \\[default: the rules as declared].",
     ),
 ]
 QuietOption = Annotated[
     bool, typer.Option("--quiet", "-q", help="No text report: the exit code says it all.")
 ]
 LimitOption = Annotated[
-    int | None, typer.Option("--limit", min=1, help="Show at most N findings (with a notice).")
+    int | None,
+    typer.Option(
+        "--limit",
+        min=1,
+        help="The summary: N cells a rule \\[default: 5]. Lines, json, junit: at most N "
+        "findings, with a notice \\[default: all].",
+        show_default=False,
+    ),
 ]
 LayoutOption = Annotated[
     str | None,
     typer.Option(
         "--layout",
         help="Read the files with this layout: a name from "
-        "'nremstats layouts' or a layout file [default: detected per file].",
+        "'nremstats layouts' or a layout file \\[default: detected per file].",
     ),
 ]
 ForceOption = Annotated[
@@ -103,7 +179,7 @@ CountryOption = Annotated[
         "--country",
         help="The country the returns are from (ISO3): confirms a template whose file name or "
         "sheet titles name another country than its metadata (and refuses one whose "
-        "metadata names another).",
+        "metadata names another) \\[default: the metadata's].",
         show_default=False,
     ),
 ]
@@ -112,7 +188,7 @@ MaxFileOption = Annotated[
     typer.Option(
         "--max-file-mb",
         min=1,
-        help="Raise the limit on a received file's size (schemas/limits.yaml: 200 MB).",
+        help="Raise the limit on a received file's size \\[default: schemas/limits.yaml: 200 MB].",
         show_default=False,
     ),
 ]
@@ -121,7 +197,8 @@ MaxInflatedOption = Annotated[
     typer.Option(
         "--max-inflated-mb",
         min=1,
-        help="Raise the limit on a workbook's inflated size (schemas/limits.yaml: 200 MB).",
+        help="Raise the limit on a workbook's inflated size "
+        "\\[default: schemas/limits.yaml: 200 MB].",
         show_default=False,
     ),
 ]
@@ -130,7 +207,7 @@ MaxCellsOption = Annotated[
     typer.Option(
         "--max-cells",
         min=1,
-        help="Raise the limit on a sheet's cells (schemas/limits.yaml: 5,000,000).",
+        help="Raise the limit on a sheet's cells \\[default: schemas/limits.yaml: 5,000,000].",
         show_default=False,
     ),
 ]
@@ -140,13 +217,13 @@ VintageOption = Annotated[
         "--vintage",
         help="The date the figures were extracted (YYYY-MM-DD), for a compilation that does "
         "not carry it where its layout says: the newer vintage of a provider is current "
-        "whatever the order of ingest.",
+        "whatever the order of ingest \\[default: where the layout says].",
         show_default=False,
     ),
 ]
 PreferOption = Annotated[
     str | None,
-    typer.Option("--prefer", help="Provider priority, e.g. UNODC,NATIONAL [NATIONAL]."),
+    typer.Option("--prefer", help="Provider priority, e.g. UNODC,NATIONAL \\[default: NATIONAL]."),
 ]
 SuppressOption = Annotated[
     int | None,
@@ -154,7 +231,7 @@ SuppressOption = Annotated[
         "--suppress-below",
         min=1,
         help="Publish counts under K only as ranges, and "
-        "hide what would give them away [schemas/publication.yaml: 5].",
+        "hide what would give them away \\[default: schemas/publication.yaml: 5].",
     ),
 ]
 IgnoreOption = Annotated[
@@ -210,5 +287,7 @@ def main_options(
     _state["debug"] = debug
 
 
-YearOption = Annotated[int | None, typer.Option("--year", help="One reference year.")]
+YearOption = Annotated[
+    int | None, typer.Option("--year", help="One reference year \\[default: every year].")
+]
 TableFormatOption = Annotated[TableFormat, typer.Option("--format", help="Output format.")]

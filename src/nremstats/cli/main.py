@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 from nremstats.cli import publish, returns, store
-from nremstats.cli.app import app
+from nremstats.cli.app import add_panel, app
 
 for panel in (returns, store, publish):
-    app.add_typer(panel.commands)
+    add_panel(panel.commands)
 
 
 def main() -> None:

@@ -13,7 +13,9 @@ from nremstats.cli.app import PreferOption, StoreOption, SuppressOption, guarded
 
 AsOfOption = Annotated[
     str | None,
-    typer.Option("--as-of", help="A past state: a submission id, or an ISO 8601 date/time."),
+    typer.Option(
+        "--as-of", help="A past state: a submission id, or an ISO 8601 date/time \\[default: now]."
+    ),
 ]
 
 DraftOption = Annotated[
@@ -33,41 +35,53 @@ commands = typer.Typer()
 @guarded
 def export(
     indicator: Annotated[
-        str | None, typer.Option("--indicator", help="Indicator code, e.g. VICTIMS_DETECTED.")
+        str | None,
+        typer.Option(
+            "--indicator",
+            help="Indicator code, e.g. VICTIMS_DETECTED \\[default: none: --long or --layout].",
+        ),
     ] = None,
     long: Annotated[bool, typer.Option("--long", help="All current observations, long.")] = False,
     fmt: Annotated[
         str | None,
         typer.Option(
             "--format",
-            help="Table: xlsx, csv, md [csv]. Long: csv, parquet [csv]. "
-            "Or sdmx-csv (SDMX-CSV 2.0 of the published observations).",
+            help="Table: xlsx, csv, md. Long: csv, parquet. "
+            "Or sdmx-csv (SDMX-CSV 2.0 of the published observations) \\[default: csv].",
         ),
     ] = None,
     prefer: PreferOption = None,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write.")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="File to write \\[default: standard output]."),
+    ] = None,
     as_of: AsOfOption = None,
     layout: Annotated[
         str | None,
         typer.Option(
             "--layout",
             help="The national returns in an agency's layout: glotip or "
-            "eurostat-tsv (read back by ingest --layout).",
+            "eurostat-tsv (read back by ingest --layout) \\[default: none].",
         ),
     ] = None,
     country: Annotated[
         list[str] | None,
-        typer.Option("--country", help="With --layout: only this country (repeatable)."),
+        typer.Option(
+            "--country",
+            help="With --layout: only this country (repeatable) \\[default: every country].",
+        ),
     ] = None,
     sdmx_agency: Annotated[
         str | None,
-        typer.Option("--sdmx-agency", help="SDMX-CSV: the dataflow's agency [NREMSTATS]."),
+        typer.Option(
+            "--sdmx-agency", help="SDMX-CSV: the dataflow's agency \\[default: NREMSTATS]."
+        ),
     ] = None,
     sdmx_id: Annotated[
-        str | None, typer.Option("--sdmx-id", help="SDMX-CSV: the dataflow id [DF_TIP].")
+        str | None, typer.Option("--sdmx-id", help="SDMX-CSV: the dataflow id \\[default: DF_TIP].")
     ] = None,
     sdmx_version: Annotated[
-        str | None, typer.Option("--sdmx-version", help="SDMX-CSV: the version [1.0].")
+        str | None, typer.Option("--sdmx-version", help="SDMX-CSV: the version \\[default: 1.0].")
     ] = None,
     suppress_below: SuppressOption = None,
     draft: DraftOption = False,
@@ -118,7 +132,9 @@ def report_command(
     years: Annotated[str, typer.Option("--years", help="A year or a range: 2019-2023.")],
     output: Annotated[
         Path | None,
-        typer.Option("-o", "--output", help="The report (.xlsx or .html; json: default stdout)."),
+        typer.Option(
+            "-o", "--output", help="The report (.xlsx or .html) \\[default: json: standard output]."
+        ),
     ] = None,
     fmt: Annotated[
         PublicationFormat | None,
@@ -126,14 +142,17 @@ def report_command(
             "--format",
             "-f",
             help="xlsx, html, or json (the suppression audit and "
-            "the submissions used, for scripts); default from the -o suffix.",
+            "the submissions used, for scripts) \\[default: from the -o suffix].",
         ),
     ] = None,
     prefer: PreferOption = None,
     suppress_below: SuppressOption = None,
     population: Annotated[
         Path | None,
-        typer.Option("--population", help="CSV country,year,population: adds rates per 100,000."),
+        typer.Option(
+            "--population",
+            help="CSV country,year,population: adds rates per 100,000 \\[default: no rates].",
+        ),
     ] = None,
     as_of: AsOfOption = None,
     draft: DraftOption = False,
@@ -182,12 +201,18 @@ def chart_command(
     output: Annotated[Path, typer.Option("-o", "--output", help="The chart: FILE.png or .svg.")],
     countries: Annotated[
         str | None,
-        typer.Option("--countries", help="Comma-separated ISO3 codes (default: the 10 largest)."),
+        typer.Option("--countries", help="Comma-separated ISO3 codes \\[default: the 10 largest]."),
     ] = None,
-    years: Annotated[str | None, typer.Option("--years", help="A year or a range.")] = None,
+    years: Annotated[
+        str | None, typer.Option("--years", help="A year or a range \\[default: every year].")
+    ] = None,
     by: Annotated[
         str | None,
-        typer.Option("--by", help="A composition instead of trends: sex, age, citizenship, forms."),
+        typer.Option(
+            "--by",
+            help="A composition instead of trends: sex, age, citizenship, forms "
+            "\\[default: trends].",
+        ),
     ] = None,
     prefer: PreferOption = None,
     suppress_below: SuppressOption = None,

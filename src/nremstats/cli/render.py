@@ -11,7 +11,6 @@ import contextlib
 import json
 import re
 from collections.abc import Iterator
-from itertools import groupby
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape as _escape_markup
 from rich.table import Table
 
+from nremstats.cli import run_report
 from nremstats.core import codes
 from nremstats.core.findings import SEVERITY_RANK, Finding
 from nremstats.core.inert import csv_text, inert_row
@@ -27,13 +27,6 @@ from nremstats.returns.results import RunResult
 if TYPE_CHECKING:
     from nremstats.publish.tables import ComparisonTable
 
-SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
-STATUS_STYLE = {
-    "valid": "green",
-    "warnings": "yellow",
-    "invalid": "bold red",
-    "nothing_stored": "bold yellow",
-}
 
 #: Characters a terminal acts on (NUL, ESC, BEL, DEL, C1 controls): never printed as they are.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -133,84 +126,6 @@ def _xml(text: str) -> str:
     return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
-def findings_tables(run: RunResult, limit: int | None = None) -> list[Table]:
-    """One rich table per file and sheet with findings (severity, rule, cell, text, message)."""
-    shown = set(map(id, _cut(run, limit)[0]))
-    tables = []
-    for result in run.files:
-        findings = [f for f in result.findings if id(f) in shown]
-        for sheet, group in groupby(findings, key=lambda f: f.sheet or ""):
-            title = escape(f"{Path(result.file).name}" + (f" — sheet {sheet}" if sheet else ""))
-            table = Table(title=title, title_justify="left", expand=False)
-            for column in ("severity", "rule", "cell", "text", "message"):
-                table.add_column(column, overflow="fold")
-            for finding in group:
-                table.add_row(
-                    f"[{SEVERITY_STYLE[finding.severity]}]{finding.severity}[/]",
-                    finding.rule,
-                    escape(finding.cell or ""),
-                    escape(finding.text or ""),
-                    escape(finding.message),
-                )
-            tables.append(table)
-    return tables
-
-
-def files_table(run: RunResult, action: str) -> Table:
-    """Summary of each file: status, rows read, stored and rejected, submissions."""
-    table = Table(title=f"{action}: {len(run.files)} file(s)", title_justify="left")
-    for column in ("file", "status", "rows read", "stored", "rejected", "submissions"):
-        numeric = column in ("rows read", "stored", "rejected")
-        table.add_column(column, justify="right" if numeric else "left")
-    for result in run.files:
-        subs = ", ".join(result.submissions)
-        if result.already_stored:
-            subs += " (already stored: nothing new written)"
-        if result.reread:
-            subs += " (stored before, read again another way: supersedes that reading)"
-        if result.superseded:
-            subs += f" ({len(result.superseded)} superseded on arrival: a newer vintage is stored)"
-        if result.withdrawn:
-            first = ", ".join(result.withdrawn[:10])
-            more = f" and {len(result.withdrawn) - 10:,} more" if len(result.withdrawn) > 10 else ""
-            subs += f" (withdrew {len(result.withdrawn):,}: {first}{more})"
-        if result.partial:
-            subs += f" (taken as partial: {result.partial})"
-        if result.revisions is not None:
-            subs += f" (revisions: {revision_counts(result.revisions)})"
-        table.add_row(
-            escape(Path(result.file).name),
-            f"[{STATUS_STYLE[result.status]}]{result.status}[/]",
-            str(result.rows_read),
-            str(result.rows_stored),
-            str(result.rows_rejected),
-            escape(subs),
-        )
-    return table
-
-
-def revision_counts(revisions: dict[str, Any]) -> str:
-    """A file's revisions in one line: the counts (``no value changed`` when none)."""
-    kinds = ("added", "changed", "removed", "withdrawn")
-    said = [f"{revisions[k]:,} {k}" for k in kinds if revisions[k]]
-    return ", ".join(said) if said else "no value changed"
-
-
-def counts_line(run: RunResult) -> str:
-    counts = run.counts
-    invalid = sum(r.status == "invalid" for r in run.files)
-    partly = sum(r.status == "invalid" and r.rows_stored > 0 for r in run.files)
-    stored = f" ({partly} stored in part: their unreadable rows rejected one by one)"
-    empty = sum(r.status == "nothing_stored" for r in run.files)
-    nothing = f"; {empty} file(s) with no row to store (--allow-empty accepts them)"
-    return (
-        f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info; "
-        f"{invalid} of {len(run.files)} file(s) invalid"
-        + (stored if partly else "")
-        + (nothing if empty else "")
-    )
-
-
 def print_run(
     run: RunResult,
     action: str,
@@ -218,15 +133,22 @@ def print_run(
     *,
     limit: int | None = None,
     quiet: bool = False,
+    everything: bool = False,
     console: Console | None = None,
 ) -> None:
-    """Print a validate/ingest report on standard output (text, json or junit).
+    """Print a validate/ingest report on standard output: ``json``, ``junit``, ``summary``
+    (for people), ``lines`` (for grep) or ``text`` (the summary on a terminal, the lines
+    elsewhere; :mod:`nremstats.cli.run_report`).
 
-    ``limit`` cuts the findings shown, with a notice in the report and on standard error;
-    ``quiet`` drops the text report (json and junit are data and always printed).
+    ``limit`` cuts the findings of json, junit and lines, with a notice in the report and
+    on standard error, and is the cells listed per rule in the summary (``everything``:
+    every finding, and every file); ``quiet`` drops the text reports (json and junit are
+    data and always printed).
     """
     console = console or stdout()
-    shown, total = _cut(run, limit)
+    if fmt == "text":
+        fmt = "summary" if console.is_terminal else "lines"
+    shown, total = _cut(run, None if fmt == "summary" else limit)
     if len(shown) < total:
         message(cut_notice(len(shown), total), style="yellow")
     if fmt == "json":
@@ -237,12 +159,21 @@ def print_run(
         return
     if quiet:
         return
-    console.print(files_table(run, action))
-    for table in findings_tables(run, limit):
-        console.print(table)
-    if len(shown) < total:
-        console.print(cut_notice(len(shown), total))
-    console.print(counts_line(run))
+    if fmt == "lines":
+        out = console.file
+        for line in run_report.lines(run, shown):
+            out.write(line + "\n")
+        if len(shown) < total:
+            out.write(cut_notice(len(shown), total) + "\n")
+        return
+    from rich.text import Text
+
+    for indent, line in run_report.summary(run, action, escape, limit, everything):
+        text = Text.from_markup(line)
+        # wrapped under itself, without the trailing spaces a padding would write
+        for piece in text.wrap(console, max(20, console.width - indent)):
+            piece.rstrip()
+            console.print(Text(" " * indent) + piece, highlight=False)
 
 
 def rows_table(rows: list[list[str]], title: str) -> Table:

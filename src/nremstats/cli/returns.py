@@ -11,8 +11,11 @@ from typing import Annotated
 import typer
 
 from nremstats.cli.app import (
+    AllOption,
     AllowEmptyOption,
     CountryOption,
+    FailOn,
+    FailOnOption,
     FilesArgument,
     ForceOption,
     FormatOption,
@@ -71,21 +74,26 @@ def validate(
     fmt: FormatOption = ResultFormat.text,
     feedback: Annotated[
         Path | None,
-        typer.Option("--feedback", help="Folder for feedback workbooks (one per xlsx return)."),
+        typer.Option(
+            "--feedback",
+            help="Folder for feedback workbooks (one per xlsx return) \\[default: none].",
+        ),
     ] = None,
     rules: RulesOption = None,
     store: Annotated[
         Path | None,
         typer.Option(
             "--store",
-            help="Store to compare with earlier years [default: "
+            help="Store to compare with earlier years \\[default: "
             "$NREMSTATS_STORE, or ./nremstats-store if there].",
         ),
     ] = None,
     strict: StrictOption = False,
+    fail_on: FailOnOption = FailOn.error,
     allow_empty: AllowEmptyOption = False,
     quiet: QuietOption = False,
     limit: LimitOption = None,
+    everything: AllOption = False,
     ignore_unknown_columns: IgnoreOption = False,
     layout: LayoutOption = None,
     country: CountryOption = None,
@@ -118,8 +126,8 @@ def validate(
 
         written = write_feedback_all(run.files, feedback)
         render.message(f"Wrote {len(written)} feedback workbook(s) in {feedback}.", quiet=quiet)
-    render.print_run(run, "validate", fmt.value, limit=limit, quiet=quiet)
-    raise typer.Exit(run.exit_code(strict, allow_empty))
+    render.print_run(run, "validate", fmt.value, limit=limit, quiet=quiet, everything=everything)
+    raise typer.Exit(run.exit_code(strict, allow_empty, fail_on.value))
 
 
 @commands.command(rich_help_panel=PANEL)
@@ -130,9 +138,11 @@ def ingest(
     fmt: FormatOption = ResultFormat.text,
     rules: RulesOption = None,
     strict: StrictOption = False,
+    fail_on: FailOnOption = FailOn.error,
     allow_empty: AllowEmptyOption = False,
     quiet: QuietOption = False,
     limit: LimitOption = None,
+    everything: AllOption = False,
     ignore_unknown_columns: IgnoreOption = False,
     layout: LayoutOption = None,
     vintage: VintageOption = None,
@@ -174,8 +184,8 @@ def ingest(
             country=country,
             limits=bounds,
         )
-    render.print_run(run, "ingest", fmt.value, limit=limit, quiet=quiet)
-    raise typer.Exit(run.exit_code(strict, allow_empty))
+    render.print_run(run, "ingest", fmt.value, limit=limit, quiet=quiet, everything=everything)
+    raise typer.Exit(run.exit_code(strict, allow_empty, fail_on.value))
 
 
 @commands.command(rich_help_panel=PANEL)
@@ -199,9 +209,13 @@ def layouts(fmt: TableFormatOption = TableFormat.text) -> None:
 def map_command(
     file: Annotated[Path, typer.Argument(help="A workbook or CSV of an unknown layout.")],
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Layout file to write.")
+        Path | None,
+        typer.Option("-o", "--output", help="Layout file to write \\[default: standard output]."),
     ] = None,
-    name: Annotated[str | None, typer.Option("--name", help="The layout's name.")] = None,
+    name: Annotated[
+        str | None,
+        typer.Option("--name", help="The layout's name \\[default: from the file name]."),
+    ] = None,
 ) -> None:
     """Draft a layout file for an unknown workbook and list what it could not decide.
 
@@ -232,10 +246,8 @@ def demo() -> None:
 
     result = run_demo()
     console = render.stdout()
-    console.print(render.files_table(result.ingested, "ingest (sample returns)"))
-    console.print(render.files_table(result.rejected, "validate (sample error returns)"))
-    for table in render.findings_tables(result.rejected):
-        console.print(table)
+    render.print_run(result.ingested, "ingest (sample returns)", "summary", console=console)
+    render.print_run(result.rejected, "validate (sample error returns)", "summary", console=console)
     render.print_comparison(result.table, console)
     if result.as_designed:
         render.message("Demo ran as designed: good returns stored, error returns rejected.")

@@ -80,18 +80,27 @@ def diff(
     year: Annotated[int | None, typer.Argument(help="Reference year.")] = None,
     from_id: Annotated[
         str | None,
-        typer.Option("--from", help="Older submission id (with --provider: or a vintage date)."),
+        typer.Option(
+            "--from",
+            help="Older submission id (with --provider: or a vintage date) "
+            "\\[default: the one before --to].",
+        ),
     ] = None,
     to_id: Annotated[
         str | None,
-        typer.Option("--to", help="Newer submission id (with --provider: or a vintage date)."),
+        typer.Option(
+            "--to",
+            help="Newer submission id (with --provider: or a vintage date) "
+            "\\[default: the current one].",
+        ),
     ] = None,
     provider: Annotated[
         str | None,
         typer.Option(
             "--provider",
             help="Compare two vintages of this provider's compilation (--from and --to: "
-            "YYYY-MM-DD or a submission id), for COUNTRY (and YEAR) or every country.",
+            "YYYY-MM-DD or a submission id), for COUNTRY (and YEAR) or every country "
+            "\\[default: none: two submissions].",
             show_default=False,
         ),
     ] = None,
@@ -213,15 +222,22 @@ class ReconcileFormat(StrEnum):
 @commands.command(rich_help_panel=PANEL)
 @guarded
 def reconcile(
-    country: Annotated[str | None, typer.Option("--country", help="ISO3 code.")] = None,
-    years: Annotated[str | None, typer.Option("--years", help="A year or A-B.")] = None,
-    indicator: Annotated[str | None, typer.Option("--indicator", help="Indicator code.")] = None,
+    country: Annotated[
+        str | None, typer.Option("--country", help="ISO3 code \\[default: every country].")
+    ] = None,
+    years: Annotated[
+        str | None, typer.Option("--years", help="A year or A-B \\[default: every year].")
+    ] = None,
+    indicator: Annotated[
+        str | None, typer.Option("--indicator", help="Indicator code \\[default: every indicator].")
+    ] = None,
     tolerance: Annotated[
         float, typer.Option("--tolerance", help="Differences of at most PCT % agree.")
     ] = 0.0,
     fmt: Annotated[ReconcileFormat, typer.Option("--format", "-f")] = ReconcileFormat.text,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="The workbook (--format xlsx).")
+        Path | None,
+        typer.Option("--output", "-o", help="The workbook (--format xlsx) \\[default: none]."),
     ] = None,
     store: StoreOption = None,
 ) -> None:

@@ -12,8 +12,12 @@ from typing import Any, Literal
 
 from nremstats.core.findings import SEVERITIES, Finding, most_severe
 
-FileStatus = Literal["valid", "warnings", "invalid", "nothing_stored"]
+FileStatus = Literal["valid", "warnings", "stored_in_part", "invalid", "nothing_stored"]
 _STATUS: dict[str | None, FileStatus] = {"error": "invalid", "warning": "warnings"}
+#: What makes a run fail (``--fail-on``): any error, only a file rejected whole (an agency
+#: compilation stored in part passes), a warning too, or nothing (the exit code then says
+#: only that the command ran).
+FAIL_ON = ("error", "invalid", "warning", "never")
 
 
 @dataclass
@@ -46,10 +50,15 @@ class FileResult:
 
     @property
     def status(self) -> FileStatus:
-        """``invalid`` with an error; else ``nothing_stored`` when no row of the file is (or,
-        for ``validate``, would be) stored; else ``warnings`` with a warning, or ``valid``."""
+        """With an error: ``stored_in_part`` when some of its rows are (or, for ``validate``,
+        would be) stored all the same (a compilation's unreadable rows are rejected one by
+        one), else ``invalid``. Without: ``nothing_stored`` when no row is (or would be)
+        stored; else ``warnings`` with a warning, or ``valid``."""
         worst = most_severe(self.findings)
-        if worst != "error" and self.rows_read - self.rows_rejected <= 0:
+        kept = self.rows_read - self.rows_rejected > 0
+        if worst == "error":
+            return "stored_in_part" if kept else "invalid"
+        if not kept:
             return "nothing_stored"
         return _STATUS.get(worst, "valid")
 
@@ -92,15 +101,27 @@ class RunResult:
         """True when no file has an error-level finding."""
         return self.counts["error"] == 0
 
-    def exit_code(self, strict: bool = False, allow_empty: bool = False) -> int:
-        """The contract's exit code: 1 on errors (or on warnings when ``strict``), and on a
-        file of which nothing is stored unless ``allow_empty``; else 0."""
-        counts = self.counts
-        if counts["error"] or (strict and counts["warning"]):
-            return 1
-        if not allow_empty and any(f.status == "nothing_stored" for f in self.files):
-            return 1
-        return 0
+    def exit_code(
+        self, strict: bool = False, allow_empty: bool = False, fail_on: str = "error"
+    ) -> int:
+        """The contract's exit code, 1 or 0. ``fail_on`` (:data:`FAIL_ON`): ``error`` fails
+        on any error (a compilation stored in part too); ``invalid`` only on a file rejected
+        whole; ``warning`` (or ``strict``) on a warning too; ``never`` never. Unless
+        ``never`` or ``allow_empty``, a file of which nothing is stored fails too."""
+        if fail_on not in FAIL_ON:
+            raise ValueError(f"fail_on must be one of {', '.join(FAIL_ON)}")
+        if fail_on == "never":
+            return 0
+        counts, statuses = self.counts, {f.status for f in self.files}
+        if strict or fail_on == "warning":
+            failed = bool(counts["error"] or counts["warning"])
+        elif fail_on == "invalid":
+            failed = "invalid" in statuses
+        else:
+            failed = bool(counts["error"])
+        if not allow_empty and "nothing_stored" in statuses:
+            failed = True
+        return int(failed)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the result as the contract's JSON object."""
@@ -110,3 +131,25 @@ class RunResult:
             "findings": [finding.to_dict() for finding in self.findings],
             "counts": self.counts,
         }
+
+
+def describe_submissions(ids: list[str]) -> str:
+    """Submissions in a line: ``1 submission: ARG 2021``, ``2,201 UNODC submissions, 199
+    countries, 2003-2022`` (read from their ids, ``PROVIDER-ISO3-YEAR-HASH``)."""
+    providers: dict[str, int] = {}
+    countries, years = set(), set()
+    for text in ids:
+        parts = text.rsplit("-", 3)
+        if len(parts) != 4 or not parts[2].isdigit():
+            return f"{len(ids):,} submission(s)"
+        providers[parts[0]] = providers.get(parts[0], 0) + 1
+        countries.add(parts[1])
+        years.add(int(parts[2]))
+    span = f"{min(years)}" if len(years) == 1 else f"{min(years)}-{max(years)}"
+    if len(countries) == 1 and len(providers) == 1:
+        (provider,) = providers
+        (country,) = countries
+        who = country if provider == country else f"{provider} for {country}"
+        return f"{len(ids):,} submission(s): {who} {span}"
+    names = ", ".join(f"{n:,} {p}" for p, n in sorted(providers.items()))
+    return f"{names} submission(s), {len(countries):,} countries, {span}"
