@@ -83,9 +83,10 @@ def test_diff_between_national_revisions(revised):
     result = diff(open_store(store), "NLD", 2023, first, second)
     changes = {(c["sex"], c["change"]): c for c in result.changes}
     assert set(changes) == {("_T", "changed"), ("M", "changed"), ("_U", "added")}
-    assert changes[("_T", "changed")]["old"] == {"value": 20, "obs_status": "A"}
-    assert changes[("_T", "changed")]["new"] == {"value": 22, "obs_status": "P"}
-    assert changes[("M", "changed")]["new"] == {"value": None, "obs_status": "L"}
+    bare = {"lower": None, "upper": None}  # a range's bounds (none here)
+    assert changes[("_T", "changed")]["old"] == {"value": 20, "obs_status": "A", **bare}
+    assert changes[("_T", "changed")]["new"] == {"value": 22, "obs_status": "P", **bare}
+    assert changes[("M", "changed")]["new"] == {"value": None, "obs_status": "L", **bare}
     assert changes[("_U", "added")]["old"] is None
     back = diff(open_store(store), "NLD", 2023, second, first)
     assert {(c["sex"], c["change"]) for c in back.changes} >= {("_U", "removed")}

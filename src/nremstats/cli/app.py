@@ -253,6 +253,12 @@ def guarded(command: F) -> F:
             return command(*args, **kwargs)
         except (typer.Exit, typer.Abort, SystemExit):
             raise
+        except BrokenPipeError:  # the reader stopped (``| head``): as Python's docs advise
+            import os
+            import sys
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(1) from None
         except NremstatsError as exc:
             render.error(str(exc))
             raise typer.Exit(exc.exit_code) from None

@@ -176,6 +176,18 @@ def print_run(
             console.print(Text(" " * indent) + piece, highlight=False)
 
 
+def width() -> int:
+    """The width of standard output (80 when it is not a terminal, or ``COLUMNS``)."""
+    return stdout().width
+
+
+def print_lines(lines: list[str]) -> None:
+    """Plain lines on standard output, as they are (control characters escaped)."""
+    out = stdout().file
+    for line in lines:
+        out.write(_CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", line) + "\n")
+
+
 def rows_table(rows: list[list[str]], title: str) -> Table:
     """A plain rich table from text rows (header first)."""
     header, *body = rows

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from nremstats.cli import store_views
 from nremstats.cli.app import (
     ResultFormat,
     StoreOption,
@@ -39,6 +40,9 @@ def status(
     from nremstats.store.store import open_store
 
     result = coverage(open_store(store), year)
+    if fmt == TableFormat.text:
+        render.print_lines(store_views.coverage_lines(result.to_dict(), render.width()))
+        return
     render.print_rows(result.rows(), "coverage (provider:status)", fmt.value, result.to_dict())
 
 
@@ -59,6 +63,9 @@ def history(
     from nremstats.store.store import open_store
 
     subs = submission_history(open_store(store), country, year)
+    if fmt == TableFormat.text:
+        render.print_lines(store_views.history_lines(country.upper(), subs, render.width()))
+        return
     columns = ["submission_id", "provider", "years", "file", "vintage", "received_at", "status"]
     columns += ["current", "state"]
     rows = [columns] + [
@@ -127,6 +134,11 @@ def diff(
         raise OptionError("diff needs COUNTRY and YEAR (or --provider to compare vintages).")
     else:
         result = diff_submissions(open_store(store), country, year, from_id, to_id)
+    if fmt == TableFormat.text:
+        from nremstats.publish.tables import status_mark
+
+        render.print_lines(store_views.diff_lines(result.to_dict(), DIFF_KEYS, status_mark))
+        return
     header = ["country", "year", *DIFF_KEYS, "change"]
     header += ["old value", "old status", "new value", "new status"]
     rows = [header]

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from nremstats.store.store import Store
 
 DIFF_KEYS = ("provider", "indicator", *DIMENSIONS)
+#: What a diff says of each side's figure (``lower``, ``upper``: a range's bounds).
+FIGURE = ("value", "obs_status", "lower", "upper")
 
 
 def _public(
@@ -199,22 +201,14 @@ def diff(
     changes = []
     for key in sorted(set(before) | set(after)):
         a, b = before.get(key), after.get(key)
-        if (
-            a is not None
-            and b is not None
-            and (a["value"], a["obs_status"])
-            == (
-                b["value"],
-                b["obs_status"],
-            )
-        ):
-            continue
+        if a is not None and b is not None and all(a[k] == b[k] for k in FIGURE):
+            continue  # the same figure (a range's bounds too: <5 to 5-9 is a change)
         kind = "added" if a is None else "removed" if b is None else "changed"
         entry: dict[str, Any] = {"country": country, "year": year}
         entry.update(dict(zip(DIFF_KEYS, key, strict=True)))
         entry["change"] = kind
-        entry["old"] = None if a is None else {"value": a["value"], "obs_status": a["obs_status"]}
-        entry["new"] = None if b is None else {"value": b["value"], "obs_status": b["obs_status"]}
+        entry["old"] = None if a is None else {k: a[k] for k in FIGURE}
+        entry["new"] = None if b is None else {k: b[k] for k in FIGURE}
         entry["cell"] = (b or a or {}).get("cell")
         changes.append(entry)
     return Diff(old.submission_id, new.submission_id, changes)
@@ -269,10 +263,15 @@ KEYS = ["country", "year", *DIFF_KEYS]
 def _figure(row: dict[str, Any], side: str) -> dict[str, Any]:
     import pandas as pd
 
-    value = row[f"value_{side}"]
+    def number(name: str) -> int | None:
+        value = row.get(f"{name}_{side}")
+        return None if value is None or pd.isna(value) else int(value)
+
     return {
-        "value": None if pd.isna(value) else int(value),
+        "value": number("value"),
         "obs_status": row[f"obs_status_{side}"],
+        "lower": number("lower"),
+        "upper": number("upper"),
     }
 
 
