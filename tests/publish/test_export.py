@@ -73,9 +73,10 @@ def test_xlsx_table(sample_store, tmp_path):
     export_table(comparison_table(open_store(sample_store), "VICTIMS_DETECTED"), "xlsx", out)
     wb = load_workbook(out)
     ws = wb["VICTIMS_DETECTED"]
-    assert [c.value for c in ws[2]][:3] == ["country", "name", "2021"]
-    values = {ws.cell(r, 1).value: [c.value for c in ws[r]] for r in range(3, ws.max_row + 1)}
-    assert values["ARG"][2] == "1384 [1]"
+    assert [c.value for c in ws[2]][:3] == ["country", "name", 2021]  # years are numbers
+    cells = {ws.cell(r, 1).value: list(ws[r]) for r in range(3, ws.max_row + 1)}
+    assert cells["ARG"][2].value == 1384 and cells["ARG"][2].number_format == '#,##0" [1]"'
+    assert cells["ARG"][3].value is None  # empty means empty
     notes = [row[1].value for row in wb["Notes"].iter_rows(min_row=2)]
     assert any("Presumed" in str(n) for n in notes) and "suppressed small count" in str(notes)
 

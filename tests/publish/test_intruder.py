@@ -23,7 +23,7 @@ The intruder's model:
   country sent; a table's ``<5`` is 1..4 (the country's own ``<5``: its sent range), ``3-7`` a
   range; a one-decimal share ``s`` of a printed total ``T`` puts the count in
   ``[(s - 0.05) T / 100, (s + 0.05) T / 100]``; a region's figure bounds the sum of its
-  members' totals; a rate per 100,000 (two decimals) bounds a total given the population; a
+  members' totals; a rate per 100,000 (four decimals) bounds a total given the population; a
   segment of a composition chart (SVG) is a share to a millionth.
 * Several releases are one system of unknowns: a cell with the same key and the same true
   count in two releases (or two store states) is the same unknown, a revised cell another.
@@ -658,6 +658,8 @@ class Intruder:
                 self.read_regions(tag, rows, f"{source} Regions")
             if sheet.title == "Rates":
                 self.read_rates(tag, rows, release.population, f"{source} Rates")
+            if sheet.title == "Data":
+                self.read_data(tag, rows, f"{source} Data")
 
     def read_share(self, tag: str, key: Key, total: Any, value: Any, source: str) -> None:
         whole = self.totals.get((tag, key[:3]))
@@ -699,20 +701,38 @@ class Intruder:
             )
 
     def read_rates(self, tag: str, rows: list[tuple], population: dict, source: str) -> None:
-        """A rate per 100,000 with two decimals (or a range of them) bounds a total."""
+        """A rate per 100,000 to four decimals (or the two bounds of a ranged one) bounds a
+        total."""
         for row in rows[1:]:
-            if len(row) < 4 or row[0] not in LABELS.values():
+            if len(row) < 6 or row[0] not in LABELS.values():
                 continue
-            indicator, country, year, rate = row[:4]
+            indicator, country, year, rate, lower, upper = row[:6]
             people = population.get((country, year))
-            numbers = [float(x) for x in re.findall(r"\d+(?:\.\d+)?", str(rate or ""))]
+            numbers = [float(x) for x in (rate, lower, upper) if isinstance(x, int | float)]
             if not people or not numbers:
                 continue
             scale = people / 100_000
             key = (country, year, indicator, *(TOTAL,) * 4)
-            text = f"{source} {rate!r} of population {people}"
-            lo, hi = (numbers[0] - 0.005) * scale - EPS, (numbers[-1] + 0.005) * scale + EPS
+            text = f"{source} {rate!r} ({lower!r}-{upper!r}) of population {people}"
+            lo = (min(numbers) - 0.00005) * scale - EPS
+            hi = (
+                (max(numbers) + 0.00005) * scale + EPS
+                if upper is not None or rate is not None
+                else np.inf
+            )
             self.fact(tag, key, lo, hi, {PRINTED}, text)
+
+    def read_data(self, tag: str, rows: list[tuple], source: str) -> None:
+        """The Data sheet: a figure a row, its value (or a range's bounds) as numbers."""
+        for row in rows[1:]:
+            if len(row) < 7 or row[0] not in LABELS.values():
+                continue
+            indicator, country, _, year, value, lower, upper = row[:7]
+            key = (country, year, indicator, *(TOTAL,) * 4)
+            if isinstance(value, int | float):
+                self.read_total(tag, key, value, f"{source} {value!r}")
+            elif isinstance(lower, int | float) and isinstance(upper, int | float):
+                self.read_total(tag, key, f"{lower}-{upper}", f"{source} {lower}-{upper}")
 
     def read_chart(self, tag: str, path: Path, spec: dict, indicator: str) -> None:
         """A composition chart (SVG) of one country: each exact segment's width is its

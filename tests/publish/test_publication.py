@@ -37,7 +37,8 @@ def test_report_workbook_has_every_part_and_is_readable(sample_store, tmp_path):
     assert victims.freeze_panes == "C3" and victims["A2"].value == "country"
     convicted = wb["PERSONS_CONVICTED"].iter_rows(min_row=3)
     numbers = [c for row in convicted for c in row[2:] if isinstance(c.value, int)]
-    assert numbers and all(c.number_format == "#,##0" for c in numbers)  # numbers, formatted
+    # numbers, formatted (a status flag or note reference in the number format)
+    assert numbers and all(c.number_format.startswith("#,##0") for c in numbers)
     cover = [[c.value for c in row] for row in wb["Cover"].iter_rows()]
     assert ["country", "year", "provider", "submission_id", "indicators"] in cover
     nld = next(row for row in cover if row[:2] == ["NLD", 2023])
@@ -65,8 +66,8 @@ def test_report_suppresses_small_counts_and_lists_them(tmp_path):
     assert ingest_files([path], tmp_path / "store").ok
     people = {("NLD", 2022): 1_000_000, ("BEL", 2022): 1_000_000}
     publication = build_report(open_store(tmp_path / "store"), [2022], k=5, population=people)
-    rates = {c: text for _, c, _, text in publication.rates()}
-    assert rates == {"NLD": "0.00-0.40", "BEL": "4.00"}  # suppressed: a range, never 0.30
+    rates = {c: (low, high) for _, c, _, low, high in publication.rates()}
+    assert rates == {"NLD": (0.0, 0.4), "BEL": (4.0, 4.0)}  # suppressed: a range, never 0.30
     (entry,) = publication.audit
     assert (entry["country"], entry["reason"]) == ("NLD", "primary")
     (agg,) = publication.aggregates["PERSONS_CONVICTED"]  # Europe: a range, not a guess
@@ -103,11 +104,14 @@ def test_report_rates_per_100000_with_ranges_and_missing_populations(sample_stor
     publication = build_report(
         open_store(sample_store), [2021, 2022, 2023, 2024], population=people
     )
-    rates = {(i, c, y): text for i, c, y, text in publication.rates()}
+    rates = {(i, c, y): (low, high) for i, c, y, low, high in publication.rates()}
     argentina = next(t for t in publication.tables if t.indicator == "VICTIMS_DETECTED")
     value = argentina.cells[("ARG", 2021)].value
-    assert rates[("VICTIMS_DETECTED", "ARG", 2021)] == f"{value * 100_000 / 45_800_000:.2f}"
-    assert rates[("VICTIMS_DETECTED", "MEX", 2023)] == "(no population)"  # never invented
+    expected = round(value * 100_000 / 45_800_000, 4)
+    assert rates[("VICTIMS_DETECTED", "ARG", 2021)] == (expected, expected)
+    assert ("VICTIMS_DETECTED", "MEX", 2023) not in rates  # never invented...
+    left = publication.rates_left_out()["no population given"]
+    assert "VICTIMS_DETECTED MEX 2023" in left  # ...and said
     out = tmp_path / "r.xlsx"
     population = str(SAMPLES / "reference" / "population.csv")
     args = ["--population", population, "-o", str(out), "--store", str(sample_store)]
@@ -214,3 +218,22 @@ def test_report_notes_are_strings_never_formulas(tmp_path):
     for text in formulas:
         assert notes["'" + text] == "s" and text not in notes
     assert notes["-5"] == "s"
+
+
+def test_report_on_some_countries_hides_what_the_full_report_hides(sample_store, tmp_path):
+    full = build_report(open_store(sample_store), [2021, 2022, 2023, 2024])
+    some = build_report(
+        open_store(sample_store), [2021, 2022, 2023, 2024], countries=["nld", "DEU"]
+    )
+    for table in some.tables:
+        assert {c for c, _ in table.cells} <= {"NLD", "DEU"}
+        whole = next(t for t in full.tables if t.indicator == table.indicator)
+        for key, cell in table.cells.items():
+            assert cell.mark == whole.cells[key].mark  # the same figure, hidden the same
+    assert {(e["country"], e["indicator"]) for e in some.audit} == {
+        (e["country"], e["indicator"]) for e in full.audit if e["country"] in ("NLD", "DEU")
+    }
+    out = ["-o", str(tmp_path / "x.xlsx"), "--store", str(sample_store), "--draft"]
+    bad = invoke("report", "--years", "2021-2024", "--countries", "NLD,XXX", *out)
+    assert bad.exit_code == 2 and "no figure for XXX" in bad.stderr
+    assert not (tmp_path / "x.xlsx").exists()

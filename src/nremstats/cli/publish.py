@@ -155,6 +155,14 @@ def report_command(
         ),
     ] = None,
     as_of: AsOfOption = None,
+    countries: Annotated[
+        str | None,
+        typer.Option(
+            "--countries",
+            help="Comma-separated ISO3 codes: a report on these countries only "
+            "\\[default: every country].",
+        ),
+    ] = None,
     draft: DraftOption = False,
     store: StoreOption = None,
 ) -> None:
@@ -164,6 +172,7 @@ def report_command(
     suppression audit, after disclosure control; the html has the charts inline.
 
     Example: nremstats report --years 2019-2023 -o tip_report_2019-2023.html
+    Example: nremstats report --years 2022-2023 --countries NLD,BEL -o benelux.xlsx
     """
     from nremstats.cli import render
     from nremstats.core.errors import OptionError
@@ -180,7 +189,8 @@ def report_command(
     people = load_population(population) if population is not None else None
     opened = open_store(store)
     upto = opened.resolve_as_of(as_of) if as_of else None
-    publication = build_report(opened, parse_years(years), prefer, k, people, upto)
+    wanted = countries.split(",") if countries else None
+    publication = build_report(opened, parse_years(years), prefer, k, people, upto, wanted)
     text = write_report(publication, chosen, output)
     if chosen != "json" and not draft:  # the json audit is internal, not a release
         publication.record(opened)

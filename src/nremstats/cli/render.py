@@ -218,17 +218,17 @@ def print_rows(rows: list[list[Any]], title: str, fmt: str, data: Any) -> None:
 def comparison(table: ComparisonTable) -> Table:
     """A comparison table as a rich table, with footnotes as its caption."""
     out = Table(
-        title=f"{table.title} ({table.indicator})",
+        title=escape(table.heading()),
         title_justify="left",
         caption="\n".join(f"[{n}] {text}" for n, text in enumerate(table.footnotes, start=1))
         or None,
         caption_justify="left",
     )
-    header, *body = table.rows()
+    header, *body = table.rows(people=True)
     for i, name in enumerate(header):
-        out.add_column(name, justify="right" if i >= 2 else "left")
+        out.add_column(escape(name), justify="right" if i >= 2 else "left", no_wrap=i >= 2)
     for row in body:
-        out.add_row(*row)
+        out.add_row(*map(escape, row))
     return out
 
 

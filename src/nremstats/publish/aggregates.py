@@ -158,3 +158,15 @@ def rate(cell: TableCell, population: int | None) -> tuple[float, float | None] 
     low, high = adds
     per = 100_000 / population
     return low * per, None if high is None else high * per
+
+
+def rate_text(low: float, high: float | None) -> str:
+    """A rate per 100,000 as the html writes it: two decimals, four under 0.01 (a small
+    count of a large population is not 0.00); a range ``low-high``."""
+
+    def one(x: float) -> str:
+        return f"{x:,.4f}" if 0 < x < 0.01 else f"{x:,.2f}"
+
+    if high == low:
+        return one(low)
+    return f"{one(low)}-{'?' if high is None else one(high)}"

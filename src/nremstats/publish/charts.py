@@ -64,8 +64,14 @@ def _largest(table: ComparisonTable, limit: int) -> list[str]:
 
 
 def _breaks(previous: TableCell, cell: TableCell) -> bool:
-    """Whether a line must not join the previous year's exact figure to this one's."""
-    return cell.obs_status == "B" or previous.definition != cell.definition
+    """Whether a line must not join the previous year's exact figure to this one's: a break
+    in series, another victim definition, another provider (IND 2016 from its national
+    return, 2017 from UNODC)."""
+    return (
+        cell.obs_status == "B"
+        or previous.definition != cell.definition
+        or previous.provider != cell.provider
+    )
 
 
 def trend_chart(table: ComparisonTable, countries: list[str] | None = None) -> Chart:
@@ -122,7 +128,8 @@ def trend_chart(table: ComparisonTable, countries: list[str] | None = None) -> C
             ("c", "x on the axis: suppressed without bounds"),
             (
                 "break",
-                "a dotted step instead of a line: a break in series or another victim definition",
+                "a dotted step instead of a line: a break in series, another victim definition "
+                "or another provider",
             ),
         )
         if marked[key]

@@ -11,13 +11,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nremstats.core import codes
 from nremstats.core.errors import OptionError
 from nremstats.core.inert import csv_text, inert_frame, inert_row
 from nremstats.core.model import OBSERVATION_COLUMNS
 from nremstats.publish.disclosure import threshold
 from nremstats.publish.release import audit_release, release_from_store
-from nremstats.publish.tables import LEGEND, ComparisonTable, comparison_table, observations
-from nremstats.publish.xlsx import Book, Sheet
+from nremstats.publish.tables import (
+    LEGEND,
+    ComparisonTable,
+    comparison_table,
+    observations,
+    refs,
+)
+from nremstats.publish.xlsx import Book, Figure, Sheet
 from nremstats.store.manifest import arrow_schema
 
 if TYPE_CHECKING:
@@ -41,8 +48,8 @@ def _md_escape(text: str) -> str:
 
 def table_md(table: ComparisonTable) -> str:
     """The comparison table as Markdown, with numbered footnotes and the legend of marks."""
-    header, *body = table.rows()
-    lines = [f"## {table.title} ({table.indicator})", ""]
+    header, *body = table.rows(people=True)
+    lines = [f"## {table.heading()}", ""]
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + "|".join(["---", "---", *["---:"] * (len(header) - 2)]) + "|")
     lines += ["| " + " | ".join(_md_escape(c) for c in row) + " |" for row in body]
@@ -54,27 +61,65 @@ def table_md(table: ComparisonTable) -> str:
 
 
 def table_sheet(book: Book, table: ComparisonTable) -> Sheet:
-    """Write a comparison table on a new sheet: title, header, one row per country (plain
-    numbers as numbers, formatted; marks as text), frozen header and country columns."""
+    """Write a comparison table on a new sheet: title, header, one row per country, frozen
+    header and country columns. Every figure is a number (its status flag and notes shown
+    by its number format: ``303 p [2]`` sums as 303), years are numbers, a mark (``<5``,
+    ``c``, ``..``) is text and a cell with no figure is empty. A note every cell carries is
+    stated once with the title, one every cell of a year carries in the year's heading."""
+    whole, by_year = table.shared_notes()
     sheet = book.sheet(table.indicator, widths={1: 32}, freeze=(2, 2))
-    sheet.append([f"{table.title} ({table.indicator})"], "title")
-    header, *body = table.rows()
-    sheet.append(header, "bold")
+    sheet.append([table.heading()], "title")
+    sheet.counts(
+        ["country", "name"], [(y, refs(by_year.get(y, []))) for y in table.years], "0", bold=True
+    )
     get = table.cells.get
-    for row, country in zip(body, table.countries, strict=True):
-        out: list[object] = row[:2]
-        for year, text in zip(table.years, row[2:], strict=True):
+    for country in table.countries:
+        figures: list[Figure] = []
+        for year in table.years:
             cell = get((country, year))
-            exact = cell is not None and cell.value is not None and text == str(cell.value)
-            out.append(cell.value if exact else text)  # plain numbers stay numbers
-        sheet.figures(out, first=2)
+            stated = [*whole, *by_year.get(year, [])]
+            if cell is None:
+                figures.append(None)
+            elif cell.value is not None:
+                figures.append((cell.value, cell.suffix(stated)))
+            else:
+                figures.append(cell.text_without(stated))
+        sheet.counts([country, codes.country_name(country) or country], figures)
     return sheet
 
 
+#: The columns of a workbook's Data sheet: one row a figure, to compute with.
+DATA_COLUMNS = (
+    "indicator", "country", "name", "year", "value", "lower", "upper", "obs_status", "mark",
+    "notes", "provider", "definition",
+)  # fmt: skip
+
+
+def data_sheet(book: Book, tables: list[ComparisonTable]) -> None:
+    """The figures of ``tables`` one a row (:data:`DATA_COLUMNS`): value, and a range's
+    bounds, as numbers in columns of their own, the status code and mark, the note numbers;
+    what a table sheet shows, to sum, filter and pivot."""
+    sheet = book.sheet("Data", widths={2: 24, 9: 10, 10: 12, 11: 12}, freeze=(1, 0))
+    sheet.append(DATA_COLUMNS, "bold")
+    for table in tables:
+        for (country, year), cell in sorted(table.cells.items()):
+            name = codes.country_name(country) or country
+            notes = ",".join(map(str, cell.notes))
+            numbers = [
+                (v, "") if v is not None else None for v in (cell.value, cell.lower, cell.upper)
+            ]
+            sheet.counts([table.indicator, country, name, year], numbers)
+            sheet.row -= 1  # the texts after the numbers, on the same row
+            texts = [cell.obs_status, cell.mark, notes, cell.provider, cell.definition or ""]
+            sheet.append([None] * 7 + texts)
+
+
 def table_xlsx(table: ComparisonTable, path: Path) -> None:
-    """The comparison table as a workbook: the table sheet, then notes and legend."""
+    """The comparison table as a workbook: the table sheet, its figures one a row (Data),
+    then notes and legend."""
     with Book(path) as book:
         table_sheet(book, table)
+        data_sheet(book, [table])
         notes = book.sheet("Notes", widths={1: 90})
         notes.append(["Note", "Text"], "bold")
         for n, text in enumerate(table.footnotes, start=1):

@@ -71,22 +71,30 @@ class Publication:
             return "the store's current state"
         return f"the store as of submission no. {self.upto} (--as-of)"
 
-    def rates(self) -> list[tuple[str, str, int, str]]:
-        """(indicator, country, year, rate per 100,000 as text): a range from a ranged count,
-        blank with the reason where no rate can be given."""
+    def rates(self) -> list[tuple[str, str, int, float, float | None]]:
+        """(indicator, country, year, low, high) per 100,000, to 4 decimals: ``low == high``
+        for an exact count, a range from a ranged count (``high`` None: no upper bound).
+        Figures without a rate are left out (:meth:`rates_left_out` says which and why)."""
         out = []
         for table in self.tables:
             for (country, year), cell in sorted(table.cells.items()):
+                found = rate(cell, (self.population or {}).get((country, year)))
+                if found is not None:
+                    high = None if found[1] is None else round(found[1], 4)
+                    out.append((table.indicator, country, year, round(found[0], 4), high))
+        return out
+
+    def rates_left_out(self) -> dict[str, list[str]]:
+        """Why figures have no rate -> their ``INDICATOR COUNTRY YEAR``: no population given
+        for the country-year, or no count to divide (suppressed without bounds, not
+        available)."""
+        out: dict[str, list[str]] = {}
+        for table in self.tables:
+            for (country, year), cell in sorted(table.cells.items()):
                 people = (self.population or {}).get((country, year))
-                found = rate(cell, people)
-                if found is None:
-                    why = "no population" if people is None else "no count to divide"
-                    out.append((table.indicator, country, year, f"({why})"))
-                elif found[0] == found[1]:
-                    out.append((table.indicator, country, year, f"{found[0]:.2f}"))
-                else:
-                    high = "?" if found[1] is None else f"{found[1]:.2f}"
-                    out.append((table.indicator, country, year, f"{found[0]:.2f}-{high}"))
+                if rate(cell, people) is None:
+                    why = "no population given" if people is None else "no count to divide"
+                    out.setdefault(why, []).append(f"{table.indicator} {country} {year}")
         return out
 
     def coverage(self) -> dict[tuple[str, int], str]:
@@ -116,7 +124,8 @@ class Publication:
 
     def without_population(self) -> list[str]:
         """``COUNTRY YEAR`` of the figures that get no rate for want of a population."""
-        return sorted({f"{c} {y}" for _, c, y, text in self.rates() if text == "(no population)"})
+        missing = self.rates_left_out().get("no population given", [])
+        return sorted({text.split(" ", 1)[1] for text in missing})
 
     def providers(self) -> list[tuple[str, str]]:
         """(country, the providers its figures came from), e.g. ``NLD (national return)``."""
@@ -195,25 +204,39 @@ def build_report(
     k: int = 5,
     population: dict[tuple[str, int], int] | None = None,
     upto: int | None = None,
+    countries: list[str] | None = None,
 ) -> Publication:
-    """Gather the report of ``years`` from the store's current state, or from a past one
-    (``upto``: ``Store.resolve_as_of``), so a published report can be made again exactly.
+    """Gather the report of ``years`` (and ``countries``, default all) from the store's
+    current state, or from a past one (``upto``: ``Store.resolve_as_of``), so a published
+    report can be made again exactly. A country-year's suppression pattern never depends on
+    other countries, so a report on some countries hides what the full report hides.
 
     Raises:
-        OptionError: the store holds no figure for those years.
+        OptionError: the store holds no figure for those years, or none for a country
+            asked for.
     """
     made = dt.datetime.now(dt.UTC).date().isoformat()
     publication = Publication(
         years, made, k, population=population, priority=parse_priority(prefer), upto=upto
     )
-    release = release_from_store(store, k, prefer, upto, years=years)
+    if countries is not None:
+        countries = sorted({c.strip().upper() for c in countries if c.strip()})
+    release = release_from_store(store, k, prefer, upto, years=years, countries=countries)
     for indicator in codes.ordered_codes("indicator"):
-        table = comparison_table(store, indicator, prefer, upto).within(years)
+        table = comparison_table(store, indicator, prefer, upto).within(years, countries)
         if not table.cells:
             continue
         table, _ = release.table(table)
         publication.tables.append(table)
         publication.aggregates[indicator] = regional_aggregates(table, "region")
+    if countries is not None:
+        held = {c for table in publication.tables for c, _ in table.cells}
+        missing = [c for c in countries if c not in held]
+        if missing:
+            raise OptionError(
+                f"--countries: no figure for {', '.join(missing)} in {years[0]}-{years[-1]} "
+                "(nremstats status shows what the store holds)."
+            )
     if not publication.tables:
         raise OptionError(
             f"The store holds no figure for {years[0]}-{years[-1]}: ingest returns first, or "

@@ -198,10 +198,11 @@ def release_from_store(
     upto: int | None = None,
     indicators: list[str] | None = None,
     years: list[int] | None = None,
+    countries: list[str] | None = None,
 ) -> Release:
     """The release of a store state (``upto``: ``Store.resolve_as_of``), for some
-    indicators or years only (the pattern of a country-year-indicator never depends on
-    the others)."""
+    indicators, years or countries only (the pattern of a country-year-indicator never
+    depends on the others)."""
     from nremstats.store.releases import earlier_releases
 
     frame = store.observations(upto=upto)
@@ -209,6 +210,8 @@ def release_from_store(
         frame = frame[frame["indicator"].isin(indicators)]
     if years is not None:
         frame = frame[frame["year"].isin(years)]
+    if countries is not None:
+        frame = frame[frame["country"].isin(countries)]
     return build_release(frame, k, prefer, earlier_releases(store), upto)
 
 

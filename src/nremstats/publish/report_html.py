@@ -15,6 +15,7 @@ from typing import Any
 
 from nremstats.core import codes
 from nremstats.core.files import write_bytes
+from nremstats.publish.aggregates import rate_text
 from nremstats.publish.charts import chart_bytes, composition_chart, trend_chart
 from nremstats.publish.publication import (
     DISAGREEMENT_KEYS,
@@ -24,7 +25,7 @@ from nremstats.publish.publication import (
     Publication,
 )
 from nremstats.publish.shares import ShareTable
-from nremstats.publish.tables import LEGEND, ComparisonTable
+from nremstats.publish.tables import LEGEND, ComparisonTable, refs
 
 CSS = """
 :root { color-scheme: light; --line: #d0d4da; --muted: #5b6470; --head: #eef1f5; }
@@ -82,35 +83,41 @@ def _figure(chart: Any) -> str:
 
 
 def _indicator(table: ComparisonTable) -> str:
+    whole, by_year = table.shared_notes()
     rows = [
         [
             c,
             codes.country_name(c) or c,
-            *(_figure_text(table.cells.get((c, y))) for y in table.years),
+            *(
+                _figure_text(table.cells.get((c, y)), [*whole, *by_year.get(y, [])])
+                for y in table.years
+            ),
         ]
         for c in table.countries
     ]
     notes = "".join(f"<li>{escape(text)}</li>" for text in table.footnotes)
     return (
-        f'<section id="{_anchor(table.indicator)}"><h2>{escape(table.title)}</h2>'
+        f'<section id="{_anchor(table.indicator)}"><h2>{escape(table.title)}{refs(whole)}</h2>'
         + _figure(trend_chart(table))
-        + _table(table.rows()[0], rows, numeric_from=2)
+        + _table(table.rows(people=True)[0], rows, numeric_from=2)
         + (f'<ol class="note">{notes}</ol>' if notes else "")
         + "</section>"
     )
 
 
-def _figure_text(cell: Any) -> str:
-    """A table cell's text with thousands separated (``1,042 [2]``)."""
+def _figure_text(cell: Any, stated: list[int]) -> str:
+    """A table cell's text with thousands separated (``1,042 [2]``), without the notes
+    ``stated`` in its heading or the table's."""
     if cell is None:
         return ""
-    text = cell.text
+    text = cell.text_without(stated)
     return text.replace(str(cell.value), f"{cell.value:,}", 1) if cell.value else text
 
 
 def _share(share: ShareTable) -> str:
     spec = share.spec
     title = f"{codes.label('indicator', share.indicator)}: {spec.title.lower()}"
+    note = ""
     if spec.headline is not None:
         years = share.years
         header = ["country", "name", *years]
@@ -122,6 +129,11 @@ def _share(share: ShareTable) -> str:
             ]
             for c in share.countries
         ]
+        full = [row for row in rows if any(row[2:])]
+        left = len(rows) - len(full)
+        rows = full
+        said = f"{left:,} countr{'y' if left == 1 else 'ies'} left out: no share to show"
+        note = f'<p class="note">{said} (the breakdown not reported).</p>' if left else ""
     else:
         header = ["country", "year", "total", *map(spec.label, spec.parts)]
         rows = [
@@ -136,7 +148,8 @@ def _share(share: ShareTable) -> str:
     charted = codes.load_declaration("publication.yaml").get("composition_charts") or []
     drawn = share.totals and share.indicator in charted
     figure = _figure(composition_chart(share)) if drawn else ""
-    return f"<h3>{escape(title)} (%)</h3>" + figure + _table(header, rows, numeric_from=2)
+    table = _table(header, rows, numeric_from=2)
+    return f"<h3>{escape(title)} (%)</h3>" + figure + table + note
 
 
 def _text(share: Any) -> str:
@@ -175,10 +188,14 @@ def render_html(publication: Publication) -> str:
     )
     body.append(_regions(publication))
     if publication.population is not None:
-        rows = [[codes.label("indicator", i), c, y, text] for i, c, y, text in publication.rates()]
+        rows = [
+            [codes.label("indicator", i), c, y, rate_text(low, high)]
+            for i, c, y, low, high in publication.rates()
+        ]
         body.append(
             '<section id="rates"><h2>Rates per 100,000</h2>'
             + _table(["indicator", "country", "year", "per 100,000"], rows, 3)
+            + _left_out(publication)
             + "</section>"
         )
     body += [
@@ -228,6 +245,14 @@ def _coverage(publication: Publication) -> str:
         "country reported for each year, with their status where it is not a normal "
         "value.</p>" + _table(["country", "name", *publication.years], rows) + "</section>"
     )
+
+
+def _left_out(publication: Publication) -> str:
+    """The line saying how many figures have no rate, and why."""
+    said = [f"{len(which):,} with {why}" for why, which in publication.rates_left_out().items()]
+    if not said:
+        return ""
+    return f'<p class="note">Figures left out (no rate): {escape("; ".join(said))}.</p>'
 
 
 def _notes(publication: Publication) -> str:

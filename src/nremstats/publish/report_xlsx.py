@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nremstats.core import codes
-from nremstats.publish.export import table_sheet
+from nremstats.publish.export import data_sheet, table_sheet
 from nremstats.publish.publication import (
     DISAGREEMENT_KEYS,
     PUBLISHED_AUDIT_KEYS,
@@ -46,14 +46,12 @@ def write_report_xlsx(publication: Publication, path: Path) -> None:
             sheet.append()
             for n, text in enumerate(table.footnotes, start=1):
                 sheet.append([f"[{n}]", text])
+        data_sheet(book, publication.tables)
         for name in dict.fromkeys(share.spec.name for share in publication.shares):
             _share_sheet(book, [share for share in publication.shares if share.spec.name == name])
         _regions_sheet(book, publication)
         if publication.population is not None:
-            rates = book.sheet("Rates", widths={0: 22}, freeze=(1, 0))
-            rates.append(["indicator", "country", "year", "per 100,000"], "bold")
-            for row in publication.rates():
-                rates.append(row)
+            _rates_sheet(book, publication)
         _coverage_sheet(book, publication)
         _sources_sheet(book, publication)
         _notes_sheet(book, publication)
@@ -61,6 +59,31 @@ def write_report_xlsx(publication: Publication, path: Path) -> None:
         audit.append(PUBLISHED_AUDIT_KEYS, "bold")
         for entry in publication.audit:
             audit.append([entry[key] for key in PUBLISHED_AUDIT_KEYS])
+
+
+def _rates_sheet(book: Book, publication: Publication) -> None:
+    """Rates per 100,000 as numbers: the rate of an exact count, or the bounds of a ranged
+    one in two columns; the population divided by. Figures without a rate are left out,
+    with a line saying how many and why."""
+    sheet = book.sheet("Rates", widths={0: 22, 3: 12, 6: 14}, freeze=(1, 0))
+    sheet.append(
+        ["indicator", "country", "year", "per 100,000", "lower", "upper", "population"], "bold"
+    )
+    people = publication.population or {}
+    for indicator, country, year, low, high in publication.rates():
+        rates = [(low, ""), None, None] if low == high else [None, (low, ""), _number(high)]
+        sheet.counts([indicator, country, year], rates, "#,##0.00##")
+        sheet.row -= 1
+        sheet.counts([None] * 6, [(people[(country, year)], "")])
+    left = publication.rates_left_out()
+    if left:
+        sheet.append()
+        said = "; ".join(f"{len(which):,} with {why}" for why, which in left.items())
+        sheet.append([f"Figures left out (no rate): {said}. The Notes sheet names them."])
+
+
+def _number(value: float | None) -> tuple[float, str] | None:
+    return None if value is None else (value, "")
 
 
 def _share_sheet(book: Book, group: list[ShareTable]) -> None:
@@ -77,6 +100,7 @@ def _share_sheet(book: Book, group: list[ShareTable]) -> None:
         sheet.append(
             ["indicator", "country", "name", "year", "total", *map(spec.label, spec.parts)], "bold"
         )
+    left = 0
     for share in group:
         title = codes.label("indicator", share.indicator)
         share_years = share.years
@@ -84,6 +108,9 @@ def _share_sheet(book: Book, group: list[ShareTable]) -> None:
             name = codes.country_name(country) or country
             if single:
                 found = [share.cells.get((country, y), {}).get(spec.headline) for y in years]
+                if all(f is None for f in found):
+                    left += 1
+                    continue
                 sheet.figures([title, country, name, *map(_share_value, found)], first)
                 continue
             for year in (y for y in share_years if (country, y) in share.cells):
@@ -100,6 +127,8 @@ def _share_sheet(book: Book, group: list[ShareTable]) -> None:
                     first - 1,
                 )
     sheet.append()
+    if left:
+        sheet.append([f"{left:,} row(s) left out: no share to show (the breakdown not reported)."])
     sheet.append([SHARE_NOTE])
 
 

@@ -7,6 +7,7 @@ national return first unless told otherwise), with its status mark and footnotes
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -79,8 +80,23 @@ class TableCell:
 
     @property
     def text(self) -> str:
-        refs = f" [{','.join(map(str, self.notes))}]" if self.notes else ""
-        return self.mark + refs
+        return self.mark + refs(self.notes)
+
+    def text_without(self, stated: Iterable[int]) -> str:
+        """The text without the notes ``stated`` elsewhere (a column's, the table's)."""
+        return self.mark + refs([n for n in self.notes if n not in set(stated)])
+
+    def suffix(self, stated: Iterable[int] = ()) -> str:
+        """What follows the number in the table: its status flag and note references (a
+        number format keeps the cell numeric and shows them: ``303 p [2]``)."""
+        flag = _FLAGS.get(self.obs_status or "A", "") if self.value is not None else ""
+        return flag + refs([n for n in self.notes if n not in set(stated)])
+
+
+def refs(notes: Iterable[int]) -> str:
+    """`` [1,3]`` (nothing for no note)."""
+    notes = list(notes)
+    return f" [{','.join(map(str, notes))}]" if notes else ""
 
 
 @dataclass
@@ -98,9 +114,14 @@ class ComparisonTable:
     def title(self) -> str:
         return codes.label("indicator", self.indicator)
 
-    def within(self, years: list[int]) -> ComparisonTable:
-        """The same table for ``years`` only."""
-        cells = {key: cell for key, cell in self.cells.items() if key[1] in years}
+    def within(self, years: list[int], countries: list[str] | None = None) -> ComparisonTable:
+        """The same table for ``years`` (and ``countries``) only."""
+        keep = None if countries is None else set(countries)
+        cells = {
+            key: cell
+            for key, cell in self.cells.items()
+            if key[1] in years and (keep is None or key[0] in keep)
+        }
         held = {year for _, year in cells}
         shown = [y for y in years if y in held]
         return replace(self, cells=cells, countries=sorted({c for c, _ in cells}), years=shown)
@@ -111,13 +132,44 @@ class ComparisonTable:
         used = sorted({n for y in self.years if (cell := get((country, y))) for n in cell.notes})
         return "; ".join(f"[{n}] {self.footnotes[n - 1]}" for n in used)
 
-    def rows(self) -> list[list[str]]:
-        """Return the table as text rows: header, then one row per country."""
-        header = ["country", "name", *map(str, self.years)]
+    def shared_notes(self) -> tuple[list[int], dict[int, list[int]]]:
+        """The notes every cell of the table carries (stated once, with its title), and
+        those every cell of a year's column carries besides (stated once, in its heading;
+        a table or column of one cell keeps its notes)."""
+        if len(self.cells) < 2:  # a table of one cell keeps its notes
+            return [], {}
+        whole = set.intersection(*(set(cell.notes) for cell in self.cells.values()))
+        columns: dict[int, list[set[int]]] = {}
+        for (_, year), cell in self.cells.items():
+            columns.setdefault(year, []).append(set(cell.notes) - whole)
+        by_year = {
+            year: sorted(common)
+            for year, sets in columns.items()
+            if len(sets) > 1 and (common := set.intersection(*sets))
+        }
+        return sorted(whole), by_year
+
+    def heading(self, people: bool = True) -> str:
+        """The title with the code, and (``people``) the notes of the whole table."""
+        stated = refs(self.shared_notes()[0]) if people else ""
+        return f"{self.title} ({self.indicator}){stated}"
+
+    def rows(self, people: bool = False) -> list[list[str]]:
+        """Return the table as text rows: header, then one row per country. ``people``:
+        a note every cell of the table or of a year's column carries is stated once (in
+        :meth:`heading`, in the year's heading) and left out of the cells; otherwise every
+        cell has all its notes (data, e.g. CSV)."""
+        whole, by_year = self.shared_notes() if people else ([], {})
+        header = ["country", "name", *(f"{y}{refs(by_year.get(y, []))}" for y in self.years)]
         body = []
         get = self.cells.get
         for country in self.countries:
-            texts = [cell.text if (cell := get((country, y))) else "" for y in self.years]
+            texts = [
+                cell.text_without([*whole, *by_year.get(y, [])])
+                if (cell := get((country, y)))
+                else ""
+                for y in self.years
+            ]
             body.append([country, codes.country_name(country) or country, *texts])
         return [header, *body]
 
@@ -192,12 +244,33 @@ def _build(indicator: str, totals: pa.Table, priority: list[str]) -> ComparisonT
             notes.append(note(f"victims counted as {codes.label('definition', definition)}"))
         if provider != country:
             notes.append(note(f"figure provided by {provider}, not the national return"))
-        if len(notes) > 1:
-            notes.sort()
         cells[key] = TableCell(value, status, lower, upper, provider, sub_id, notes, definition)
+    _mark_breaks(cells, note)
+    for cell in cells.values():
+        cell.notes.sort()
     countries = sorted({c for c, _ in cells})
     years = sorted({y for _, y in cells})
     return ComparisonTable(indicator, countries, years, cells, list(numbers), priority)
+
+
+#: The notes of a series break: a country's figure from another provider, or of victims
+#: counted by another definition, than its figure the year before.
+BREAK_PROVIDER = "break in series: another provider than the year before"
+BREAK_DEFINITION = "break in series: victims counted by another definition than the year before"
+
+
+def _mark_breaks(cells: dict[tuple[str, int], TableCell], note: Callable[[str], int]) -> None:
+    """Note each series break on the first cell after it (charts break their lines there)."""
+    before: dict[str, TableCell] = {}
+    for (country, _), cell in sorted(cells.items()):
+        last = before.get(country)
+        before[country] = cell
+        if last is None:
+            continue
+        if last.provider != cell.provider:
+            cell.notes.append(note(BREAK_PROVIDER))
+        if last.definition and cell.definition and last.definition != cell.definition:
+            cell.notes.append(note(BREAK_DEFINITION))
 
 
 def observations(store: Store, upto: int | None = None) -> pd.DataFrame:

@@ -10,7 +10,7 @@ leaves half a workbook where the previous one was.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +27,43 @@ STYLES: dict[str, dict[str, Any]] = {
 }
 
 
+#: A figure of a table: a number and what follows it (status flag, note references), or a
+#: mark (``<5``, ``c``, ``..``), or nothing.
+Figure = tuple[int | float, str] | str | None
+
+
 class Sheet:
     """One worksheet, written a row at a time from the top."""
 
-    def __init__(self, ws: Any, styles: dict[str, Any]) -> None:
+    def __init__(self, ws: Any, styles: dict[str, Any], shown: Callable[..., Any]) -> None:
         self._ws = ws
         self._styles = styles
+        self._shown = shown
         self.row = 0  # the next row to write, from 0
+
+    def counts(
+        self,
+        labels: Sequence[Any],
+        figures: Sequence[Figure],
+        pattern: str = "#,##0",
+        bold: bool = False,
+    ) -> None:
+        """A row of labels, then figures: a number is a numeric cell whose number format
+        (``pattern``) shows what follows it (``303 p [2]``: still a number to sum, sort
+        and chart); a mark is text, aligned right; nothing leaves the cell empty."""
+        ws, label = self._ws, self._styles["bold"] if bold else None
+        for column, value in enumerate(labels):
+            if value is not None and value != "":
+                ws.write(self.row, column, inert(value), label)
+        for column, figure in enumerate(figures, start=len(labels)):
+            if figure is None or figure == "":
+                continue
+            if isinstance(figure, str):
+                ws.write_string(self.row, column, inert(figure), self._styles["right"])
+            else:
+                number, suffix = figure
+                ws.write_number(self.row, column, number, self._shown(pattern, suffix, bold))
+        self.row += 1
 
     def append(self, values: Sequence[Any] = (), style: str | None = None) -> None:
         """Write a row; ``style`` for every cell of it (``bold`` for a header)."""
@@ -86,6 +116,17 @@ class Book:
             },
         )
         self._styles = {name: self._wb.add_format(spec) for name, spec in STYLES.items()}
+        self._formats: dict[tuple[str, str, bool], Any] = {}
+
+    def shown(self, pattern: str, suffix: str, bold: bool = False) -> Any:
+        """The cell format of numbers written ``pattern`` followed by ``suffix`` (a status
+        flag, note references: text in the number format, so the cell stays a number)."""
+        key = (pattern, suffix, bold)
+        if key not in self._formats:
+            quoted = suffix.replace('"', "")
+            spec = {"num_format": f'{pattern}"{quoted}"' if quoted else pattern, "align": "right"}
+            self._formats[key] = self._wb.add_format({**spec, "bold": bold})
+        return self._formats[key]
 
     def sheet(
         self,
@@ -95,7 +136,7 @@ class Book:
     ) -> Sheet:
         """A new sheet (name cut to Excel's 31 characters), its column widths and panes set
         before any row (the rows are streamed)."""
-        sheet = Sheet(self._wb.add_worksheet(name[:31]), self._styles)
+        sheet = Sheet(self._wb.add_worksheet(name[:31]), self._styles, self.shown)
         if widths:
             sheet.widths(widths)
         if freeze:
