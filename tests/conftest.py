@@ -85,3 +85,36 @@ def golden(name: str, text: str, update: bool) -> str:
     if update:
         path.write_text(text, encoding="utf-8")
     return path.read_text(encoding="utf-8")
+
+
+def chromium(page: Path, tmp_path: Path, size: str) -> tuple[Path, str]:
+    """Render ``page`` in Debian's headless chromium: a screenshot at ``size`` (``W,H``) and
+    the DOM after layout (asserting both ran)."""
+    import subprocess
+
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+        "--hide-scrollbars",
+    ]
+    shot = tmp_path / "page.png"
+    run = [shutil.which("chromium") or "chromium", *flags]
+    done = subprocess.run(
+        [*run, f"--window-size={size}", f"--screenshot={shot}", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    dom = subprocess.run(
+        [*run, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120
+    )
+    assert dom.returncode == 0, dom.stderr
+    return shot, dom.stdout

@@ -22,6 +22,7 @@ def test_commands():
         "ingest",
         "layouts",
         "map",
+        "profile",
         "reconcile",
         "report",
         "status",

@@ -6,14 +6,13 @@ from __future__ import annotations
 import base64
 import json
 import shutil
-import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
-from tests.conftest import SAMPLES, invoke
+from tests.conftest import SAMPLES, chromium, invoke
 
 
 class _Page(HTMLParser):
@@ -161,34 +160,9 @@ CHROMIUM = shutil.which("chromium")
 def test_html_report_renders_in_headless_chromium(html_report, tmp_path):
     from PIL import Image
 
-    flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--hide-scrollbars",
-    ]
-    shot = tmp_path / "phone.png"
-    done = subprocess.run(
-        [CHROMIUM, *flags, "--window-size=390,1600", f"--screenshot={shot}", html_report.as_uri()],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
+    shot, dom = chromium(html_report, tmp_path, "390,1600")
     image = Image.open(shot).convert("L")
     assert image.size == (390, 1600)
     assert image.getextrema()[0] < 100  # text and charts drawn, not a blank page
-    dom = subprocess.run(
-        [CHROMIUM, *flags, "--dump-dom", html_report.as_uri()],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert dom.returncode == 0 and dom.stdout.count("<table") >= 20
-    assert "Victims of trafficking detected" in dom.stdout
+    assert dom.count("<table") >= 20
+    assert "Victims of trafficking detected" in dom

@@ -204,6 +204,53 @@ def report_command(
     )
 
 
+@commands.command(rich_help_panel=PANEL)
+@guarded
+def profile(
+    country: Annotated[str, typer.Argument(help="ISO 3166 alpha-3 code.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="FILE.html or FILE.xlsx.")],
+    years: Annotated[
+        str | None,
+        typer.Option("--years", help="A year or A-B \\[default: every year of the country]."),
+    ] = None,
+    prefer: PreferOption = None,
+    suppress_below: SuppressOption = None,
+    as_of: AsOfOption = None,
+    draft: DraftOption = False,
+    store: StoreOption = None,
+) -> None:
+    """Write a country's profile: every indicator over time, shares, sources, revisions.
+
+    The one page an NREM and the secretariat exchange: each indicator with its marks and a
+    trend chart, the breakdown shares of the latest year, the submission behind each
+    figure and every revision, the victim definition and its changes, and the open
+    findings of the latest return; after disclosure control.
+
+    Example: nremstats profile NLD -o NLD_profile.html --years 2019-2023
+    """
+    from nremstats.cli import render
+    from nremstats.core.errors import OptionError
+    from nremstats.publish.disclosure import threshold
+    from nremstats.publish.profile import build_profile, write_profile
+    from nremstats.publish.publication import parse_years
+    from nremstats.store.store import open_store
+
+    fmt = output.suffix.lstrip(".").lower()
+    if fmt not in ("html", "xlsx"):
+        raise OptionError(f"profile: -o FILE.html or FILE.xlsx, not {output.name}.")
+    opened = open_store(store)
+    upto = opened.resolve_as_of(as_of) if as_of else None
+    chosen = parse_years(years) if years else None
+    found = build_profile(opened, country, chosen, prefer, threshold(suppress_below), upto)
+    write_profile(found, fmt, output)
+    if not draft:
+        found.publication.record(opened)
+    render.message(
+        f"Wrote {output}: {found.name}, {len(found.publication.tables)} indicator(s), "
+        f"{len(found.history)} submission(s)."
+    )
+
+
 @commands.command(name="chart", rich_help_panel=PANEL)
 @guarded
 def chart_command(

@@ -60,12 +60,13 @@ def table_md(table: ComparisonTable) -> str:
     return "\n".join(lines)
 
 
-def table_sheet(book: Book, table: ComparisonTable) -> Sheet:
+def table_sheet(book: Book, table: ComparisonTable, notes: bool = False) -> Sheet:
     """Write a comparison table on a new sheet: title, header, one row per country, frozen
     header and country columns. Every figure is a number (its status flag and notes shown
     by its number format: ``303 p [2]`` sums as 303), years are numbers, a mark (``<5``,
     ``c``, ``..``) is text and a cell with no figure is empty. A note every cell carries is
-    stated once with the title, one every cell of a year carries in the year's heading."""
+    stated once with the title, one every cell of a year carries in the year's heading;
+    ``notes``: the footnotes written under the table."""
     whole, by_year = table.shared_notes()
     sheet = book.sheet(table.indicator, widths={1: 32}, freeze=(2, 2))
     sheet.append([table.heading()], "title")
@@ -85,6 +86,10 @@ def table_sheet(book: Book, table: ComparisonTable) -> Sheet:
             else:
                 figures.append(cell.text_without(stated))
         sheet.counts([country, codes.country_name(country) or country], figures)
+    if notes:  # the footnotes under the table
+        sheet.append()
+        for n, text in enumerate(table.footnotes, start=1):
+            sheet.append([f"[{n}]", text])
     return sheet
 
 

@@ -56,9 +56,14 @@ def _anchor(text: str) -> str:
     return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")
 
 
-def _table(header: list[Any], rows: list[list[Any]], numeric_from: int = 0) -> str:
-    """An html table; cells from ``numeric_from`` on are right-aligned figures."""
+def table_html(
+    header: list[Any], rows: list[list[Any]], numeric_from: int = 0, wrap: int | None = None
+) -> str:
+    """An html table; cells from ``numeric_from`` on are right-aligned figures, the column
+    ``wrap`` (a long text) wraps."""
     kind = [' class="n"' if numeric_from and i >= numeric_from else "" for i in range(len(header))]
+    if wrap is not None:
+        kind[wrap] = ' class="wrap"'
     head = "".join(f"<th{kind[i]}>{escape(str(h))}</th>" for i, h in enumerate(header))
     body = []
     for row in rows:
@@ -82,7 +87,7 @@ def _figure(chart: Any) -> str:
     )
 
 
-def _indicator(table: ComparisonTable) -> str:
+def indicator_html(table: ComparisonTable) -> str:
     whole, by_year = table.shared_notes()
     rows = [
         [
@@ -99,7 +104,7 @@ def _indicator(table: ComparisonTable) -> str:
     return (
         f'<section id="{_anchor(table.indicator)}"><h2>{escape(table.title)}{refs(whole)}</h2>'
         + _figure(trend_chart(table))
-        + _table(table.rows(people=True)[0], rows, numeric_from=2)
+        + table_html(table.rows(people=True)[0], rows, numeric_from=2)
         + (f'<ol class="note">{notes}</ol>' if notes else "")
         + "</section>"
     )
@@ -114,7 +119,7 @@ def _figure_text(cell: Any, stated: list[int]) -> str:
     return text.replace(str(cell.value), f"{cell.value:,}", 1) if cell.value else text
 
 
-def _share(share: ShareTable) -> str:
+def share_html(share: ShareTable) -> str:
     spec = share.spec
     title = f"{codes.label('indicator', share.indicator)}: {spec.title.lower()}"
     note = ""
@@ -148,7 +153,7 @@ def _share(share: ShareTable) -> str:
     charted = codes.load_declaration("publication.yaml").get("composition_charts") or []
     drawn = share.totals and share.indicator in charted
     figure = _figure(composition_chart(share)) if drawn else ""
-    table = _table(header, rows, numeric_from=2)
+    table = table_html(header, rows, numeric_from=2)
     return f"<h3>{escape(title)} (%)</h3>" + figure + table + note
 
 
@@ -179,11 +184,11 @@ def render_html(publication: Publication) -> str:
     ]
     toc = "".join(f'<li><a href="#{a}">{escape(name)}</a></li>' for name, a in sections)
     body = [f"<nav><ol>{toc}</ol></nav>"]
-    body += [_indicator(table) for table in publication.tables]
+    body += [indicator_html(table) for table in publication.tables]
     body.append(
         '<section id="shares"><h2>Breakdown shares</h2>'
         f'<p class="note">{escape(SHARE_NOTE)}</p>'
-        + "".join(_share(s) for s in publication.shares)
+        + "".join(share_html(s) for s in publication.shares)
         + "</section>"
     )
     body.append(_regions(publication))
@@ -194,7 +199,7 @@ def render_html(publication: Publication) -> str:
         ]
         body.append(
             '<section id="rates"><h2>Rates per 100,000</h2>'
-            + _table(["indicator", "country", "year", "per 100,000"], rows, 3)
+            + table_html(["indicator", "country", "year", "per 100,000"], rows, 3)
             + _left_out(publication)
             + "</section>"
         )
@@ -204,11 +209,16 @@ def render_html(publication: Publication) -> str:
         _audit(publication),
         _sources(publication),
     ]
+    return page_html(title, "".join(parts[1:]), body)
+
+
+def page_html(title: str, meta: str, body: list[str]) -> str:
+    """A whole html document: the title, ``meta`` (html) under it, the sections."""
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
-        f"<header>{''.join(parts)}</header><main>{''.join(body)}</main>"
+        f"<header><h1>{escape(title)}</h1>{meta}</header><main>{''.join(body)}</main>"
         '<footer class="note"><p>Made with nremstats.</p></footer></body></html>\n'
     )
 
@@ -230,7 +240,7 @@ def _regions(publication: Publication) -> str:
     return (
         '<section id="regions"><h2>Regions</h2><p class="note">Sums of the countries '
         "that reported; a range where a member is suppressed or ranged (? where one has no "
-        "bounds).</p>" + _table(header, rows, 4) + "</section>"
+        "bounds).</p>" + table_html(header, rows, 4) + "</section>"
     )
 
 
@@ -243,7 +253,7 @@ def _coverage(publication: Publication) -> str:
     return (
         '<section id="coverage"><h2>Coverage</h2><p class="note">The indicators each '
         "country reported for each year, with their status where it is not a normal "
-        "value.</p>" + _table(["country", "name", *publication.years], rows) + "</section>"
+        "value.</p>" + table_html(["country", "name", *publication.years], rows) + "</section>"
     )
 
 
@@ -256,16 +266,16 @@ def _left_out(publication: Publication) -> str:
 
 
 def _notes(publication: Publication) -> str:
-    legend = _table(["mark", "meaning"], [list(item) for item in LEGEND])
+    legend = table_html(["mark", "meaning"], [list(item) for item in LEGEND])
     out = (
         '<section id="notes"><h2>Notes</h2><h3>Marks</h3>'
         + legend
         + "<h3>Each country's definition of victims</h3>"
-        + _table(["country", "definition"], [list(d) for d in publication.definitions()])
+        + table_html(["country", "definition"], [list(d) for d in publication.definitions()])
         + '<h3>Providers</h3><p class="note">One provider per country and year, by the '
         f"priority {escape(', '.join(publication.priority))}; the submission behind each "
         'figure is under <a href="#sources">Sources</a>.</p>'
-        + _table(
+        + table_html(
             ["country", "providers of the figures shown"],
             [list(p) for p in publication.providers()],
         )
@@ -290,7 +300,7 @@ def _audit(publication: Publication) -> str:
     text = f"{len(rows)} cell(s) suppressed." if rows else "No cell needed suppressing."
     return (
         f'<section id="suppression"><h2>Suppression</h2><p class="note">{text}</p>'
-        + (_table(list(PUBLISHED_AUDIT_KEYS), rows) if rows else "")
+        + (table_html(list(PUBLISHED_AUDIT_KEYS), rows) if rows else "")
         + "</section>"
     )
 
@@ -301,11 +311,11 @@ def _sources(publication: Publication) -> str:
     return (
         '<section id="sources"><h2>Sources</h2><details><summary>The submission each '
         f"figure comes from ({len(rows):,})</summary>"
-        + _table(list(SUBMISSION_KEYS), rows)
+        + table_html(list(SUBMISSION_KEYS), rows)
         + '</details><h3>Where providers disagree</h3><p class="note">'
         + f"{len(differ)} indicator(s) of a country-year whose published figures' provider "
         + "disagrees with another provider on some figures (differ: how many).</p>"
-        + (_table(list(DISAGREEMENT_KEYS), differ, 5) if differ else "")
+        + (table_html(list(DISAGREEMENT_KEYS), differ, 5) if differ else "")
         + "</section>"
     )
 

@@ -42,10 +42,7 @@ def write_report_xlsx(publication: Publication, path: Path) -> None:
         for row in publication.submissions():
             cover.append(row)
         for table in publication.tables:
-            sheet = table_sheet(book, table)
-            sheet.append()
-            for n, text in enumerate(table.footnotes, start=1):
-                sheet.append([f"[{n}]", text])
+            table_sheet(book, table, notes=True)
         data_sheet(book, publication.tables)
         for name in dict.fromkeys(share.spec.name for share in publication.shares):
             _share_sheet(book, [share for share in publication.shares if share.spec.name == name])

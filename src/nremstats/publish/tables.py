@@ -115,16 +115,28 @@ class ComparisonTable:
         return codes.label("indicator", self.indicator)
 
     def within(self, years: list[int], countries: list[str] | None = None) -> ComparisonTable:
-        """The same table for ``years`` (and ``countries``) only."""
+        """The same table for ``years`` (and ``countries``) only, its footnotes those its
+        cells use, numbered again in order."""
         keep = None if countries is None else set(countries)
         cells = {
             key: cell
             for key, cell in self.cells.items()
             if key[1] in years and (keep is None or key[0] in keep)
         }
+        used = sorted({n for cell in cells.values() for n in cell.notes})
+        number = {old: new for new, old in enumerate(used, start=1)}
+        if used != list(range(1, len(self.footnotes) + 1)):
+            cells = {
+                key: replace(cell, notes=[number[n] for n in cell.notes])
+                for key, cell in cells.items()
+            }
+        footnotes = [self.footnotes[n - 1] for n in used]
         held = {year for _, year in cells}
         shown = [y for y in years if y in held]
-        return replace(self, cells=cells, countries=sorted({c for c, _ in cells}), years=shown)
+        countries_shown = sorted({c for c, _ in cells})
+        return replace(
+            self, cells=cells, countries=countries_shown, years=shown, footnotes=footnotes
+        )
 
     def row_notes(self, country: str) -> str:
         """Return the footnotes used in a country's row, as ``[n] text; ...``."""
