@@ -36,15 +36,28 @@ def write_feedback(result: FileResult, source: Path, out_dir: Path) -> Path | No
         source: the received file (read only, never changed).
         out_dir: the feedback folder (created if needed).
     """
-    from openpyxl import load_workbook
-    from openpyxl.comments import Comment
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.worksheet.hyperlink import Hyperlink
+    from nremstats.returns.feedback_xml import Unsupported, write_feedback_xml
 
     if source.suffix.lower() not in (".xlsx", ".xlsm"):
         return None
     out_dir.mkdir(parents=True, exist_ok=True)
     target = feedback_path(out_dir, source)
+    try:  # the package edited part by part: seconds where openpyxl takes a minute
+        write_feedback_xml(source, target, result.findings, FILLS, LIST_SHEET, _quote)
+        return target
+    except Unsupported:  # a package that module does not edit: openpyxl writes it
+        return _write_with_openpyxl(result, source, target)
+
+
+def _write_with_openpyxl(result: FileResult, source: Path, target: Path) -> Path | None:
+    """The feedback copy written by openpyxl (loaded whole, then saved)."""
+    from openpyxl import load_workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.worksheet.hyperlink import Hyperlink
+
+    from nremstats.returns.feedback_xml import LIST_COLUMNS, list_row
+
     shutil.copyfile(source, target)
     try:
         wb = load_workbook(target)
@@ -64,22 +77,11 @@ def write_feedback(result: FileResult, source: Path, out_dir: Path) -> Path | No
         text = "\n\n".join(f"{f.rule} ({f.severity}): {f.message}" for f in findings)
         target_cell.comment = Comment(text[:30000], "nremstats", width=420, height=220)
     ws = wb.create_sheet(LIST_SHEET, 0)
-    ws.append(["severity", "rule", "sheet", "cell", "text", "message"])
+    ws.append(list(LIST_COLUMNS))
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for finding in result.findings:
-        ws.append(
-            inert_row(
-                [
-                    finding.severity,
-                    finding.rule,
-                    finding.sheet,
-                    finding.cell,
-                    finding.text,
-                    finding.message,
-                ]
-            )
-        )
+        ws.append(inert_row(list_row(finding)))
         if finding.sheet in wb.sheetnames and finding.cell:
             link = ws.cell(ws.max_row, 4)
             link.hyperlink = Hyperlink(
